@@ -1,0 +1,1 @@
+//! Connection tracker (being built).

@@ -1,0 +1,1 @@
+//! The field registry (being built).

@@ -1,0 +1,1 @@
+//! OpenFlow codec (being built).
