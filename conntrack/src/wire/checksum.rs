@@ -1,0 +1,127 @@
+//! The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+//!
+//! Sums are kept as unfolded `u32` accumulators so that a header, a
+//! pseudo-header and a payload can be summed separately and combined;
+//! `fold` turns an accumulator into the 16-bit ones'-complement sum.
+
+/// Adds `data` to a running ones'-complement accumulator.
+pub fn accumulate(mut acc: u32, data: &[u8]) -> u32 {
+    // Summing 32-bit words into a 64-bit accumulator halves the loop count;
+    // the carries are folded back at the end.
+    let mut wide = u64::from(acc);
+    let mut words = data.chunks_exact(4);
+    for word in &mut words {
+        let mut bytes = [0u8; 4];
+        bytes.copy_from_slice(word);
+        wide += u64::from(u32::from_be_bytes(bytes));
+    }
+    let rest = words.remainder();
+    let mut tail = [0u8; 4];
+    tail[..rest.len()].copy_from_slice(rest);
+    wide += u64::from(u32::from_be_bytes(tail));
+    while wide > 0xffff_ffff {
+        wide = (wide & 0xffff_ffff) + (wide >> 32);
+    }
+    acc = wide as u32;
+    acc
+}
+
+/// Folds an accumulator into a 16-bit ones'-complement sum.
+pub fn fold(mut acc: u32) -> u16 {
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc as u16
+}
+
+/// The checksum field value for `data`: the complement of its sum.
+pub fn checksum(data: &[u8]) -> u16 {
+    !fold(accumulate(0, data))
+}
+
+/// The accumulator of the TCP/UDP/ICMPv6 pseudo-header; `src` and `dst`
+/// are the 4- or 16-byte addresses of the enclosing IP header.
+pub fn pseudo_header(src: &[u8], dst: &[u8], protocol: u8, length: u32) -> u32 {
+    let mut acc = accumulate(0, src);
+    acc = accumulate(acc, dst);
+    acc = acc.wrapping_add(u32::from(protocol));
+    acc.wrapping_add(length >> 16).wrapping_add(length & 0xffff)
+}
+
+/// Whether `data` (with its checksum field in place) sums to all ones on top
+/// of the accumulator `acc`, i.e. whether the checksum is correct.
+pub fn verify(acc: u32, data: &[u8]) -> bool {
+    fold(accumulate(acc, data)) == 0xffff
+}
+
+/// The new checksum field after one 16-bit word of the covered data changes
+/// from `old` to `new` (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')).
+pub fn update_u16(check: u16, old: u16, new: u16) -> u16 {
+    let acc = u32::from(!check) + u32::from(!old) + u32::from(new);
+    !fold(acc)
+}
+
+/// The new checksum field after a 32-bit value (an IPv4 address, a TCP
+/// sequence number) of the covered data changes from `old` to `new`.
+pub fn update_u32(check: u16, old: u32, new: u32) -> u16 {
+    let check = update_u16(check, (old >> 16) as u16, (new >> 16) as u16);
+    update_u16(check, old as u16, new as u16)
+}
+
+/// The new checksum field after a byte string of the covered data (an IPv6
+/// address) changes from `old` to `new`; both must have the same even length.
+pub fn update_bytes(check: u16, old: &[u8], new: &[u8]) -> u16 {
+    let mut acc = u32::from(!check);
+    for (o, n) in old.chunks_exact(2).zip(new.chunks_exact(2)) {
+        acc += u32::from(!u16::from_be_bytes([o[0], o[1]]));
+        acc += u32::from(u16::from_be_bytes([n[0], n[1]]));
+        acc = u32::from(fold(acc));
+    }
+    !fold(acc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 1071's worked example: the sum of these words is 0xddf2.
+    const RFC1071: [u8; 8] = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+
+    #[test]
+    fn sum_matches_rfc1071_example() {
+        assert_eq!(fold(accumulate(0, &RFC1071)), 0xddf2);
+        assert_eq!(checksum(&RFC1071), !0xddf2);
+    }
+
+    #[test]
+    fn odd_length_pads_with_zero() {
+        assert_eq!(fold(accumulate(0, &[0x12, 0x34, 0x56])), 0x1234 + 0x5600);
+    }
+
+    #[test]
+    fn incremental_update_equals_recomputation() {
+        let mut data = [
+            0x45u8, 0, 0, 0x54, 0x12, 0x34, 0x40, 0, 0x40, 0x01, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        let check = checksum(&data);
+        let old = u32::from_be_bytes([10, 0, 0, 1]);
+        let new = u32::from_be_bytes([192, 168, 7, 9]);
+        data[12..16].copy_from_slice(&new.to_be_bytes());
+        assert_eq!(update_u32(check, old, new), checksum(&data));
+        let old6 = [0x20, 0x01, 0x0d, 0xb8];
+        let new6 = [0xfe, 0x80, 0x00, 0x01];
+        let mut v6 = [0x20u8, 0x01, 0x0d, 0xb8, 0x11, 0x22];
+        let check6 = checksum(&v6);
+        v6[..4].copy_from_slice(&new6);
+        assert_eq!(update_bytes(check6, &old6, &new6), checksum(&v6));
+    }
+
+    #[test]
+    fn verify_accepts_a_correct_checksum_and_rejects_a_flipped_bit() {
+        let mut data = RFC1071.to_vec();
+        data.extend_from_slice(&checksum(&RFC1071).to_be_bytes());
+        assert!(verify(0, &data));
+        data[0] ^= 0x10;
+        assert!(!verify(0, &data));
+    }
+}
