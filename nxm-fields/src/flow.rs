@@ -1,0 +1,130 @@
+//! [`Flow`]: every field's value for one packet (or one rule's values), as a
+//! flat big-endian byte image laid out by [`crate::layout`].
+
+use crate::layout::{Slot, FLOW_LEN};
+
+/// A field value, as an unsigned big-endian integer of up to 128 bits.
+///
+/// Every field ctswitch matches on fits: Ethernet addresses are 48-bit
+/// integers, IPv6 addresses 128-bit ones.
+pub type Value = u128;
+
+/// The values of every field. A `Flow` with all bits set is used as the
+/// mask half of a [`Match`](crate::Match).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Flow {
+    bytes: [u8; FLOW_LEN],
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Self::zero()
+    }
+}
+
+impl core::fmt::Debug for Flow {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Flow(")?;
+        for b in self.bytes {
+            write!(f, "{b:02x}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl Flow {
+    /// All fields zero.
+    pub const fn zero() -> Self {
+        Flow {
+            bytes: [0; FLOW_LEN],
+        }
+    }
+
+    /// All bits set: the mask of an exact match on everything.
+    pub const fn all_ones() -> Self {
+        Flow {
+            bytes: [0xff; FLOW_LEN],
+        }
+    }
+
+    /// The raw image.
+    pub fn as_bytes(&self) -> &[u8; FLOW_LEN] {
+        &self.bytes
+    }
+
+    /// Reads a slot as an integer.
+    pub fn get(&self, slot: Slot) -> Value {
+        self.bytes[slot.range()]
+            .iter()
+            .fold(0, |acc, &b| (acc << 8) | Value::from(b))
+    }
+
+    /// Writes a slot; bits of `value` beyond the slot's width are dropped.
+    pub fn set(&mut self, slot: Slot, value: Value) {
+        let bytes = value.to_be_bytes();
+        let src = &bytes[bytes.len() - slot.len..];
+        self.bytes[slot.range()].copy_from_slice(src);
+    }
+
+    /// Whether every byte of the slot is zero.
+    pub fn is_zero(&self, slot: Slot) -> bool {
+        self.bytes[slot.range()].iter().all(|&b| b == 0)
+    }
+
+    /// Bitwise AND with another image, in place.
+    pub fn and_with(&mut self, other: &Flow) {
+        for (a, b) in self.bytes.iter_mut().zip(other.bytes.iter()) {
+            *a &= b;
+        }
+    }
+
+    /// Whether no bit is set anywhere.
+    pub fn is_all_zero(&self) -> bool {
+        self.bytes.iter().all(|&b| b == 0)
+    }
+}
+
+/// The all-ones integer of a slot's width.
+pub fn slot_ones(slot: Slot) -> Value {
+    ones(slot.len * 8)
+}
+
+/// The all-ones integer of `bits` bits.
+pub const fn ones(bits: usize) -> Value {
+    if bits >= 128 {
+        Value::MAX
+    } else {
+        (1 << bits) - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout;
+
+    #[test]
+    fn get_returns_what_set_stored() {
+        let mut f = Flow::zero();
+        f.set(layout::ETH_SRC, 0x0102_0304_0506);
+        f.set(layout::CT_LABEL, u128::MAX - 5);
+        assert_eq!(f.get(layout::ETH_SRC), 0x0102_0304_0506);
+        assert_eq!(f.get(layout::CT_LABEL), u128::MAX - 5);
+        assert!(f.is_zero(layout::ETH_DST));
+    }
+
+    #[test]
+    fn set_truncates_to_slot_width() {
+        let mut f = Flow::zero();
+        f.set(layout::NW_PROTO, 300);
+        assert_eq!(f.get(layout::NW_PROTO), 44);
+    }
+
+    #[test]
+    fn registers_are_views_of_one_image() {
+        let mut f = Flow::zero();
+        f.set(layout::reg(0), 0x1111_1111);
+        f.set(layout::reg(1), 0x2222_2222);
+        assert_eq!(f.get(layout::xreg(0)), 0x1111_1111_2222_2222);
+    }
+}

@@ -1,0 +1,593 @@
+//! Text forms of field values, as ovs-ofctl reads and prints them: numbers,
+//! Ethernet and IP addresses with masks or prefixes, ports by name, and the
+//! flag sets of `ct_state`, `tcp_flags`, `tun_flags` and `ip_frag`.
+
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::error::FieldError;
+use crate::flow::{ones, Value};
+use crate::port;
+use crate::registry::FieldDef;
+
+/// How a field's value is written as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Decimal,
+    Hex,
+    Ethernet,
+    Ipv4,
+    Ipv6,
+    /// A port in OpenFlow 1.0 numbering (16 bits).
+    Ofp10Port,
+    /// A port in OpenFlow 1.1+ numbering (32 bits).
+    Ofp11Port,
+    CtState,
+    TcpFlags,
+    TunFlags,
+    Frag,
+    PacketType,
+}
+
+/// `ct_state` flag names by bit, as OVS names them.
+pub const CT_STATE_FLAGS: &[(Value, &str)] = &[
+    (0x01, "new"),
+    (0x02, "est"),
+    (0x04, "rel"),
+    (0x08, "rpl"),
+    (0x10, "inv"),
+    (0x20, "trk"),
+    (0x40, "snat"),
+    (0x80, "dnat"),
+];
+
+/// TCP flag names by bit.
+pub const TCP_FLAGS: &[(Value, &str)] = &[
+    (0x001, "fin"),
+    (0x002, "syn"),
+    (0x004, "rst"),
+    (0x008, "psh"),
+    (0x010, "ack"),
+    (0x020, "urg"),
+    (0x040, "ece"),
+    (0x080, "cwr"),
+    (0x100, "ns"),
+];
+
+/// Tunnel flag names by bit.
+pub const TUN_FLAGS: &[(Value, &str)] = &[(0x1, "oam")];
+
+/// `ip_frag` bits.
+pub const FRAG_ANY: Value = 0x1;
+pub const FRAG_LATER: Value = 0x2;
+
+const FRAG_TYPES: &[(&str, Value, Value)] = &[
+    ("no", 0, FRAG_ANY),
+    ("yes", FRAG_ANY, FRAG_ANY),
+    ("first", FRAG_ANY, FRAG_ANY | FRAG_LATER),
+    ("later", FRAG_ANY | FRAG_LATER, FRAG_ANY | FRAG_LATER),
+    ("not_later", 0, FRAG_LATER),
+];
+
+impl FieldDef {
+    /// Parses `text` (a value, optionally `/mask`) for this field.
+    /// Returns the value and its mask (all ones when none is given).
+    pub fn parse_value(&self, text: &str) -> Result<(Value, Value), FieldError> {
+        let (value, mask) = match self.format {
+            Format::Decimal | Format::Hex => self.parse_integer(text)?,
+            Format::Ethernet => parse_ethernet_masked(text)?,
+            Format::Ipv4 => parse_ipv4_masked(text)?,
+            Format::Ipv6 => parse_ipv6_masked(text)?,
+            Format::Ofp10Port | Format::Ofp11Port => {
+                let p = port::parse_port(text).ok_or_else(|| {
+                    FieldError::text(format!("{text}: invalid or unknown port for {}", self.name))
+                })?;
+                let v = if self.format == Format::Ofp10Port {
+                    Value::from(port::to_ofp10(p))
+                } else {
+                    Value::from(p)
+                };
+                (v, self.exact_mask())
+            }
+            Format::CtState => self.parse_flags(text, CT_STATE_FLAGS, "ct_state flag(s)")?,
+            Format::TcpFlags => self.parse_flags(text, TCP_FLAGS, "TCP flag(s)")?,
+            Format::TunFlags => self.parse_flags(text, TUN_FLAGS, "tunnel flag(s)")?,
+            Format::Frag => parse_frag(text)?,
+            Format::PacketType => parse_packet_type(text)?,
+        };
+        if mask != self.exact_mask() && !self.maskable {
+            return Err(FieldError::text(format!(
+                "{text}: invalid mask for field {}",
+                self.name
+            )));
+        }
+        Ok((value, mask))
+    }
+
+    fn parse_integer(&self, text: &str) -> Result<(Value, Value), FieldError> {
+        let (v, m) = match text.split_once('/') {
+            Some((v, m)) => (v, Some(m)),
+            None => (text, None),
+        };
+        let value = self.parse_int_part(v, text)?;
+        let mask = match m {
+            Some(m) => self.parse_int_part(m, text)?,
+            None => self.exact_mask(),
+        };
+        Ok((value, mask))
+    }
+
+    fn parse_int_part(&self, part: &str, whole: &str) -> Result<Value, FieldError> {
+        let bad = || FieldError::text(format!("{whole}: bad syntax for {} value", self.name));
+        let too_large = || {
+            FieldError::text(format!(
+                "{whole}: value too large for {}-byte field {}",
+                self.n_bytes, self.name
+            ))
+        };
+        let value = parse_uint(part).map_err(|e| match e {
+            IntError::Syntax => bad(),
+            IntError::Overflow => too_large(),
+        })?;
+        if value > self.exact_mask() {
+            return Err(too_large());
+        }
+        Ok(value)
+    }
+
+    fn parse_flags(
+        &self,
+        text: &str,
+        names: &[(Value, &str)],
+        what: &str,
+    ) -> Result<(Value, Value), FieldError> {
+        if text.starts_with(|c: char| c.is_ascii_digit()) {
+            return self.parse_integer(text);
+        }
+        let all: Value = names.iter().fold(0, |acc, (bit, _)| acc | bit);
+        if !text.starts_with(['+', '-']) {
+            // "est|trk": exact flags.
+            let mut value = 0;
+            for name in text.split('|') {
+                let bit = lookup_flag(names, name)
+                    .ok_or_else(|| FieldError::text(format!("{name}: unknown {what}")))?;
+                value |= bit;
+            }
+            return Ok((value, self.flags_exact_mask(all)));
+        }
+        let (mut value, mut mask) = (0, 0);
+        let mut rest = text;
+        while let Some(sign) = rest.chars().next() {
+            let body = &rest[sign.len_utf8()..];
+            let end = body.find(['+', '-']).unwrap_or(body.len());
+            let name = &body[..end];
+            if sign != '+' && sign != '-' {
+                return Err(FieldError::text(format!("{rest}: unknown {what}")));
+            }
+            let bit = lookup_flag(names, name)
+                .ok_or_else(|| FieldError::text(format!("{name}: unknown {what}")))?;
+            if mask & bit != 0 {
+                let message = match self.format {
+                    Format::TcpFlags => format!("{name}: Each TCP flag can be specified only once"),
+                    _ => format!("{name}: Each {what} can be specified only once"),
+                };
+                return Err(FieldError::text(message));
+            }
+            mask |= bit;
+            if sign == '+' {
+                value |= bit;
+            }
+            rest = &body[end..];
+        }
+        Ok((value, mask))
+    }
+
+    /// The mask an exact flag set gets: every defined flag for 8-bit
+    /// ct_state (OVS keeps it in 8 bits), else the field's full width.
+    fn flags_exact_mask(&self, all: Value) -> Value {
+        match self.format {
+            Format::CtState => all,
+            _ => self.exact_mask(),
+        }
+    }
+
+    /// Formats a value (and a mask, unless exact) as `set_field:` and
+    /// `load:` print it.
+    pub fn format_value(&self, value: Value, mask: Option<Value>) -> String {
+        let mask = mask.filter(|&m| m != self.exact_mask());
+        let mut s = String::new();
+        match self.format {
+            Format::Decimal
+            | Format::Hex
+            | Format::CtState
+            | Format::Frag
+            | Format::PacketType
+            | Format::TcpFlags
+            | Format::TunFlags => match mask {
+                Some(m) => {
+                    let _ = write!(s, "{value:#x}/{m:#x}");
+                }
+                None if self.format == Format::Decimal => {
+                    let _ = write!(s, "{value}");
+                }
+                None => {
+                    let _ = write!(s, "{value:#x}");
+                }
+            },
+            Format::Ethernet => {
+                s.push_str(&format_ethernet(value));
+                if let Some(m) = mask {
+                    s.push('/');
+                    s.push_str(&format_ethernet(m));
+                }
+            }
+            Format::Ipv4 => s.push_str(&format_ipv4_masked(value, mask.unwrap_or(ones(32)))),
+            Format::Ipv6 => s.push_str(&format_ipv6_masked(value, mask.unwrap_or(Value::MAX))),
+            Format::Ofp10Port => s.push_str(&port::format_port(port::from_ofp10(value as u16))),
+            Format::Ofp11Port => s.push_str(&port::format_port(value as u32)),
+        }
+        s
+    }
+}
+
+fn lookup_flag(names: &[(Value, &str)], name: &str) -> Option<Value> {
+    names.iter().find(|(_, n)| *n == name).map(|(bit, _)| *bit)
+}
+
+/// Why an integer failed to parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntError {
+    Syntax,
+    Overflow,
+}
+
+/// Parses a decimal or `0x` hexadecimal unsigned integer of up to 128 bits
+/// (`0x` alone reads as zero, as ovs-ofctl reads it).
+pub fn parse_uint(text: &str) -> Result<Value, IntError> {
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        if hex.is_empty() {
+            return Ok(0);
+        }
+        let digits = hex.trim_start_matches('0');
+        if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(IntError::Syntax);
+        }
+        if digits.len() > 32 {
+            return Err(IntError::Overflow);
+        }
+        return Value::from_str_radix(if digits.is_empty() { "0" } else { digits }, 16)
+            .map_err(|_| IntError::Syntax);
+    }
+    if text.is_empty() || !text.chars().all(|c| c.is_ascii_digit()) {
+        return Err(IntError::Syntax);
+    }
+    text.parse::<Value>().map_err(|_| IntError::Overflow)
+}
+
+fn parse_ethernet(text: &str) -> Option<Value> {
+    let parts: Vec<&str> = text.split(':').collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    parts.iter().try_fold(0, |acc, p| {
+        if p.is_empty() || p.len() > 2 {
+            return None;
+        }
+        u8::from_str_radix(p, 16)
+            .ok()
+            .map(|b| (acc << 8) | Value::from(b))
+    })
+}
+
+fn parse_ethernet_masked(text: &str) -> Result<(Value, Value), FieldError> {
+    let bad = || FieldError::text(format!("{text}: invalid Ethernet address"));
+    match text.split_once('/') {
+        Some((v, m)) => Ok((
+            parse_ethernet(v).ok_or_else(bad)?,
+            parse_ethernet(m).ok_or_else(bad)?,
+        )),
+        None => Ok((parse_ethernet(text).ok_or_else(bad)?, ones(48))),
+    }
+}
+
+/// A dotted-quad mask; like ovs-ofctl, each part is taken modulo 256.
+fn parse_dotted_mask(text: &str) -> Option<Value> {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() != 4 {
+        return None;
+    }
+    parts.iter().try_fold(0, |acc, p| {
+        let n: u64 = p.parse().ok()?;
+        Some((acc << 8) | Value::from(n as u8))
+    })
+}
+
+fn parse_ipv4_masked(text: &str) -> Result<(Value, Value), FieldError> {
+    let bad = || FieldError::text(format!("{text}: invalid IP address"));
+    let (addr, mask) = match text.split_once('/') {
+        Some((a, m)) => (a, Some(m)),
+        None => (text, None),
+    };
+    let ip: Ipv4Addr = addr.parse().map_err(|_| bad())?;
+    let value = Value::from(u32::from(ip));
+    let mask = match mask {
+        None => ones(32),
+        Some(m) if m.contains('.') => parse_dotted_mask(m).ok_or_else(bad)?,
+        Some(m) => {
+            let bits: u32 = m.parse().map_err(|_| bad())?;
+            if bits > 32 {
+                return Err(FieldError::text(format!(
+                    "{text}: IPv4 network prefix bits not between 0 and 32, inclusive"
+                )));
+            }
+            prefix_mask(bits, 32)
+        }
+    };
+    Ok((value, mask))
+}
+
+fn parse_ipv6_masked(text: &str) -> Result<(Value, Value), FieldError> {
+    let bad = || FieldError::text(format!("{text}: invalid IPv6 address"));
+    let (addr, mask) = match text.split_once('/') {
+        Some((a, m)) => (a, Some(m)),
+        None => (text, None),
+    };
+    let ip: Ipv6Addr = addr.parse().map_err(|_| bad())?;
+    let value = u128::from(ip);
+    let mask = match mask {
+        None => Value::MAX,
+        Some(m) if m.contains(':') => u128::from(m.parse::<Ipv6Addr>().map_err(|_| bad())?),
+        Some(m) => {
+            let bits: u32 = m.parse().map_err(|_| bad())?;
+            if bits > 128 {
+                return Err(FieldError::text(format!(
+                    "{text}: IPv6 network prefix bits not between 0 and 128, inclusive"
+                )));
+            }
+            prefix_mask(bits, 128)
+        }
+    };
+    Ok((value, mask))
+}
+
+fn parse_frag(text: &str) -> Result<(Value, Value), FieldError> {
+    FRAG_TYPES
+        .iter()
+        .find(|(name, _, _)| *name == text)
+        .map(|&(_, v, m)| (v, m))
+        .ok_or_else(|| {
+            FieldError::text(format!(
+                "{text}: unknown fragment type (valid types are \"no\", \"yes\", \"first\", \"later\", \"not_later\""
+            ))
+        })
+}
+
+fn parse_packet_type(text: &str) -> Result<(Value, Value), FieldError> {
+    let bad = || FieldError::text(format!("{text}: bad syntax for packet_type value"));
+    let inner = text
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .ok_or_else(bad)?;
+    let (ns, ty) = inner.split_once(',').ok_or_else(bad)?;
+    let ns = parse_uint(ns.trim()).map_err(|_| bad())?;
+    let ty = parse_uint(ty.trim()).map_err(|_| bad())?;
+    if ns > 0xffff || ty > 0xffff {
+        return Err(bad());
+    }
+    Ok(((ns << 16) | ty, ones(32)))
+}
+
+/// The mask of a prefix of `bits` bits in a `width`-bit address.
+pub fn prefix_mask(bits: u32, width: u32) -> Value {
+    if bits == 0 {
+        0
+    } else {
+        ones(width as usize) & !ones((width - bits) as usize)
+    }
+}
+
+/// The prefix length of `mask` if it is a CIDR mask of a `width`-bit address.
+pub fn cidr_bits(mask: Value, width: u32) -> Option<u32> {
+    let leading = (mask << (128 - width)).leading_ones();
+    (prefix_mask(leading.min(width), width) == mask).then_some(leading.min(width))
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn format_ethernet(value: Value) -> String {
+    let b = (value as u64).to_be_bytes();
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        b[2], b[3], b[4], b[5], b[6], b[7]
+    )
+}
+
+/// An IPv4 address with `/N` or `/a.b.c.d` unless the mask is exact.
+pub fn format_ipv4_masked(value: Value, mask: Value) -> String {
+    let ip = Ipv4Addr::from(value as u32);
+    if mask == ones(32) {
+        return ip.to_string();
+    }
+    match cidr_bits(mask, 32) {
+        Some(bits) => format!("{ip}/{bits}"),
+        None => format!("{ip}/{}", Ipv4Addr::from(mask as u32)),
+    }
+}
+
+/// An IPv6 address with `/N` or `/mask` unless the mask is exact.
+pub fn format_ipv6_masked(value: Value, mask: Value) -> String {
+    let ip = Ipv6Addr::from(value);
+    if mask == Value::MAX {
+        return ip.to_string();
+    }
+    match cidr_bits(mask, 128) {
+        Some(bits) => format!("{ip}/{bits}"),
+        None => format!("{ip}/{}", Ipv6Addr::from(mask)),
+    }
+}
+
+/// `0x` followed by the minimal hex digits of a big-endian byte string
+/// (OVS's `ds_put_hex`).
+pub fn format_hex(value: Value) -> String {
+    format!("{value:#x}")
+}
+
+/// Flags joined by `|`, unknown bits as hex, `0` when none (OVS's
+/// `format_flags`).
+pub fn format_flags(names: &[(Value, &str)], flags: Value) -> String {
+    if flags == 0 {
+        return "0".to_string();
+    }
+    let mut parts = Vec::new();
+    let mut bad = 0;
+    for bit in bits_of(flags) {
+        match names.iter().find(|(b, _)| *b == bit) {
+            Some((_, name)) => parts.push((*name).to_string()),
+            None => bad |= bit,
+        }
+    }
+    if bad != 0 {
+        parts.push(format!("{bad:#x}"));
+    }
+    parts.join("|")
+}
+
+/// `+name`/`-name` for every bit of `mask`, or the exact form when the
+/// mask is `max_mask` (OVS's `format_flags_masked`).
+pub fn format_flags_masked(
+    names: &[(Value, &str)],
+    flags: Value,
+    mask: Value,
+    max_mask: Value,
+) -> String {
+    if mask == max_mask {
+        return format_flags(names, flags);
+    }
+    if mask == 0 {
+        return "0/0".to_string();
+    }
+    bits_of(mask)
+        .map(|bit| {
+            let sign = if flags & bit != 0 { '+' } else { '-' };
+            let name = names
+                .iter()
+                .find(|(b, _)| *b == bit)
+                .map_or("[Unknown]", |(_, n)| n);
+            format!("{sign}{name}")
+        })
+        .collect()
+}
+
+/// The set bits of `v`, lowest first.
+fn bits_of(mut v: Value) -> impl Iterator<Item = Value> {
+    std::iter::from_fn(move || {
+        (v != 0).then(|| {
+            let bit = v & v.wrapping_neg();
+            v &= !bit;
+            bit
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{field, FieldId};
+
+    fn parse(id: FieldId, text: &str) -> Result<(Value, Value), String> {
+        field(id).parse_value(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn integers_take_decimal_hex_and_masks() {
+        assert_eq!(parse(FieldId::TcpDst, "80"), Ok((80, 0xffff)));
+        assert_eq!(parse(FieldId::TcpDst, "0x10/0xfff0"), Ok((0x10, 0xfff0)));
+        assert_eq!(parse(FieldId::CtMark, "0x1/0x"), Ok((1, 0)));
+    }
+
+    #[test]
+    fn integer_errors_read_as_ovs_ofctl() {
+        assert_eq!(
+            parse(FieldId::TcpDst, "70000"),
+            Err("70000: value too large for 2-byte field tcp_dst".into())
+        );
+        assert_eq!(
+            parse(FieldId::TcpDst, "abc"),
+            Err("abc: bad syntax for tcp_dst value".into())
+        );
+        assert_eq!(
+            parse(FieldId::CtZone, "5/0xff"),
+            Err("5/0xff: invalid mask for field ct_zone".into())
+        );
+    }
+
+    #[test]
+    fn ipv4_accepts_prefixes_and_dotted_masks() {
+        assert_eq!(
+            parse(FieldId::Ipv4Src, "1.2.3.4/8"),
+            Ok((0x0102_0304, 0xff00_0000))
+        );
+        assert_eq!(
+            parse(FieldId::Ipv4Src, "1.2.3.4/255.0.255.256"),
+            Ok((0x0102_0304, 0xff00_ff00))
+        );
+        assert_eq!(
+            parse(FieldId::Ipv4Src, "1.2.3.4/33"),
+            Err("1.2.3.4/33: IPv4 network prefix bits not between 0 and 32, inclusive".into())
+        );
+        assert_eq!(
+            parse(FieldId::Ipv4Src, "1.2.3"),
+            Err("1.2.3: invalid IP address".into())
+        );
+    }
+
+    #[test]
+    fn ct_state_flags_parse_signed_and_exact_forms() {
+        assert_eq!(parse(FieldId::CtState, "+trk+est-inv"), Ok((0x22, 0x32)));
+        assert_eq!(parse(FieldId::CtState, "trk"), Ok((0x20, 0xff)));
+        assert_eq!(parse(FieldId::CtState, "0x21/0x3f"), Ok((0x21, 0x3f)));
+        assert_eq!(
+            parse(FieldId::CtState, "+foo"),
+            Err("foo: unknown ct_state flag(s)".into())
+        );
+        assert_eq!(
+            parse(FieldId::TcpFlags, "+syn+syn"),
+            Err("syn: Each TCP flag can be specified only once".into())
+        );
+    }
+
+    #[test]
+    fn flags_format_lowest_bit_first() {
+        assert_eq!(
+            format_flags_masked(CT_STATE_FLAGS, 0x21, 0x3f, 0xff),
+            "+new-est-rel-rpl-inv+trk"
+        );
+        assert_eq!(format_flags(CT_STATE_FLAGS, 0x22), "est|trk");
+        assert_eq!(format_flags(CT_STATE_FLAGS, 0), "0");
+    }
+
+    #[test]
+    fn addresses_format_with_cidr_or_mask() {
+        assert_eq!(format_ipv4_masked(0x0100_0000, 0xff00_0000), "1.0.0.0/8");
+        assert_eq!(
+            format_ipv4_masked(0x0100_0300, 0xff00_ff00),
+            "1.0.3.0/255.0.255.0"
+        );
+        assert_eq!(
+            format_ipv6_masked(0x2001_0db8 << 96, prefix_mask(64, 128)),
+            "2001:db8::/64"
+        );
+        assert_eq!(format_ethernet(0x0102_0304_0506), "01:02:03:04:05:06");
+    }
+
+    #[test]
+    fn parse_uint_handles_128_bits() {
+        assert_eq!(
+            parse_uint("0xffffffffffffffffffffffffffffffff"),
+            Ok(u128::MAX)
+        );
+        assert_eq!(
+            parse_uint("0x1ffffffffffffffffffffffffffffffff"),
+            Err(IntError::Overflow)
+        );
+    }
+}

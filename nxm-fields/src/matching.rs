@@ -1,0 +1,157 @@
+//! [`Match`]: a flow and a mask, and how fields are written into and read
+//! out of it through their views.
+
+use crate::flow::{slot_ones, Flow, Value};
+use crate::layout::Slot;
+use crate::port;
+use crate::registry::{FieldDef, Transform};
+
+/// Values and mask of a rule: a packet matches when its flow equals
+/// `flow` on every bit set in `mask`. Invariant: `flow` is zero wherever
+/// `mask` is, so two matches that match the same packets are equal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Match {
+    flow: Flow,
+    mask: Flow,
+}
+
+impl Match {
+    /// The match that matches every packet.
+    pub fn catch_all() -> Self {
+        Match::default()
+    }
+
+    pub fn flow(&self) -> &Flow {
+        &self.flow
+    }
+
+    pub fn mask(&self) -> &Flow {
+        &self.mask
+    }
+
+    /// Whether the match constrains nothing.
+    pub fn is_catch_all(&self) -> bool {
+        self.mask.is_all_zero()
+    }
+
+    /// Whether a packet with flow `packet` matches.
+    pub fn matches(&self, packet: &Flow) -> bool {
+        let mut masked = packet.clone();
+        masked.and_with(&self.mask);
+        masked == self.flow
+    }
+
+    /// Value and mask of a whole slot.
+    pub fn slot(&self, slot: Slot) -> (Value, Value) {
+        (self.flow.get(slot), self.mask.get(slot))
+    }
+
+    /// Replaces the bits `bits` of a slot with `value`/`mask`.
+    pub fn set_slot_bits(&mut self, slot: Slot, bits: Value, value: Value, mask: Value) {
+        let new_mask = (self.mask.get(slot) & !bits) | (mask & bits);
+        let new_value = ((self.flow.get(slot) & !bits) | (value & bits)) & new_mask;
+        self.mask.set(slot, new_mask);
+        self.flow.set(slot, new_value);
+    }
+
+    /// Sets a whole slot exactly.
+    pub fn set_slot(&mut self, slot: Slot, value: Value) {
+        self.set_slot_bits(slot, slot_ones(slot), value, slot_ones(slot));
+    }
+
+    /// Writes `value` under `mask` (both in the field's own units) into the
+    /// field, replacing whatever the match said about those bits before.
+    pub fn set_field(&mut self, field: &FieldDef, value: Value, mask: Value) {
+        let view = field.view;
+        let (value, mask) = match view.transform {
+            Transform::None => (value, mask),
+            Transform::Ofp10Port => {
+                let exact = mask == field.exact_mask();
+                (
+                    Value::from(port::from_ofp10(value as u16)),
+                    if exact { slot_ones(view.slot) } else { mask },
+                )
+            }
+        };
+        let bits = view.mask | view.implied;
+        let slot_mask = ((mask << view.shift) & view.mask) | view.implied;
+        let slot_value = ((value << view.shift) & view.mask) | view.implied;
+        self.set_slot_bits(view.slot, bits, slot_value, slot_mask);
+    }
+
+    /// Reads the field's value and mask, in the field's own units.
+    pub fn field(&self, field: &FieldDef) -> (Value, Value) {
+        let view = field.view;
+        let value = (self.flow.get(view.slot) & view.mask) >> view.shift;
+        let mask = (self.mask.get(view.slot) & view.mask) >> view.shift;
+        match view.transform {
+            Transform::None => (value, mask),
+            Transform::Ofp10Port => {
+                let exact = mask == (view.mask >> view.shift);
+                (
+                    Value::from(port::to_ofp10(value as u32)),
+                    if exact { field.exact_mask() } else { mask },
+                )
+            }
+        }
+    }
+
+    /// Whether the match says anything about the field's own bits.
+    pub fn is_field_set(&self, field: &FieldDef) -> bool {
+        self.mask.get(field.view.slot) & field.view.mask != 0
+    }
+
+    /// Whether the match satisfies the field's prerequisites.
+    pub fn prereqs_ok(&self, field: &FieldDef) -> bool {
+        field.prereq.is_met(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout;
+    use crate::registry::{field, FieldId};
+
+    #[test]
+    fn dscp_is_a_shifted_view_of_tos() {
+        let mut m = Match::catch_all();
+        m.set_field(field(FieldId::IpDscp), 8, 0xff);
+        assert_eq!(m.slot(layout::NW_TOS), (32, 0xfc));
+        assert_eq!(m.field(field(FieldId::IpTos)), (32, 0xfc));
+    }
+
+    #[test]
+    fn vlan_pcp_implies_a_vlan_header() {
+        let mut m = Match::catch_all();
+        m.set_field(field(FieldId::VlanPcp), 3, 0xff);
+        assert_eq!(m.slot(layout::VLAN_TCI), (0x7000, 0xf000));
+    }
+
+    #[test]
+    fn values_outside_the_mask_are_dropped() {
+        let mut m = Match::catch_all();
+        m.set_field(field(FieldId::Reg0), 0xff, 0x0f);
+        assert_eq!(m.field(field(FieldId::Reg0)), (0x0f, 0x0f));
+    }
+
+    #[test]
+    fn in_port_reads_back_in_ofp10_numbering() {
+        let mut m = Match::catch_all();
+        m.set_field(field(FieldId::InPort), 0xfffe, 0xffff);
+        assert_eq!(m.slot(layout::IN_PORT), (0xffff_fffe, 0xffff_ffff));
+        assert_eq!(m.field(field(FieldId::InPort)), (0xfffe, 0xffff));
+    }
+
+    #[test]
+    fn matches_compares_only_masked_bits() {
+        let mut m = Match::catch_all();
+        m.set_field(field(FieldId::TcpDst), 80, 0xffff);
+        let mut pkt = Flow::zero();
+        pkt.set(layout::TP_DST, 80);
+        pkt.set(layout::TP_SRC, 1234);
+        assert!(m.matches(&pkt));
+        pkt.set(layout::TP_DST, 81);
+        assert!(!m.matches(&pkt));
+    }
+}

@@ -1,0 +1,158 @@
+//! The `key[=value]` match syntax of ovs-ofctl flows: protocol shorthands
+//! (`ip`, `tcp6`, `arp`…) and `field=value[/mask]` for every field in the
+//! registry. Flow-level keys (`table`, `priority`, `actions`…) belong to the
+//! flow parser in openflow-codec, which hands the rest to this module.
+
+use crate::error::FieldError;
+use crate::layout as l;
+use crate::prereq::*;
+use crate::registry::{field_by_name, FieldId};
+use crate::Match;
+
+/// Protocol shorthands: name, ethertype, IP protocol.
+pub const SHORTHANDS: &[(&str, u16, Option<u8>)] = &[
+    ("ip", ETH_TYPE_IP, None),
+    ("ipv4", ETH_TYPE_IP, None),
+    ("ip4", ETH_TYPE_IP, None),
+    ("icmp", ETH_TYPE_IP, Some(IPPROTO_ICMP)),
+    ("tcp", ETH_TYPE_IP, Some(IPPROTO_TCP)),
+    ("udp", ETH_TYPE_IP, Some(IPPROTO_UDP)),
+    ("sctp", ETH_TYPE_IP, Some(IPPROTO_SCTP)),
+    ("ipv6", ETH_TYPE_IPV6, None),
+    ("ip6", ETH_TYPE_IPV6, None),
+    ("icmp6", ETH_TYPE_IPV6, Some(IPPROTO_ICMPV6)),
+    ("tcp6", ETH_TYPE_IPV6, Some(IPPROTO_TCP)),
+    ("udp6", ETH_TYPE_IPV6, Some(IPPROTO_UDP)),
+    ("sctp6", ETH_TYPE_IPV6, Some(IPPROTO_SCTP)),
+    ("arp", ETH_TYPE_ARP, None),
+    ("rarp", ETH_TYPE_RARP, None),
+    ("mpls", ETH_TYPE_MPLS, None),
+    ("mplsm", ETH_TYPE_MPLS_MCAST, None),
+];
+
+/// What [`Match::apply_text`] made of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The key was a shorthand or a field and is now in the match.
+    Yes,
+    /// The key is not a match key; the caller decides what it is.
+    NotAMatchKey,
+}
+
+impl Match {
+    /// Applies one `key` or `key=value` of a flow string to the match.
+    pub fn apply_text(&mut self, key: &str, value: Option<&str>) -> Result<Applied, FieldError> {
+        if value.is_none() {
+            if key == "eth" {
+                return Ok(Applied::Yes);
+            }
+            if let Some(&(_, dl_type, proto)) = SHORTHANDS.iter().find(|(n, _, _)| *n == key) {
+                self.set_slot(l::ETH_TYPE, u128::from(dl_type));
+                if let Some(p) = proto {
+                    self.set_slot(l::NW_PROTO, u128::from(p));
+                }
+                return Ok(Applied::Yes);
+            }
+        }
+        let Some(def) = field_by_name(key) else {
+            return Ok(Applied::NotAMatchKey);
+        };
+        let text = value.unwrap_or("");
+        if text.is_empty() {
+            // ovs-ofctl accepts a field with no value and leaves it alone.
+            return Ok(Applied::Yes);
+        }
+        if def.id == FieldId::DlVlan && text == "0xffff" {
+            // OpenFlow 1.0's "no VLAN header".
+            self.set_slot_bits(l::VLAN_TCI, 0x1fff, 0, 0x1fff);
+            return Ok(Applied::Yes);
+        }
+        let (v, m) = def.parse_value(text)?;
+        self.set_field(def, v, m);
+        Ok(Applied::Yes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(items: &[(&str, Option<&str>)]) -> Result<String, String> {
+        let mut m = Match::catch_all();
+        for (k, v) in items {
+            match m.apply_text(k, *v).map_err(|e| e.to_string())? {
+                Applied::Yes => {}
+                Applied::NotAMatchKey => return Err(format!("unknown keyword {k}")),
+            }
+        }
+        Ok(m.to_string())
+    }
+
+    #[test]
+    fn shorthand_and_fields_print_as_ovs_does() {
+        assert_eq!(
+            parse(&[
+                ("tcp", None),
+                ("tp_dst", Some("80")),
+                ("ct_state", Some("+trk"))
+            ]),
+            Ok("ct_state=+trk,tcp,tp_dst=80".into())
+        );
+        assert_eq!(
+            parse(&[("ip", None), ("nw_src", Some("1.2.3.4/8"))]),
+            Ok("ip,nw_src=1.0.0.0/8".into())
+        );
+        assert_eq!(
+            parse(&[("ct_state", Some("0x21/0x3f"))]),
+            Ok("ct_state=+new-est-rel-rpl-inv+trk".into())
+        );
+        assert_eq!(
+            parse(&[("tcp", None), ("dl_type", Some("0x86dd"))]),
+            Ok("tcp6".into())
+        );
+    }
+
+    #[test]
+    fn vlan_forms_normalise_as_ovs_does() {
+        assert_eq!(
+            parse(&[("vlan_tci", Some("0x1005"))]),
+            Ok("dl_vlan=5,dl_vlan_pcp=0".into())
+        );
+        assert_eq!(
+            parse(&[("vlan_vid", Some("5"))]),
+            Ok("vlan_tci=0x0005/0x1fff".into())
+        );
+        assert_eq!(
+            parse(&[("dl_vlan", Some("0xffff"))]),
+            Ok("vlan_tci=0x0000/0x1fff".into())
+        );
+        assert_eq!(
+            parse(&[("vlan_pcp", Some("3"))]),
+            Ok("dl_vlan_pcp=3".into())
+        );
+    }
+
+    #[test]
+    fn registers_and_ports_print_in_ovs_form() {
+        assert_eq!(
+            parse(&[("xreg0", Some("5/0xff"))]),
+            Ok("reg1=0x5/0xff".into())
+        );
+        assert_eq!(
+            parse(&[("in_port", Some("65534"))]),
+            Ok("in_port=LOCAL".into())
+        );
+        assert_eq!(
+            parse(&[("ct_label", Some("0x1/0xff"))]),
+            Ok("ct_label=0x1/0xff".into())
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_left_to_the_caller() {
+        assert_eq!(
+            parse(&[("foo", Some("1"))]),
+            Err("unknown keyword foo".into())
+        );
+    }
+}
