@@ -176,9 +176,16 @@ impl Printer<'_> {
     fn shorthand(&mut self) -> (u16, bool, bool) {
         let (pt, pt_mask) = self.get(l::PACKET_TYPE);
         let mut dl_type = self.get(l::ETH_TYPE).0 as u16;
-        if pt_mask != 0 && pt != 0 {
+        // The default "Ethernet" type shows only in datapath (recirculated)
+        // matches, as OVS prints it.
+        let is_megaflow = self.get(l::RECIRC_ID).1 != 0;
+        if pt_mask != 0 && (!self.m.has_default_packet_type() || is_megaflow) {
             let (ns, ty) = (pt >> 16, pt & 0xffff);
-            self.kv("packet_type", format_args!("({ns},{ty:#x})"));
+            if self.m.has_default_packet_type() {
+                self.out.push_str("eth,");
+            } else {
+                self.kv("packet_type", format_args!("({ns},{ty:#x})"));
+            }
             if ns == 1 {
                 dl_type = ty as u16;
             }

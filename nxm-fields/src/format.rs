@@ -290,15 +290,21 @@ fn parse_ethernet_masked(text: &str) -> Result<(Value, Value), FieldError> {
     }
 }
 
-/// A dotted-quad mask; like ovs-ofctl, each part is taken modulo 256.
-fn parse_dotted_mask(text: &str) -> Option<Value> {
+/// A dotted quad; like ovs-ofctl, each part is a decimal number taken
+/// modulo 256 (`256.0.0.1` reads as `0.0.0.1`).
+fn parse_dotted(text: &str) -> Option<Value> {
     let parts: Vec<&str> = text.split('.').collect();
     if parts.len() != 4 {
         return None;
     }
     parts.iter().try_fold(0, |acc, p| {
-        let n: u64 = p.parse().ok()?;
-        Some((acc << 8) | Value::from(n as u8))
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let n = p
+            .bytes()
+            .fold(0u8, |n, d| n.wrapping_mul(10).wrapping_add(d - b'0'));
+        Some((acc << 8) | Value::from(n))
     })
 }
 
@@ -308,11 +314,10 @@ fn parse_ipv4_masked(text: &str) -> Result<(Value, Value), FieldError> {
         Some((a, m)) => (a, Some(m)),
         None => (text, None),
     };
-    let ip: Ipv4Addr = addr.parse().map_err(|_| bad())?;
-    let value = Value::from(u32::from(ip));
+    let value = parse_dotted(addr).ok_or_else(bad)?;
     let mask = match mask {
         None => ones(32),
-        Some(m) if m.contains('.') => parse_dotted_mask(m).ok_or_else(bad)?,
+        Some(m) if m.contains('.') => parse_dotted(m).ok_or_else(bad)?,
         Some(m) => {
             let bits: u32 = m.parse().map_err(|_| bad())?;
             if bits > 32 {

@@ -6,6 +6,9 @@ use crate::layout::Slot;
 use crate::port;
 use crate::registry::{FieldDef, Transform};
 
+/// The packet type of an Ethernet frame: namespace 0, type 0.
+pub const PT_ETH: Value = 0;
+
 /// Values and mask of a rule: a packet matches when its flow equals
 /// `flow` on every bit set in `mask`. Invariant: `flow` is zero wherever
 /// `mask` is, so two matches that match the same packets are equal.
@@ -99,6 +102,16 @@ impl Match {
     /// Whether the match says anything about the field's own bits.
     pub fn is_field_set(&self, field: &FieldDef) -> bool {
         self.mask.get(field.view.slot) & field.view.mask != 0
+    }
+
+    /// Matches the default packet type, Ethernet (OVS's `PT_ETH`).
+    pub fn set_default_packet_type(&mut self) {
+        self.set_slot(crate::layout::PACKET_TYPE, PT_ETH);
+    }
+
+    /// Whether the match says "Ethernet" and nothing else about the type.
+    pub fn has_default_packet_type(&self) -> bool {
+        self.slot(crate::layout::PACKET_TYPE) == (PT_ETH, 0xffff_ffff)
     }
 
     /// Whether the match satisfies the field's prerequisites.

@@ -15,8 +15,9 @@ use crate::flow::{ones, Value};
 use crate::header::RawHeader;
 use crate::layout as l;
 use crate::prereq::*;
-use crate::registry::{field, field_by_header, FieldId};
+use crate::registry::{field, field_by_header, FieldDef, FieldId};
 use crate::Match;
+use crate::Prereq;
 
 /// `OFPMT_OXM`.
 const OFPMT_OXM: u16 = 1;
@@ -36,8 +37,25 @@ impl Match {
 
     /// Appends the OXM TLVs alone, without header or padding.
     pub fn encode_oxm_fields(&self, out: &mut BytesMut) {
-        let mut e = Encoder { m: self, out };
+        let start = out.len();
+        let mut e = Encoder {
+            m: self,
+            out,
+            implied_ethernet: false,
+        };
         e.all();
+        if self.has_default_packet_type() && !e.implied_ethernet {
+            // Nothing else says "Ethernet", so say it explicitly, first.
+            let mut pt = BytesMut::new();
+            let def = field(FieldId::PacketType);
+            if let Some(h) = def.header_of13() {
+                h.put(&mut pt, false, def.n_bytes);
+                put_be(&mut pt, crate::matching::PT_ETH, def.n_bytes);
+            }
+            let tail = out.split_off(start);
+            out.extend_from_slice(&pt);
+            out.extend_from_slice(&tail);
+        }
     }
 
     /// Reads an `ofp_match` from the front of `buf`; returns the match and
@@ -63,15 +81,20 @@ impl Match {
     /// Decodes a run of OXM TLVs that fills `buf` exactly.
     pub fn decode_oxm_fields(mut buf: &[u8]) -> Result<Match, FieldError> {
         let mut m = Match::catch_all();
+        let mut implied_ethernet = false;
         while !buf.is_empty() {
-            let used = m.decode_one(buf)?;
+            let (used, def) = m.decode_one(buf)?;
+            implied_ethernet |= def.prereq != Prereq::None;
             buf = buf.get(used..).ok_or(FieldError::BadLen)?;
+        }
+        if implied_ethernet && m.slot(l::PACKET_TYPE).1 == 0 {
+            m.set_default_packet_type();
         }
         Ok(m)
     }
 
-    /// Decodes one TLV into the match; returns its size.
-    fn decode_one(&mut self, buf: &[u8]) -> Result<usize, FieldError> {
+    /// Decodes one TLV into the match; returns its size and field.
+    fn decode_one(&mut self, buf: &[u8]) -> Result<(usize, &'static FieldDef), FieldError> {
         let (raw, header_len) = RawHeader::parse(buf)?;
         let payload_len = raw.payload_len();
         let total = header_len + payload_len;
@@ -104,7 +127,7 @@ impl Match {
             return Err(FieldError::DupField);
         }
         self.set_field(def, value, mask);
-        Ok(total)
+        Ok((total, def))
     }
 }
 
@@ -135,6 +158,8 @@ fn read_u16(buf: &[u8], at: usize) -> Option<u16> {
 struct Encoder<'a> {
     m: &'a Match,
     out: &'a mut BytesMut,
+    /// Whether a field that only exists in Ethernet frames was emitted.
+    implied_ethernet: bool,
 }
 
 impl Encoder<'_> {
@@ -149,6 +174,7 @@ impl Encoder<'_> {
             return;
         };
         let masked = mask != def.exact_mask();
+        self.implied_ethernet |= def.prereq != Prereq::None;
         header.put(self.out, masked, def.n_bytes);
         put_be(self.out, value, def.n_bytes);
         if masked {
@@ -169,7 +195,7 @@ impl Encoder<'_> {
     fn all(&mut self) {
         let m = self.m;
         let (pt, pt_mask) = m.slot(l::PACKET_TYPE);
-        if pt_mask != 0 && pt != 0 {
+        if pt_mask != 0 && !m.has_default_packet_type() {
             self.put(FieldId::PacketType, pt, pt_mask);
         }
         self.put_slot(FieldId::DpHash);
@@ -421,16 +447,13 @@ pub fn put_be(out: &mut BytesMut, value: Value, n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::field_by_name;
 
     fn hex(b: &[u8]) -> String {
         b.iter().map(|x| format!("{x:02x}")).collect()
     }
 
     fn set(m: &mut Match, name: &str, text: &str) {
-        let def = field_by_name(name).unwrap();
-        let (v, mask) = def.parse_value(text).unwrap();
-        m.set_field(def, v, mask);
+        m.apply_text(name, Some(text)).unwrap();
     }
 
     fn encode(m: &Match) -> String {
@@ -477,10 +500,22 @@ mod tests {
     }
 
     #[test]
-    fn transport_fields_without_their_protocol_are_dropped() {
+    fn a_lone_eth_is_sent_as_an_explicit_packet_type() {
+        // ovs-ofctl 3.1: `tcp_dst=80` alone keeps only "this is Ethernet".
         let mut m = Match::catch_all();
-        set(&mut m, "tcp_dst", "80");
-        assert_eq!(encode(&m), "0001000400000000");
+        m.apply_text("tcp_dst", Some("80")).unwrap();
+        assert_eq!(encode(&m), "0001000c800058040000000000000000");
+        let mut m = Match::catch_all();
+        m.apply_text("recirc_id", Some("1")).unwrap();
+        m.apply_text("ip", None).unwrap();
+        assert_eq!(
+            encode(&m),
+            "00010012000148040000000180000a020800000000000000"
+        );
+        let mut out = BytesMut::new();
+        m.encode_ofp_match(&mut out);
+        let (back, _) = Match::decode_ofp_match(&out).unwrap();
+        assert_eq!(back.to_string(), "recirc_id=0x1,eth,ip");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::layout as l;
 use crate::prereq::*;
 use crate::registry::{field_by_name, FieldId};
 use crate::Match;
+use crate::Prereq;
 
 /// Protocol shorthands: name, ethertype, IP protocol.
 pub const SHORTHANDS: &[(&str, u16, Option<u8>)] = &[
@@ -44,6 +45,7 @@ impl Match {
     pub fn apply_text(&mut self, key: &str, value: Option<&str>) -> Result<Applied, FieldError> {
         if value.is_none() {
             if key == "eth" {
+                self.set_default_packet_type();
                 return Ok(Applied::Yes);
             }
             if let Some(&(_, dl_type, proto)) = SHORTHANDS.iter().find(|(n, _, _)| *n == key) {
@@ -51,12 +53,18 @@ impl Match {
                 if let Some(p) = proto {
                     self.set_slot(l::NW_PROTO, u128::from(p));
                 }
+                self.set_default_packet_type();
                 return Ok(Applied::Yes);
             }
         }
         let Some(def) = field_by_name(key) else {
             return Ok(Applied::NotAMatchKey);
         };
+        if def.prereq != Prereq::None {
+            // A field above L1 says the packet is Ethernet, even when the
+            // field itself is later dropped for a missing prerequisite.
+            self.set_default_packet_type();
+        }
         let text = value.unwrap_or("");
         if text.is_empty() {
             // ovs-ofctl accepts a field with no value and leaves it alone.
