@@ -95,7 +95,8 @@ impl FieldDef {
             Format::Frag => parse_frag(text)?,
             Format::PacketType => parse_packet_type(text)?,
         };
-        if mask != self.exact_mask() && !self.maskable {
+        // An unmaskable field takes only "wildcarded" or "exact".
+        if mask != 0 && mask != self.exact_mask() && !self.maskable {
             return Err(FieldError::text(format!(
                 "{text}: invalid mask for field {}",
                 self.name
@@ -523,6 +524,8 @@ mod tests {
             parse(FieldId::CtZone, "5/0xff"),
             Err("5/0xff: invalid mask for field ct_zone".into())
         );
+        assert_eq!(parse(FieldId::IpProto, "6/0xff"), Ok((6, 0xff)));
+        assert_eq!(parse(FieldId::IpProto, "0/0"), Ok((0, 0)));
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! flow parser in openflow-codec, which hands the rest to this module.
 
 use crate::error::FieldError;
+use crate::flow::ones;
+use crate::format::parse_uint;
 use crate::layout as l;
 use crate::prereq::*;
 use crate::registry::{field_by_name, FieldId};
 use crate::Match;
-use crate::Prereq;
+use crate::{Prereq, Subfield};
 
 /// Protocol shorthands: name, ethertype, IP protocol.
 pub const SHORTHANDS: &[(&str, u16, Option<u8>)] = &[
@@ -42,6 +44,8 @@ pub enum Applied {
 
 impl Match {
     /// Applies one `key` or `key=value` of a flow string to the match.
+    ///
+    /// A key with a subfield (`reg0[0..3]=5`) writes those bits only.
     pub fn apply_text(&mut self, key: &str, value: Option<&str>) -> Result<Applied, FieldError> {
         if value.is_none() {
             if key == "eth" {
@@ -58,6 +62,10 @@ impl Match {
             }
         }
         let Some(def) = field_by_name(key) else {
+            if key.contains('[') {
+                self.apply_subfield(key, value.unwrap_or(""))?;
+                return Ok(Applied::Yes);
+            }
             return Ok(Applied::NotAMatchKey);
         };
         if def.prereq != Prereq::None {
@@ -65,11 +73,8 @@ impl Match {
             // field itself is later dropped for a missing prerequisite.
             self.set_default_packet_type();
         }
-        let text = value.unwrap_or("");
-        if text.is_empty() {
-            // ovs-ofctl accepts a field with no value and leaves it alone.
-            return Ok(Applied::Yes);
-        }
+        // A field with no value matches "anything", as ovs-ofctl reads it.
+        let text = value.filter(|v| !v.is_empty()).unwrap_or("0/0");
         if def.id == FieldId::DlVlan && text == "0xffff" {
             // OpenFlow 1.0's "no VLAN header".
             self.set_slot_bits(l::VLAN_TCI, 0x1fff, 0, 0x1fff);
@@ -78,6 +83,38 @@ impl Match {
         let (v, m) = def.parse_value(text)?;
         self.set_field(def, v, m);
         Ok(Applied::Yes)
+    }
+}
+
+impl Match {
+    /// `reg0[0..3]=5`: an integer written into some bits of a field.
+    fn apply_subfield(&mut self, key: &str, text: &str) -> Result<(), FieldError> {
+        let sf = Subfield::parse(key)?;
+        let def = sf.def();
+        let value = parse_uint(text)
+            .ok()
+            .filter(|v| *v <= def.exact_mask())
+            .ok_or_else(|| {
+                FieldError::text(format!("{key}: cannot parse integer value: {text}"))
+            })?;
+        if value > ones(sf.n_bits as usize) {
+            return Err(FieldError::text(format!(
+                "{key}: value {} does not fit into {} bits",
+                def.format_value(value, None),
+                sf.n_bits
+            )));
+        }
+        let bits = ones(sf.n_bits as usize) << sf.ofs;
+        let (old_value, old_mask) = self.field(def);
+        self.set_field(
+            def,
+            (old_value & !bits) | (value << sf.ofs),
+            old_mask | bits,
+        );
+        if def.prereq != Prereq::None {
+            self.set_default_packet_type();
+        }
+        Ok(())
     }
 }
 
@@ -153,6 +190,22 @@ mod tests {
         assert_eq!(
             parse(&[("ct_label", Some("0x1/0xff"))]),
             Ok("ct_label=0x1/0xff".into())
+        );
+    }
+
+    #[test]
+    fn subfield_keys_set_some_bits() {
+        assert_eq!(
+            parse(&[("reg0[0..3]", Some("5")), ("reg0[8..11]", Some("0xf"))]),
+            Ok("reg0=0xf05/0xf0f".into())
+        );
+        assert_eq!(
+            parse(&[("reg0[0..3]", Some("17"))]),
+            Err("reg0[0..3]: value 0x11 does not fit into 4 bits".into())
+        );
+        assert_eq!(
+            parse(&[("reg0[0..3]", Some("x"))]),
+            Err("reg0[0..3]: cannot parse integer value: x".into())
         );
     }
 
