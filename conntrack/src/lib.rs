@@ -1,7 +1,54 @@
 //! A userspace connection tracker in the style of Open vSwitch's.
 //!
-//! Packets go in with their L3 offset known, verdicts come out: the
-//! `ct_state` bits, zone, mark, label and original-direction tuple that
-//! OVS exposes to flows. The crate knows nothing of OpenFlow or flows.
+//! Packets go in with their L3 offset known ([`CtPacket`]), and the `ct`
+//! action's parameters ([`ExecuteParams`]); out come the `ct_state` bits,
+//! zone, mark, label and original-direction tuple that OVS exposes to
+//! flows ([`CtMetadata`]). The crate knows nothing of OpenFlow or flows.
+//!
+//! * [`wire`]: packet views (IPv4, IPv6, TCP, UDP, ICMPv4/v6, checksums),
+//!   reusable by the datapath.
+//! * [`Conntrack`]: the sharded table and the `ct` action; dump, flush,
+//!   limits, timeout policies and expiry sweeps.
+//! * [`ConnEntry`]: a connection as dumped, printed as
+//!   `ovs-appctl dpctl/dump-conntrack` prints it, and parsed back from
+//!   that format or from Linux's `conntrack -L` ([`parse`]).
+//! * [`Sweeper`]: the background expiry thread.
+//!
+//! Seams for the next issue: [`ExecuteParams::nat`] and
+//! [`ExecuteParams::helper`] carry the NAT and ALG arguments, a
+//! connection's out-of-line part holds its NAT'd reply key and helper, and
+//! `Conntrack::execute` marks where IP fragment reassembly will sit.
 
+pub mod bench;
+mod conn;
+mod entry;
+mod extract;
+mod flush;
+mod key;
+mod limits;
+mod params;
+pub mod parse;
+mod policy;
+mod proto;
+mod shard;
+mod state;
+mod sweeper;
+mod table;
+mod timeout;
+mod tracker;
+mod wheel;
 pub mod wire;
+
+pub use conn::Helper;
+pub use entry::{proto_name, proto_number, ConnEntry, DumpStyle, Tuple, TupleL4};
+pub use extract::L3;
+pub use flush::{FlushFilter, TupleMatch};
+pub use key::{ConnKey, Family};
+pub use limits::DEFAULT_GLOBAL_LIMIT;
+pub use params::{CtMetadata, CtPacket, ExecuteParams, Masked, NatAction, NatKind, OrigTuple};
+pub use proto::tcp::TcpState;
+pub use state::CtState;
+pub use sweeper::{now_ms, Sweeper};
+pub use table::{Counts, InsertError, SweepReport, ZoneStats};
+pub use timeout::{PolicyAttr, TimeoutError, TimeoutKind, TimeoutPolicy, MIN_TIMEOUT_SECS};
+pub use tracker::Conntrack;

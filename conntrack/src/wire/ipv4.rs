@@ -146,9 +146,10 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// What follows the header, up to the total length (trailing link
-    /// padding excluded).
+    /// padding excluded) or the end of the buffer, whichever comes first
+    /// (an ICMP error quotes a datagram cut short).
     pub fn payload(&self) -> &[u8] {
-        let end = usize::from(self.total_len());
+        let end = usize::from(self.total_len()).min(self.data().len());
         self.data().get(self.header_len()..end).unwrap_or(&[])
     }
 }

@@ -101,9 +101,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
         addr_at(self.data(), field::DST_ADDR)
     }
 
-    /// The payload (extension headers included), up to the payload length.
+    /// The payload (extension headers included), up to the payload length
+    /// or the end of the buffer, whichever comes first (an ICMPv6 error
+    /// quotes a packet cut short).
     pub fn payload(&self) -> &[u8] {
-        let end = HEADER_LEN + usize::from(self.payload_len());
+        let end = (HEADER_LEN + usize::from(self.payload_len())).min(self.data().len());
         self.data().get(HEADER_LEN..end).unwrap_or(&[])
     }
 

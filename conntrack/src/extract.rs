@@ -1,0 +1,548 @@
+//! From packet bytes to a connection key: header validation, checksum
+//! checks, and, for ICMP errors, the key of the connection they quote.
+//!
+//! Anything malformed, truncated or with a bad checksum is rejected, and
+//! the tracker marks the packet `+inv`. Fragments are rejected here too:
+//! reassembly will sit in front of this step (see `Conntrack::execute`).
+
+use crate::key::{ConnKey, Family};
+use crate::proto::tcp::Segment;
+use crate::wire::{icmpv4, icmpv6, ip_proto, ipv4, ipv6, tcp, udp};
+
+/// The network protocol of a packet handed to the tracker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum L3 {
+    Ipv4,
+    Ipv6,
+}
+
+/// What the transport header says beyond the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum L4Info {
+    Tcp(Segment),
+    /// UDP and protocols without a tracker of their own.
+    Other,
+    /// An ICMP query; `request` if it may open a connection.
+    Icmp {
+        request: bool,
+    },
+}
+
+/// A packet reduced to what the tracker needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Extracted {
+    pub key: ConnKey,
+    /// An ICMP error quoting a packet of the connection `key` names (in
+    /// the error's own direction).
+    pub related: bool,
+    pub l4: L4Info,
+}
+
+/// Why a packet gets no key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reject {
+    /// A fragment of an IP datagram.
+    Fragment,
+    /// Truncated, malformed, a bad checksum, or nothing to track.
+    Invalid,
+}
+
+impl From<crate::wire::Error> for Reject {
+    fn from(_: crate::wire::Error) -> Self {
+        Reject::Invalid
+    }
+}
+
+/// The fewest bytes of the offending datagram's transport header an ICMP
+/// error must quote for its ports to be known (RFC 792).
+const QUOTED_L4_LEN: usize = 8;
+
+/// Extracts the key of the packet whose network header starts `data`.
+pub(crate) fn extract(data: &[u8], l3: L3, zone: u16, verify: bool) -> Result<Extracted, Reject> {
+    match l3 {
+        L3::Ipv4 => {
+            let ip = ipv4::Packet::new_checked(data)?;
+            if ip.is_fragment() {
+                return Err(Reject::Fragment);
+            }
+            if verify && !ip.verify_checksum() {
+                return Err(Reject::Invalid);
+            }
+            let net = Net::v4(ip.src_bytes(), ip.dst_bytes(), zone);
+            transport(&net, ip.protocol(), ip.payload(), verify)
+        }
+        L3::Ipv6 => {
+            let ip = ipv6::Packet::new_checked(data)?;
+            let upper = ip.upper_layer()?;
+            if upper.fragment {
+                return Err(Reject::Fragment);
+            }
+            let l4 = data
+                .get(upper.offset..ipv6::HEADER_LEN + usize::from(ip.payload_len()))
+                .ok_or(Reject::Invalid)?;
+            let net = Net {
+                src: ip.src_bytes(),
+                dst: ip.dst_bytes(),
+                family: Family::Ipv6,
+                zone,
+            };
+            transport(&net, upper.protocol, l4, verify)
+        }
+    }
+}
+
+/// The network-layer half of a key.
+struct Net {
+    src: [u8; 16],
+    dst: [u8; 16],
+    family: Family,
+    zone: u16,
+}
+
+impl Net {
+    fn v4(src: [u8; 4], dst: [u8; 4], zone: u16) -> Self {
+        let mut net = Net {
+            src: [0; 16],
+            dst: [0; 16],
+            family: Family::Ipv4,
+            zone,
+        };
+        net.src[..4].copy_from_slice(&src);
+        net.dst[..4].copy_from_slice(&dst);
+        net
+    }
+
+    fn addr_len(&self) -> usize {
+        if self.family == Family::Ipv4 {
+            4
+        } else {
+            16
+        }
+    }
+
+    fn src(&self) -> &[u8] {
+        &self.src[..self.addr_len()]
+    }
+
+    fn dst(&self) -> &[u8] {
+        &self.dst[..self.addr_len()]
+    }
+
+    fn key(&self, proto: u8, src_port: u16, dst_port: u16) -> ConnKey {
+        ConnKey {
+            src: self.src,
+            dst: self.dst,
+            src_port,
+            dst_port,
+            zone: self.zone,
+            proto,
+            family: self.family,
+        }
+    }
+}
+
+fn transport(net: &Net, proto: u8, l4: &[u8], verify: bool) -> Result<Extracted, Reject> {
+    let plain = |key, l4| {
+        Ok(Extracted {
+            key,
+            related: false,
+            l4,
+        })
+    };
+    match proto {
+        ip_proto::TCP => {
+            let seg = tcp::Packet::new_checked(l4)?;
+            if verify && !seg.verify_checksum(net.src(), net.dst()) {
+                return Err(Reject::Invalid);
+            }
+            let (sport, dport) = (seg.src_port(), seg.dst_port());
+            if sport == 0 || dport == 0 {
+                return Err(Reject::Invalid);
+            }
+            let f = seg.flags();
+            let info = Segment {
+                flags: f,
+                seq: seg.seq_number(),
+                ack: seg.ack_number(),
+                window: seg.window_len(),
+                payload_len: u32::try_from(seg.payload().len()).unwrap_or(u32::MAX),
+                // Only a SYN's window scale counts; skip the option walk otherwise.
+                window_scale: if f & tcp::flags::SYN != 0 {
+                    seg.window_scale()
+                } else {
+                    None
+                },
+            };
+            plain(net.key(proto, sport, dport), L4Info::Tcp(info))
+        }
+        ip_proto::UDP => {
+            let dgram = udp::Packet::new_checked(l4)?;
+            if verify && !dgram.verify_checksum(net.src(), net.dst()) {
+                return Err(Reject::Invalid);
+            }
+            let (sport, dport) = (dgram.src_port(), dgram.dst_port());
+            if sport == 0 || dport == 0 {
+                return Err(Reject::Invalid);
+            }
+            plain(net.key(proto, sport, dport), L4Info::Other)
+        }
+        ip_proto::ICMP if net.family == Family::Ipv4 => {
+            let msg = icmpv4::Packet::new_checked(l4)?;
+            if verify && !msg.verify_checksum() {
+                return Err(Reject::Invalid);
+            }
+            let (t, code) = (msg.msg_type(), msg.msg_code());
+            if icmpv4::is_error(t) {
+                return related(net, msg.data_part());
+            }
+            if icmpv4::reverse_type(t).is_none() || code != 0 {
+                return Err(Reject::Invalid);
+            }
+            let request = matches!(
+                t,
+                icmpv4::types::ECHO_REQUEST
+                    | icmpv4::types::TIMESTAMP
+                    | icmpv4::types::INFO_REQUEST
+            );
+            plain(
+                icmp_key(net, proto, msg.echo_ident(), t, code),
+                L4Info::Icmp { request },
+            )
+        }
+        ip_proto::ICMPV6 if net.family == Family::Ipv6 => {
+            let msg = icmpv6::Packet::new_checked(l4)?;
+            if verify && !msg.verify_checksum(net.src(), net.dst()) {
+                return Err(Reject::Invalid);
+            }
+            let (t, code) = (msg.msg_type(), msg.msg_code());
+            if icmpv6::is_error(t) {
+                return related(net, msg.data_part());
+            }
+            if icmpv6::reverse_type(t).is_none() || code != 0 {
+                return Err(Reject::Invalid);
+            }
+            plain(
+                icmp_key(net, proto, msg.echo_ident(), t, code),
+                L4Info::Icmp {
+                    request: t == icmpv6::types::ECHO_REQUEST,
+                },
+            )
+        }
+        ip_proto::ICMP | ip_proto::ICMPV6 => Err(Reject::Invalid),
+        _ => plain(net.key(proto, 0, 0), L4Info::Other),
+    }
+}
+
+fn icmp_key(net: &Net, proto: u8, id: u16, t: u8, code: u8) -> ConnKey {
+    net.key(proto, id, u16::from(t) << 8 | u16::from(code))
+}
+
+/// The key an ICMP error relates to: the quoted packet's, reversed, so
+/// that it names the connection in the error's own direction. The quoted
+/// packet's source must be the error's destination: an error can only be
+/// about a packet its receiver sent.
+fn related(outer: &Net, quoted: &[u8]) -> Result<Extracted, Reject> {
+    let (inner, proto, l4) = match outer.family {
+        Family::Ipv4 => {
+            let ip = ipv4::Packet::new_unchecked(quoted);
+            if quoted.len() < ipv4::HEADER_LEN
+                || ip.version() != 4
+                || ip.header_len() < ipv4::HEADER_LEN
+            {
+                return Err(Reject::Invalid);
+            }
+            (
+                Net::v4(ip.src_bytes(), ip.dst_bytes(), outer.zone),
+                ip.protocol(),
+                quoted.get(ip.header_len()..).unwrap_or(&[]),
+            )
+        }
+        Family::Ipv6 => {
+            let ip = ipv6::Packet::new_unchecked(quoted);
+            if quoted.len() < ipv6::HEADER_LEN || ip.version() != 6 {
+                return Err(Reject::Invalid);
+            }
+            let upper = ip.upper_layer()?;
+            let net = Net {
+                src: ip.src_bytes(),
+                dst: ip.dst_bytes(),
+                family: Family::Ipv6,
+                zone: outer.zone,
+            };
+            (
+                net,
+                upper.protocol,
+                quoted.get(upper.offset..).unwrap_or(&[]),
+            )
+        }
+    };
+    if inner.src != outer.dst || l4.len() < QUOTED_L4_LEN {
+        return Err(Reject::Invalid);
+    }
+    let word = |at: usize| {
+        l4.get(at..at + 2)
+            .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
+    };
+    let key = match proto {
+        ip_proto::TCP | ip_proto::UDP => inner.key(proto, word(0), word(2)),
+        ip_proto::ICMP | ip_proto::ICMPV6 => {
+            let (t, code) = (
+                l4.first().copied().unwrap_or(0),
+                l4.get(1).copied().unwrap_or(0),
+            );
+            let query = if proto == ip_proto::ICMP {
+                icmpv4::reverse_type(t)
+            } else {
+                icmpv6::reverse_type(t)
+            };
+            if query.is_none() {
+                // An error about an error relates to nothing.
+                return Err(Reject::Invalid);
+            }
+            icmp_key(&inner, proto, word(4), t, code)
+        }
+        _ => inner.key(proto, 0, 0),
+    };
+    Ok(Extracted {
+        key: key.reverse(),
+        related: true,
+        l4: L4Info::Other,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! Packet builders shared by the tracker's tests.
+    use std::net::IpAddr;
+
+    use super::*;
+    use crate::wire::{icmpv4, icmpv6, ipv4, ipv6, tcp, udp};
+
+    /// Builds the network header plus `l4` (already checksummed).
+    pub fn ip_packet(src: &str, dst: &str, proto: u8, l4: &[u8]) -> (Vec<u8>, L3) {
+        match (
+            src.parse::<IpAddr>().unwrap(),
+            dst.parse::<IpAddr>().unwrap(),
+        ) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let repr = ipv4::Repr {
+                    src_addr: s,
+                    dst_addr: d,
+                    protocol: proto,
+                    payload_len: l4.len(),
+                    ttl: 64,
+                };
+                let mut buf = vec![0u8; ipv4::HEADER_LEN];
+                repr.emit(&mut buf).unwrap();
+                buf.extend_from_slice(l4);
+                (buf, L3::Ipv4)
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                let repr = ipv6::Repr {
+                    src_addr: s,
+                    dst_addr: d,
+                    next_header: proto,
+                    payload_len: l4.len(),
+                    hop_limit: 64,
+                };
+                let mut buf = vec![0u8; ipv6::HEADER_LEN];
+                repr.emit(&mut buf).unwrap();
+                buf.extend_from_slice(l4);
+                (buf, L3::Ipv6)
+            }
+            _ => panic!("mixed families"),
+        }
+    }
+
+    fn addr(s: &str) -> Vec<u8> {
+        match s.parse::<IpAddr>().unwrap() {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)] // one argument per header field
+    pub fn tcp_packet(
+        src: &str,
+        dst: &str,
+        sport: u16,
+        dport: u16,
+        f: u16,
+        seq: u32,
+        ack: u32,
+        len: usize,
+    ) -> (Vec<u8>, L3) {
+        let repr = tcp::Repr {
+            src_port: sport,
+            dst_port: dport,
+            seq_number: seq,
+            ack_number: ack,
+            flags: f,
+            window_len: 65535,
+            window_scale: None,
+            payload_len: len,
+        };
+        let mut l4 = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut l4, &addr(src), &addr(dst)).unwrap();
+        ip_packet(src, dst, ip_proto::TCP, &l4)
+    }
+
+    pub fn udp_packet(src: &str, dst: &str, sport: u16, dport: u16) -> (Vec<u8>, L3) {
+        let repr = udp::Repr {
+            src_port: sport,
+            dst_port: dport,
+            payload_len: 4,
+        };
+        let mut l4 = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut l4, &addr(src), &addr(dst)).unwrap();
+        ip_packet(src, dst, ip_proto::UDP, &l4)
+    }
+
+    /// An ICMP or ICMPv6 message (by family) with `data` after the header.
+    pub fn icmp_packet(
+        src: &str,
+        dst: &str,
+        t: u8,
+        code: u8,
+        id: u16,
+        data: &[u8],
+    ) -> (Vec<u8>, L3) {
+        let v4 = src.contains('.');
+        let mut l4 = vec![0u8; 8];
+        l4.extend_from_slice(data);
+        if v4 {
+            icmpv4::Repr {
+                msg_type: t,
+                code,
+                ident: id,
+                seq_no: 1,
+                data_len: data.len(),
+            }
+            .emit(&mut l4)
+            .unwrap();
+            ip_packet(src, dst, ip_proto::ICMP, &l4)
+        } else {
+            icmpv6::Repr {
+                msg_type: t,
+                code,
+                ident: id,
+                seq_no: 1,
+                data_len: data.len(),
+            }
+            .emit(&mut l4, &addr(src), &addr(dst))
+            .unwrap();
+            ip_packet(src, dst, ip_proto::ICMPV6, &l4)
+        }
+    }
+
+    #[test]
+    fn tcp_key_and_segment_are_extracted() {
+        let (p, l3) = tcp_packet(
+            "10.1.1.1",
+            "10.1.1.2",
+            1234,
+            80,
+            tcp::flags::SYN,
+            1000,
+            0,
+            0,
+        );
+        let e = extract(&p, l3, 7, true).unwrap();
+        assert_eq!(e.key.src_port, 1234);
+        assert_eq!(e.key.zone, 7);
+        assert!(!e.related);
+        assert!(matches!(e.l4, L4Info::Tcp(Segment { seq: 1000, .. })));
+    }
+
+    #[test]
+    fn bad_checksums_are_rejected_unless_unchecked() {
+        let (mut p, l3) = udp_packet("10.1.1.1", "10.1.1.2", 5353, 53);
+        let last = p.len() - 1;
+        p[last] ^= 1;
+        assert_eq!(extract(&p, l3, 0, true), Err(Reject::Invalid));
+        assert!(extract(&p, l3, 0, false).is_ok());
+        let (mut p, l3) = udp_packet("10.1.1.1", "10.1.1.2", 5353, 53);
+        p[10] ^= 1;
+        assert_eq!(extract(&p, l3, 0, true), Err(Reject::Invalid));
+    }
+
+    #[test]
+    fn port_zero_and_truncation_are_rejected() {
+        let (p, l3) = udp_packet("10.1.1.1", "10.1.1.2", 0, 53);
+        assert_eq!(extract(&p, l3, 0, true), Err(Reject::Invalid));
+        let (p, l3) = tcp_packet("10.1.1.1", "10.1.1.2", 1, 2, tcp::flags::SYN, 0, 0, 0);
+        assert_eq!(extract(&p[..30], l3, 0, false), Err(Reject::Invalid));
+    }
+
+    #[test]
+    fn fragments_are_set_aside() {
+        let (mut p, l3) = udp_packet("10.1.1.1", "10.1.1.2", 1, 2);
+        p[6] = 0x20;
+        let mut ip = ipv4::Packet::new_unchecked(&mut p[..]);
+        ip.fill_checksum();
+        assert_eq!(extract(&p, l3, 0, true), Err(Reject::Fragment));
+    }
+
+    #[test]
+    fn icmp_error_relates_to_the_quoted_connection_reversed() {
+        let (quoted, _) = udp_packet("10.1.1.1", "10.1.1.2", 5353, 53);
+        let (p, l3) = icmp_packet(
+            "10.1.1.2",
+            "10.1.1.1",
+            icmpv4::types::DST_UNREACHABLE,
+            3,
+            0,
+            &quoted,
+        );
+        let e = extract(&p, l3, 0, true).unwrap();
+        assert!(e.related);
+        assert_eq!((e.key.src_port, e.key.dst_port), (53, 5353));
+        // Quoting a packet that the error's destination did not send.
+        let (q2, _) = udp_packet("10.9.9.9", "10.1.1.2", 5353, 53);
+        let (p, l3) = icmp_packet(
+            "10.1.1.2",
+            "10.1.1.1",
+            icmpv4::types::DST_UNREACHABLE,
+            3,
+            0,
+            &q2,
+        );
+        assert_eq!(extract(&p, l3, 0, true), Err(Reject::Invalid));
+    }
+
+    #[test]
+    fn icmpv6_echo_and_error_are_extracted() {
+        let (p, l3) = icmp_packet(
+            "2001:db8::1",
+            "2001:db8::2",
+            icmpv6::types::ECHO_REQUEST,
+            0,
+            9,
+            &[1, 2],
+        );
+        let e = extract(&p, l3, 0, true).unwrap();
+        assert_eq!(e.l4, L4Info::Icmp { request: true });
+        assert_eq!(e.key.icmp_type(), 128);
+        let (quoted, _) = tcp_packet(
+            "2001:db8::1",
+            "2001:db8::2",
+            40000,
+            80,
+            tcp::flags::SYN,
+            1,
+            0,
+            0,
+        );
+        let (p, l3) = icmp_packet(
+            "2001:db8::2",
+            "2001:db8::1",
+            icmpv6::types::PACKET_TOO_BIG,
+            0,
+            0,
+            &quoted,
+        );
+        assert!(extract(&p, l3, 0, true).unwrap().related);
+        let (p, l3) = icmp_packet("2001:db8::1", "2001:db8::2", 135, 0, 0, &[0; 16]);
+        assert_eq!(extract(&p, l3, 0, true), Err(Reject::Invalid));
+    }
+}

@@ -1,0 +1,47 @@
+//! ICMP and ICMPv6 queries (echo, timestamp, information): a request,
+//! then replies.
+
+use super::Verdict;
+use crate::timeout::TimeoutKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IcmpState {
+    First,
+    Reply,
+}
+
+impl IcmpState {
+    pub fn timeout_kind(self) -> TimeoutKind {
+        match self {
+            IcmpState::First => TimeoutKind::IcmpFirst,
+            IcmpState::Reply => TimeoutKind::IcmpReply,
+        }
+    }
+
+    /// A packet of the query; every one is valid.
+    pub fn update(&mut self, reply: bool) -> Verdict {
+        if reply {
+            *self = IcmpState::Reply;
+        }
+        Verdict::Valid(Some(self.timeout_kind()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_reply_moves_to_reply_timer() {
+        let mut s = IcmpState::First;
+        assert_eq!(
+            s.update(false),
+            Verdict::Valid(Some(TimeoutKind::IcmpFirst))
+        );
+        assert_eq!(s.update(true), Verdict::Valid(Some(TimeoutKind::IcmpReply)));
+        assert_eq!(
+            s.update(false),
+            Verdict::Valid(Some(TimeoutKind::IcmpReply))
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! One shard of the connection table: a slab of entries, a hash index of
+//! slab handles, each zone's members, and the timer wheel. A shard is
+//! used under its own lock; every operation costs time proportional to
+//! what it touches (a lookup one or two probes, a zone flush that zone's
+//! members, a sweep the handles that came due).
+
+use std::sync::Arc;
+
+use hashbrown::{HashMap, HashTable};
+
+use crate::conn::{Conn, LIVE};
+use crate::key::ConnKey;
+use crate::policy::PolicyTable;
+use crate::wheel::{tick_of, Wheel, SLOTS};
+
+type ZoneMap = HashMap<u16, Vec<u32>, foldhash::fast::FixedState>;
+
+/// The index's hash of a stored 32-bit key hash: spreads it over 64 bits
+/// so that the table's bucket bits and tag bits are both well mixed.
+fn table_hash(h32: u32) -> u64 {
+    u64::from(h32).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Shard {
+    slab: Vec<Conn>,
+    free: Vec<u32>,
+    index: HashTable<u32>,
+    zones: ZoneMap,
+    wheel: Wheel,
+    /// This shard's copy of the timeout policies, read under its lock.
+    pub policies: Arc<PolicyTable>,
+}
+
+impl Shard {
+    /// The handle of the live connection `key` belongs to and whether
+    /// `key` is its reply direction. `reverse` is `key.reverse()`, passed in
+    /// so that it is computed once.
+    pub fn lookup(&self, key: &ConnKey, reverse: &ConnKey, hash: u64) -> Option<(u32, bool)> {
+        let slab = &self.slab;
+        let handle = *self.index.find(table_hash(hash as u32), |&h| {
+            slab.get(h as usize).is_some_and(|c| {
+                c.key == *key
+                    || match c.ext.as_ref().and_then(|e| e.reply) {
+                        None => c.key == *reverse,
+                        Some(reply) => reply == *key,
+                    }
+            })
+        })?;
+        let conn = slab.get(handle as usize)?;
+        Some((handle, conn.key != *key))
+    }
+
+    pub fn get(&self, handle: u32) -> Option<&Conn> {
+        self.slab.get(handle as usize).filter(|c| c.is_live())
+    }
+
+    pub fn get_mut(&mut self, handle: u32) -> Option<&mut Conn> {
+        self.slab.get_mut(handle as usize).filter(|c| c.is_live())
+    }
+
+    /// Stores a new connection (whose key is not in the table) and returns
+    /// its handle.
+    pub fn insert(&mut self, mut conn: Conn) -> u32 {
+        let handle = match self.free.pop() {
+            Some(h) => h,
+            None => u32::try_from(self.slab.len()).unwrap_or(u32::MAX),
+        };
+        let members = self.zones.entry(conn.key.zone).or_default();
+        conn.zone_pos = u32::try_from(members.len()).unwrap_or(u32::MAX);
+        members.push(handle);
+        conn.wheel_tick = self.wheel.schedule(handle, conn.expiration) as u32;
+        conn.flags |= LIVE;
+        let hash = conn.hash;
+        match self.slab.get_mut(handle as usize) {
+            Some(slot) => *slot = conn,
+            None => self.slab.push(conn),
+        }
+        let slab = &self.slab;
+        self.index.insert_unique(table_hash(hash), handle, |&h| {
+            slab.get(h as usize).map_or(0, |c| table_hash(c.hash))
+        });
+        handle
+    }
+
+    /// Deletes a connection; returns its zone.
+    pub fn remove(&mut self, handle: u32) -> Option<u16> {
+        let conn = self.slab.get_mut(handle as usize).filter(|c| c.is_live())?;
+        let (zone, pos, hash) = (conn.key.zone, conn.zone_pos as usize, conn.hash);
+        conn.flags = 0;
+        conn.ext = None;
+        if let Ok(entry) = self.index.find_entry(table_hash(hash), |&h| h == handle) {
+            entry.remove();
+        }
+        if let Some(members) = self.zones.get_mut(&zone) {
+            if pos < members.len() {
+                members.swap_remove(pos);
+                if let Some(&moved) = members.get(pos) {
+                    if let Some(c) = self.slab.get_mut(moved as usize) {
+                        c.zone_pos = pos as u32;
+                    }
+                }
+            }
+            if members.is_empty() {
+                self.zones.remove(&zone);
+            }
+        }
+        self.free.push(handle);
+        Some(zone)
+    }
+
+    /// Deletes every connection of `zone`; returns how many.
+    pub fn flush_zone(&mut self, zone: u16) -> u32 {
+        let Some(members) = self.zones.remove(&zone) else {
+            return 0;
+        };
+        for &handle in &members {
+            if let Some(conn) = self.slab.get_mut(handle as usize) {
+                conn.flags = 0;
+                conn.ext = None;
+                let hash = conn.hash;
+                if let Ok(entry) = self.index.find_entry(table_hash(hash), |&h| h == handle) {
+                    entry.remove();
+                }
+            }
+        }
+        self.free.extend_from_slice(&members);
+        u32::try_from(members.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Deletes everything; returns how many connections each zone lost.
+    pub fn clear(&mut self) -> Vec<(u16, u32)> {
+        let counts = self
+            .zones
+            .iter()
+            .map(|(&z, m)| (z, u32::try_from(m.len()).unwrap_or(u32::MAX)))
+            .collect();
+        self.slab.clear();
+        self.free.clear();
+        self.index.clear();
+        self.zones.clear();
+        self.wheel.clear();
+        counts
+    }
+
+    /// The handles of `zone`'s connections.
+    pub fn zone_members(&self, zone: u16) -> &[u32] {
+        self.zones.get(&zone).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every live connection with its handle.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &Conn)> {
+        self.slab
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_live())
+            .map(|(h, c)| (h as u32, c))
+    }
+
+    /// The zones present and their connection counts.
+    pub fn zone_counts(&self) -> impl Iterator<Item = (u16, usize)> + '_ {
+        self.zones.iter().map(|(&z, m)| (z, m.len()))
+    }
+
+    /// Expires connections whose timers ran out by `now`, visiting at most
+    /// `budget` wheel handles; calls `removed` with each deleted
+    /// connection's zone.
+    pub fn sweep(&mut self, now: u64, budget: &mut usize, removed: &mut impl FnMut(u16)) {
+        while *budget > 0 {
+            let Some((tick, handles)) = self.wheel.take_due(now) else {
+                return;
+            };
+            for (i, &handle) in handles.iter().enumerate() {
+                if *budget == 0 {
+                    self.wheel
+                        .put_back(tick, handles.get(i..).unwrap_or(&[]).to_vec());
+                    return;
+                }
+                *budget -= 1;
+                let Some(conn) = self.slab.get_mut(handle as usize).filter(|c| c.is_live()) else {
+                    continue;
+                };
+                let filed = u64::from(conn.wheel_tick);
+                if filed > tick {
+                    if filed % SLOTS == tick % SLOTS {
+                        // Filed for a later turn of the wheel: keep it.
+                        self.wheel.file(handle, filed);
+                    }
+                    continue;
+                }
+                if conn.expiration <= now {
+                    if let Some(zone) = self.remove(handle) {
+                        removed(zone);
+                    }
+                } else {
+                    // Refreshed since it was filed: file it under its new tick.
+                    conn.wheel_tick = self.wheel.schedule(handle, conn.expiration) as u32;
+                }
+            }
+        }
+    }
+
+    /// Whether the wheel still has ticks that passed by `now`.
+    pub fn sweep_pending(&self, now: u64) -> bool {
+        self.wheel.pending(tick_of(now))
+    }
+}
+
+impl Shard {
+    /// A live connection together with the policies its timers follow.
+    pub fn conn_and_policies(&mut self, handle: u32) -> Option<(&mut Conn, &PolicyTable)> {
+        let conn = self.slab.get_mut(handle as usize).filter(|c| c.is_live())?;
+        Some((conn, &self.policies))
+    }
+}

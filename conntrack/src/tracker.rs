@@ -1,0 +1,346 @@
+//! The connection tracker: a sharded table of connections and the `ct`
+//! action over a batch of packets.
+//!
+//! Both directions of a connection hash alike, so a packet finds its
+//! connection in one shard, under that shard's lock alone; consecutive
+//! packets of a batch that fall in the same shard share one lock
+//! acquisition. Counts and limits are atomics, so the packet path takes no
+//! global lock and allocates nothing (but a new connection's slab slot).
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
+
+use crate::conn::{Conn, ConnExt, LIBERAL};
+use crate::extract::{extract, Extracted, L4Info};
+use crate::key::{ConnKey, KeyHasher};
+use crate::limits::Limits;
+use crate::params::{CtMetadata, CtPacket, ExecuteParams, OrigTuple};
+use crate::policy::PolicyTable;
+use crate::proto::{icmp::IcmpState, other::OtherState, tcp, L4State, Verdict};
+use crate::shard::Shard;
+use crate::state::CtState;
+use crate::timeout::{TimeoutError, TimeoutKind, TimeoutPolicy};
+
+/// Shards in the table, a power of two: enough that packet threads seldom
+/// meet on one lock, few enough that a per-shard pass (flushing an empty
+/// zone) stays cheap.
+pub(crate) const SHARDS: usize = 64;
+const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
+
+/// A shard on its own cache lines, so that two threads' locks never share one.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct Padded(pub Mutex<Shard>);
+
+/// A userspace connection tracker, safe to share between packet threads.
+#[derive(Debug)]
+pub struct Conntrack {
+    pub(crate) shards: Box<[Padded]>,
+    pub(crate) hasher: KeyHasher,
+    pub(crate) limits: Limits,
+    policies: Mutex<PolicyTable>,
+    check_tcp_seq: AtomicBool,
+    verify_checksums: AtomicBool,
+}
+
+impl Default for Conntrack {
+    fn default() -> Self {
+        Conntrack::new()
+    }
+}
+
+impl Conntrack {
+    pub fn new() -> Self {
+        Conntrack {
+            shards: (0..SHARDS).map(|_| Padded::default()).collect(),
+            hasher: KeyHasher::default(),
+            limits: Limits::default(),
+            policies: Mutex::new(PolicyTable::default()),
+            check_tcp_seq: AtomicBool::new(true),
+            verify_checksums: AtomicBool::new(true),
+        }
+    }
+
+    /// Turns TCP sequence (window) checking on or off; off is the liberal
+    /// mode of OVS's `dpctl/ct-disable-tcp-seq-chk`.
+    pub fn set_tcp_seq_check(&self, on: bool) {
+        self.check_tcp_seq.store(on, Relaxed);
+    }
+
+    pub fn tcp_seq_check(&self) -> bool {
+        self.check_tcp_seq.load(Relaxed)
+    }
+
+    /// Turns L3/L4 checksum validation on or off (off when a NIC has
+    /// already checked them).
+    pub fn set_checksum_verify(&self, on: bool) {
+        self.verify_checksums.store(on, Relaxed);
+    }
+
+    pub(crate) fn shard_of(hash: u64) -> usize {
+        (hash >> SHARD_SHIFT) as usize
+    }
+
+    pub(crate) fn lock(&self, index: usize) -> Option<MutexGuard<'_, Shard>> {
+        self.shards.get(index).map(|s| s.0.lock())
+    }
+
+    /// Runs the `ct` action `params` over `batch` at time `now` (the
+    /// caller's milliseconds), filling in each packet's metadata. Packets
+    /// are handled in order, so a connection committed by one packet is
+    /// seen by the later ones.
+    pub fn execute(&self, batch: &mut [CtPacket<'_>], params: &ExecuteParams, now: u64) {
+        let verify = self.verify_checksums.load(Relaxed);
+        let check_seq = self.check_tcp_seq.load(Relaxed);
+        let mut held: Option<(usize, MutexGuard<'_, Shard>)> = None;
+        for packet in batch.iter_mut() {
+            let l3 = packet.data.get(packet.l3_offset..).unwrap_or(&[]);
+            // IP fragment reassembly will sit here: a fragment is held until
+            // its datagram is whole, then the datagram is tracked. Until
+            // then a fragment has no key and is `+inv`.
+            let Ok(ext) = extract(l3, packet.l3, params.zone, verify) else {
+                packet.md = invalid(params.zone, None);
+                continue;
+            };
+            let hash = self.hasher.hash(&ext.key);
+            let index = Self::shard_of(hash);
+            if held.as_ref().map(|(i, _)| *i) != Some(index) {
+                // Let go of the previous shard before taking the next one:
+                // a thread never holds two shard locks.
+                drop(held.take());
+                held = self.lock(index).map(|guard| (index, guard));
+            }
+            let Some((_, shard)) = held.as_mut() else {
+                continue;
+            };
+            packet.md = self.process(shard, &ext, hash, params, now, check_seq);
+        }
+    }
+
+    fn process(
+        &self,
+        shard: &mut Shard,
+        ext: &Extracted,
+        hash: u64,
+        params: &ExecuteParams,
+        now: u64,
+        check_seq: bool,
+    ) -> CtMetadata {
+        let zone = params.zone;
+        let reverse = ext.key.reverse();
+        let mut found = shard.lookup(&ext.key, &reverse, hash);
+        if let Some((handle, _)) = found {
+            if shard.get(handle).is_some_and(|c| c.expiration <= now) {
+                self.delete(shard, handle);
+                found = None;
+            }
+        }
+
+        if ext.related {
+            return match found.and_then(|(h, reply)| Some((shard.get(h)?, reply))) {
+                Some((conn, reply)) => {
+                    let rpl = if reply {
+                        CtState::REPLY
+                    } else {
+                        CtState::default()
+                    };
+                    metadata(conn, CtState::RELATED | rpl, zone)
+                }
+                None => invalid(zone, None),
+            };
+        }
+
+        if let (Some((handle, true)), true) = (found, params.force) {
+            self.delete(shard, handle);
+            found = None;
+        }
+
+        let mut state = CtState::TRACKED;
+        let mut handle = None;
+        if let Some((h, reply)) = found {
+            let verdict = match shard.conn_and_policies(h) {
+                Some((conn, policies)) => {
+                    let liberal = !check_seq || conn.flags & LIBERAL != 0;
+                    let verdict = match (&mut conn.l4, &ext.l4) {
+                        (L4State::Tcp(peers), L4Info::Tcp(seg)) => {
+                            tcp::update(peers, seg, reply, !liberal)
+                        }
+                        (L4State::Other(s), _) => s.update(reply),
+                        (L4State::Icmp(s), _) => s.update(reply),
+                        _ => Verdict::Invalid,
+                    };
+                    let refresh = match verdict {
+                        Verdict::Valid(kind) => kind,
+                        Verdict::ValidNew(kind) => Some(kind),
+                        Verdict::Invalid | Verdict::Reopen => None,
+                    };
+                    if let Some(kind) = refresh {
+                        conn.timeout = kind;
+                        conn.expiration = now + policies.get(conn.policy).millis(kind);
+                    }
+                    verdict
+                }
+                None => Verdict::Reopen,
+            };
+            match verdict {
+                Verdict::Valid(_) if reply => state |= CtState::ESTABLISHED | CtState::REPLY,
+                Verdict::Valid(_) => state |= CtState::ESTABLISHED,
+                Verdict::ValidNew(_) => state |= CtState::NEW,
+                Verdict::Invalid => state |= CtState::INVALID,
+                Verdict::Reopen => self.delete(shard, h),
+            }
+            if verdict != Verdict::Reopen {
+                handle = Some(h);
+            }
+        }
+
+        if handle.is_none() {
+            if !valid_new(&ext.l4) {
+                return invalid(zone, Some(&ext.key));
+            }
+            state |= CtState::NEW;
+            if params.commit && self.limits.try_add(zone).is_ok() {
+                handle = Some(self.create(shard, ext, hash, params, now));
+            }
+        }
+
+        let Some(conn) = handle.and_then(|h| shard.get_mut(h)) else {
+            return CtMetadata {
+                state,
+                zone,
+                mark: 0,
+                label: 0,
+                orig: Some(OrigTuple::from(&ext.key)),
+            };
+        };
+        if params.commit {
+            if let Some(mark) = params.mark {
+                conn.mark = mark.apply(conn.mark);
+            }
+            if let Some(label) = params.label {
+                conn.set_label(label.apply(conn.label()));
+            }
+        }
+        metadata(conn, state, zone)
+    }
+
+    fn create(
+        &self,
+        shard: &mut Shard,
+        ext: &Extracted,
+        hash: u64,
+        params: &ExecuteParams,
+        now: u64,
+    ) -> u32 {
+        let (l4, kind) = match ext.l4 {
+            L4Info::Tcp(seg) => (
+                L4State::Tcp(tcp::new_conn(&seg)),
+                TimeoutKind::TcpFirstPacket,
+            ),
+            L4Info::Icmp { .. } => (L4State::Icmp(IcmpState::First), TimeoutKind::IcmpFirst),
+            L4Info::Other => (L4State::Other(OtherState::First), TimeoutKind::OtherFirst),
+        };
+        let policy = shard.policies.resolve(params.timeout_policy, params.zone);
+        let expiration = now + shard.policies.get(policy).millis(kind);
+        let ext_part = params.helper.map(|helper| {
+            Box::new(ConnExt {
+                reply: None,
+                helper: Some(helper),
+            })
+        });
+        shard.insert(Conn {
+            key: ext.key,
+            hash: hash as u32,
+            wheel_tick: 0,
+            zone_pos: 0,
+            mark: 0,
+            expiration,
+            label: [0, 0],
+            l4,
+            policy,
+            timeout: kind,
+            flags: 0,
+            ext: ext_part,
+        })
+    }
+
+    /// Deletes a connection and forgets it in the counts.
+    pub(crate) fn delete(&self, shard: &mut Shard, handle: u32) {
+        if let Some(zone) = shard.remove(handle) {
+            self.limits.remove(zone, 1);
+        }
+    }
+
+    /// Sets timeout policy `id` (see [`TimeoutPolicy::with`]); connections
+    /// committed under an earlier version of it keep that version.
+    pub fn set_timeout_policy(&self, id: u32, policy: TimeoutPolicy) -> Result<(), TimeoutError> {
+        self.update_policies(|t| t.set_policy(id, policy))
+    }
+
+    /// Removes timeout policy `id`; returns whether it existed.
+    pub fn remove_timeout_policy(&self, id: u32) -> bool {
+        self.update_policies(|t| Ok(t.remove_policy(id)))
+            .unwrap_or(false)
+    }
+
+    /// Binds `zone` to timeout policy `id` (`None` unbinds it).
+    pub fn bind_zone_timeout_policy(&self, zone: u16, id: Option<u32>) {
+        // Binding cannot fail.
+        let _ = self.update_policies(|t| {
+            t.bind_zone(zone, id);
+            Ok(())
+        });
+    }
+
+    /// The current policy of `id`.
+    pub fn timeout_policy(&self, id: u32) -> Option<TimeoutPolicy> {
+        self.policies.lock().policy(id).copied()
+    }
+
+    fn update_policies<T>(
+        &self,
+        change: impl FnOnce(&mut PolicyTable) -> Result<T, TimeoutError>,
+    ) -> Result<T, TimeoutError> {
+        let mut master = self.policies.lock();
+        let result = change(&mut master)?;
+        let snapshot = Arc::new(master.clone());
+        for shard in self.shards.iter() {
+            shard.0.lock().policies = Arc::clone(&snapshot);
+        }
+        Ok(result)
+    }
+}
+
+fn valid_new(l4: &L4Info) -> bool {
+    match l4 {
+        L4Info::Tcp(seg) => tcp::valid_new(seg.flags),
+        L4Info::Icmp { request } => *request,
+        L4Info::Other => true,
+    }
+}
+
+fn invalid(zone: u16, key: Option<&ConnKey>) -> CtMetadata {
+    CtMetadata {
+        state: CtState::INVALID | CtState::TRACKED,
+        zone,
+        mark: 0,
+        label: 0,
+        orig: key.map(OrigTuple::from),
+    }
+}
+
+fn metadata(conn: &Conn, state: CtState, zone: u16) -> CtMetadata {
+    CtMetadata {
+        state: state | CtState::TRACKED,
+        zone,
+        mark: conn.mark,
+        label: conn.label(),
+        orig: Some(OrigTuple::from(&conn.key)),
+    }
+}
+
+#[cfg(test)]
+#[path = "tracker_tests.rs"]
+mod tests;
