@@ -47,19 +47,18 @@ impl Match {
     ///
     /// A key with a subfield (`reg0[0..3]=5`) writes those bits only.
     pub fn apply_text(&mut self, key: &str, value: Option<&str>) -> Result<Applied, FieldError> {
-        if value.is_none() {
-            if key == "eth" {
-                self.set_default_packet_type();
-                return Ok(Applied::Yes);
+        // Like ovs-ofctl, a shorthand ignores any value given to it.
+        if key == "eth" {
+            self.set_default_packet_type();
+            return Ok(Applied::Yes);
+        }
+        if let Some(&(_, dl_type, proto)) = SHORTHANDS.iter().find(|(n, _, _)| *n == key) {
+            self.set_slot(l::ETH_TYPE, u128::from(dl_type));
+            if let Some(p) = proto {
+                self.set_slot(l::NW_PROTO, u128::from(p));
             }
-            if let Some(&(_, dl_type, proto)) = SHORTHANDS.iter().find(|(n, _, _)| *n == key) {
-                self.set_slot(l::ETH_TYPE, u128::from(dl_type));
-                if let Some(p) = proto {
-                    self.set_slot(l::NW_PROTO, u128::from(p));
-                }
-                self.set_default_packet_type();
-                return Ok(Applied::Yes);
-            }
+            self.set_default_packet_type();
+            return Ok(Applied::Yes);
         }
         let Some(def) = field_by_name(key) else {
             if key.contains('[') {
