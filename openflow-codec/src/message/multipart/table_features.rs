@@ -1,0 +1,96 @@
+//! The TABLE_FEATURES request and reply: one `ofp_table_features` per
+//! table, each with a property list kept as received.
+
+use std::fmt::Write;
+
+use bytes::{BufMut, BytesMut};
+
+use crate::error::BadPropertyCode;
+use crate::message::property;
+use crate::message::wire::{self, Parsed};
+
+/// Length of `ofp_table_features` without properties.
+const TABLE_FEATURES_LEN: usize = 64;
+const OFP_MAX_TABLE_NAME_LEN: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableFeatures {
+    pub table_id: u8,
+    pub name: String,
+    pub metadata_match: u64,
+    pub metadata_write: u64,
+    pub config: u32,
+    pub max_entries: u32,
+    /// The `ofp_table_feature_prop_*` list, checked for framing only.
+    pub properties: Vec<u8>,
+}
+
+impl TableFeatures {
+    pub fn parse(input: &[u8]) -> Parsed<'_, TableFeatures> {
+        let bad_len = || wire::fail::<TableFeatures>(BadPropertyCode::BadLen);
+        let (rest, len) = wire::u16(input)?;
+        let len = usize::from(len);
+        if len < TABLE_FEATURES_LEN || len > input.len() || !len.is_multiple_of(8) {
+            return bad_len();
+        }
+        let (rest, table_id) = wire::u8(rest)?;
+        let (rest, ()) = wire::pad(5)(rest)?;
+        let (rest, name) = wire::fixed_str(OFP_MAX_TABLE_NAME_LEN)(rest)?;
+        let (rest, metadata_match) = wire::u64(rest)?;
+        let (rest, metadata_write) = wire::u64(rest)?;
+        let (rest, config) = wire::u32(rest)?;
+        let (rest, max_entries) = wire::u32(rest)?;
+        let (rest, props) = wire::take(len - TABLE_FEATURES_LEN)(rest)?;
+        let mut check = props;
+        while !check.is_empty() {
+            let (next, _) = property::parse(check)?;
+            check = next;
+        }
+        let features = TableFeatures {
+            table_id,
+            name,
+            metadata_match,
+            metadata_write,
+            config,
+            max_entries,
+            properties: props.to_vec(),
+        };
+        Ok((rest, features))
+    }
+
+    pub fn encode(&self, out: &mut BytesMut) {
+        let start = out.len();
+        out.put_u16(0);
+        out.put_u8(self.table_id);
+        out.put_bytes(0, 5);
+        wire::put_fixed_str(out, &self.name, OFP_MAX_TABLE_NAME_LEN);
+        out.put_u64(self.metadata_match);
+        out.put_u64(self.metadata_write);
+        out.put_u32(self.config);
+        out.put_u32(self.max_entries);
+        out.put_slice(&self.properties);
+        wire::patch_len(out, start, start);
+    }
+}
+
+/// Prints table features: the table line and the fixed fields. The
+/// property lists (instructions, actions, match fields) are not printed.
+pub fn format_list(out: &mut String, list: &[TableFeatures]) {
+    for features in list {
+        let _ = write!(out, "\n  table {}", features.table_id);
+        if !features.name.is_empty() {
+            let _ = write!(out, " (\"{}\")", features.name);
+        }
+        out.push_str(":\n");
+        if features.metadata_match != 0 || features.metadata_write != 0 {
+            let _ = writeln!(
+                out,
+                "    metadata: match={:#x} write={:#x}",
+                features.metadata_match, features.metadata_write
+            );
+        }
+        if features.max_entries != 0 {
+            let _ = writeln!(out, "    max_entries={}", features.max_entries);
+        }
+    }
+}
