@@ -19,6 +19,7 @@ pub mod hello;
 pub mod meter;
 pub mod multipart;
 pub mod nicira;
+pub mod ofp_match;
 pub mod port;
 pub mod port_mod;
 pub mod print;
@@ -381,3 +382,5 @@ impl Message {
         }
     }
 }
+#[cfg(test)]
+mod proptests;

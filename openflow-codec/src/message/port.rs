@@ -58,9 +58,15 @@ pub fn check_port(port: u32) -> Result<u32, OfpError> {
     }
 }
 
-/// A port as OVS prints it: its reserved name or its number.
+/// A port as OVS prints it: its reserved name, or its number in OVS's
+/// 16-bit numbering (OpenFlow 1.3's 0xffffff00 and up fold to 0xff00 and up).
 pub fn format_port(port: u32, out: &mut String) {
-    out.push_str(&nxm_fields::port::format_port(port));
+    let name = nxm_fields::port::format_port(port);
+    if port >= OFPP_MAX && name == port.to_string() {
+        let _ = write!(out, "{}", nxm_fields::port::to_ofp10(port));
+    } else {
+        out.push_str(&name);
+    }
 }
 
 /// The bits of a bit table.

@@ -65,6 +65,9 @@ pub fn ofp_to_string_nested(buf: &[u8], depth: usize) -> String {
             } else {
                 message.format_body_nested(&header, &mut out, depth);
             }
+            if out.ends_with(' ') {
+                out.pop();
+            }
             if !out.ends_with('\n') {
                 out.push('\n');
             }

@@ -3,6 +3,7 @@
 //! family.
 
 pub mod desc;
+pub mod flow_stats;
 pub mod group_stats;
 pub mod port_stats;
 pub mod queue_stats;
@@ -25,6 +26,9 @@ pub const MORE: u16 = 1;
 #[derive(Debug, Clone, PartialEq)]
 pub enum MpRequest {
     Desc,
+    /// Boxed: a match is large.
+    Flow(Box<flow_stats::FlowStatsRequest>),
+    Aggregate(Box<flow_stats::FlowStatsRequest>),
     Table,
     PortStats { port_no: u32 },
     Queue { port_no: u32, queue_id: u32 },
@@ -42,6 +46,7 @@ pub enum MpRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MpReply {
     Desc(desc::Desc),
+    Aggregate(flow_stats::AggregateStats),
     Table(Vec<table_stats::TableStats>),
     PortStats(Vec<port_stats::PortStats>),
     Queue(Vec<queue_stats::QueueStats>),
@@ -122,6 +127,8 @@ impl MpRequest {
     pub fn multipart_type(&self) -> MultipartType {
         match self {
             MpRequest::Desc => MultipartType::Desc,
+            MpRequest::Flow(_) => MultipartType::Flow,
+            MpRequest::Aggregate(_) => MultipartType::Aggregate,
             MpRequest::Table => MultipartType::Table,
             MpRequest::PortStats { .. } => MultipartType::PortStats,
             MpRequest::Queue { .. } => MultipartType::Queue,
@@ -178,8 +185,13 @@ impl MultipartRequest {
                     let (input, list) = parse_list(input, table_features::TableFeatures::parse)?;
                     (input, MpRequest::TableFeatures(list))
                 }
-                MultipartType::Flow | MultipartType::Aggregate => {
-                    return wire::fail(BadRequestCode::BadStat)
+                MultipartType::Flow => {
+                    let (input, r) = flow_stats::FlowStatsRequest::parse(input)?;
+                    (input, MpRequest::Flow(Box::new(r)))
+                }
+                MultipartType::Aggregate => {
+                    let (input, r) = flow_stats::FlowStatsRequest::parse(input)?;
+                    (input, MpRequest::Aggregate(Box::new(r)))
                 }
             };
             Ok((input, MultipartRequest { flags, body }))
@@ -214,6 +226,7 @@ impl MultipartRequest {
                     features.encode(out);
                 }
             }
+            MpRequest::Flow(r) | MpRequest::Aggregate(r) => r.encode(out),
         }
     }
 
@@ -245,6 +258,7 @@ impl MultipartRequest {
                 meter::format_meter_id(out, *meter_id, '=');
             }
             MpRequest::TableFeatures(list) => table_features::format_list(out, list),
+            MpRequest::Flow(r) | MpRequest::Aggregate(r) => r.format(out),
         }
     }
 }
@@ -253,6 +267,7 @@ impl MpReply {
     pub fn multipart_type(&self) -> MultipartType {
         match self {
             MpReply::Desc(_) => MultipartType::Desc,
+            MpReply::Aggregate(_) => MultipartType::Aggregate,
             MpReply::Table(_) => MultipartType::Table,
             MpReply::PortStats(_) => MultipartType::PortStats,
             MpReply::Queue(_) => MultipartType::Queue,
@@ -317,7 +332,11 @@ impl MultipartReply {
                     let (input, list) = parse_list(input, Port::parse)?;
                     (input, MpReply::PortDesc(list))
                 }
-                MultipartType::Flow | MultipartType::Aggregate | MultipartType::GroupDesc => {
+                MultipartType::Aggregate => {
+                    let (input, a) = flow_stats::AggregateStats::parse(input)?;
+                    (input, MpReply::Aggregate(a))
+                }
+                MultipartType::Flow | MultipartType::GroupDesc => {
                     return wire::fail(BadRequestCode::BadStat)
                 }
             };
@@ -329,6 +348,7 @@ impl MultipartReply {
         put_header(out, self.body.multipart_type(), self.flags);
         match &self.body {
             MpReply::Desc(d) => d.encode(out),
+            MpReply::Aggregate(a) => a.encode(out),
             MpReply::Table(list) => list.iter().for_each(|t| t.encode(out)),
             MpReply::PortStats(list) => list.iter().for_each(|p| p.encode(out)),
             MpReply::Queue(list) => list.iter().for_each(|q| q.encode(out)),
@@ -346,6 +366,7 @@ impl MultipartReply {
         format_flags(out, self.flags);
         match &self.body {
             MpReply::Desc(d) => d.format(out),
+            MpReply::Aggregate(a) => a.format(out),
             MpReply::Table(list) => table_stats::format_list(out, list),
             MpReply::PortStats(list) => port_stats::format_list(out, list),
             MpReply::Queue(list) => queue_stats::format_list(out, list),
