@@ -1,0 +1,249 @@
+//! The OpenFlow 1.0/1.1 "set one header field" actions (`mod_dl_src:`,
+//! `mod_nw_dst:`, `mod_nw_tos:`, `mod_tp_src:`, `set_mpls_label(N)` ...).
+//! ovs-ofctl still reads them as text, and OVS still decodes their
+//! deprecated OpenFlow 1.3 wire types; either way OVS sends them in
+//! OpenFlow 1.3 as set-fields, except an L4 port on a flow that does not say
+//! which L4 protocol it is.
+//!
+//! They differ from a plain `set_field` in their match checks: a missing
+//! prerequisite only makes them inconsistent (`no usable protocol`) instead
+//! of invalid.
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+use bytes::{BufMut, BytesMut};
+use nxm_fields::{FieldId, Value};
+
+use crate::error::{BadActionCode, OfpError};
+
+use super::check::{CheckCx, ETH_TYPE_IP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+use super::parse::ParseCx;
+use super::registry::{ActionType, DecodeCx, Raw};
+use super::text::{self, ParseError, ParseResult};
+use super::vlan::put_set_field;
+use super::wire::{self, View};
+
+/// Which header field, and its new value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacySet {
+    EthSrc([u8; 6]),
+    EthDst([u8; 6]),
+    Ipv4Src(Ipv4Addr),
+    Ipv4Dst(Ipv4Addr),
+    /// The DSCP bits in TOS position (a multiple of 4).
+    Tos(u8),
+    Ecn(u8),
+    TpSrc(u16),
+    TpDst(u16),
+    MplsLabel(u32),
+    MplsTc(u8),
+}
+
+fn bad_argument() -> OfpError {
+    OfpError::BadAction(BadActionCode::BadArgument)
+}
+
+impl ActionType for LegacySet {
+    fn decode(raw: Raw, v: View<'_>, _: &DecodeCx) -> Result<Self, OfpError> {
+        Ok(match raw {
+            Raw::OfSetDlSrc => LegacySet::EthSrc(v.array(4)?),
+            Raw::OfSetDlDst => LegacySet::EthDst(v.array(4)?),
+            Raw::OfSetNwSrc => LegacySet::Ipv4Src(Ipv4Addr::from(v.u32(4)?)),
+            Raw::OfSetNwDst => LegacySet::Ipv4Dst(Ipv4Addr::from(v.u32(4)?)),
+            Raw::OfSetNwTos => {
+                let tos = v.u8(4)?;
+                if tos & !0xfc != 0 {
+                    return Err(bad_argument());
+                }
+                LegacySet::Tos(tos)
+            }
+            Raw::Of11SetNwEcn => {
+                let ecn = v.u8(4)?;
+                if ecn & !3 != 0 {
+                    return Err(bad_argument());
+                }
+                LegacySet::Ecn(ecn)
+            }
+            Raw::OfSetTpSrc => LegacySet::TpSrc(v.u16(4)?),
+            Raw::OfSetTpDst => LegacySet::TpDst(v.u16(4)?),
+            Raw::OfSetMplsLabel => LegacySet::MplsLabel(v.u32(4)?),
+            _ => LegacySet::MplsTc(v.u8(4)?),
+        })
+    }
+
+    fn encode(&self, out: &mut BytesMut) {
+        let mac = |m: &[u8; 6]| {
+            m.iter()
+                .fold(0, |acc: Value, &b| (acc << 8) | Value::from(b))
+        };
+        let (id, value) = match *self {
+            LegacySet::EthSrc(m) => (FieldId::EthSrc, mac(&m)),
+            LegacySet::EthDst(m) => (FieldId::EthDst, mac(&m)),
+            LegacySet::Ipv4Src(a) => (FieldId::Ipv4Src, Value::from(u32::from(a))),
+            LegacySet::Ipv4Dst(a) => (FieldId::Ipv4Dst, Value::from(u32::from(a))),
+            LegacySet::Tos(tos) => (FieldId::IpDscp, Value::from(tos >> 2)),
+            LegacySet::Ecn(ecn) => (FieldId::IpEcn, Value::from(ecn)),
+            LegacySet::MplsLabel(l) => (FieldId::MplsLabel, Value::from(l)),
+            LegacySet::MplsTc(tc) => (FieldId::MplsTc, Value::from(tc)),
+            LegacySet::TpSrc(p) => return put_tp(out, Raw::OfSetTpSrc, p),
+            LegacySet::TpDst(p) => return put_tp(out, Raw::OfSetTpDst, p),
+        };
+        put_set_field(out, id, value);
+    }
+
+    fn format(&self, out: &mut String) {
+        let mac = |m: &[u8; 6]| {
+            m.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        };
+        let _ = match self {
+            LegacySet::EthSrc(m) => write!(out, "mod_dl_src:{}", mac(m)),
+            LegacySet::EthDst(m) => write!(out, "mod_dl_dst:{}", mac(m)),
+            LegacySet::Ipv4Src(a) => write!(out, "mod_nw_src:{a}"),
+            LegacySet::Ipv4Dst(a) => write!(out, "mod_nw_dst:{a}"),
+            LegacySet::Tos(t) => write!(out, "mod_nw_tos:{t}"),
+            LegacySet::Ecn(e) => write!(out, "mod_nw_ecn:{e}"),
+            LegacySet::TpSrc(p) => write!(out, "mod_tp_src:{p}"),
+            LegacySet::TpDst(p) => write!(out, "mod_tp_dst:{p}"),
+            LegacySet::MplsLabel(l) => write!(out, "set_mpls_label({l})"),
+            LegacySet::MplsTc(t) => write!(out, "set_mpls_tc({t})"),
+        };
+    }
+
+    fn ofpact_name(&self) -> &'static str {
+        match self {
+            LegacySet::EthSrc(_) => "mod_dl_src",
+            LegacySet::EthDst(_) => "mod_dl_dst",
+            LegacySet::Ipv4Src(_) => "mod_nw_src",
+            LegacySet::Ipv4Dst(_) => "mod_nw_dst",
+            LegacySet::Tos(_) => "mod_nw_tos",
+            LegacySet::Ecn(_) => "mod_nw_ecn",
+            LegacySet::TpSrc(_) => "mod_tp_src",
+            LegacySet::TpDst(_) => "mod_tp_dst",
+            LegacySet::MplsLabel(_) => "set_mpls_label",
+            LegacySet::MplsTc(_) => "set_mpls_tc",
+        }
+    }
+
+    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+        let ok = match self {
+            LegacySet::EthSrc(_) | LegacySet::EthDst(_) => true,
+            LegacySet::Ipv4Src(_) | LegacySet::Ipv4Dst(_) => cx.dl_type() == ETH_TYPE_IP,
+            LegacySet::Tos(_) | LegacySet::Ecn(_) => cx.is_ip_any(),
+            LegacySet::TpSrc(_) | LegacySet::TpDst(_) => {
+                cx.is_ip_any()
+                    && !cx.is_later_fragment()
+                    && matches!(cx.nw_proto(), IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP)
+            }
+            LegacySet::MplsLabel(_) | LegacySet::MplsTc(_) => cx.is_mpls(),
+        };
+        if !ok {
+            cx.inconsistent();
+        }
+        Ok(())
+    }
+}
+
+fn put_tp(out: &mut BytesMut, raw: Raw, port: u16) {
+    let start = wire::begin(out, raw);
+    out.put_u16(port);
+    wire::finish(out, start, raw);
+}
+
+/// OVS's `str_to_mac()`: six colon-separated hex octets.
+fn parse_mac(s: &str) -> ParseResult<[u8; 6]> {
+    let err = || ParseError::msg(format!("invalid mac address {s}"));
+    let mut out = [0u8; 6];
+    let mut parts = s.split(':');
+    for byte in &mut out {
+        let part = parts.next().ok_or_else(err)?;
+        if part.is_empty() || part.len() > 2 {
+            return Err(err());
+        }
+        *byte = u8::from_str_radix(part, 16).map_err(|_| err())?;
+    }
+    if parts.next().is_some() {
+        return Err(err());
+    }
+    Ok(out)
+}
+
+fn parse_ip(s: &str) -> ParseResult<Ipv4Addr> {
+    s.parse()
+        .map_err(|_| ParseError::msg(format!("{s}: could not convert to IP address")))
+}
+
+pub(crate) fn parse_mod_dl_src(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    cx.push(LegacySet::EthSrc(parse_mac(arg)?));
+    Ok(())
+}
+
+pub(crate) fn parse_mod_dl_dst(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    cx.push(LegacySet::EthDst(parse_mac(arg)?));
+    Ok(())
+}
+
+pub(crate) fn parse_mod_nw_src(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    cx.push(LegacySet::Ipv4Src(parse_ip(arg)?));
+    Ok(())
+}
+
+pub(crate) fn parse_mod_nw_dst(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    cx.push(LegacySet::Ipv4Dst(parse_ip(arg)?));
+    Ok(())
+}
+
+pub(crate) fn parse_mod_nw_tos(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    let tos = text::str_to_u8(arg, "TOS")?;
+    if tos & !0xfc != 0 {
+        return Err(ParseError::msg(format!("{arg}: not a valid TOS")));
+    }
+    cx.push(LegacySet::Tos(tos));
+    Ok(())
+}
+
+pub(crate) fn parse_mod_nw_ecn(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    let ecn = text::str_to_u8(arg, "ECN")?;
+    if ecn & !3 != 0 {
+        return Err(ParseError::msg(format!("{arg}: not a valid ECN")));
+    }
+    cx.push(LegacySet::Ecn(ecn));
+    Ok(())
+}
+
+pub(crate) fn parse_mod_tp_src(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    cx.push(LegacySet::TpSrc(text::str_to_u16(arg, "source port")?));
+    Ok(())
+}
+
+pub(crate) fn parse_mod_tp_dst(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    cx.push(LegacySet::TpDst(text::str_to_u16(arg, "destination port")?));
+    Ok(())
+}
+
+pub(crate) fn parse_set_mpls_label(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    if arg.is_empty() {
+        return Err(ParseError::msg("set_mpls_label: expected label."));
+    }
+    let label = text::str_to_u32(arg)?;
+    if label & !0xfffff != 0 {
+        return Err(ParseError::msg(format!("{arg}: not a valid MPLS label")));
+    }
+    cx.push(LegacySet::MplsLabel(label));
+    Ok(())
+}
+
+pub(crate) fn parse_set_mpls_tc(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    if arg.is_empty() {
+        return Err(ParseError::msg("set_mpls_tc: expected tc."));
+    }
+    let tc = text::str_to_u8(arg, "MPLS TC")?;
+    if tc & !7 != 0 {
+        return Err(ParseError::msg(format!("{arg}: not a valid MPLS TC")));
+    }
+    cx.push(LegacySet::MplsTc(tc));
+    Ok(())
+}

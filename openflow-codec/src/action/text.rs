@@ -1,0 +1,419 @@
+//! The pieces of ovs-ofctl's action syntax that every action shares: the
+//! `key:value` / `key=value` / `key(value)` tokenizer, numbers as OVS's
+//! `str_to_*` helpers read them, hex byte strings, port and table names, and
+//! [`ParseError`], whose text is what ovs-ofctl prints.
+
+use std::fmt::Write as _;
+
+use crate::error::OfpError;
+
+/// A rejected action string. `Display` is ovs-ofctl's message, without the
+/// `ovs-ofctl: ` prefix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// A syntax or value error found while parsing, e.g.
+    /// `"force" flag requires "commit" flag.`
+    #[error("{0}")]
+    Syntax(String),
+    /// The actions contradict the flow's match in a way OVS rejects outright.
+    #[error("actions are invalid with specified match ({0})")]
+    Inconsistent(OfpError),
+    /// The actions only make sense for OpenFlow 1.0 with this match (OVS's
+    /// `inconsistent_match()`), so no OpenFlow 1.3 encoding exists.
+    #[error("no usable protocol")]
+    NoUsableProtocol,
+}
+
+impl ParseError {
+    pub fn msg(message: impl Into<String>) -> Self {
+        ParseError::Syntax(message.into())
+    }
+}
+
+pub type ParseResult<T> = Result<T, ParseError>;
+
+/// Splits a comma-separated action list into `(key, value)` pairs the way
+/// OVS's `ofputil_parse_key_value()` does: `key:value` and `key=value` run to
+/// the next comma or white space, `key(value)` to the matching parenthesis
+/// (with `(x)->y` kept whole for `check_pkt_larger`), and a bare `key` has an
+/// empty value.
+#[derive(Debug, Clone)]
+pub struct KeyValues<'a> {
+    rest: &'a str,
+}
+
+impl<'a> KeyValues<'a> {
+    pub fn new(text: &'a str) -> Self {
+        KeyValues { rest: text }
+    }
+}
+
+const SPACE_OR_COMMA: &[char] = &[',', ' ', '\t', '\r', '\n'];
+
+impl<'a> Iterator for KeyValues<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let s = self.rest.trim_start_matches(SPACE_OR_COMMA);
+        if s.is_empty() {
+            self.rest = s;
+            return None;
+        }
+        let key_len = s
+            .find([':', '=', '(', ',', ' ', '\t', '\r', '\n'])
+            .unwrap_or(s.len());
+        let key = &s[..key_len];
+        let delim = s[key_len..].chars().next();
+        let after_key = &s[key_len + delim.map_or(0, char::len_utf8)..];
+        let value_delims: &[char] = match delim {
+            Some(':') | Some('=') => SPACE_OR_COMMA,
+            Some('(') => &[')'],
+            _ => {
+                self.rest = after_key;
+                return Some((key, ""));
+            }
+        };
+        let mut value_len = value_span(after_key, value_delims);
+        if delim == Some('(') && after_key[value_len..].starts_with(")->") {
+            value_len += value_span(&after_key[value_len..], SPACE_OR_COMMA);
+        }
+        let value = &after_key[..value_len];
+        let tail = &after_key[value_len..];
+        self.rest = tail.chars().next().map_or(tail, |c| &tail[c.len_utf8()..]);
+        Some((key, value))
+    }
+}
+
+/// Length of the prefix of `s` before the first of `delims` that is not
+/// inside parentheses (OVS's `parse_value()`).
+fn value_span(s: &str, delims: &[char]) -> usize {
+    let bytes = s.as_bytes();
+    let mut n = 0;
+    while let Some(&b) = bytes.get(n) {
+        if delims.contains(&char::from(b)) {
+            break;
+        }
+        if b == b'(' {
+            let mut level = 0i32;
+            loop {
+                match bytes.get(n) {
+                    None => return n,
+                    Some(b'(') => level += 1,
+                    Some(b')') => level -= 1,
+                    Some(_) => {}
+                }
+                n += 1;
+                if level <= 0 {
+                    break;
+                }
+            }
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// C's `strtoull(s, &tail, 0)` followed by OVS's "whole string consumed"
+/// check: optional white space and sign, `0x` for hex, a leading `0` for
+/// octal. A minus sign negates modulo 2^64, as C does. `None` if nothing or
+/// not everything was consumed or the value overflows 64 bits.
+pub fn c_strtoull(s: &str) -> Option<u64> {
+    let (negative, magnitude) = c_strto_magnitude(s)?;
+    Some(if negative {
+        magnitude.wrapping_neg()
+    } else {
+        magnitude
+    })
+}
+
+/// C's `strtol(s, &tail, 0)` on a 64-bit `long`, with the same whole-string
+/// rule as [`c_strtoull`].
+pub fn c_strtol(s: &str) -> Option<i64> {
+    let (negative, magnitude) = c_strto_magnitude(s)?;
+    if negative {
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+fn c_strto_magnitude(s: &str) -> Option<(bool, u64)> {
+    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, s) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (radix, digits) = if let Some(hex) = s.strip_prefix("0x").or(s.strip_prefix("0X")) {
+        if hex.starts_with(|c: char| c.is_ascii_hexdigit()) {
+            (16, hex)
+        } else {
+            // C parses just the "0" and stops at the "x": not whole.
+            return None;
+        }
+    } else if s.len() > 1 && s.starts_with('0') {
+        (8, &s[1..])
+    } else {
+        (10, s)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix)
+        .ok()
+        .map(|v| (negative, v))
+}
+
+/// OVS's `str_to_u32()`: any `strtoull` number, truncated to 32 bits.
+pub fn str_to_u32(s: &str) -> ParseResult<u32> {
+    if s.is_empty() {
+        return Err(ParseError::msg("missing required numeric argument"));
+    }
+    c_strtoull(s)
+        .map(|v| v as u32)
+        .ok_or_else(|| ParseError::msg(format!("invalid numeric format {s}")))
+}
+
+/// OVS's `str_to_u64()`.
+pub fn str_to_u64(s: &str) -> ParseResult<u64> {
+    if s.is_empty() {
+        return Err(ParseError::msg("missing required numeric argument"));
+    }
+    c_strtoull(s).ok_or_else(|| ParseError::msg(format!("invalid numeric format {s}")))
+}
+
+/// OVS's `str_to_u16()`: a `strtol` number in 0..=65535, else
+/// `invalid NAME "S"`.
+pub fn str_to_u16(s: &str, name: &str) -> ParseResult<u16> {
+    c_strtol(s)
+        .and_then(|v| u16::try_from(v).ok())
+        .ok_or_else(|| ParseError::msg(format!("invalid {name} \"{s}\"")))
+}
+
+/// OVS's `str_to_u8()`.
+pub fn str_to_u8(s: &str, name: &str) -> ParseResult<u8> {
+    c_strtol(s)
+        .and_then(|v| u8::try_from(v).ok())
+        .ok_or_else(|| ParseError::msg(format!("invalid {name} \"{s}\"")))
+}
+
+/// Hex bytes as `note:` and `controller(userdata=)` take them: pairs of hex
+/// digits, with any `.` or white space between pairs ignored. `None` on a
+/// lone or bad digit.
+pub fn parse_hex_bytes(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() / 2);
+    let mut rest = s.as_bytes();
+    loop {
+        while let Some((b'.' | b' ' | b'\t' | b'\r' | b'\n', tail)) = rest.split_first() {
+            rest = tail;
+        }
+        match rest {
+            [] => return Some(out),
+            [hi, lo, tail @ ..] => {
+                let hi = char::from(*hi).to_digit(16)?;
+                let lo = char::from(*lo).to_digit(16)?;
+                out.push((hi * 16 + lo) as u8);
+                rest = tail;
+            }
+            [_] => return None,
+        }
+    }
+}
+
+/// Hex bytes as OVS prints them: `01.02.ff`.
+pub fn format_hex_bytes(bytes: &[u8], out: &mut String) {
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        let _ = write!(out, "{b:02x}");
+    }
+}
+
+/// OVS's 16-bit port numbers (`ofp_port_t`), as used by NX actions and text.
+pub mod port {
+    /// Ports at or above this are reserved.
+    pub const MAX: u16 = 0xff00;
+    pub const IN_PORT: u16 = 0xfff8;
+    pub const TABLE: u16 = 0xfff9;
+    pub const NORMAL: u16 = 0xfffa;
+    pub const FLOOD: u16 = 0xfffb;
+    pub const ALL: u16 = 0xfffc;
+    pub const CONTROLLER: u16 = 0xfffd;
+    pub const LOCAL: u16 = 0xfffe;
+    /// OFPP_NONE, which OpenFlow 1.1+ calls ANY.
+    pub const NONE: u16 = 0xffff;
+    /// OpenFlow 1.1+ reserved ports are the 16-bit ones plus this.
+    pub const OF11_OFFSET: u32 = 0xffff_0000;
+    /// Lowest 32-bit reserved port in OpenFlow 1.1+.
+    pub const OF11_MAX: u32 = 0xffff_ff00;
+
+    /// The names ovs-ofctl prints (and reads, case-insensitively).
+    pub const NAMED: [(&str, u16); 8] = [
+        ("IN_PORT", IN_PORT),
+        ("TABLE", TABLE),
+        ("NORMAL", NORMAL),
+        ("FLOOD", FLOOD),
+        ("ALL", ALL),
+        ("CONTROLLER", CONTROLLER),
+        ("LOCAL", LOCAL),
+        ("ANY", NONE),
+    ];
+}
+
+/// Resolves port names other than the reserved ones (e.g. `p1` from the
+/// switch's port list). ovs-ofctl `parse-flow` has none.
+pub type PortNames<'a> = &'a dyn Fn(&str) -> Option<u16>;
+
+/// OVS's `ofputil_port_from_string()`: a decimal number (OpenFlow 1.1+
+/// 32-bit reserved numbers are folded into 16 bits), a reserved name, or a
+/// name known to `names`.
+pub fn parse_port(s: &str, names: Option<PortNames<'_>>) -> Option<u16> {
+    if s.starts_with('-') {
+        return None;
+    }
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        let n: u32 = s.parse().ok()?;
+        return if n <= u32::from(u16::MAX) {
+            u16::try_from(n).ok()
+        } else if n < port::OF11_MAX {
+            None
+        } else {
+            u16::try_from(n - port::OF11_OFFSET).ok()
+        };
+    }
+    if let Some(&(_, value)) = port::NAMED
+        .iter()
+        .chain(&[("NONE", port::NONE)])
+        .find(|(name, _)| name.eq_ignore_ascii_case(s))
+    {
+        return Some(value);
+    }
+    let name = s
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s);
+    names.and_then(|lookup| lookup(name))
+}
+
+/// OVS's `ofputil_format_port()`: a reserved name or the decimal number.
+pub fn format_port(p: u16, out: &mut String) {
+    match port::NAMED.iter().find(|&&(_, value)| value == p) {
+        Some((name, _)) => out.push_str(name),
+        None => {
+            let _ = write!(out, "{p}");
+        }
+    }
+}
+
+/// A 16-bit port as OpenFlow 1.3 carries it in 32 bits.
+pub fn port_to_of13(p: u16) -> u32 {
+    if p >= port::MAX {
+        u32::from(p) + port::OF11_OFFSET
+    } else {
+        u32::from(p)
+    }
+}
+
+/// OVS's `ofputil_port_from_ofp11()`: 32-bit ports between the 16-bit range
+/// and the reserved range do not exist.
+pub fn port_from_of13(p: u32) -> Result<u16, OfpError> {
+    if p < u32::from(port::MAX) {
+        u16::try_from(p).map_err(|_| bad_out_port())
+    } else if p >= port::OF11_MAX {
+        u16::try_from(p - port::OF11_OFFSET).map_err(|_| bad_out_port())
+    } else {
+        Err(bad_out_port())
+    }
+}
+
+fn bad_out_port() -> OfpError {
+    OfpError::BadAction(crate::error::BadActionCode::BadOutPort)
+}
+
+/// OVS's `ofputil_table_from_string()` without table names: 0..=255.
+pub fn parse_table(s: &str) -> Option<u8> {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse().ok()
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(s: &str) -> Vec<(&str, &str)> {
+        KeyValues::new(s).collect()
+    }
+
+    #[test]
+    fn key_values_split_like_ofputil_parse_key_value() {
+        assert_eq!(
+            kv("output:1, ct(commit,exec(set_field:1->ct_mark)),drop"),
+            vec![
+                ("output", "1"),
+                ("ct", "commit,exec(set_field:1->ct_mark)"),
+                ("drop", "")
+            ]
+        );
+        assert_eq!(kv("resubmit(,2)"), vec![("resubmit", ",2")]);
+        assert_eq!(kv("a=(1,2),b"), vec![("a", "(1,2)"), ("b", "")]);
+        assert_eq!(
+            kv("check_pkt_larger(100)->reg0[0],x"),
+            vec![("check_pkt_larger", "100)->reg0[0]"), ("x", "")]
+        );
+        assert_eq!(kv("ct(commit"), vec![("ct", "commit")]);
+    }
+
+    #[test]
+    fn numbers_follow_c_strtoull() {
+        assert_eq!(c_strtoull("0x10"), Some(16));
+        assert_eq!(c_strtoull("010"), Some(8));
+        assert_eq!(c_strtoull("-1"), Some(u64::MAX));
+        assert_eq!(c_strtoull("0x"), None);
+        assert_eq!(c_strtoull("18446744073709551616"), None);
+        assert_eq!(c_strtoull("09"), None);
+        // ovs-ofctl 3.1: group:4294967296 prints group:0.
+        assert_eq!(str_to_u32("4294967296"), Ok(0));
+        assert_eq!(
+            str_to_u32("abc").map_err(|e| e.to_string()),
+            Err("invalid numeric format abc".to_string())
+        );
+        assert_eq!(
+            str_to_u16("-1", "ethertype").map_err(|e| e.to_string()),
+            Err("invalid ethertype \"-1\"".to_string())
+        );
+        assert_eq!(str_to_u16("+33024", "ethertype"), Ok(0x8100));
+    }
+
+    #[test]
+    fn hex_bytes_skip_dots() {
+        assert_eq!(parse_hex_bytes("01..02"), Some(vec![1, 2]));
+        assert_eq!(parse_hex_bytes(".01."), Some(vec![1]));
+        assert_eq!(parse_hex_bytes("1"), None);
+        assert_eq!(parse_hex_bytes("zz"), None);
+        let mut s = String::new();
+        format_hex_bytes(&[1, 0xab], &mut s);
+        assert_eq!(s, "01.ab");
+    }
+
+    #[test]
+    fn ports_parse_and_format_like_ovs() {
+        assert_eq!(parse_port("in_port", None), Some(port::IN_PORT));
+        assert_eq!(parse_port("ANY", None), Some(port::NONE));
+        assert_eq!(parse_port("4294967294", None), Some(port::LOCAL));
+        assert_eq!(parse_port("70000", None), None);
+        assert_eq!(parse_port("0xfff8", None), None);
+        assert_eq!(parse_port("-1", None), None);
+        let mut s = String::new();
+        format_port(port::CONTROLLER, &mut s);
+        format_port(7, &mut s);
+        assert_eq!(s, "CONTROLLER7");
+        assert_eq!(port_from_of13(0xffff_fffd), Ok(port::CONTROLLER));
+        assert!(port_from_of13(0x1_0000).is_err());
+        assert_eq!(port_to_of13(port::LOCAL), 0xffff_fffe);
+    }
+}
