@@ -1,1 +1,419 @@
-//! Benchmark workloads (being built).
+//! The benchmark workloads behind `ctswitch ct-bench`, shaped like Open
+//! vSwitch's `ovstest test-conntrack benchmark` and `benchmark-zones` so
+//! that the two can be run side by side:
+//!
+//! * `hot`: each thread pushes its own established UDP connection's packet
+//!   through `execute` with commit, in batches of 32;
+//! * `tcp`: one SYN each creates N connections in one zone (committed,
+//!   batches of 32), a packet of each looks it up again, then the zone is
+//!   flushed; resident memory per connection comes from the process's RSS
+//!   growth (`/proc/self/statm`), not from `size_of`;
+//! * `zones`: a table of zones × 1,000 UDP connections; then, repeatedly,
+//!   one full zone is flushed, its connections re-committed and looked up
+//!   without commit, and an empty zone is flushed.
+//!
+//! With several threads every figure is aggregate: wall time over the
+//! packets of all threads, so perfect scaling halves it.
+
+use std::net::Ipv4Addr;
+use std::sync::Barrier;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::extract::L3;
+use crate::flush::FlushFilter;
+use crate::params::{CtPacket, ExecuteParams};
+use crate::state::CtState;
+use crate::sweeper::now_ms;
+use crate::tracker::Conntrack;
+use crate::wire::{ip_proto, ipv4, tcp, udp};
+
+/// Packets per `execute` call, as OVS's datapath batches them.
+pub const BATCH: usize = 32;
+
+/// Connections per zone in the `zones` workload.
+pub const CONNS_PER_ZONE: usize = 1000;
+
+/// One workload's figures for one thread count; `None` where the workload
+/// does not measure a figure.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Figures {
+    pub workload: &'static str,
+    pub threads: usize,
+    pub conns: u64,
+    /// ns per lookup (for `hot`, per packet).
+    pub lookup_ns: Option<f64>,
+    /// ns per connection created.
+    pub commit_ns: Option<f64>,
+    pub flush_ns_per_conn: Option<f64>,
+    /// Resident bytes per connection (`tcp`).
+    pub bytes_per_conn: Option<f64>,
+    /// µs per flush of a full zone (`zones`).
+    pub full_zone_flush_us: Option<f64>,
+    /// µs per flush of an empty zone (`zones`).
+    pub empty_zone_flush_us: Option<f64>,
+}
+
+impl Figures {
+    fn new(workload: &'static str, threads: usize, conns: u64) -> Self {
+        Figures {
+            workload,
+            threads,
+            conns,
+            lookup_ns: None,
+            commit_ns: None,
+            flush_ns_per_conn: None,
+            bytes_per_conn: None,
+            full_zone_flush_us: None,
+            empty_zone_flush_us: None,
+        }
+    }
+}
+
+/// Packets of one size laid end to end, for building batches without
+/// allocating in the timed loops.
+struct Frames {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl Frames {
+    fn get(&self, i: usize) -> &[u8] {
+        self.bytes
+            .get(i * self.len..(i + 1) * self.len)
+            .unwrap_or(&[])
+    }
+}
+
+fn ip_frame(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, l4: &[u8]) -> Vec<u8> {
+    let repr = ipv4::Repr {
+        src_addr: src,
+        dst_addr: dst,
+        protocol: proto,
+        payload_len: l4.len(),
+        ttl: 64,
+    };
+    let mut frame = vec![0u8; ipv4::HEADER_LEN];
+    // The header is 20 bytes and the payload short: emit cannot fail.
+    let _ = repr.emit(&mut frame);
+    frame.extend_from_slice(l4);
+    frame
+}
+
+fn udp_frame(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> Vec<u8> {
+    let repr = udp::Repr {
+        src_port: sport,
+        dst_port: dport,
+        payload_len: 0,
+    };
+    let mut l4 = vec![0u8; repr.buffer_len()];
+    let _ = repr.emit(&mut l4, &src.octets(), &dst.octets());
+    ip_frame(src, dst, ip_proto::UDP, &l4)
+}
+
+fn syn_frame(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> Vec<u8> {
+    let repr = tcp::Repr {
+        src_port: sport,
+        dst_port: dport,
+        seq_number: 1000,
+        ack_number: 0,
+        flags: tcp::flags::SYN,
+        window_len: 65535,
+        window_scale: None,
+        payload_len: 0,
+    };
+    let mut l4 = vec![0u8; repr.buffer_len()];
+    let _ = repr.emit(&mut l4, &src.octets(), &dst.octets());
+    ip_frame(src, dst, ip_proto::TCP, &l4)
+}
+
+/// The i-th client address and port of a workload: 10.x.y.z:1024.. so
+/// that a million connections have distinct tuples.
+fn client(i: usize) -> (Ipv4Addr, u16) {
+    let host = u32::try_from(i / 50_000).unwrap_or(0);
+    let port = 1024 + (i % 50_000) as u16;
+    (Ipv4Addr::from(0x0a00_0000 | (host + 1)), port)
+}
+
+fn frames(n: usize, build: impl Fn(usize) -> Vec<u8>) -> Frames {
+    let len = build(0).len();
+    let mut bytes = Vec::with_capacity(n * len);
+    for i in 0..n {
+        bytes.extend_from_slice(&build(i));
+    }
+    Frames { bytes, len }
+}
+
+/// Runs frames `range` through `ct` in batches; returns how many came out
+/// `+inv` (a broken workload, not a figure).
+fn run_frames(
+    ct: &Conntrack,
+    f: &Frames,
+    range: std::ops::Range<usize>,
+    params: &ExecuteParams,
+) -> usize {
+    let mut invalid = 0;
+    let mut start = range.start;
+    while start < range.end {
+        let end = (start + BATCH).min(range.end);
+        let mut batch: [CtPacket<'_>; BATCH] =
+            std::array::from_fn(|i| CtPacket::new(f.get(start + i), 0, L3::Ipv4));
+        let batch = batch.get_mut(..end - start).unwrap_or(&mut []);
+        ct.execute(batch, params, now_ms());
+        invalid += batch
+            .iter()
+            .filter(|p| p.md.state.contains(CtState::INVALID))
+            .count();
+        start = end;
+    }
+    invalid
+}
+
+/// Times `work` run by `threads` threads at once (each given its index),
+/// from a common start to the last one's end.
+fn timed_threads(threads: usize, work: impl Fn(usize) + Sync) -> f64 {
+    let barrier = Barrier::new(threads + 1);
+    let mut elapsed = 0.0;
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (barrier, work) = (&barrier, &work);
+            s.spawn(move || {
+                barrier.wait();
+                work(t);
+                barrier.wait();
+            });
+        }
+        barrier.wait();
+        let start = Instant::now();
+        barrier.wait();
+        elapsed = start.elapsed().as_secs_f64() * 1e9;
+    });
+    elapsed
+}
+
+/// The process's resident memory in bytes (Linux), if it can be read.
+pub fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// `hot`: `packets` packets per thread, one connection per thread.
+pub fn hot(threads: usize, packets: usize) -> Figures {
+    let ct = Conntrack::new();
+    let params = ExecuteParams {
+        commit: true,
+        ..ExecuteParams::default()
+    };
+    // One connection per thread, on distinct shards: threads that work on
+    // different connections should not meet on a lock.
+    let mut chosen: Vec<Frames> = Vec::new();
+    let mut shards = Vec::new();
+    let mut port = 1024u16;
+    while chosen.len() < threads {
+        let frame = udp_frame(
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 0, 2),
+            port,
+            53,
+        );
+        port = port.wrapping_add(1);
+        let Ok(ext) = crate::extract::extract(&frame, L3::Ipv4, 0, true) else {
+            continue;
+        };
+        let shard = Conntrack::shard_of(ct.hasher.hash(&ext.key));
+        if shards.contains(&shard) {
+            continue;
+        }
+        shards.push(shard);
+        chosen.push(frames(BATCH, |_| frame.clone()));
+    }
+    for f in &chosen {
+        run_frames(&ct, f, 0..BATCH, &params);
+    }
+    let rounds = packets / BATCH;
+    let ns = timed_threads(threads, |t| {
+        if let Some(f) = chosen.get(t) {
+            for _ in 0..rounds {
+                run_frames(&ct, f, 0..BATCH, &params);
+            }
+        }
+    });
+    let mut fig = Figures::new("hot", threads, threads as u64);
+    fig.lookup_ns = Some(ns / (rounds * BATCH * threads) as f64);
+    fig
+}
+
+/// `tcp`: `conns` connections created, looked up and flushed.
+pub fn tcp(threads: usize, conns: usize) -> Figures {
+    let syns = frames(conns, |i| {
+        let (addr, port) = client(i);
+        syn_frame(addr, Ipv4Addr::new(10, 255, 0, 1), port, 80)
+    });
+    let ct = Conntrack::new();
+    let zone = 1;
+    let commit = ExecuteParams {
+        zone,
+        commit: true,
+        ..ExecuteParams::default()
+    };
+    let lookup = ExecuteParams {
+        zone,
+        ..ExecuteParams::default()
+    };
+    let share = conns.div_ceil(threads);
+    let part = |t: usize| (t * share).min(conns)..((t + 1) * share).min(conns);
+    let before = resident_bytes();
+    let create = timed_threads(threads, |t| {
+        run_frames(&ct, &syns, part(t), &commit);
+    });
+    let after = resident_bytes();
+    let look = timed_threads(threads, |t| {
+        run_frames(&ct, &syns, part(t), &lookup);
+    });
+    let start = Instant::now();
+    let flushed = ct.flush(&FlushFilter::zone(zone));
+    let flush = start.elapsed().as_secs_f64() * 1e9;
+    let mut fig = Figures::new("tcp", threads, conns as u64);
+    fig.commit_ns = Some(create / conns as f64);
+    fig.lookup_ns = Some(look / conns as f64);
+    fig.flush_ns_per_conn = Some(flush / flushed.max(1) as f64);
+    fig.bytes_per_conn = before
+        .zip(after)
+        .map(|(b, a)| a.saturating_sub(b) as f64 / conns as f64);
+    fig
+}
+
+/// `zones`: a table of `zones` zones of [`CONNS_PER_ZONE`] connections,
+/// then `rounds` rounds per thread of flush / re-commit / lookup / flush
+/// of an empty zone.
+pub fn zones(threads: usize, zones: usize, rounds: usize) -> Figures {
+    let udps = frames(CONNS_PER_ZONE, |i| {
+        let (addr, port) = client(i);
+        udp_frame(addr, Ipv4Addr::new(10, 255, 0, 2), port, 53)
+    });
+    let ct = Conntrack::new();
+    let zone_of = |z: usize| u16::try_from(z + 1).unwrap_or(u16::MAX);
+    let share = zones.div_ceil(threads);
+    timed_threads(threads, |t| {
+        for z in (t * share).min(zones)..((t + 1) * share).min(zones) {
+            run_frames(
+                &ct,
+                &udps,
+                0..CONNS_PER_ZONE,
+                &ExecuteParams {
+                    zone: zone_of(z),
+                    commit: true,
+                    ..ExecuteParams::default()
+                },
+            );
+        }
+    });
+    let empty = u16::MAX;
+    let (mut flush, mut commit, mut look, mut flush_empty) = (0.0, 0.0, 0.0, 0.0);
+    for round in 0..rounds {
+        // Each thread works on a zone of its own in every round.
+        let zone = |t: usize| zone_of((round * threads + t) % zones);
+        flush += timed_threads(threads, |t| {
+            ct.flush(&FlushFilter::zone(zone(t)));
+        });
+        commit += timed_threads(threads, |t| {
+            run_frames(
+                &ct,
+                &udps,
+                0..CONNS_PER_ZONE,
+                &ExecuteParams {
+                    zone: zone(t),
+                    commit: true,
+                    ..ExecuteParams::default()
+                },
+            );
+        });
+        look += timed_threads(threads, |t| {
+            run_frames(
+                &ct,
+                &udps,
+                0..CONNS_PER_ZONE,
+                &ExecuteParams {
+                    zone: zone(t),
+                    ..ExecuteParams::default()
+                },
+            );
+        });
+        flush_empty += timed_threads(threads, |_| {
+            ct.flush(&FlushFilter::zone(empty));
+        });
+    }
+    let ops = (rounds * threads) as f64;
+    let packets = ops * CONNS_PER_ZONE as f64;
+    let mut fig = Figures::new("zones", threads, (zones * CONNS_PER_ZONE) as u64);
+    fig.commit_ns = Some(commit / packets);
+    fig.lookup_ns = Some(look / packets);
+    fig.flush_ns_per_conn = Some(flush / packets);
+    fig.full_zone_flush_us = Some(flush / ops / 1000.0);
+    fig.empty_zone_flush_us = Some(flush_empty / ops / 1000.0);
+    fig
+}
+
+/// The per-field median of several runs of one workload.
+pub fn median(runs: &[Figures]) -> Option<Figures> {
+    let first = runs.first()?;
+    let med = |get: fn(&Figures) -> Option<f64>| {
+        let mut v: Vec<f64> = runs.iter().filter_map(get).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    Some(Figures {
+        lookup_ns: med(|f| f.lookup_ns),
+        commit_ns: med(|f| f.commit_ns),
+        flush_ns_per_conn: med(|f| f.flush_ns_per_conn),
+        bytes_per_conn: med(|f| f.bytes_per_conn),
+        full_zone_flush_us: med(|f| f.full_zone_flush_us),
+        empty_zone_flush_us: med(|f| f.empty_zone_flush_us),
+        ..first.clone()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workloads_produce_their_figures() {
+        let h = hot(2, 1024);
+        assert!(h.lookup_ns.is_some_and(|ns| ns > 0.0));
+        let t = tcp(1, 2000);
+        assert!(t.commit_ns.is_some() && t.lookup_ns.is_some() && t.flush_ns_per_conn.is_some());
+        let z = zones(2, 4, 2);
+        assert_eq!(z.conns, 4000);
+        assert!(z.full_zone_flush_us.is_some() && z.empty_zone_flush_us.is_some());
+    }
+
+    #[test]
+    fn workload_packets_are_tracked_not_invalid() {
+        let ct = Conntrack::new();
+        let syns = frames(100, |i| {
+            syn_frame(client(i).0, Ipv4Addr::new(10, 255, 0, 1), client(i).1, 80)
+        });
+        let commit = ExecuteParams {
+            commit: true,
+            ..ExecuteParams::default()
+        };
+        assert_eq!(run_frames(&ct, &syns, 0..100, &commit), 0);
+        assert_eq!(run_frames(&ct, &syns, 0..100, &ExecuteParams::default()), 0);
+        assert_eq!(ct.len(), 100);
+    }
+
+    #[test]
+    fn median_takes_the_middle_value_per_field() {
+        let runs: Vec<Figures> = [3.0, 1.0, 2.0]
+            .into_iter()
+            .map(|ns| Figures {
+                lookup_ns: Some(ns),
+                ..Figures::new("hot", 1, 1)
+            })
+            .collect();
+        assert_eq!(median(&runs).and_then(|f| f.lookup_ns), Some(2.0));
+    }
+}

@@ -24,7 +24,7 @@ pub enum Family {
 /// rest zero. For ICMP, `src_port` holds the identifier and `dst_port`
 /// holds `type << 8 | code`, so that reversing a key turns an echo request
 /// into the echo reply it expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Eq)]
 pub struct ConnKey {
     pub src: [u8; 16],
     pub dst: [u8; 16],
@@ -35,7 +35,26 @@ pub struct ConnKey {
     pub family: Family,
 }
 
+/// Compares whole words rather than byte arrays: key comparison is on
+/// every lookup's path.
+impl PartialEq for ConnKey {
+    fn eq(&self, other: &Self) -> bool {
+        u128::from_ne_bytes(self.src) == u128::from_ne_bytes(other.src)
+            && u128::from_ne_bytes(self.dst) == u128::from_ne_bytes(other.dst)
+            && self.tail_word() == other.tail_word()
+    }
+}
+
 impl ConnKey {
+    /// Ports, zone, protocol and family in one word.
+    fn tail_word(&self) -> u64 {
+        u64::from(self.src_port)
+            | u64::from(self.dst_port) << 16
+            | u64::from(self.zone) << 32
+            | u64::from(self.proto) << 48
+            | (self.family as u64) << 56
+    }
+
     /// A TCP/UDP/other key from addresses and ports (zero ports for
     /// protocols without them).
     pub fn new(
@@ -131,6 +150,23 @@ impl ConnKey {
         }
     }
 
+    /// Whether `other` is this key's reverse, without building the reverse
+    /// (this is on every lookup's path).
+    pub fn is_reverse_of(&self, other: &ConnKey) -> bool {
+        let ports = if self.is_icmp() {
+            self.src_port == other.src_port
+                && u16::from(reverse_icmp_type(self.proto, self.icmp_type())) << 8
+                    | u16::from(self.icmp_code())
+                    == other.dst_port
+        } else {
+            self.src_port == other.dst_port && self.dst_port == other.src_port
+        };
+        ports
+            && u128::from_ne_bytes(self.src) == u128::from_ne_bytes(other.dst)
+            && u128::from_ne_bytes(self.dst) == u128::from_ne_bytes(other.src)
+            && (self.zone, self.proto, self.family) == (other.zone, other.proto, other.family)
+    }
+
     /// Feeds the key to `hasher` so that a key and its reverse hash alike.
     pub(crate) fn hash_symmetric<H: Hasher>(&self, hasher: &mut H) {
         let (lo, hi) = if self.is_icmp() {
@@ -224,6 +260,8 @@ mod tests {
             (ip("10.1.1.2"), ip("10.1.1.1"), 80, 1234, 3)
         );
         assert_eq!(r.reverse(), k);
+        assert!(r.is_reverse_of(&k) && k.is_reverse_of(&r));
+        assert!(!k.is_reverse_of(&k));
     }
 
     #[test]
@@ -231,6 +269,7 @@ mod tests {
         let req = ConnKey::new_icmp(ip("10.1.1.1"), ip("10.1.1.2"), 7, 8, 0, 0);
         let reply = ConnKey::new_icmp(ip("10.1.1.2"), ip("10.1.1.1"), 7, 0, 0, 0);
         assert_eq!(req.reverse(), reply);
+        assert!(reply.is_reverse_of(&req));
         let req6 = ConnKey::new_icmp(ip("::1"), ip("::2"), 7, 128, 0, 0);
         assert_eq!(req6.reverse().icmp_type(), 129);
     }

@@ -34,15 +34,14 @@ pub(crate) struct Shard {
 
 impl Shard {
     /// The handle of the live connection `key` belongs to and whether
-    /// `key` is its reply direction. `reverse` is `key.reverse()`, passed in
-    /// so that it is computed once.
-    pub fn lookup(&self, key: &ConnKey, reverse: &ConnKey, hash: u64) -> Option<(u32, bool)> {
+    /// `key` is its reply direction.
+    pub fn lookup(&self, key: &ConnKey, hash: u64) -> Option<(u32, bool)> {
         let slab = &self.slab;
         let handle = *self.index.find(table_hash(hash as u32), |&h| {
             slab.get(h as usize).is_some_and(|c| {
                 c.key == *key
                     || match c.ext.as_ref().and_then(|e| e.reply) {
-                        None => c.key == *reverse,
+                        None => c.key.is_reverse_of(key),
                         Some(reply) => reply == *key,
                     }
             })

@@ -103,7 +103,7 @@ impl Conntrack {
         if let Some(key) = filter.exact_key() {
             let hash = self.hasher.hash(&key);
             if let Some(mut shard) = self.lock(Self::shard_of(hash)) {
-                if let Some((handle, false)) = shard.lookup(&key, &key.reverse(), hash) {
+                if let Some((handle, false)) = shard.lookup(&key, hash) {
                     self.delete(&mut shard, handle);
                     removed += 1;
                 }
@@ -221,7 +221,7 @@ impl Conntrack {
         let Some(mut shard) = self.lock(Self::shard_of(hash)) else {
             return Err(InsertError::Limit(entry.zone));
         };
-        if shard.lookup(&key, &key.reverse(), hash).is_some() {
+        if shard.lookup(&key, hash).is_some() {
             return Err(InsertError::Duplicate(entry.to_string()));
         }
         self.limits

@@ -129,8 +129,7 @@ impl Conntrack {
         check_seq: bool,
     ) -> CtMetadata {
         let zone = params.zone;
-        let reverse = ext.key.reverse();
-        let mut found = shard.lookup(&ext.key, &reverse, hash);
+        let mut found = shard.lookup(&ext.key, hash);
         if let Some((handle, _)) = found {
             if shard.get(handle).is_some_and(|c| c.expiration <= now) {
                 self.delete(shard, handle);

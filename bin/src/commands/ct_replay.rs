@@ -1,10 +1,155 @@
-//! Placeholder until the verb lands; replaced by its owner.
+//! `ctswitch ct-replay FILE.pcap`: runs every packet of a capture through a
+//! fresh connection tracker, as a `ct(commit)` (with `--commit`) or a plain
+//! `ct` would, and prints one line per packet (its number and `ct_state`
+//! as OVS prints a match on it, `+new+trk`), then the final table as
+//! `ovs-appctl dpctl/dump-conntrack` prints it, sorted.
+
+use std::path::PathBuf;
+
+use conntrack::{Conntrack, CtPacket, ExecuteParams, L3};
 
 use super::CommandResult;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The capture (classic pcap; Ethernet or raw IP link type).
+    file: PathBuf,
+    /// The conntrack zone.
+    #[arg(long, default_value_t = 0)]
+    zone: u16,
+    /// Commit new connections, as `ct(commit)` does.
+    #[arg(long)]
+    commit: bool,
+    /// Skip TCP sequence checks (OVS's `dpctl/ct-disable-tcp-seq-chk`).
+    #[arg(long)]
+    liberal: bool,
+}
 
-pub fn run(_args: Args) -> CommandResult {
-    Err("not built yet".into())
+/// Why a capture could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PcapError {
+    #[error("{0}: not a pcap file (bad magic number)")]
+    Magic(String),
+    #[error("{0}: truncated at byte {1}")]
+    Truncated(String, usize),
+    #[error("{0}: unsupported link type {1} (Ethernet or raw IP only)")]
+    LinkType(String, u32),
+}
+
+/// Link types this reader understands.
+const LINKTYPE_ETHERNET: u32 = 1;
+const LINKTYPE_RAW: u32 = 101;
+const LINKTYPE_IPV4: u32 = 228;
+const LINKTYPE_IPV6: u32 = 229;
+
+/// One captured frame and its timestamp in milliseconds.
+struct Record<'a> {
+    ms: u64,
+    data: &'a [u8],
+}
+
+/// Reads a classic pcap file (either byte order, micro- or nanosecond
+/// timestamps).
+fn read_pcap<'a>(name: &str, bytes: &'a [u8]) -> Result<(u32, Vec<Record<'a>>), PcapError> {
+    let word = |at: usize, le: bool| -> Result<u32, PcapError> {
+        let b: [u8; 4] = bytes
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| PcapError::Truncated(name.to_string(), at))?;
+        Ok(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    };
+    let (le, nanos) = match word(0, true)? {
+        0xa1b2_c3d4 => (true, false),
+        0xa1b2_3c4d => (true, true),
+        0xd4c3_b2a1 => (false, false),
+        0x4d3c_b2a1 => (false, true),
+        _ => return Err(PcapError::Magic(name.to_string())),
+    };
+    let link = word(20, le)?;
+    if ![
+        LINKTYPE_ETHERNET,
+        LINKTYPE_RAW,
+        LINKTYPE_IPV4,
+        LINKTYPE_IPV6,
+    ]
+    .contains(&link)
+    {
+        return Err(PcapError::LinkType(name.to_string(), link));
+    }
+    let mut records = Vec::new();
+    let mut at = 24;
+    while at < bytes.len() {
+        let (secs, frac, len) = (word(at, le)?, word(at + 4, le)?, word(at + 8, le)? as usize);
+        let data = bytes
+            .get(at + 16..at + 16 + len)
+            .ok_or_else(|| PcapError::Truncated(name.to_string(), at))?;
+        let ms = u64::from(secs) * 1000 + u64::from(frac) / if nanos { 1_000_000 } else { 1000 };
+        records.push(Record { ms, data });
+        at += 16 + len;
+    }
+    Ok((link, records))
+}
+
+/// Where the network header starts and which one it is, or `None` for a
+/// frame that is not IP (conntrack only sees IP).
+fn locate(link: u32, frame: &[u8]) -> Option<(usize, L3)> {
+    let version = |at: usize| match frame.get(at)? >> 4 {
+        4 => Some((at, L3::Ipv4)),
+        6 => Some((at, L3::Ipv6)),
+        _ => None,
+    };
+    if link != LINKTYPE_ETHERNET {
+        return version(0);
+    }
+    let mut at = 12;
+    loop {
+        let ethertype = u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]);
+        match ethertype {
+            // 802.1Q and 802.1ad tags: skip to the inner type.
+            0x8100 | 0x88a8 => at += 4,
+            0x0800 => return Some((at + 2, L3::Ipv4)),
+            0x86dd => return Some((at + 2, L3::Ipv6)),
+            _ => return None,
+        }
+    }
+}
+
+pub fn run(args: Args) -> CommandResult {
+    let name = args.file.display().to_string();
+    let bytes = std::fs::read(&args.file).map_err(|e| format!("{name}: {e}"))?;
+    let (link, records) = read_pcap(&name, &bytes)?;
+    let ct = Conntrack::new();
+    ct.set_tcp_seq_check(!args.liberal);
+    let params = ExecuteParams {
+        zone: args.zone,
+        commit: args.commit,
+        ..ExecuteParams::default()
+    };
+    let mut last_ms = 0;
+    for (i, record) in records.iter().enumerate() {
+        last_ms = record.ms;
+        let state = match locate(link, record.data) {
+            Some((offset, l3)) => {
+                let mut batch = [CtPacket::new(record.data, offset, l3)];
+                ct.execute(&mut batch, &params, record.ms);
+                batch[0].md.state.to_string()
+            }
+            None => "-".to_string(),
+        };
+        println!("{} {}", i + 1, state);
+    }
+    let mut lines: Vec<String> = ct
+        .dump(None, last_ms)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    lines.sort();
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(())
 }

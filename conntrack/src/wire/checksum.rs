@@ -5,25 +5,29 @@
 //! `fold` turns an accumulator into the 16-bit ones'-complement sum.
 
 /// Adds `data` to a running ones'-complement accumulator.
-pub fn accumulate(mut acc: u32, data: &[u8]) -> u32 {
-    // Summing 32-bit words into a 64-bit accumulator halves the loop count;
-    // the carries are folded back at the end.
+pub fn accumulate(acc: u32, data: &[u8]) -> u32 {
+    // Sum 64-bit words as two 32-bit halves into a 64-bit accumulator:
+    // the carries pile up in the high half and are folded back at the end.
     let mut wide = u64::from(acc);
-    let mut words = data.chunks_exact(4);
+    let mut words = data.chunks_exact(8);
     for word in &mut words {
-        let mut bytes = [0u8; 4];
-        bytes.copy_from_slice(word);
-        wide += u64::from(u32::from_be_bytes(bytes));
+        let w = u64::from_be_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
+        wide += (w >> 32) + (w & 0xffff_ffff);
     }
-    let rest = words.remainder();
-    let mut tail = [0u8; 4];
-    tail[..rest.len()].copy_from_slice(rest);
-    wide += u64::from(u32::from_be_bytes(tail));
-    while wide > 0xffff_ffff {
-        wide = (wide & 0xffff_ffff) + (wide >> 32);
+    let mut pairs = words.remainder().chunks_exact(2);
+    for pair in &mut pairs {
+        wide += u64::from(u16::from_be_bytes([pair[0], pair[1]]));
     }
-    acc = wide as u32;
-    acc
+    if let [last] = pairs.remainder() {
+        wide += u64::from(*last) << 8;
+    }
+    fold64(wide)
+}
+
+/// Folds a 64-bit sum into a 32-bit accumulator, carries included.
+fn fold64(wide: u64) -> u32 {
+    let folded = (wide & 0xffff_ffff) + (wide >> 32);
+    ((folded & 0xffff_ffff) + (folded >> 32)) as u32
 }
 
 /// Folds an accumulator into a 16-bit ones'-complement sum.
@@ -42,10 +46,11 @@ pub fn checksum(data: &[u8]) -> u16 {
 /// The accumulator of the TCP/UDP/ICMPv6 pseudo-header; `src` and `dst`
 /// are the 4- or 16-byte addresses of the enclosing IP header.
 pub fn pseudo_header(src: &[u8], dst: &[u8], protocol: u8, length: u32) -> u32 {
-    let mut acc = accumulate(0, src);
-    acc = accumulate(acc, dst);
-    acc = acc.wrapping_add(u32::from(protocol));
-    acc.wrapping_add(length >> 16).wrapping_add(length & 0xffff)
+    let mut wide = u64::from(protocol) + u64::from(length >> 16) + u64::from(length & 0xffff);
+    for pair in src.chunks_exact(2).chain(dst.chunks_exact(2)) {
+        wide += u64::from(u16::from_be_bytes([pair[0], pair[1]]));
+    }
+    fold64(wide)
 }
 
 /// Whether `data` (with its checksum field in place) sums to all ones on top
