@@ -91,8 +91,8 @@ impl Controller {
             let (kind, payload, rest) = pull_property(props)?;
             props = rest;
             match kind {
-                prop::MAX_LEN => a.max_len = u16::from_be_bytes(exact(payload)?),
-                prop::CONTROLLER_ID => a.controller_id = u16::from_be_bytes(exact(payload)?),
+                prop::MAX_LEN => a.max_len = be16(payload)?,
+                prop::CONTROLLER_ID => a.controller_id = be16(payload)?,
                 prop::REASON => a.reason = u8::from_be_bytes(exact(payload)?),
                 prop::USERDATA => a.userdata = payload.to_vec(),
                 prop::PAUSE => a.pause = true,
@@ -123,6 +123,20 @@ fn exact<const N: usize>(payload: &[u8]) -> Result<[u8; N], OfpError> {
     payload
         .try_into()
         .map_err(|_| OfpError::BadProperty(BadPropertyCode::BadLen))
+}
+
+/// A 16-bit property: OVS writes the value plus two pad bytes, and reads
+/// either form.
+fn be16(payload: &[u8]) -> Result<u16, OfpError> {
+    match payload {
+        [hi, lo] | [hi, lo, 0, 0] => Ok(u16::from_be_bytes([*hi, *lo])),
+        _ => Err(OfpError::BadProperty(BadPropertyCode::BadLen)),
+    }
+}
+
+fn padded16(v: u16) -> [u8; 4] {
+    let [hi, lo] = v.to_be_bytes();
+    [hi, lo, 0, 0]
 }
 
 fn put_property(out: &mut BytesMut, kind: u16, payload: &[u8]) {
@@ -158,10 +172,10 @@ impl ActionType for Controller {
         let start = wire::begin(out, Raw::NxController2);
         out.put_bytes(0, 6);
         if self.max_len != u16::MAX {
-            put_property(out, prop::MAX_LEN, &self.max_len.to_be_bytes());
+            put_property(out, prop::MAX_LEN, &padded16(self.max_len));
         }
         if self.controller_id != 0 {
-            put_property(out, prop::CONTROLLER_ID, &self.controller_id.to_be_bytes());
+            put_property(out, prop::CONTROLLER_ID, &padded16(self.controller_id));
         }
         if self.reason != REASON_ACTION {
             put_property(out, prop::REASON, &[self.reason]);

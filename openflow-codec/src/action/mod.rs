@@ -45,6 +45,11 @@ pub(crate) mod verify;
 pub mod vlan;
 pub mod wire;
 
+#[cfg(test)]
+mod ovs_cases;
+#[cfg(test)]
+mod tests;
+
 pub use registry::{Action, Raw};
 pub use text::{ParseError, PortNames};
 

@@ -141,6 +141,10 @@ pub(crate) fn parse_output(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
         cx.push(Output::to(p));
         return Ok(());
     }
+    if let Ok(a) = super::output_reg::OutputReg::parse(arg) {
+        cx.push(a);
+        return Ok(());
+    }
     Err(ParseError::msg(format!("{arg}: output to unknown port")))
 }
 
