@@ -50,7 +50,7 @@ impl Printer<'_> {
             let digits = width_bits / 4;
             self.kv(name, format_args!("0x{v:0digits$x}/0x{m:0digits$x}"));
         } else {
-            self.kv(name, format_args!("{v:#x}/{m:#x}"));
+            self.kv(name, format_args!("{}/{}", CHex(v), CHex(m)));
         }
     }
 
@@ -61,9 +61,9 @@ impl Printer<'_> {
             return;
         }
         if m == ones(slot.len * 8) {
-            self.kv(name, format_args!("{v:#x}"));
+            self.kv(name, format_args!("{}", CHex(v)));
         } else {
-            self.kv(name, format_args!("{v:#x}/{m:#x}"));
+            self.kv(name, format_args!("{}/{}", CHex(v), CHex(m)));
         }
     }
 
@@ -106,7 +106,7 @@ impl Printer<'_> {
         }
         let (prio, prio_mask) = self.get(l::SKB_PRIORITY);
         if prio_mask != 0 {
-            self.kv("skb_priority", format_args!("{prio:#x}"));
+            self.kv("skb_priority", format_args!("{}", CHex(prio)));
         }
         let (actset, actset_mask) = self.get(l::ACTSET_OUTPUT);
         if actset_mask != 0 {
@@ -184,7 +184,7 @@ impl Printer<'_> {
             if self.m.has_default_packet_type() {
                 self.out.push_str("eth,");
             } else {
-                self.kv("packet_type", format_args!("({ns},{ty:#x})"));
+                self.kv("packet_type", format_args!("({ns},{})", CHex(ty)));
             }
             if ns == 1 {
                 dl_type = ty as u16;
@@ -227,7 +227,7 @@ impl Printer<'_> {
         self.uint_masked("tun_gbp_id", l::TUN_GBP_ID, 16, false);
         let (flags, flags_mask) = self.get(l::TUN_GBP_FLAGS);
         if flags_mask != 0 {
-            self.kv("tun_gbp_flags", format_args!("{flags:#x}"));
+            self.kv("tun_gbp_flags", format_args!("{}", CHex(flags)));
         }
         let (ver, ver_mask) = self.get(l::TUN_ERSPAN_VER);
         if ver_mask != 0 {
@@ -235,7 +235,7 @@ impl Printer<'_> {
         }
         let (idx, idx_mask) = self.get(l::TUN_ERSPAN_IDX);
         if idx_mask != 0 && ver == 1 {
-            self.kv("tun_erspan_idx", format_args!("{idx:#x}"));
+            self.kv("tun_erspan_idx", format_args!("{}", CHex(idx)));
         }
         let (dir, dir_mask) = self.get(l::TUN_ERSPAN_DIR);
         if dir_mask != 0 && ver == 2 {
@@ -243,7 +243,7 @@ impl Printer<'_> {
         }
         let (hwid, hwid_mask) = self.get(l::TUN_ERSPAN_HWID);
         if hwid_mask != 0 && ver == 2 {
-            self.kv("tun_erspan_hwid", format_args!("{hwid:#x}"));
+            self.kv("tun_erspan_hwid", format_args!("{}", CHex(hwid)));
         }
         let (tf, tf_mask) = self.get(l::TUN_FLAGS);
         if tf_mask & 1 != 0 {
@@ -371,9 +371,12 @@ impl Printer<'_> {
         let spi_mask = path_mask >> 8;
         if spi_mask != 0 {
             if spi_mask == 0xff_ffff {
-                self.kv("nsh_spi", format_args!("{:#x}", path >> 8));
+                self.kv("nsh_spi", format_args!("{}", CHex(path >> 8)));
             } else {
-                self.kv("nsh_spi", format_args!("{:#x}/{spi_mask:#x}", path >> 8));
+                self.kv(
+                    "nsh_spi",
+                    format_args!("{}/{}", CHex(path >> 8), CHex(spi_mask)),
+                );
             }
         }
         let si_mask = path_mask & 0xff;

@@ -206,13 +206,13 @@ impl FieldDef {
             | Format::TcpFlags
             | Format::TunFlags => match mask {
                 Some(m) => {
-                    let _ = write!(s, "{value:#x}/{m:#x}");
+                    let _ = write!(s, "{}/{}", CHex(value), CHex(m));
                 }
                 None if self.format == Format::Decimal => {
                     let _ = write!(s, "{value}");
                 }
                 None => {
-                    let _ = write!(s, "{value:#x}");
+                    let _ = write!(s, "{}", CHex(value));
                 }
             },
             Format::Ethernet => {
@@ -431,10 +431,25 @@ pub fn format_ipv6_masked(value: Value, mask: Value) -> String {
     }
 }
 
+/// An integer as C's `%#x` (and OVS's `ds_put_hex`) print it: `0x` and the
+/// minimal hex digits, except zero, which is plain `0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CHex(pub Value);
+
+impl std::fmt::Display for CHex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 == 0 {
+            f.write_str("0")
+        } else {
+            write!(f, "{:#x}", self.0)
+        }
+    }
+}
+
 /// `0x` followed by the minimal hex digits of a big-endian byte string
 /// (OVS's `ds_put_hex`).
 pub fn format_hex(value: Value) -> String {
-    format!("{value:#x}")
+    format!("{}", CHex(value))
 }
 
 /// Flags joined by `|`, unknown bits as hex, `0` when none (OVS's
@@ -452,7 +467,7 @@ pub fn format_flags(names: &[(Value, &str)], flags: Value) -> String {
         }
     }
     if bad != 0 {
-        parts.push(format!("{bad:#x}"));
+        parts.push(format!("{}", CHex(bad)));
     }
     parts.join("|")
 }
@@ -585,6 +600,14 @@ mod tests {
             "2001:db8::/64"
         );
         assert_eq!(format_ethernet(0x0102_0304_0506), "01:02:03:04:05:06");
+    }
+
+    #[test]
+    fn hex_zero_prints_as_c_does() {
+        assert_eq!(CHex(0).to_string(), "0");
+        assert_eq!(CHex(0x1f).to_string(), "0x1f");
+        assert_eq!(field(FieldId::Reg0).format_value(0, None), "0");
+        assert_eq!(field(FieldId::CtMark).format_value(1, None), "0x1");
     }
 
     #[test]
