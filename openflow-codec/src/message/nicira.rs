@@ -210,19 +210,26 @@ impl CtFlush {
                     property::put(&mut inner, k, addr);
                 }
             }
-            if self.is_icmp() {
-                property::put_u16(&mut inner, TUPLE_ICMP_ID, tuple.icmp_id);
-                property::put_u8(&mut inner, TUPLE_ICMP_TYPE, tuple.icmp_type);
-                property::put_u8(&mut inner, TUPLE_ICMP_CODE, tuple.icmp_code);
-            } else {
-                for (k, port) in [
-                    (TUPLE_SRC_PORT, tuple.src_port),
-                    (TUPLE_DST_PORT, tuple.dst_port),
-                ] {
-                    if port != 0 {
-                        property::put_u16(&mut inner, k, port);
-                    }
+            // OVS always sends the ICMP fields of an ICMP tuple and the ports
+            // of another only when set; a field of the other kind is sent
+            // when set, so that whatever was decoded encodes back.
+            let icmp = self.is_icmp();
+            for (k, port) in [
+                (TUPLE_SRC_PORT, tuple.src_port),
+                (TUPLE_DST_PORT, tuple.dst_port),
+            ] {
+                if port != 0 {
+                    property::put_u16(&mut inner, k, port);
                 }
+            }
+            if icmp || tuple.icmp_id != 0 {
+                property::put_u16(&mut inner, TUPLE_ICMP_ID, tuple.icmp_id);
+            }
+            if icmp || tuple.icmp_type != 0 {
+                property::put_u8(&mut inner, TUPLE_ICMP_TYPE, tuple.icmp_type);
+            }
+            if icmp || tuple.icmp_code != 0 {
+                property::put_u8(&mut inner, TUPLE_ICMP_CODE, tuple.icmp_code);
             }
             if !inner.is_empty() {
                 property::put_nested(out, kind, &inner);

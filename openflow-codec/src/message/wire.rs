@@ -76,22 +76,32 @@ pub fn pad<'a>(n: usize) -> impl FnMut(&'a [u8]) -> Parsed<'a, ()> {
     move |input: &'a [u8]| take(n)(input).map(|(rest, _)| (rest, ()))
 }
 
-/// A NUL-padded fixed-size string field (port names, descriptions): the
-/// bytes before the first NUL.
+/// A NUL-padded fixed-size string field (descriptions, table names): the
+/// bytes before the first NUL, one `char` per byte (Latin-1), so that any
+/// bytes survive a decode and re-encode unchanged.
 pub fn fixed_str<'a>(n: usize) -> impl FnMut(&'a [u8]) -> Parsed<'a, String> {
     move |input: &'a [u8]| {
         let (rest, raw) = take(n)(input)?;
-        let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-        Ok((rest, String::from_utf8_lossy(&raw[..end]).into_owned()))
+        Ok((
+            rest,
+            raw.iter()
+                .take_while(|&&b| b != 0)
+                .map(|&b| char::from(b))
+                .collect(),
+        ))
     }
 }
 
-/// Writes `s` into a NUL-padded field of `n` bytes, truncated to leave a NUL.
+/// Writes `s` into a NUL-padded field of `n` bytes (a string of exactly `n`
+/// characters fills it with no NUL, as a decoded one may); characters
+/// beyond Latin-1 are written as `?`.
 pub fn put_fixed_str(out: &mut BytesMut, s: &str, n: usize) {
-    let bytes = s.as_bytes();
-    let len = bytes.len().min(n.saturating_sub(1));
-    out.put_slice(&bytes[..len]);
-    out.put_bytes(0, n - len);
+    let mut written = 0;
+    for c in s.chars().take(n) {
+        out.put_u8(::core::primitive::u8::try_from(c).unwrap_or(b'?'));
+        written += 1;
+    }
+    out.put_bytes(0, n - written);
 }
 
 /// Writes the length of everything written since `start` as a big-endian
@@ -131,6 +141,6 @@ mod tests {
         assert_eq!(run(&b"ab\0\0"[..], fixed_str(4)), Ok("ab".to_string()));
         let mut out = BytesMut::new();
         put_fixed_str(&mut out, "abcdef", 4);
-        assert_eq!(&out[..], b"abc\0");
+        assert_eq!(&out[..], b"abcd");
     }
 }
