@@ -15,11 +15,16 @@ pub mod async_config;
 pub mod echo;
 pub mod error_msg;
 pub mod features;
+pub mod flow_mod;
+pub mod flow_removed;
+pub mod group;
 pub mod hello;
 pub mod meter;
 pub mod multipart;
 pub mod nicira;
 pub mod ofp_match;
+pub mod packet_in;
+pub mod packet_out;
 pub mod port;
 pub mod port_mod;
 pub mod print;
@@ -168,6 +173,9 @@ impl fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {}
 
 /// One OpenFlow message (without its xid, which belongs to the exchange).
+/// Variants with a match are large; messages are built and handled one at
+/// a time, so boxing them would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     Hello(hello::Hello),
@@ -194,6 +202,11 @@ pub enum Message {
     GetAsyncReply(async_config::AsyncConfig),
     SetAsync(async_config::AsyncConfig),
     MeterMod(meter::MeterMod),
+    FlowMod(flow_mod::FlowMod),
+    FlowRemoved(flow_removed::FlowRemoved),
+    PacketIn(packet_in::PacketIn),
+    PacketOut(packet_out::PacketOut),
+    GroupMod(group::GroupMod),
     Nicira(nicira::NxMessage),
 }
 
@@ -248,14 +261,17 @@ impl Message {
                 }
                 MsgType::SetAsync => Message::SetAsync(async_config::AsyncConfig::decode(body)?),
                 MsgType::MeterMod => Message::MeterMod(meter::MeterMod::decode(body)?),
-                MsgType::MultipartRequest
-                | MsgType::MultipartReply
-                | MsgType::Experimenter
-                | MsgType::PacketIn
-                | MsgType::FlowRemoved
-                | MsgType::PacketOut
-                | MsgType::FlowMod
-                | MsgType::GroupMod => return Err(BadRequestCode::BadType.into()),
+                MsgType::FlowMod => Message::FlowMod(flow_mod::FlowMod::decode(body)?),
+                MsgType::FlowRemoved => {
+                    Message::FlowRemoved(flow_removed::FlowRemoved::decode(body)?)
+                }
+                MsgType::PacketIn => Message::PacketIn(packet_in::PacketIn::decode(body)?),
+                MsgType::PacketOut => Message::PacketOut(packet_out::PacketOut::decode(body)?),
+                MsgType::GroupMod => Message::GroupMod(group::GroupMod::decode(body)?),
+                // Identified by their own headers in `Header::kind`.
+                MsgType::MultipartRequest | MsgType::MultipartReply | MsgType::Experimenter => {
+                    return Err(BadRequestCode::BadType.into())
+                }
             },
             Kind::Multipart(t, Direction::Request) => {
                 Message::MultipartRequest(multipart::MultipartRequest::decode(t, body)?)
@@ -302,6 +318,11 @@ impl Message {
             Message::GetAsyncReply(_) => plain(MsgType::GetAsyncReply),
             Message::SetAsync(_) => plain(MsgType::SetAsync),
             Message::MeterMod(_) => plain(MsgType::MeterMod),
+            Message::FlowMod(_) => plain(MsgType::FlowMod),
+            Message::FlowRemoved(_) => plain(MsgType::FlowRemoved),
+            Message::PacketIn(_) => plain(MsgType::PacketIn),
+            Message::PacketOut(_) => plain(MsgType::PacketOut),
+            Message::GroupMod(_) => plain(MsgType::GroupMod),
             Message::Nicira(m) => Kind::Nicira(m.nx_type()),
         }
     }
@@ -336,6 +357,11 @@ impl Message {
             Message::RoleRequest(m) | Message::RoleReply(m) => m.encode(out),
             Message::GetAsyncReply(m) | Message::SetAsync(m) => m.encode(out),
             Message::MeterMod(m) => m.encode(out),
+            Message::FlowMod(m) => m.encode(out),
+            Message::FlowRemoved(m) => m.encode(out),
+            Message::PacketIn(m) => m.encode(out),
+            Message::PacketOut(m) => m.encode(out),
+            Message::GroupMod(m) => m.encode(out),
             Message::Nicira(m) => {
                 out.put_u32(NX_EXPERIMENTER_ID);
                 out.put_u32(m.nx_type().code());
@@ -373,6 +399,11 @@ impl Message {
             Message::RoleRequest(m) | Message::RoleReply(m) => m.format(out),
             Message::GetAsyncReply(m) | Message::SetAsync(m) => m.format(out),
             Message::MeterMod(m) => m.format(out),
+            Message::FlowMod(m) => m.format(out),
+            Message::FlowRemoved(m) => m.format(out),
+            Message::PacketIn(m) => m.format(out),
+            Message::PacketOut(m) => m.format(out),
+            Message::GroupMod(m) => m.format(out),
             Message::Nicira(m) => m.format(out),
             Message::FeaturesRequest
             | Message::GetConfigRequest

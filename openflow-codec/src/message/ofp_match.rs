@@ -2,6 +2,8 @@
 //! `nxm_fields::Match`'s OXM codec, and the mapping of its faults to
 //! OFPBMC_* errors.
 
+use std::fmt::Write;
+
 use nxm_fields::{FieldError, Match};
 
 use super::wire::{self, Parsed};
@@ -31,4 +33,20 @@ pub fn parse(input: &[u8]) -> Parsed<'_, Match> {
         }
         Err(err) => wire::fail(OfpError::from(err)),
     }
+}
+
+/// `OFP_DEFAULT_PRIORITY`, which OVS leaves out when it prints a match.
+pub const DEFAULT_PRIORITY: u16 = 0x8000;
+
+/// A match as OVS's `match_format` prints it with a priority:
+/// `priority=N,` first unless N is the default, then the fields.
+pub fn format_with_priority(out: &mut String, r#match: &Match, priority: u16) {
+    let fields = r#match.to_string();
+    if priority != DEFAULT_PRIORITY {
+        let _ = write!(out, "priority={priority}");
+        if !fields.is_empty() {
+            out.push(',');
+        }
+    }
+    out.push_str(&fields);
 }

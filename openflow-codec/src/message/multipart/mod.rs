@@ -12,11 +12,12 @@ pub mod table_stats;
 
 use bytes::{BufMut, BytesMut};
 
+use super::group::GroupDesc;
 use super::meter::{self, MeterConfigs, MeterFeatures, MeterStatsList};
 use super::port::Port;
 use super::types::MultipartType;
 use super::wire::{self, Parsed};
-use crate::error::{BadRequestCode, OfpError};
+use crate::error::OfpError;
 use crate::message::port::{check_port, format_port};
 
 /// `OFPMPF_REQ_MORE` / `OFPMPF_REPLY_MORE`: more parts follow.
@@ -30,13 +31,24 @@ pub enum MpRequest {
     Flow(Box<flow_stats::FlowStatsRequest>),
     Aggregate(Box<flow_stats::FlowStatsRequest>),
     Table,
-    PortStats { port_no: u32 },
-    Queue { port_no: u32, queue_id: u32 },
-    Group { group_id: u32 },
+    PortStats {
+        port_no: u32,
+    },
+    Queue {
+        port_no: u32,
+        queue_id: u32,
+    },
+    Group {
+        group_id: u32,
+    },
     GroupDesc,
     GroupFeatures,
-    Meter { meter_id: u32 },
-    MeterConfig { meter_id: u32 },
+    Meter {
+        meter_id: u32,
+    },
+    MeterConfig {
+        meter_id: u32,
+    },
     MeterFeatures,
     TableFeatures(Vec<table_features::TableFeatures>),
     PortDesc,
@@ -46,7 +58,9 @@ pub enum MpRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MpReply {
     Desc(desc::Desc),
+    Flow(Vec<flow_stats::FlowStats>),
     Aggregate(flow_stats::AggregateStats),
+    GroupDesc(Vec<GroupDesc>),
     Table(Vec<table_stats::TableStats>),
     PortStats(Vec<port_stats::PortStats>),
     Queue(Vec<queue_stats::QueueStats>),
@@ -267,7 +281,9 @@ impl MpReply {
     pub fn multipart_type(&self) -> MultipartType {
         match self {
             MpReply::Desc(_) => MultipartType::Desc,
+            MpReply::Flow(_) => MultipartType::Flow,
             MpReply::Aggregate(_) => MultipartType::Aggregate,
+            MpReply::GroupDesc(_) => MultipartType::GroupDesc,
             MpReply::Table(_) => MultipartType::Table,
             MpReply::PortStats(_) => MultipartType::PortStats,
             MpReply::Queue(_) => MultipartType::Queue,
@@ -336,8 +352,13 @@ impl MultipartReply {
                     let (input, a) = flow_stats::AggregateStats::parse(input)?;
                     (input, MpReply::Aggregate(a))
                 }
-                MultipartType::Flow | MultipartType::GroupDesc => {
-                    return wire::fail(BadRequestCode::BadStat)
+                MultipartType::Flow => {
+                    let (input, list) = parse_list(input, flow_stats::FlowStats::parse)?;
+                    (input, MpReply::Flow(list))
+                }
+                MultipartType::GroupDesc => {
+                    let (input, list) = parse_list(input, GroupDesc::parse)?;
+                    (input, MpReply::GroupDesc(list))
                 }
             };
             Ok((input, MultipartReply { flags, body }))
@@ -349,6 +370,8 @@ impl MultipartReply {
         match &self.body {
             MpReply::Desc(d) => d.encode(out),
             MpReply::Aggregate(a) => a.encode(out),
+            MpReply::Flow(list) => list.iter().for_each(|f| f.encode(out)),
+            MpReply::GroupDesc(list) => list.iter().for_each(|g| g.encode(out)),
             MpReply::Table(list) => list.iter().for_each(|t| t.encode(out)),
             MpReply::PortStats(list) => list.iter().for_each(|p| p.encode(out)),
             MpReply::Queue(list) => list.iter().for_each(|q| q.encode(out)),
@@ -367,6 +390,8 @@ impl MultipartReply {
         match &self.body {
             MpReply::Desc(d) => d.format(out),
             MpReply::Aggregate(a) => a.format(out),
+            MpReply::Flow(list) => list.iter().for_each(|f| f.format(out)),
+            MpReply::GroupDesc(list) => list.iter().for_each(|g| g.format(out)),
             MpReply::Table(list) => table_stats::format_list(out, list),
             MpReply::PortStats(list) => port_stats::format_list(out, list),
             MpReply::Queue(list) => queue_stats::format_list(out, list),
