@@ -16,7 +16,7 @@
 //! packets of all threads, so perfect scaling halves it.
 
 use std::net::Ipv4Addr;
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -171,25 +171,42 @@ fn run_frames(
 }
 
 /// Times `work` run by `threads` threads at once (each given its index),
-/// from a common start to the last one's end.
+/// from the first one's start to the last one's end. The threads spin on
+/// a flag rather than sleep on a barrier, so that no wake-up latency is
+/// counted; one thread runs on the caller's.
 fn timed_threads(threads: usize, work: impl Fn(usize) + Sync) -> f64 {
-    let barrier = Barrier::new(threads + 1);
-    let mut elapsed = 0.0;
-    std::thread::scope(|s| {
-        for t in 0..threads {
-            let (barrier, work) = (&barrier, &work);
-            s.spawn(move || {
-                barrier.wait();
-                work(t);
-                barrier.wait();
-            });
-        }
-        barrier.wait();
+    if threads == 1 {
         let start = Instant::now();
-        barrier.wait();
-        elapsed = start.elapsed().as_secs_f64() * 1e9;
+        work(0);
+        return start.elapsed().as_secs_f64() * 1e9;
+    }
+    let (ready, go) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let (ready, go, work) = (&ready, &go, &work);
+                s.spawn(move || {
+                    ready.fetch_add(1, Ordering::AcqRel);
+                    while !go.load(Ordering::Acquire) {
+                        std::hint::spin_loop();
+                    }
+                    let start = Instant::now();
+                    work(t);
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        while ready.load(Ordering::Acquire) < threads {
+            std::thread::yield_now();
+        }
+        go.store(true, Ordering::Release);
+        workers.into_iter().filter_map(|w| w.join().ok()).collect()
     });
-    elapsed
+    let start = spans.iter().map(|s| s.0).min();
+    let end = spans.iter().map(|s| s.1).max();
+    start
+        .zip(end)
+        .map_or(0.0, |(a, b)| b.duration_since(a).as_secs_f64() * 1e9)
 }
 
 /// The process's resident memory in bytes (Linux), if it can be read.

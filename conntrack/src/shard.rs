@@ -6,26 +6,31 @@
 
 use std::sync::Arc;
 
-use hashbrown::{HashMap, HashTable};
+use hashbrown::HashMap;
 
 use crate::conn::{Conn, LIVE};
+use crate::index::Index;
 use crate::key::ConnKey;
 use crate::policy::PolicyTable;
+use crate::prefetch::prefetch;
 use crate::wheel::{tick_of, Wheel, SLOTS};
 
 type ZoneMap = HashMap<u16, Vec<u32>, foldhash::fast::FixedState>;
 
-/// The index's hash of a stored 32-bit key hash: spreads it over 64 bits
-/// so that the table's bucket bits and tag bits are both well mixed.
-fn table_hash(h32: u32) -> u64 {
-    u64::from(h32).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+/// Where a shard's index is, published for prefetching without the lock
+/// (it may be stale by the time it is used, which only costs a useless
+/// prefetch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Hint {
+    pub index: usize,
+    pub mask: usize,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
     slab: Vec<Conn>,
     free: Vec<u32>,
-    index: HashTable<u32>,
+    index: Index,
     zones: ZoneMap,
     wheel: Wheel,
     /// This shard's copy of the timeout policies, read under its lock.
@@ -37,7 +42,7 @@ impl Shard {
     /// `key` is its reply direction.
     pub fn lookup(&self, key: &ConnKey, hash: u64) -> Option<(u32, bool)> {
         let slab = &self.slab;
-        let handle = *self.index.find(table_hash(hash as u32), |&h| {
+        let handle = self.index.find(hash as u32, |h| {
             slab.get(h as usize).is_some_and(|c| {
                 c.key == *key
                     || match c.ext.as_ref().and_then(|e| e.reply) {
@@ -76,9 +81,8 @@ impl Shard {
             None => self.slab.push(conn),
         }
         let slab = &self.slab;
-        self.index.insert_unique(table_hash(hash), handle, |&h| {
-            slab.get(h as usize).map_or(0, |c| table_hash(c.hash))
-        });
+        self.index
+            .insert(hash, handle, |h| slab.get(h as usize).map_or(0, |c| c.hash));
         handle
     }
 
@@ -88,9 +92,7 @@ impl Shard {
         let (zone, pos, hash) = (conn.key.zone, conn.zone_pos as usize, conn.hash);
         conn.flags = 0;
         conn.ext = None;
-        if let Ok(entry) = self.index.find_entry(table_hash(hash), |&h| h == handle) {
-            entry.remove();
-        }
+        self.index.remove(hash, handle);
         if let Some(members) = self.zones.get_mut(&zone) {
             if pos < members.len() {
                 members.swap_remove(pos);
@@ -113,18 +115,35 @@ impl Shard {
         let Some(members) = self.zones.remove(&zone) else {
             return 0;
         };
+        // Start every member's cache misses before waiting on any: first
+        // the entries, then (from their hashes) their index buckets.
+        for &handle in &members {
+            self.prefetch_conn(handle);
+        }
+        let (base, mask) = self.index.location();
+        for &handle in &members {
+            if let Some(conn) = self.slab.get(handle as usize) {
+                Index::prefetch_home((base, mask), conn.hash);
+            }
+        }
         for &handle in &members {
             if let Some(conn) = self.slab.get_mut(handle as usize) {
                 conn.flags = 0;
                 conn.ext = None;
-                let hash = conn.hash;
-                if let Ok(entry) = self.index.find_entry(table_hash(hash), |&h| h == handle) {
-                    entry.remove();
-                }
+                self.index.remove(conn.hash, handle);
             }
         }
         self.free.extend_from_slice(&members);
         u32::try_from(members.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Prefetches every cache line of a connection entry.
+    pub fn prefetch_conn(&self, handle: u32) {
+        let size = core::mem::size_of::<Conn>();
+        let start = (self.slab.as_ptr() as usize).wrapping_add(handle as usize * size);
+        prefetch(start);
+        prefetch(start + 64);
+        prefetch(start + size - 1);
     }
 
     /// Deletes everything; returns how many connections each zone lost.
@@ -140,6 +159,12 @@ impl Shard {
         self.zones.clear();
         self.wheel.clear();
         counts
+    }
+
+    /// Where lock-free readers find the index, to prefetch.
+    pub fn hint(&self) -> Hint {
+        let (index, mask) = self.index.location();
+        Hint { index, mask }
     }
 
     /// The handles of `zone`'s connections.

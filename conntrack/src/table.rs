@@ -55,8 +55,11 @@ pub struct SweepReport {
 
 impl Conntrack {
     fn each_shard(&self, mut f: impl FnMut(&mut Shard)) {
-        for shard in self.shards.iter() {
-            f(&mut shard.0.lock());
+        for padded in self.shards.iter() {
+            let mut shard = padded.lock.lock();
+            f(&mut shard);
+            // The index may have been replaced (a flush of everything).
+            padded.publish(&shard);
         }
     }
 
@@ -85,6 +88,10 @@ impl Conntrack {
     pub fn flush(&self, filter: &FlushFilter) -> usize {
         let mut removed = 0usize;
         if filter.is_zone_only() {
+            if filter.zone.is_some_and(|z| self.limits.count(z) == 0) {
+                // An empty zone: nothing to visit.
+                return 0;
+            }
             self.each_shard(|shard| match filter.zone {
                 Some(zone) => {
                     let n = shard.flush_zone(zone);
@@ -270,6 +277,7 @@ impl Conntrack {
             flags: LIBERAL,
             ext,
         });
+        self.publish(&shard, hash);
         Ok(())
     }
 

@@ -7,13 +7,14 @@
 //! acquisition. Counts and limits are atomics, so the packet path takes no
 //! global lock and allocates nothing (but a new connection's slab slot).
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::conn::{Conn, ConnExt, LIBERAL};
 use crate::extract::{extract, Extracted, L4Info};
+use crate::index::Index;
 use crate::key::{ConnKey, KeyHasher};
 use crate::limits::Limits;
 use crate::params::{CtMetadata, CtPacket, ExecuteParams, OrigTuple};
@@ -29,10 +30,36 @@ use crate::timeout::{TimeoutError, TimeoutKind, TimeoutPolicy};
 pub(crate) const SHARDS: usize = 64;
 const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
 
-/// A shard on its own cache lines, so that two threads' locks never share one.
+/// Packets handled in one pass of [`Conntrack::execute`]: their index
+/// buckets are prefetched together before any is processed.
+const PASS: usize = 32;
+
+/// A shard on its own cache lines, so that two threads' locks never share
+/// one, with the addresses of its index and slab published for prefetching.
 #[derive(Debug, Default)]
 #[repr(align(128))]
-pub(crate) struct Padded(pub Mutex<Shard>);
+pub(crate) struct Padded {
+    pub lock: Mutex<Shard>,
+    index: AtomicUsize,
+    mask: AtomicUsize,
+}
+
+impl Padded {
+    /// Publishes where the shard's index now is (after it may have grown).
+    pub(crate) fn publish(&self, shard: &Shard) {
+        let hint = shard.hint();
+        self.index.store(hint.index, Relaxed);
+        self.mask.store(hint.mask, Relaxed);
+    }
+
+    /// Prefetches the index bucket `hash` starts at.
+    fn prefetch(&self, hash: u64) {
+        Index::prefetch_home(
+            (self.index.load(Relaxed), self.mask.load(Relaxed)),
+            hash as u32,
+        );
+    }
+}
 
 /// A userspace connection tracker, safe to share between packet threads.
 #[derive(Debug)]
@@ -84,7 +111,7 @@ impl Conntrack {
     }
 
     pub(crate) fn lock(&self, index: usize) -> Option<MutexGuard<'_, Shard>> {
-        self.shards.get(index).map(|s| s.0.lock())
+        self.shards.get(index).map(|s| s.lock.lock())
     }
 
     /// Runs the `ct` action `params` over `batch` at time `now` (the
@@ -92,20 +119,60 @@ impl Conntrack {
     /// are handled in order, so a connection committed by one packet is
     /// seen by the later ones.
     pub fn execute(&self, batch: &mut [CtPacket<'_>], params: &ExecuteParams, now: u64) {
+        for pass in batch.chunks_mut(PASS) {
+            self.execute_pass(pass, params, now);
+        }
+    }
+
+    fn execute_pass(&self, pass: &mut [CtPacket<'_>], params: &ExecuteParams, now: u64) {
         let verify = self.verify_checksums.load(Relaxed);
         let check_seq = self.check_tcp_seq.load(Relaxed);
-        let mut held: Option<(usize, MutexGuard<'_, Shard>)> = None;
-        for packet in batch.iter_mut() {
+        // First every packet's key, and a prefetch of its index bucket, so
+        // that the cache misses of the whole pass overlap.
+        let mut keys: [Option<(Extracted, u64)>; PASS] = [None; PASS];
+        for (packet, slot) in pass.iter_mut().zip(keys.iter_mut()) {
             let l3 = packet.data.get(packet.l3_offset..).unwrap_or(&[]);
             // IP fragment reassembly will sit here: a fragment is held until
             // its datagram is whole, then the datagram is tracked. Until
             // then a fragment has no key and is `+inv`.
-            let Ok(ext) = extract(l3, packet.l3, params.zone, verify) else {
-                packet.md = invalid(params.zone, None);
+            match extract(l3, packet.l3, params.zone, verify) {
+                Ok(ext) => {
+                    let hash = self.hasher.hash(&ext.key);
+                    if let Some(shard) = self.shards.get(Self::shard_of(hash)) {
+                        shard.prefetch(hash);
+                    }
+                    *slot = Some((ext, hash));
+                }
+                Err(_) => packet.md = invalid(params.zone, None),
+            }
+        }
+        // Then, under the shards' locks, find the entries the keys name now
+        // and prefetch them too. What a packet later sees may differ (an
+        // earlier packet may commit or end a connection), so this only warms
+        // the cache; a run of packets of one connection looks it up once.
+        let mut held: Option<(usize, MutexGuard<'_, Shard>)> = None;
+        let mut previous = None;
+        for (ext, hash) in keys.iter().flatten() {
+            if previous == Some(*hash) {
                 continue;
-            };
-            let hash = self.hasher.hash(&ext.key);
-            let index = Self::shard_of(hash);
+            }
+            previous = Some(*hash);
+            let index = Self::shard_of(*hash);
+            if held.as_ref().map(|(i, _)| *i) != Some(index) {
+                drop(held.take());
+                held = self.lock(index).map(|guard| (index, guard));
+            }
+            if let Some((_, shard)) = held.as_ref() {
+                if let Some((handle, _)) = shard.lookup(&ext.key, *hash) {
+                    shard.prefetch_conn(handle);
+                }
+            }
+        }
+        // Then each packet in order, so that one sees what the ones before
+        // it committed.
+        for (packet, slot) in pass.iter_mut().zip(keys.iter()) {
+            let Some((ext, hash)) = slot else { continue };
+            let index = Self::shard_of(*hash);
             if held.as_ref().map(|(i, _)| *i) != Some(index) {
                 // Let go of the previous shard before taking the next one:
                 // a thread never holds two shard locks.
@@ -115,7 +182,7 @@ impl Conntrack {
             let Some((_, shard)) = held.as_mut() else {
                 continue;
             };
-            packet.md = self.process(shard, &ext, hash, params, now, check_seq);
+            packet.md = self.process(shard, ext, *hash, params, now, check_seq);
         }
     }
 
@@ -249,7 +316,7 @@ impl Conntrack {
                 helper: Some(helper),
             })
         });
-        shard.insert(Conn {
+        let handle = shard.insert(Conn {
             key: ext.key,
             hash: hash as u32,
             wheel_tick: 0,
@@ -262,7 +329,16 @@ impl Conntrack {
             timeout: kind,
             flags: 0,
             ext: ext_part,
-        })
+        });
+        self.publish(shard, hash);
+        handle
+    }
+
+    /// Publishes where the index of `shard` (the one `hash` picks) now is.
+    pub(crate) fn publish(&self, shard: &Shard, hash: u64) {
+        if let Some(padded) = self.shards.get(Self::shard_of(hash)) {
+            padded.publish(shard);
+        }
     }
 
     /// Deletes a connection and forgets it in the counts.
@@ -306,7 +382,7 @@ impl Conntrack {
         let result = change(&mut master)?;
         let snapshot = Arc::new(master.clone());
         for shard in self.shards.iter() {
-            shard.0.lock().policies = Arc::clone(&snapshot);
+            shard.lock.lock().policies = Arc::clone(&snapshot);
         }
         Ok(result)
     }
