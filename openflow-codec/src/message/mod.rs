@@ -24,6 +24,7 @@ pub mod multipart;
 pub mod nicira;
 pub mod ofp_match;
 pub mod packet_in;
+pub mod packet_in2;
 pub mod packet_out;
 pub mod port;
 pub mod port_mod;

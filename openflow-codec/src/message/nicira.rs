@@ -1,13 +1,14 @@
 //! Nicira extension messages (experimenter 0x00002320) that ovs-ofctl and
-//! controllers send in OpenFlow 1.3, other than the packet-in/resume pair:
-//! NXT_FLOW_MOD_TABLE_ID, NXT_SET_PACKET_IN_FORMAT, NXT_SET_CONTROLLER_ID,
-//! NXT_CT_FLUSH_ZONE and NXT_CT_FLUSH.
+//! controllers send in OpenFlow 1.3: NXT_FLOW_MOD_TABLE_ID,
+//! NXT_SET_PACKET_IN_FORMAT, NXT_SET_CONTROLLER_ID, NXT_CT_FLUSH_ZONE,
+//! NXT_CT_FLUSH, and NXT_PACKET_IN2/NXT_RESUME (see [`super::packet_in2`]).
 
 use std::fmt::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use bytes::{BufMut, BytesMut};
 
+use super::packet_in2::PacketIn2;
 use super::property::{self, Property};
 use super::types::NxType;
 use super::wire::{self, Parsed};
@@ -22,7 +23,7 @@ pub enum PacketInFormat {
 }
 
 /// The Nicira messages of this module.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NxMessage {
     /// Whether the high byte of `ofp_flow_mod.command` carries a table id.
     FlowModTableId {
@@ -36,6 +37,8 @@ pub enum NxMessage {
         zone_id: u16,
     },
     CtFlush(CtFlush),
+    PacketIn2(PacketIn2),
+    Resume(PacketIn2),
 }
 
 impl NxMessage {
@@ -46,6 +49,8 @@ impl NxMessage {
             NxMessage::SetControllerId { .. } => NxType::SetControllerId,
             NxMessage::CtFlushZone { .. } => NxType::CtFlushZone,
             NxMessage::CtFlush(_) => NxType::CtFlush,
+            NxMessage::PacketIn2(_) => NxType::PacketIn2,
+            NxMessage::Resume(_) => NxType::Resume,
         }
     }
 
@@ -78,7 +83,8 @@ impl NxMessage {
                 Ok((input, NxMessage::CtFlushZone { zone_id }))
             }),
             NxType::CtFlush => wire::run(body, CtFlush::parse).map(NxMessage::CtFlush),
-            NxType::PacketIn2 | NxType::Resume => Err(BadRequestCode::BadSubtype.into()),
+            NxType::PacketIn2 => PacketIn2::decode(body).map(NxMessage::PacketIn2),
+            NxType::Resume => PacketIn2::decode(body).map(NxMessage::Resume),
         }
     }
 
@@ -95,6 +101,7 @@ impl NxMessage {
                 out.put_u16(*id);
             }
             NxMessage::CtFlush(flush) => flush.encode(out),
+            NxMessage::PacketIn2(pin) | NxMessage::Resume(pin) => pin.encode(out),
         }
     }
 
@@ -117,6 +124,7 @@ impl NxMessage {
                 let _ = write!(out, " zone_id={zone_id}");
             }
             NxMessage::CtFlush(flush) => flush.format(out),
+            NxMessage::PacketIn2(pin) | NxMessage::Resume(pin) => pin.format(out),
         }
     }
 }
