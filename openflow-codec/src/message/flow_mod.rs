@@ -210,6 +210,7 @@ fn parse(input: &[u8]) -> Parsed<'_, FlowMod> {
     let (input, priority) = wire::u16(input)?;
     let (input, buffer_id) = wire::u32(input)?;
     let (input, out_port) = wire::u32(input)?;
+    let (input, out_port) = wire::lift(input, super::port::check_port(out_port))?;
     let (input, out_group) = wire::u32(input)?;
     let (input, flags) = wire::u16(input)?;
     if flags & !flags::ALL != 0 {
