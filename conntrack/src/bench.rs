@@ -236,7 +236,8 @@ pub fn hot(threads: usize, packets: usize) -> Figures {
             53,
         );
         port = port.wrapping_add(1);
-        let Ok(ext) = crate::extract::extract(&frame, L3::Ipv4, 0, true) else {
+        let mut ext = crate::extract::Extracted::EMPTY;
+        let Ok(()) = crate::extract::extract(&frame, L3::Ipv4, 0, true, &mut ext) else {
             continue;
         };
         let shard = Conntrack::shard_of(ct.hasher.hash(&ext.key));
@@ -328,49 +329,68 @@ pub fn zones(threads: usize, zones: usize, rounds: usize) -> Figures {
         }
     });
     let empty = u16::MAX;
-    let (mut flush, mut commit, mut look, mut flush_empty) = (0.0, 0.0, 0.0, 0.0);
-    for round in 0..rounds {
-        // Each thread works on a zone of its own in every round.
-        let zone = |t: usize| zone_of((round * threads + t) % zones);
-        flush += timed_threads(threads, |t| {
-            ct.flush(&FlushFilter::zone(zone(t)));
-        });
-        commit += timed_threads(threads, |t| {
-            run_frames(
-                &ct,
-                &udps,
-                0..CONNS_PER_ZONE,
-                &ExecuteParams {
-                    zone: zone(t),
-                    commit: true,
-                    ..ExecuteParams::default()
-                },
-            );
-        });
-        look += timed_threads(threads, |t| {
-            run_frames(
-                &ct,
-                &udps,
-                0..CONNS_PER_ZONE,
-                &ExecuteParams {
-                    zone: zone(t),
-                    ..ExecuteParams::default()
-                },
-            );
-        });
-        flush_empty += timed_threads(threads, |_| {
-            ct.flush(&FlushFilter::zone(empty));
-        });
-    }
+    // Each thread runs its own rounds on zones of its own, timing each
+    // phase itself; a phase's wall time is the slowest thread's total.
+    let totals: Vec<[f64; 4]> = per_thread(threads, |t| {
+        let mut spent = [0.0; 4];
+        for round in 0..rounds {
+            let zone = zone_of((round * threads + t) % zones);
+            let commit = ExecuteParams {
+                zone,
+                commit: true,
+                ..ExecuteParams::default()
+            };
+            let lookup = ExecuteParams {
+                zone,
+                ..ExecuteParams::default()
+            };
+            spent[0] += time(|| {
+                ct.flush(&FlushFilter::zone(zone));
+            });
+            spent[1] += time(|| {
+                run_frames(&ct, &udps, 0..CONNS_PER_ZONE, &commit);
+            });
+            spent[2] += time(|| {
+                run_frames(&ct, &udps, 0..CONNS_PER_ZONE, &lookup);
+            });
+            spent[3] += time(|| {
+                ct.flush(&FlushFilter::zone(empty));
+            });
+        }
+        spent
+    });
+    let wall = |phase: usize| totals.iter().map(|t| t[phase]).fold(0.0, f64::max);
     let ops = (rounds * threads) as f64;
     let packets = ops * CONNS_PER_ZONE as f64;
     let mut fig = Figures::new("zones", threads, (zones * CONNS_PER_ZONE) as u64);
-    fig.commit_ns = Some(commit / packets);
-    fig.lookup_ns = Some(look / packets);
-    fig.flush_ns_per_conn = Some(flush / packets);
-    fig.full_zone_flush_us = Some(flush / ops / 1000.0);
-    fig.empty_zone_flush_us = Some(flush_empty / ops / 1000.0);
+    fig.commit_ns = Some(wall(1) / packets);
+    fig.lookup_ns = Some(wall(2) / packets);
+    fig.flush_ns_per_conn = Some(wall(0) / packets);
+    fig.full_zone_flush_us = Some(wall(0) / ops / 1000.0);
+    fig.empty_zone_flush_us = Some(wall(3) / ops / 1000.0);
     fig
+}
+
+/// How long `f` takes, in ns.
+fn time(f: impl FnOnce()) -> f64 {
+    let start = Instant::now();
+    f();
+    start.elapsed().as_secs_f64() * 1e9
+}
+
+/// Runs `work` on `threads` threads at once and collects what each returns.
+fn per_thread<T: Send>(threads: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn({
+                    let work = &work;
+                    move || work(t)
+                })
+            })
+            .collect();
+        workers.into_iter().filter_map(|w| w.join().ok()).collect()
+    })
 }
 
 /// The per-field median of several runs of one workload.

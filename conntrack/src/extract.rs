@@ -57,11 +57,35 @@ impl From<crate::wire::Error> for Reject {
 /// error must quote for its ports to be known (RFC 792).
 const QUOTED_L4_LEN: usize = 8;
 
-/// Extracts the key of the packet whose network header starts `data`.
-// Inlined so that the key is built in place rather than stored and then
-// reloaded with wider loads (a store-forwarding stall on the hot path).
+impl Extracted {
+    /// A placeholder to extract into.
+    pub const EMPTY: Extracted = Extracted {
+        key: ConnKey {
+            src: [0; 16],
+            dst: [0; 16],
+            src_port: 0,
+            dst_port: 0,
+            zone: 0,
+            proto: 0,
+            family: Family::Ipv4,
+        },
+        related: false,
+        l4: L4Info::Other,
+    };
+}
+
+/// Extracts the key of the packet whose network header starts `data` into
+/// `out`. Written in place, field by field, rather than returned: copying a
+/// freshly built key with wide loads stalls on the narrow stores that built
+/// it, and this is the hot path.
 #[inline(always)]
-pub(crate) fn extract(data: &[u8], l3: L3, zone: u16, verify: bool) -> Result<Extracted, Reject> {
+pub(crate) fn extract(
+    data: &[u8],
+    l3: L3,
+    zone: u16,
+    verify: bool,
+    out: &mut Extracted,
+) -> Result<(), Reject> {
     match l3 {
         L3::Ipv4 => {
             let ip = ipv4::Packet::new_checked(data)?;
@@ -72,7 +96,7 @@ pub(crate) fn extract(data: &[u8], l3: L3, zone: u16, verify: bool) -> Result<Ex
                 return Err(Reject::Invalid);
             }
             let net = Net::v4(ip.src_bytes(), ip.dst_bytes(), zone);
-            transport(&net, ip.protocol(), ip.payload(), verify)
+            transport(&net, ip.protocol(), ip.payload(), verify, out)
         }
         L3::Ipv6 => {
             let ip = ipv6::Packet::new_checked(data)?;
@@ -89,7 +113,7 @@ pub(crate) fn extract(data: &[u8], l3: L3, zone: u16, verify: bool) -> Result<Ex
                 family: Family::Ipv6,
                 zone,
             };
-            transport(&net, upper.protocol, l4, verify)
+            transport(&net, upper.protocol, l4, verify, out)
         }
     }
 }
@@ -107,7 +131,7 @@ impl Net {
         // Each slot is built whole, so that it is written by one 16-byte
         // store: the hash reads it back as one 16-byte load, and a load
         // spanning several smaller stores would stall.
-        let widen = |a: [u8; 4]| [a[0], a[1], a[2], a[3], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let widen = |a: [u8; 4]| (u128::from(u32::from_be_bytes(a)) << 96).to_be_bytes();
         Net {
             src: widen(src),
             dst: widen(dst),
@@ -132,6 +156,17 @@ impl Net {
         &self.dst[..self.addr_len()]
     }
 
+    /// Writes the key of this network header and these ports into `key`.
+    fn fill(&self, key: &mut ConnKey, proto: u8, src_port: u16, dst_port: u16) {
+        key.src = self.src;
+        key.dst = self.dst;
+        key.src_port = src_port;
+        key.dst_port = dst_port;
+        key.zone = self.zone;
+        key.proto = proto;
+        key.family = self.family;
+    }
+
     fn key(&self, proto: u8, src_port: u16, dst_port: u16) -> ConnKey {
         ConnKey {
             src: self.src,
@@ -146,13 +181,18 @@ impl Net {
 }
 
 #[inline(always)]
-fn transport(net: &Net, proto: u8, l4: &[u8], verify: bool) -> Result<Extracted, Reject> {
-    let plain = |key, l4| {
-        Ok(Extracted {
-            key,
-            related: false,
-            l4,
-        })
+fn transport(
+    net: &Net,
+    proto: u8,
+    l4: &[u8],
+    verify: bool,
+    out: &mut Extracted,
+) -> Result<(), Reject> {
+    let mut plain = |(src_port, dst_port), l4| {
+        net.fill(&mut out.key, proto, src_port, dst_port);
+        out.related = false;
+        out.l4 = l4;
+        Ok(())
     };
     match proto {
         ip_proto::TCP => {
@@ -178,7 +218,7 @@ fn transport(net: &Net, proto: u8, l4: &[u8], verify: bool) -> Result<Extracted,
                     None
                 },
             };
-            plain(net.key(proto, sport, dport), L4Info::Tcp(info))
+            plain((sport, dport), L4Info::Tcp(info))
         }
         ip_proto::UDP => {
             let dgram = udp::Packet::new_checked(l4)?;
@@ -189,7 +229,7 @@ fn transport(net: &Net, proto: u8, l4: &[u8], verify: bool) -> Result<Extracted,
             if sport == 0 || dport == 0 {
                 return Err(Reject::Invalid);
             }
-            plain(net.key(proto, sport, dport), L4Info::Other)
+            plain((sport, dport), L4Info::Other)
         }
         ip_proto::ICMP if net.family == Family::Ipv4 => {
             let msg = icmpv4::Packet::new_checked(l4)?;
@@ -198,7 +238,7 @@ fn transport(net: &Net, proto: u8, l4: &[u8], verify: bool) -> Result<Extracted,
             }
             let (t, code) = (msg.msg_type(), msg.msg_code());
             if icmpv4::is_error(t) {
-                return related(net, msg.data_part());
+                return related(net, msg.data_part(), out);
             }
             if icmpv4::reverse_type(t).is_none() || code != 0 {
                 return Err(Reject::Invalid);
@@ -210,7 +250,7 @@ fn transport(net: &Net, proto: u8, l4: &[u8], verify: bool) -> Result<Extracted,
                     | icmpv4::types::INFO_REQUEST
             );
             plain(
-                icmp_key(net, proto, msg.echo_ident(), t, code),
+                icmp_ports(msg.echo_ident(), t, code),
                 L4Info::Icmp { request },
             )
         }
@@ -221,32 +261,33 @@ fn transport(net: &Net, proto: u8, l4: &[u8], verify: bool) -> Result<Extracted,
             }
             let (t, code) = (msg.msg_type(), msg.msg_code());
             if icmpv6::is_error(t) {
-                return related(net, msg.data_part());
+                return related(net, msg.data_part(), out);
             }
             if icmpv6::reverse_type(t).is_none() || code != 0 {
                 return Err(Reject::Invalid);
             }
             plain(
-                icmp_key(net, proto, msg.echo_ident(), t, code),
+                icmp_ports(msg.echo_ident(), t, code),
                 L4Info::Icmp {
                     request: t == icmpv6::types::ECHO_REQUEST,
                 },
             )
         }
         ip_proto::ICMP | ip_proto::ICMPV6 => Err(Reject::Invalid),
-        _ => plain(net.key(proto, 0, 0), L4Info::Other),
+        _ => plain((0, 0), L4Info::Other),
     }
 }
 
-fn icmp_key(net: &Net, proto: u8, id: u16, t: u8, code: u8) -> ConnKey {
-    net.key(proto, id, u16::from(t) << 8 | u16::from(code))
+/// The "ports" of an ICMP key: the identifier, and type and code.
+fn icmp_ports(id: u16, t: u8, code: u8) -> (u16, u16) {
+    (id, u16::from(t) << 8 | u16::from(code))
 }
 
 /// The key an ICMP error relates to: the quoted packet's, reversed, so
 /// that it names the connection in the error's own direction. The quoted
 /// packet's source must be the error's destination: an error can only be
 /// about a packet its receiver sent.
-fn related(outer: &Net, quoted: &[u8]) -> Result<Extracted, Reject> {
+fn related(outer: &Net, quoted: &[u8], out: &mut Extracted) -> Result<(), Reject> {
     let (inner, proto, l4) = match outer.family {
         Family::Ipv4 => {
             let ip = ipv4::Packet::new_unchecked(quoted);
@@ -304,15 +345,17 @@ fn related(outer: &Net, quoted: &[u8]) -> Result<Extracted, Reject> {
                 // An error about an error relates to nothing.
                 return Err(Reject::Invalid);
             }
-            icmp_key(&inner, proto, word(4), t, code)
+            let (id, tc) = icmp_ports(word(4), t, code);
+            inner.key(proto, id, tc)
         }
         _ => inner.key(proto, 0, 0),
     };
-    Ok(Extracted {
+    *out = Extracted {
         key: key.reverse(),
         related: true,
         l4: L4Info::Other,
-    })
+    };
+    Ok(())
 }
 
 #[cfg(test)]
@@ -438,6 +481,11 @@ pub(crate) mod tests {
             .unwrap();
             ip_packet(src, dst, ip_proto::ICMPV6, &l4)
         }
+    }
+
+    fn extract(data: &[u8], l3: L3, zone: u16, verify: bool) -> Result<Extracted, Reject> {
+        let mut out = Extracted::EMPTY;
+        super::extract(data, l3, zone, verify, &mut out).map(|()| out)
     }
 
     #[test]

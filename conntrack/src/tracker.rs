@@ -129,22 +129,22 @@ impl Conntrack {
         let check_seq = self.check_tcp_seq.load(Relaxed);
         // First every packet's key, and a prefetch of its index bucket, so
         // that the cache misses of the whole pass overlap.
-        let mut keys: [Option<(Extracted, u64)>; PASS] = [None; PASS];
-        for (packet, slot) in pass.iter_mut().zip(keys.iter_mut()) {
+        let mut keys = [Extracted::EMPTY; PASS];
+        let mut hashes: [Option<u64>; PASS] = [None; PASS];
+        for ((packet, ext), slot) in pass.iter_mut().zip(keys.iter_mut()).zip(hashes.iter_mut()) {
             let l3 = packet.data.get(packet.l3_offset..).unwrap_or(&[]);
             // IP fragment reassembly will sit here: a fragment is held until
             // its datagram is whole, then the datagram is tracked. Until
             // then a fragment has no key and is `+inv`.
-            match extract(l3, packet.l3, params.zone, verify) {
-                Ok(ext) => {
-                    let hash = self.hasher.hash(&ext.key);
-                    if let Some(shard) = self.shards.get(Self::shard_of(hash)) {
-                        shard.prefetch(hash);
-                    }
-                    *slot = Some((ext, hash));
-                }
-                Err(_) => packet.md = invalid(params.zone, None),
+            if extract(l3, packet.l3, params.zone, verify, ext).is_err() {
+                packet.md = invalid(params.zone, None);
+                continue;
             }
+            let hash = self.hasher.hash(&ext.key);
+            if let Some(shard) = self.shards.get(Self::shard_of(hash)) {
+                shard.prefetch(hash);
+            }
+            *slot = Some(hash);
         }
         // Then, under the shards' locks, find the entries the keys name now
         // and prefetch them too. What a packet later sees may differ (an
@@ -152,7 +152,11 @@ impl Conntrack {
         // the cache; a run of packets of one connection looks it up once.
         let mut held: Option<(usize, MutexGuard<'_, Shard>)> = None;
         let mut previous = None;
-        for (ext, hash) in keys.iter().flatten() {
+        for (ext, hash) in keys
+            .iter()
+            .zip(hashes.iter())
+            .filter_map(|(e, h)| Some((e, h.as_ref()?)))
+        {
             if previous == Some(*hash) {
                 continue;
             }
@@ -170,8 +174,8 @@ impl Conntrack {
         }
         // Then each packet in order, so that one sees what the ones before
         // it committed.
-        for (packet, slot) in pass.iter_mut().zip(keys.iter()) {
-            let Some((ext, hash)) = slot else { continue };
+        for ((packet, ext), slot) in pass.iter_mut().zip(keys.iter()).zip(hashes.iter()) {
+            let Some(hash) = slot else { continue };
             let index = Self::shard_of(*hash);
             if held.as_ref().map(|(i, _)| *i) != Some(index) {
                 // Let go of the previous shard before taking the next one:
