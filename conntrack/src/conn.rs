@@ -46,8 +46,6 @@ pub(crate) const LIBERAL: u8 = 2;
 pub(crate) struct Conn {
     /// The original direction's key.
     pub key: ConnKey,
-    /// Low half of the key's hash, to rehash the index without the key.
-    pub hash: u32,
     /// The timer-wheel tick this connection is filed under.
     pub wheel_tick: u32,
     /// Its position in its zone's member list.

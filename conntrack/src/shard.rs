@@ -10,7 +10,7 @@ use hashbrown::HashMap;
 
 use crate::conn::{Conn, LIVE};
 use crate::index::Index;
-use crate::key::ConnKey;
+use crate::key::{ConnKey, KeyHasher};
 use crate::policy::PolicyTable;
 use crate::prefetch::prefetch;
 use crate::wheel::{tick_of, Wheel, SLOTS};
@@ -26,7 +26,7 @@ pub(crate) struct Hint {
     pub mask: usize,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Shard {
     slab: Vec<Conn>,
     free: Vec<u32>,
@@ -35,9 +35,28 @@ pub(crate) struct Shard {
     wheel: Wheel,
     /// This shard's copy of the timeout policies, read under its lock.
     pub policies: Arc<PolicyTable>,
+    /// The table's key hash: entries do not store theirs, to stay small.
+    hasher: KeyHasher,
 }
 
 impl Shard {
+    pub fn new(hasher: KeyHasher) -> Self {
+        Shard {
+            slab: Vec::new(),
+            free: Vec::new(),
+            index: Index::default(),
+            zones: ZoneMap::default(),
+            wheel: Wheel::default(),
+            policies: Arc::default(),
+            hasher,
+        }
+    }
+
+    /// The index's 32 bits of a stored entry's hash.
+    fn hash32(&self, conn: &Conn) -> u32 {
+        self.hasher.hash(&conn.key) as u32
+    }
+
     /// The handle of the live connection `key` belongs to and whether
     /// `key` is its reply direction.
     pub fn lookup(&self, key: &ConnKey, hash: u64) -> Option<(u32, bool)> {
@@ -63,9 +82,9 @@ impl Shard {
         self.slab.get_mut(handle as usize).filter(|c| c.is_live())
     }
 
-    /// Stores a new connection (whose key is not in the table) and returns
-    /// its handle.
-    pub fn insert(&mut self, mut conn: Conn) -> u32 {
+    /// Stores a new connection (whose key is not in the table, and hashes
+    /// to `hash`) and returns its handle.
+    pub fn insert(&mut self, mut conn: Conn, hash: u64) -> u32 {
         let handle = match self.free.pop() {
             Some(h) => h,
             None => u32::try_from(self.slab.len()).unwrap_or(u32::MAX),
@@ -75,21 +94,23 @@ impl Shard {
         members.push(handle);
         conn.wheel_tick = self.wheel.schedule(handle, conn.expiration) as u32;
         conn.flags |= LIVE;
-        let hash = conn.hash;
         match self.slab.get_mut(handle as usize) {
             Some(slot) => *slot = conn,
             None => self.slab.push(conn),
         }
-        let slab = &self.slab;
-        self.index
-            .insert(hash, handle, |h| slab.get(h as usize).map_or(0, |c| c.hash));
+        let (slab, hasher) = (&self.slab, &self.hasher);
+        self.index.insert(hash as u32, handle, |h| {
+            slab.get(h as usize)
+                .map_or(0, |c| hasher.hash(&c.key) as u32)
+        });
         handle
     }
 
     /// Deletes a connection; returns its zone.
     pub fn remove(&mut self, handle: u32) -> Option<u16> {
+        let hash = self.hash32(self.get(handle)?);
         let conn = self.slab.get_mut(handle as usize).filter(|c| c.is_live())?;
-        let (zone, pos, hash) = (conn.key.zone, conn.zone_pos as usize, conn.hash);
+        let (zone, pos) = (conn.key.zone, conn.zone_pos as usize);
         conn.flags = 0;
         conn.ext = None;
         self.index.remove(hash, handle);
@@ -115,26 +136,32 @@ impl Shard {
         let Some(members) = self.zones.remove(&zone) else {
             return 0;
         };
-        // Start every member's cache misses before waiting on any: first
-        // the entries, then (from their hashes) their index buckets.
-        for &handle in &members {
-            self.prefetch_conn(handle);
+        // Start the index misses of every member before waiting on any
+        // (the entries themselves were prefetched by `prefetch_zone`).
+        let hashes: Vec<u32> = members
+            .iter()
+            .map(|&h| self.slab.get(h as usize).map_or(0, |c| self.hash32(c)))
+            .collect();
+        let location = self.index.location();
+        for &hash in &hashes {
+            Index::prefetch_home(location, hash);
         }
-        let (base, mask) = self.index.location();
-        for &handle in &members {
-            if let Some(conn) = self.slab.get(handle as usize) {
-                Index::prefetch_home((base, mask), conn.hash);
-            }
-        }
-        for &handle in &members {
+        for (&handle, &hash) in members.iter().zip(&hashes) {
+            self.index.remove(hash, handle);
             if let Some(conn) = self.slab.get_mut(handle as usize) {
                 conn.flags = 0;
                 conn.ext = None;
-                self.index.remove(conn.hash, handle);
             }
         }
         self.free.extend_from_slice(&members);
         u32::try_from(members.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Prefetches the entries of `zone`'s connections, ahead of a flush.
+    pub fn prefetch_zone(&self, zone: u16) {
+        for &handle in self.zone_members(zone) {
+            self.prefetch_conn(handle);
+        }
     }
 
     /// Prefetches every cache line of a connection entry.

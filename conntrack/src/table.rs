@@ -88,24 +88,18 @@ impl Conntrack {
     pub fn flush(&self, filter: &FlushFilter) -> usize {
         let mut removed = 0usize;
         if filter.is_zone_only() {
-            if filter.zone.is_some_and(|z| self.limits.count(z) == 0) {
-                // An empty zone: nothing to visit.
-                return 0;
-            }
-            self.each_shard(|shard| match filter.zone {
-                Some(zone) => {
-                    let n = shard.flush_zone(zone);
-                    self.limits.remove(zone, n);
-                    removed += n as usize;
-                }
+            return match filter.zone {
+                Some(zone) => self.flush_zone(zone),
                 None => {
-                    for (zone, n) in shard.clear() {
-                        self.limits.remove(zone, n);
-                        removed += n as usize;
-                    }
+                    self.each_shard(|shard| {
+                        for (zone, n) in shard.clear() {
+                            self.limits.remove(zone, n);
+                            removed += n as usize;
+                        }
+                    });
+                    removed
                 }
-            });
-            return removed;
+            };
         }
         if let Some(key) = filter.exact_key() {
             let hash = self.hasher.hash(&key);
@@ -136,6 +130,35 @@ impl Conntrack {
                 removed += 1;
             }
         });
+        removed
+    }
+
+    /// Deletes every connection of `zone`, in time proportional to their
+    /// number: a first pass over the shards starts every entry's cache
+    /// miss, a second deletes them. Each flush starts at a shard of its
+    /// own, so that threads flushing different zones do not walk the
+    /// shards in lockstep.
+    fn flush_zone(&self, zone: u16) -> usize {
+        if self.limits.count(zone) == 0 {
+            return 0;
+        }
+        let start = usize::from(zone) % self.shards.len();
+        let order = || {
+            self.shards
+                .iter()
+                .cycle()
+                .skip(start)
+                .take(self.shards.len())
+        };
+        for padded in order() {
+            padded.lock.lock().prefetch_zone(zone);
+        }
+        let mut removed = 0;
+        for padded in order() {
+            let n = padded.lock.lock().flush_zone(zone);
+            self.limits.remove(zone, n);
+            removed += n as usize;
+        }
         removed
     }
 
@@ -263,20 +286,22 @@ impl Conntrack {
                 helper: entry.helper,
             })
         });
-        shard.insert(Conn {
-            key,
-            hash: hash as u32,
-            wheel_tick: 0,
-            zone_pos: 0,
-            mark: entry.mark,
-            expiration,
-            label: [(entry.labels >> 64) as u64, entry.labels as u64],
-            l4,
-            policy,
-            timeout: kind,
-            flags: LIBERAL,
-            ext,
-        });
+        shard.insert(
+            Conn {
+                key,
+                wheel_tick: 0,
+                zone_pos: 0,
+                mark: entry.mark,
+                expiration,
+                label: [(entry.labels >> 64) as u64, entry.labels as u64],
+                l4,
+                policy,
+                timeout: kind,
+                flags: LIBERAL,
+                ext,
+            },
+            hash,
+        );
         self.publish(&shard, hash);
         Ok(())
     }

@@ -35,8 +35,8 @@ const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
 const PASS: usize = 32;
 
 /// A shard on its own cache lines, so that two threads' locks never share
-/// one, with the addresses of its index and slab published for prefetching.
-#[derive(Debug, Default)]
+/// one, with the address of its index published for prefetching.
+#[derive(Debug)]
 #[repr(align(128))]
 pub(crate) struct Padded {
     pub lock: Mutex<Shard>,
@@ -45,6 +45,14 @@ pub(crate) struct Padded {
 }
 
 impl Padded {
+    fn new(hasher: KeyHasher) -> Self {
+        Padded {
+            lock: Mutex::new(Shard::new(hasher)),
+            index: AtomicUsize::new(0),
+            mask: AtomicUsize::new(0),
+        }
+    }
+
     /// Publishes where the shard's index now is (after it may have grown).
     pub(crate) fn publish(&self, shard: &Shard) {
         let hint = shard.hint();
@@ -80,9 +88,10 @@ impl Default for Conntrack {
 
 impl Conntrack {
     pub fn new() -> Self {
+        let hasher = KeyHasher::default();
         Conntrack {
-            shards: (0..SHARDS).map(|_| Padded::default()).collect(),
-            hasher: KeyHasher::default(),
+            shards: (0..SHARDS).map(|_| Padded::new(hasher.clone())).collect(),
+            hasher,
             limits: Limits::default(),
             policies: Mutex::new(PolicyTable::default()),
             check_tcp_seq: AtomicBool::new(true),
@@ -320,20 +329,22 @@ impl Conntrack {
                 helper: Some(helper),
             })
         });
-        let handle = shard.insert(Conn {
-            key: ext.key,
-            hash: hash as u32,
-            wheel_tick: 0,
-            zone_pos: 0,
-            mark: 0,
-            expiration,
-            label: [0, 0],
-            l4,
-            policy,
-            timeout: kind,
-            flags: 0,
-            ext: ext_part,
-        });
+        let handle = shard.insert(
+            Conn {
+                key: ext.key,
+                wheel_tick: 0,
+                zone_pos: 0,
+                mark: 0,
+                expiration,
+                label: [0, 0],
+                l4,
+                policy,
+                timeout: kind,
+                flags: 0,
+                ext: ext_part,
+            },
+            hash,
+        );
         self.publish(shard, hash);
         handle
     }

@@ -39,3 +39,12 @@ impl L4State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn state_needs_no_tag_beyond_the_tcp_peers() {
+        // TcpState's spare values carry the variant: 24 bytes, not 28.
+        assert_eq!(core::mem::size_of::<super::L4State>(), 24);
+    }
+}
