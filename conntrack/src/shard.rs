@@ -60,18 +60,25 @@ impl Shard {
     /// The handle of the live connection `key` belongs to and whether
     /// `key` is its reply direction.
     pub fn lookup(&self, key: &ConnKey, hash: u64) -> Option<(u32, bool)> {
-        let slab = &self.slab;
+        let mut reply = false;
         let handle = self.index.find(hash as u32, |h| {
-            slab.get(h as usize).is_some_and(|c| {
-                c.key == *key
-                    || match c.ext.as_ref().and_then(|e| e.reply) {
-                        None => c.key.is_reverse_of(key),
-                        Some(reply) => reply == *key,
-                    }
-            })
+            self.direction(h, key).map(|r| reply = r).is_some()
         })?;
-        let conn = slab.get(handle as usize)?;
-        Some((handle, conn.key != *key))
+        Some((handle, reply))
+    }
+
+    /// Whether `key` belongs to live connection `handle`: `Some(false)` in
+    /// its original direction, `Some(true)` in its reply direction.
+    pub fn direction(&self, handle: u32, key: &ConnKey) -> Option<bool> {
+        let conn = self.get(handle)?;
+        if conn.key == *key {
+            return Some(false);
+        }
+        let reply = match conn.ext.as_ref().and_then(|e| e.reply) {
+            None => conn.key.is_reverse_of(key),
+            Some(reply) => reply == *key,
+        };
+        reply.then_some(true)
     }
 
     pub fn get(&self, handle: u32) -> Option<&Conn> {

@@ -157,33 +157,39 @@ impl Conntrack {
         }
         // Then, under the shards' locks, find the entries the keys name now
         // and prefetch them too. What a packet later sees may differ (an
-        // earlier packet may commit or end a connection), so this only warms
-        // the cache; a run of packets of one connection looks it up once.
+        // earlier packet, or another thread, may commit or end a
+        // connection), so a handle found here is only a hint, checked
+        // again below; a run of packets of one connection looks it up once.
         let mut held: Option<(usize, MutexGuard<'_, Shard>)> = None;
+        let mut hints = [None; PASS];
         let mut previous = None;
-        for (ext, hash) in keys
-            .iter()
-            .zip(hashes.iter())
-            .filter_map(|(e, h)| Some((e, h.as_ref()?)))
-        {
-            if previous == Some(*hash) {
+        for ((ext, hash), hint) in keys.iter().zip(hashes.iter()).zip(hints.iter_mut()) {
+            let Some(hash) = hash else { continue };
+            if let Some((_, found)) = previous.filter(|(h, _)| h == hash) {
+                *hint = found;
                 continue;
             }
-            previous = Some(*hash);
             let index = Self::shard_of(*hash);
             if held.as_ref().map(|(i, _)| *i) != Some(index) {
                 drop(held.take());
                 held = self.lock(index).map(|guard| (index, guard));
             }
             if let Some((_, shard)) = held.as_ref() {
-                if let Some((handle, _)) = shard.lookup(&ext.key, *hash) {
+                *hint = shard.lookup(&ext.key, *hash).map(|(handle, _)| handle);
+                if let Some(handle) = *hint {
                     shard.prefetch_conn(handle);
                 }
             }
+            previous = Some((*hash, *hint));
         }
         // Then each packet in order, so that one sees what the ones before
         // it committed.
-        for ((packet, ext), slot) in pass.iter_mut().zip(keys.iter()).zip(hashes.iter()) {
+        let packets = pass
+            .iter_mut()
+            .zip(keys.iter())
+            .zip(hashes.iter())
+            .zip(hints.iter());
+        for (((packet, ext), slot), hint) in packets {
             let Some(hash) = slot else { continue };
             let index = Self::shard_of(*hash);
             if held.as_ref().map(|(i, _)| *i) != Some(index) {
@@ -195,21 +201,28 @@ impl Conntrack {
             let Some((_, shard)) = held.as_mut() else {
                 continue;
             };
-            packet.md = self.process(shard, ext, *hash, params, now, check_seq);
+            let found = match hint.and_then(|h| Some((h, shard.direction(h, &ext.key)?))) {
+                Some(found) => Some(found),
+                None => shard.lookup(&ext.key, *hash),
+            };
+            packet.md = self.process(shard, ext, *hash, found, params, now, check_seq);
         }
     }
 
+    /// Runs one packet (its key hashing to `hash`) through its connection,
+    /// `found` (handle, reply direction) if the table holds one.
+    #[allow(clippy::too_many_arguments)] // the pass's state, passed down
     fn process(
         &self,
         shard: &mut Shard,
         ext: &Extracted,
         hash: u64,
+        mut found: Option<(u32, bool)>,
         params: &ExecuteParams,
         now: u64,
         check_seq: bool,
     ) -> CtMetadata {
         let zone = params.zone;
-        let mut found = shard.lookup(&ext.key, hash);
         if let Some((handle, _)) = found {
             if shard.get(handle).is_some_and(|c| c.expiration <= now) {
                 self.delete(shard, handle);
