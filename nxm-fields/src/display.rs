@@ -50,7 +50,7 @@ impl Printer<'_> {
             let digits = width_bits / 4;
             self.kv(name, format_args!("0x{v:0digits$x}/0x{m:0digits$x}"));
         } else {
-            self.kv(name, format_args!("{}/{}", CHex(v), CHex(m)));
+            self.kv(name, format_args!("0x{v:x}/0x{m:x}"));
         }
     }
 
@@ -412,6 +412,14 @@ impl Printer<'_> {
                 self.ipv6("nd_target", l::ND_TARGET);
                 self.eth("nd_sll", l::ARP_SHA);
                 self.eth("nd_tll", l::ARP_THA);
+                let (reserved, reserved_mask) = self.get(l::ND_RESERVED);
+                if reserved_mask != 0 {
+                    self.kv("nd_reserved", reserved);
+                }
+                let (opt, opt_mask) = self.get(l::ND_OPTIONS_TYPE);
+                if opt_mask != 0 {
+                    self.kv("nd_options_type", opt);
+                }
             }
             _ => {
                 self.uint_masked("tp_src", l::TP_SRC, 16, false);

@@ -52,6 +52,9 @@ pub const TCP_FLAGS: &[(Value, &str)] = &[
     (0x040, "ece"),
     (0x080, "cwr"),
     (0x100, "ns"),
+    (0x200, "[200]"),
+    (0x400, "[400]"),
+    (0x800, "[800]"),
 ];
 
 /// Tunnel flag names by bit.
@@ -61,11 +64,13 @@ pub const TUN_FLAGS: &[(Value, &str)] = &[(0x1, "oam")];
 pub const FRAG_ANY: Value = 0x1;
 pub const FRAG_LATER: Value = 0x2;
 
+/// Fragment keywords: name, value, mask. Where a name has two meanings
+/// the first wins, as in ovs-ofctl (`no` matches both bits).
 const FRAG_TYPES: &[(&str, Value, Value)] = &[
-    ("no", 0, FRAG_ANY),
-    ("yes", FRAG_ANY, FRAG_ANY),
+    ("no", 0, FRAG_ANY | FRAG_LATER),
     ("first", FRAG_ANY, FRAG_ANY | FRAG_LATER),
     ("later", FRAG_ANY | FRAG_LATER, FRAG_ANY | FRAG_LATER),
+    ("yes", FRAG_ANY, FRAG_ANY),
     ("not_later", 0, FRAG_LATER),
 ];
 
@@ -89,9 +94,7 @@ impl FieldDef {
                 };
                 (v, self.exact_mask())
             }
-            Format::CtState => self.parse_flags(text, CT_STATE_FLAGS, "ct_state flag(s)")?,
-            Format::TcpFlags => self.parse_flags(text, TCP_FLAGS, "TCP flag(s)")?,
-            Format::TunFlags => self.parse_flags(text, TUN_FLAGS, "tunnel flag(s)")?,
+            Format::CtState | Format::TcpFlags | Format::TunFlags => self.parse_flags(text)?,
             Format::Frag => parse_frag(text)?,
             Format::PacketType => parse_packet_type(text)?,
         };
@@ -110,19 +113,20 @@ impl FieldDef {
             Some((v, m)) => (v, Some(m)),
             None => (text, None),
         };
-        let value = self.parse_int_part(v, text)?;
+        let value = self.parse_int_part(v, text, "value")?;
         let mask = match m {
-            Some(m) => self.parse_int_part(m, text)?,
+            Some(m) => self.parse_int_part(m, text, "mask")?,
             None => self.exact_mask(),
         };
         Ok((value, mask))
     }
 
-    fn parse_int_part(&self, part: &str, whole: &str) -> Result<Value, FieldError> {
-        let bad = || FieldError::text(format!("{whole}: bad syntax for {} value", self.name));
+    /// One number of `value/mask`; `what` names which, for the message.
+    fn parse_int_part(&self, part: &str, whole: &str, what: &str) -> Result<Value, FieldError> {
+        let bad = || FieldError::text(format!("{whole}: bad syntax for {} {what}", self.name));
         let too_large = || {
             FieldError::text(format!(
-                "{whole}: value too large for {}-byte field {}",
+                "{whole}: {what} too large for {}-byte field {}",
                 self.n_bytes, self.name
             ))
         };
@@ -136,25 +140,44 @@ impl FieldDef {
         Ok(value)
     }
 
-    fn parse_flags(
-        &self,
-        text: &str,
-        names: &[(Value, &str)],
-        what: &str,
-    ) -> Result<(Value, Value), FieldError> {
-        if text.starts_with(|c: char| c.is_ascii_digit()) {
-            return self.parse_integer(text);
+    /// Flag names, the bits text may name, the label in messages, and the
+    /// mask an exact flag set gets, per flag format.
+    fn flag_table(&self) -> (&'static [(Value, &'static str)], Value, &'static str, Value) {
+        match self.format {
+            Format::TcpFlags => (TCP_FLAGS, 0x0fff, "TCP", self.exact_mask()),
+            // OVS keeps only the public "oam" bit, and matches on that bit.
+            Format::TunFlags => (TUN_FLAGS, 0x1, "tunnel", 0x1),
+            _ => (CT_STATE_FLAGS, 0xff, "ct_state", self.exact_mask()),
         }
-        let all: Value = names.iter().fold(0, |acc, (bit, _)| acc | bit);
+    }
+
+    /// `+a-b`, `a|b` or numbers `V[/M]`, as ovs-ofctl's `parse_flags()`.
+    fn parse_flags(&self, text: &str) -> Result<(Value, Value), FieldError> {
+        let (names, allowed, label, exact) = self.flag_table();
+        let unknown = |what: &str| FieldError::text(format!("{what}: unknown {label} flag(s)"));
+        if text.starts_with(|c: char| c.is_ascii_digit()) {
+            // Numbers are read as 32-bit C integers, so wider ones wrap.
+            let int = |t: &str| {
+                parse_uint(t)
+                    .map(|v| v & 0xffff_ffff)
+                    .map_err(|_| unknown(text))
+            };
+            let (value, mask) = match text.split_once('/') {
+                Some((v, m)) => (int(v)?, Some(int(m)?)),
+                None => (int(text)?, None),
+            };
+            if value & !allowed != 0 || mask.is_some_and(|m| m & !allowed != 0) {
+                return Err(unknown(text));
+            }
+            return Ok((value, mask.unwrap_or(exact)));
+        }
         if !text.starts_with(['+', '-']) {
             // "est|trk": exact flags.
             let mut value = 0;
             for name in text.split('|') {
-                let bit = lookup_flag(names, name)
-                    .ok_or_else(|| FieldError::text(format!("{name}: unknown {what}")))?;
-                value |= bit;
+                value |= lookup_flag(names, name).ok_or_else(|| unknown(name))?;
             }
-            return Ok((value, self.flags_exact_mask(all)));
+            return Ok((value, exact));
         }
         let (mut value, mut mask) = (0, 0);
         let mut rest = text;
@@ -163,16 +186,13 @@ impl FieldDef {
             let end = body.find(['+', '-']).unwrap_or(body.len());
             let name = &body[..end];
             if sign != '+' && sign != '-' {
-                return Err(FieldError::text(format!("{rest}: unknown {what}")));
+                return Err(unknown(rest));
             }
-            let bit = lookup_flag(names, name)
-                .ok_or_else(|| FieldError::text(format!("{name}: unknown {what}")))?;
+            let bit = lookup_flag(names, name).ok_or_else(|| unknown(name))?;
             if mask & bit != 0 {
-                let message = match self.format {
-                    Format::TcpFlags => format!("{name}: Each TCP flag can be specified only once"),
-                    _ => format!("{name}: Each {what} can be specified only once"),
-                };
-                return Err(FieldError::text(message));
+                return Err(FieldError::text(format!(
+                    "{name}: Each {label} flag can be specified only once"
+                )));
             }
             mask |= bit;
             if sign == '+' {
@@ -181,15 +201,6 @@ impl FieldDef {
             rest = &body[end..];
         }
         Ok((value, mask))
-    }
-
-    /// The mask an exact flag set gets: every defined flag for 8-bit
-    /// ct_state (OVS keeps it in 8 bits), else the field's full width.
-    fn flags_exact_mask(&self, all: Value) -> Value {
-        match self.format {
-            Format::CtState => all,
-            _ => self.exact_mask(),
-        }
     }
 
     /// Formats a value (and a mask, unless exact) as `set_field:` and
@@ -258,6 +269,10 @@ pub fn parse_uint(text: &str) -> Result<Value, IntError> {
         }
         return Value::from_str_radix(if digits.is_empty() { "0" } else { digits }, 16)
             .map_err(|_| IntError::Syntax);
+    }
+    // C's strtoull reads "-1" as a huge number, so ovs-ofctl calls it too large.
+    if text.len() > 1 && text.starts_with('-') && text[1..].chars().all(|c| c.is_ascii_digit()) {
+        return Err(IntError::Overflow);
     }
     if text.is_empty() || !text.chars().all(|c| c.is_ascii_digit()) {
         return Err(IntError::Syntax);
@@ -369,18 +384,24 @@ fn parse_frag(text: &str) -> Result<(Value, Value), FieldError> {
 }
 
 fn parse_packet_type(text: &str) -> Result<(Value, Value), FieldError> {
-    let bad = || FieldError::text(format!("{text}: bad syntax for packet_type value"));
+    let bad =
+        |at: &str, why: &str| FieldError::text(format!("{at}: bad syntax for packet type {why}"));
     let inner = text
         .strip_prefix('(')
-        .and_then(|t| t.strip_suffix(')'))
-        .ok_or_else(bad)?;
-    let (ns, ty) = inner.split_once(',').ok_or_else(bad)?;
-    let ns = parse_uint(ns.trim()).map_err(|_| bad())?;
-    let ty = parse_uint(ty.trim()).map_err(|_| bad())?;
-    if ns > 0xffff || ty > 0xffff {
-        return Err(bad());
-    }
-    Ok(((ns << 16) | ty, ones(32)))
+        .ok_or_else(|| bad(text, "missing '('"))?;
+    let (ns, rest) = inner
+        .split_once(',')
+        .ok_or_else(|| bad(inner, "missing ','"))?;
+    let ty = rest
+        .strip_suffix(')')
+        .ok_or_else(|| bad(rest, "missing ')'"))?;
+    let number = |t: &str| {
+        parse_uint(t.trim())
+            .ok()
+            .filter(|v| *v <= 0xffff)
+            .ok_or_else(|| bad(t, "bad number"))
+    };
+    Ok(((number(ns)? << 16) | number(ty)?, ones(32)))
 }
 
 /// The mask of a prefix of `bits` bits in a `width`-bit address.
@@ -566,7 +587,12 @@ mod tests {
     #[test]
     fn ct_state_flags_parse_signed_and_exact_forms() {
         assert_eq!(parse(FieldId::CtState, "+trk+est-inv"), Ok((0x22, 0x32)));
-        assert_eq!(parse(FieldId::CtState, "trk"), Ok((0x20, 0xff)));
+        assert_eq!(parse(FieldId::CtState, "trk"), Ok((0x20, 0xffff_ffff)));
+        assert_eq!(
+            parse(FieldId::CtState, "0x100/0x100"),
+            Err("0x100/0x100: unknown ct_state flag(s)".into())
+        );
+        assert_eq!(parse(FieldId::TcpFlags, "[200]"), Ok((0x200, 0xffff)));
         assert_eq!(parse(FieldId::CtState, "0x21/0x3f"), Ok((0x21, 0x3f)));
         assert_eq!(
             parse(FieldId::CtState, "+foo"),

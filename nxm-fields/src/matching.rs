@@ -68,16 +68,17 @@ impl Match {
         let view = field.view;
         let (value, mask) = match view.transform {
             Transform::None => (value, mask),
-            Transform::Ofp10Port => {
-                let exact = mask == field.exact_mask();
-                (
-                    Value::from(port::from_ofp10(value as u16)),
-                    if exact { slot_ones(view.slot) } else { mask },
-                )
-            }
+            Transform::Ofp10Port => (Value::from(port::from_ofp10(value as u16)), mask),
         };
         let bits = view.mask | view.implied;
-        let slot_mask = ((mask << view.shift) & view.mask) | view.implied;
+        // Exact on the field means exact on all the storage it views (an
+        // 8-bit ICMP type owns the whole 16-bit transport port slot).
+        let field_mask = if mask == field.exact_mask() {
+            view.mask
+        } else {
+            (mask << view.shift) & view.mask
+        };
+        let slot_mask = field_mask | view.implied;
         let slot_value = ((value << view.shift) & view.mask) | view.implied;
         self.set_slot_bits(view.slot, bits, slot_value, slot_mask);
     }
@@ -87,15 +88,14 @@ impl Match {
         let view = field.view;
         let value = (self.flow.get(view.slot) & view.mask) >> view.shift;
         let mask = (self.mask.get(view.slot) & view.mask) >> view.shift;
+        let mask = if mask == view.mask >> view.shift {
+            field.exact_mask()
+        } else {
+            mask
+        };
         match view.transform {
             Transform::None => (value, mask),
-            Transform::Ofp10Port => {
-                let exact = mask == (view.mask >> view.shift);
-                (
-                    Value::from(port::to_ofp10(value as u32)),
-                    if exact { field.exact_mask() } else { mask },
-                )
-            }
+            Transform::Ofp10Port => (Value::from(port::to_ofp10(value as u32)), mask),
         }
     }
 
@@ -131,7 +131,8 @@ mod tests {
         let mut m = Match::catch_all();
         m.set_field(field(FieldId::IpDscp), 8, 0xff);
         assert_eq!(m.slot(layout::NW_TOS), (32, 0xfc));
-        assert_eq!(m.field(field(FieldId::IpTos)), (32, 0xfc));
+        // Every bit nw_tos views is matched, so it reads back as exact.
+        assert_eq!(m.field(field(FieldId::IpTos)), (32, 0xff));
     }
 
     #[test]

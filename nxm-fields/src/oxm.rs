@@ -316,7 +316,9 @@ impl Encoder<'_> {
                     && (tp_src == Value::from(ND_NEIGHBOR_SOLICIT)
                         || tp_src == Value::from(ND_NEIGHBOR_ADVERT));
                 if is_nd {
+                    self.if_set_exact(FieldId::NdReserved);
                     self.put_slot(FieldId::NdTarget);
+                    self.if_set_exact(FieldId::NdOptionsType);
                     if tp_src == Value::from(ND_NEIGHBOR_SOLICIT) {
                         self.put_slot(FieldId::NdSll);
                     } else {

@@ -40,7 +40,11 @@ pub fn parse_port(text: &str) -> Option<u32> {
     if let Some((port, _)) = RESERVED_PORTS.iter().find(|(_, n)| *n == upper) {
         return Some(*port);
     }
-    let n = u32::try_from(crate::format::parse_uint(text).ok()?).ok()?;
+    // Numbers are decimal only, as in ovs-ofctl.
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u32 = text.parse().ok()?;
     match n {
         n if n < OFPP10_MAX => Some(n),
         n if n <= 0xffff => Some(from_ofp10(n as u16)),
@@ -49,12 +53,13 @@ pub fn parse_port(text: &str) -> Option<u32> {
     }
 }
 
-/// A port's text form: its reserved name, or its number.
+/// A port's text form: its reserved name, or its number in OpenFlow 1.0
+/// numbering (OVS keeps ports in 16 bits, so 0xffffff00 prints as 65280).
 pub fn format_port(port: u32) -> String {
     RESERVED_PORTS
         .iter()
         .find(|(p, _)| *p == port)
-        .map_or_else(|| port.to_string(), |(_, n)| (*n).to_string())
+        .map_or_else(|| to_ofp10(port).to_string(), |(_, n)| (*n).to_string())
 }
 
 /// OpenFlow 1.0 → 1.1+ numbering.
@@ -88,6 +93,8 @@ mod tests {
         assert_eq!(parse_port("7"), Some(7));
         assert_eq!(parse_port("FOO"), None);
         assert_eq!(parse_port("70000"), None);
+        assert_eq!(parse_port("0xfffffffe"), None);
+        assert_eq!(format_port(0xffff_ff00), "65280");
     }
 
     #[test]
