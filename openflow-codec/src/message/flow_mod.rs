@@ -167,7 +167,8 @@ impl FlowMod {
             out.push(' ');
         }
         let is_add = self.command == FlowModCommand::Add;
-        if is_add && self.cookie != 0 {
+        // OVS reads an all-ones cookie as "no new cookie" and leaves it out.
+        if is_add && self.cookie != 0 && self.cookie != u64::MAX {
             let _ = write!(out, "cookie:{:#x} ", self.cookie);
         }
         if !is_add && self.cookie_mask != 0 {
