@@ -247,9 +247,12 @@ impl Printer<'_> {
         }
         let (tf, tf_mask) = self.get(l::TUN_FLAGS);
         if tf_mask & 1 != 0 {
+            // OVS compares with its wider private flag mask, so the one
+            // public bit always prints in the signed form.
+            const PRIVATE_FLAGS: Value = 0xf;
             self.kv(
                 "tun_flags",
-                format_flags_masked(TUN_FLAGS, tf & 1, tf_mask & 1, 1),
+                format_flags_masked(TUN_FLAGS, tf & 1, tf_mask & 1, PRIVATE_FLAGS),
             );
         }
     }
