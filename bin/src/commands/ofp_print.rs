@@ -22,7 +22,7 @@ pub fn run(args: Args) -> CommandResult {
 /// Hex digits, with any whitespace between bytes, to bytes.
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("trailing garbage following hex bytes".to_string());
     }
     digits
