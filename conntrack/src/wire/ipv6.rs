@@ -36,6 +36,9 @@ pub struct UpperLayer {
     pub offset: usize,
     /// Whether a fragment header marks this as a fragment of a datagram.
     pub fragment: bool,
+    /// Whether that fragment is not the first one (its offset is not zero),
+    /// so that no upper-layer header follows.
+    pub later_fragment: bool,
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
@@ -71,6 +74,18 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     pub fn version(&self) -> u8 {
         byte(self.data(), field::VER_TC_FLOW) >> 4
+    }
+
+    /// The traffic class byte (DSCP and ECN).
+    pub fn traffic_class(&self) -> u8 {
+        let word = be16(self.data(), field::VER_TC_FLOW);
+        (word >> 4) as u8
+    }
+
+    /// The 20-bit flow label.
+    pub fn flow_label(&self) -> u32 {
+        let high = u32::from(be16(self.data(), field::VER_TC_FLOW) & 0x000f);
+        (high << 16) | u32::from(be16(self.data(), field::VER_TC_FLOW + 2))
     }
 
     pub fn payload_len(&self) -> u16 {
@@ -116,6 +131,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         let mut protocol = self.next_header();
         let mut offset = 0usize;
         let mut fragment = false;
+        let mut later_fragment = false;
         for _ in 0..MAX_EXT_HEADERS {
             let len = match protocol {
                 ip_proto::HOPOPTS | ip_proto::IPV6_ROUTING | ip_proto::IPV6_DSTOPTS => {
@@ -132,6 +148,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
                     // Offset zero without "more fragments" is an atomic
                     // fragment (RFC 6946): a whole datagram.
                     fragment |= off_flags & 0xfff9 != 0;
+                    later_fragment |= off_flags & 0xfff8 != 0;
                     8
                 }
                 _ => {
@@ -139,6 +156,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
                         protocol,
                         offset: HEADER_LEN + offset,
                         fragment,
+                        later_fragment,
                     });
                 }
             };
@@ -260,7 +278,8 @@ mod tests {
             UpperLayer {
                 protocol: ip_proto::TCP,
                 offset: 40,
-                fragment: false
+                fragment: false,
+                later_fragment: false,
             }
         );
     }
@@ -294,9 +313,34 @@ mod tests {
             UpperLayer {
                 protocol: ip_proto::UDP,
                 offset: 40 + 32,
-                fragment: false
+                fragment: false,
+                later_fragment: false,
             }
         );
+    }
+
+    #[test]
+    fn later_fragments_are_told_apart_from_first_ones() {
+        let first = [ip_proto::TCP, 0, 0x00, 0x01, 0, 0, 0, 1];
+        let later = [ip_proto::TCP, 0, 0x00, 0x08, 0, 0, 0, 1];
+        let walk = |ext: &[u8]| {
+            let buf = packet(ip_proto::IPV6_FRAGMENT, ext, &[0; 20]);
+            Packet::new_checked(&buf[..])
+                .unwrap()
+                .upper_layer()
+                .unwrap()
+        };
+        assert!(walk(&first).fragment && !walk(&first).later_fragment);
+        assert!(walk(&later).fragment && walk(&later).later_fragment);
+    }
+
+    #[test]
+    fn traffic_class_and_flow_label_read_across_nibbles() {
+        let mut buf = packet(ip_proto::TCP, &[], &[0; 20]);
+        buf[..4].copy_from_slice(&[0x6a, 0xbc, 0xde, 0xf1]);
+        let p = Packet::new_checked(&buf[..]).unwrap();
+        assert_eq!(p.traffic_class(), 0xab);
+        assert_eq!(p.flow_label(), 0xcdef1);
     }
 
     #[test]
