@@ -304,15 +304,20 @@ fn parse_goto_table(arg: &str, cx: &mut ParseCx<'_>) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// The table id that means "not given" in OVS's goto_table check (OFPTT_ALL,
+/// what a flow without `table=` carries until it is sent).
+const TABLE_UNKNOWN: u8 = 0xff;
+
 /// OVS's checks of the instructions themselves against the flow: meter ids
-/// in range, goto_table forward of the flow's own table (`table_id`, if
-/// known).
+/// in range, goto_table forward of the flow's own table (`table_id`, unless
+/// unknown: `None` or 255).
 pub(crate) fn check(inst: &Instruction, table_id: Option<u8>) -> Result<(), ParseError> {
+    let own_table = table_id.filter(|&t| t != TABLE_UNKNOWN);
     match *inst {
         Instruction::Meter(id) if id == 0 || id > METER_MAX => Err(ParseError::Inconsistent(
             OfpError::MeterModFailed(MeterModFailedCode::InvalidMeter),
         )),
-        Instruction::GotoTable(t) if table_id.is_some_and(|own| t <= own) => Err(
+        Instruction::GotoTable(t) if own_table.is_some_and(|own| t <= own) => Err(
             ParseError::Inconsistent(OfpError::BadInstruction(BadInstructionCode::BadTableId)),
         ),
         _ => Ok(()),

@@ -161,12 +161,26 @@ impl CheckCx {
         Ok(())
     }
 
-    /// OVS's `mf_check_src()`/`mf_check_dst()` against the match.
+    /// OVS's `mf_check_src()` against the match: the field's prerequisites
+    /// must hold.
     pub fn check_subfield_prereqs(&self, def: &FieldDef) -> Result<(), ParseError> {
         if self.m.prereqs_ok(def) {
             Ok(())
         } else {
             Err(match_inconsistent())
+        }
+    }
+
+    /// OVS's `mf_check_dst()`: as a source, and then the field must be
+    /// writable (OFPBAC_BAD_SET_ARGUMENT).
+    pub fn check_dst(&self, def: &FieldDef) -> Result<(), ParseError> {
+        self.check_subfield_prereqs(def)?;
+        if def.writable {
+            Ok(())
+        } else {
+            Err(ParseError::Inconsistent(OfpError::BadAction(
+                BadActionCode::BadSetArgument,
+            )))
         }
     }
 }

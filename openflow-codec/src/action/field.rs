@@ -2,9 +2,15 @@
 //! 8-byte experimenter one) optionally followed by a value and mask, read
 //! and written through the nxm-fields registry; plus OVS's `ofs_nbits`
 //! packing of a subfield's bit range.
+//!
+//! Two header choices exist. OFPAT_SET_FIELD is an OpenFlow 1.3 action and
+//! names its field by OXM ([`Naming::Oxm`]); every Nicira action names
+//! fields the way OVS encodes them for "version 0", i.e. by the field's NXM
+//! header when it has one, else its OXM one ([`Naming::Nx`]). Decoding
+//! accepts either form.
 
 use bytes::{BufMut, BytesMut};
-use nxm_fields::{field_by_header, oxm, FieldDef, RawHeader, Subfield, Value};
+use nxm_fields::{field_by_header, oxm, FieldDef, OxmHeader, RawHeader, Subfield, Value};
 
 use crate::error::{BadActionCode, OfpError};
 
@@ -18,10 +24,28 @@ pub(crate) fn field_from_word(word: u32) -> Result<&'static FieldDef, OfpError> 
     field_by_header(raw.header).ok_or(BAD_SET_TYPE)
 }
 
+/// Which header an action names a field by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Naming {
+    /// OpenFlow 1.3's own actions: the OXM header if there is one.
+    Oxm,
+    /// Nicira actions: the NXM header if there is one (OVS's version 0).
+    Nx,
+}
+
+impl Naming {
+    fn header(self, def: &FieldDef) -> Option<OxmHeader> {
+        match self {
+            Naming::Oxm => def.header_of13(),
+            Naming::Nx => def.nxm.or(def.oxm).map(|(_, h)| h),
+        }
+    }
+}
+
 /// The 32-bit NXM header word for a field, as NXAST_REG_LOAD and friends
 /// carry it. `None` for fields that only have an experimenter header.
 pub(crate) fn word_of(def: &FieldDef) -> Option<u32> {
-    let header = def.nxm.or(def.oxm).map(|(_, h)| h)?;
+    let header = Naming::Nx.header(def)?;
     header
         .experimenter
         .is_none()
@@ -36,10 +60,9 @@ pub(crate) fn pull_header(buf: &[u8]) -> Result<(&'static FieldDef, RawHeader, u
     Ok((def, raw, n))
 }
 
-/// Writes a field's header (no mask, its own width) as OpenFlow 1.3 sends
-/// it (OXM if it has one).
-pub(crate) fn put_header(out: &mut BytesMut, def: &FieldDef, masked: bool) {
-    if let Some(h) = def.header_of13() {
+/// Writes a field's header for a value of its own width.
+pub(crate) fn put_header(out: &mut BytesMut, def: &FieldDef, masked: bool, naming: Naming) {
+    if let Some(h) = naming.header(def) {
         h.put(out, masked, def.n_bytes);
     }
 }
@@ -79,8 +102,14 @@ pub(crate) fn pull_entry(buf: &[u8]) -> Result<Entry, OfpError> {
 }
 
 /// Writes an entry.
-pub(crate) fn put_entry(out: &mut BytesMut, def: &FieldDef, value: Value, mask: Option<Value>) {
-    put_header(out, def, mask.is_some());
+pub(crate) fn put_entry(
+    out: &mut BytesMut,
+    def: &FieldDef,
+    value: Value,
+    mask: Option<Value>,
+    naming: Naming,
+) {
+    put_header(out, def, mask.is_some(), naming);
     oxm::put_be(out, value, def.n_bytes);
     if let Some(m) = mask {
         oxm::put_be(out, m, def.n_bytes);

@@ -73,7 +73,7 @@ impl ActionType for OutputReg {
                 let start = wire::begin(out, Raw::NxOutputReg2);
                 out.put_u16(wf::ofs_nbits(&self.src));
                 out.put_u16(self.max_len);
-                wf::put_header(out, def, false);
+                wf::put_header(out, def, false, wf::Naming::Nx);
                 wire::finish(out, start, Raw::NxOutputReg2);
             }
         }

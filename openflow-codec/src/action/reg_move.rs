@@ -58,8 +58,8 @@ impl ActionType for RegMove {
         out.put_u16(self.dst.n_bits as u16);
         out.put_u16(self.src.ofs as u16);
         out.put_u16(self.dst.ofs as u16);
-        wf::put_header(out, self.src.def(), false);
-        wf::put_header(out, self.dst.def(), false);
+        wf::put_header(out, self.src.def(), false, wf::Naming::Nx);
+        wf::put_header(out, self.dst.def(), false, wf::Naming::Nx);
         wire::finish(out, start, Raw::NxRegMove);
     }
 
@@ -77,7 +77,7 @@ impl ActionType for RegMove {
 
     fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
         cx.check_subfield_prereqs(self.src.def())?;
-        cx.check_subfield_prereqs(self.dst.def())
+        cx.check_dst(self.dst.def())
     }
 }
 

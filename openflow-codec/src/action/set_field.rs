@@ -14,7 +14,7 @@ use nxm_fields::{field, field_by_name, FieldDef, FieldId, Subfield, Value};
 use crate::error::{BadActionCode, OfpError};
 
 use super::check::CheckCx;
-use super::field::{self as wf, BAD_SET_ARGUMENT};
+use super::field::{self as wf, Naming, BAD_SET_ARGUMENT};
 use super::parse::ParseCx;
 use super::registry::{ActionType, DecodeCx, Raw};
 use super::text::{self, ParseError, ParseResult};
@@ -56,7 +56,7 @@ impl ActionType for SetField {
 
     fn encode(&self, out: &mut BytesMut) {
         let start = wire::begin(out, Raw::OfSetField);
-        wf::put_entry(out, field(self.field), self.value, None);
+        wf::put_entry(out, field(self.field), self.value, None, Naming::Oxm);
         wire::finish(out, start, Raw::OfSetField);
     }
 
@@ -186,7 +186,7 @@ impl ActionType for RegLoad2 {
 
     fn encode(&self, out: &mut BytesMut) {
         let start = wire::begin(out, Raw::NxRegLoad2);
-        wf::put_entry(out, field(self.field), self.value, self.mask);
+        wf::put_entry(out, field(self.field), self.value, self.mask, Naming::Nx);
         wire::finish(out, start, Raw::NxRegLoad2);
     }
 

@@ -178,6 +178,6 @@ impl ActionType for SetVlanPcp {
 /// OpenFlow 1.1 set actions in OpenFlow 1.3.
 pub(crate) fn put_set_field(out: &mut BytesMut, id: FieldId, value: Value) {
     let start = wire::begin(out, Raw::OfSetField);
-    wf::put_entry(out, field(id), value, None);
+    wf::put_entry(out, field(id), value, None, wf::Naming::Oxm);
     wire::finish(out, start, Raw::OfSetField);
 }
