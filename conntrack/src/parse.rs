@@ -437,4 +437,28 @@ mod tests {
         let text = format!("{OVS_LINE}\nudp 17 30 src=1.1.1.1 dst=1.1.1.2 sport=1 dport=2 src=1.1.1.2 dst=1.1.1.1 sport=2 dport=1 use=1\n");
         assert_eq!(parse_entries(&text).unwrap().len(), 2);
     }
+
+    mod random {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #[test]
+            fn random_text_never_panics_the_parsers(text in "\\PC{0,200}") {
+                let _ = parse_entries(&text);
+                let _ = parse_dump_line(&text);
+                let _ = parse_conntrack_line(&text);
+            }
+
+            #[test]
+            fn mangled_dump_lines_never_panic(cut in 0usize..200, byte in any::<u8>()) {
+                let mut line = OVS_LINE.as_bytes().to_vec();
+                if let Some(b) = line.get_mut(cut % OVS_LINE.len()) {
+                    *b = byte;
+                }
+                let _ = parse_entries(&String::from_utf8_lossy(&line));
+            }
+        }
+    }
 }

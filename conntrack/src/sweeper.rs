@@ -59,3 +59,36 @@ impl Drop for Sweeper {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::tests::udp_packet;
+    use crate::params::{CtPacket, ExecuteParams};
+    use crate::timeout::{PolicyAttr, TimeoutPolicy};
+
+    #[test]
+    fn background_sweeper_expires_connections_and_stops_when_dropped() {
+        let ct = Arc::new(Conntrack::new());
+        let policy = TimeoutPolicy::with(&[(PolicyAttr::UdpFirst, 1)]).unwrap();
+        ct.set_timeout_policy(1, policy).unwrap();
+        ct.bind_zone_timeout_policy(0, Some(1));
+        let (pkt, l3) = udp_packet("10.0.0.1", "10.0.0.2", 1, 2);
+        let mut batch = [CtPacket::new(&pkt, 0, l3)];
+        let commit = ExecuteParams {
+            commit: true,
+            ..ExecuteParams::default()
+        };
+        ct.execute(&mut batch, &commit, now_ms());
+        assert_eq!(ct.len(), 1);
+        let sweeper = Sweeper::spawn(Arc::clone(&ct), Duration::from_millis(50)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ct.is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(50));
+        }
+        assert!(ct.is_empty(), "the sweeper did not expire the connection");
+        drop(sweeper);
+        // The thread has let go of its handle on the table.
+        assert_eq!(Arc::strong_count(&ct), 1);
+    }
+}
