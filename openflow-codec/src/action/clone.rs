@@ -40,8 +40,8 @@ impl ActionType for Clone {
         "clone"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
-        cx.nested(|cx| super::check_actions(&self.actions, cx))
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
+        cx.nested(|cx| super::check_actions(&mut self.actions, cx))
     }
 }
 

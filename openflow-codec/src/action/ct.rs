@@ -166,7 +166,7 @@ impl ActionType for Ct {
         "ct"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         let proto = cx.nw_proto();
         if !cx.is_ip_any()
             || (cx.ct_state() & ct_state::INVALID != 0 && self.flags & flags::COMMIT != 0)
@@ -180,7 +180,7 @@ impl ActionType for Ct {
         if let CtZone::Field(sf) = self.zone {
             return cx.check_subfield_prereqs(sf.def());
         }
-        cx.nested(|cx| super::check_actions(&self.actions, cx))
+        cx.nested(|cx| super::check_actions(&mut self.actions, cx))
     }
 }
 

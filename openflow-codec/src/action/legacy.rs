@@ -7,7 +7,9 @@
 //!
 //! They differ from a plain `set_field` in their match checks: a missing
 //! prerequisite only makes them inconsistent (`no usable protocol`) instead
-//! of invalid.
+//! of invalid. Which set-field an L4 port becomes depends on the match's
+//! `nw_proto`, which the check records (as OVS's `check_set_l4_port()`
+//! does) for the encoder.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -34,10 +36,42 @@ pub enum LegacySet {
     /// The DSCP bits in TOS position (a multiple of 4).
     Tos(u8),
     Ecn(u8),
-    TpSrc(u16),
-    TpDst(u16),
+    TpSrc(L4Port),
+    TpDst(L4Port),
     MplsLabel(u32),
     MplsTc(u8),
+}
+
+/// An L4 port and the IP protocol the match says the flow has (0 until
+/// checked, and for decoded actions, which then keep their OpenFlow 1.0
+/// form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L4Port {
+    pub port: u16,
+    pub flow_ip_proto: u8,
+}
+
+impl L4Port {
+    fn new(port: u16) -> Self {
+        L4Port {
+            port,
+            flow_ip_proto: 0,
+        }
+    }
+
+    /// The set-field OVS sends for it in OpenFlow 1.2+: the port field of the
+    /// flow's L4 protocol, if known.
+    fn field(&self, src: bool) -> Option<FieldId> {
+        Some(match (self.flow_ip_proto, src) {
+            (IPPROTO_TCP, true) => FieldId::TcpSrc,
+            (IPPROTO_TCP, false) => FieldId::TcpDst,
+            (IPPROTO_UDP, true) => FieldId::UdpSrc,
+            (IPPROTO_UDP, false) => FieldId::UdpDst,
+            (IPPROTO_SCTP, true) => FieldId::SctpSrc,
+            (IPPROTO_SCTP, false) => FieldId::SctpDst,
+            _ => return None,
+        })
+    }
 }
 
 fn bad_argument() -> OfpError {
@@ -65,8 +99,8 @@ impl ActionType for LegacySet {
                 }
                 LegacySet::Ecn(ecn)
             }
-            Raw::OfSetTpSrc => LegacySet::TpSrc(v.u16(4)?),
-            Raw::OfSetTpDst => LegacySet::TpDst(v.u16(4)?),
+            Raw::OfSetTpSrc => LegacySet::TpSrc(L4Port::new(v.u16(4)?)),
+            Raw::OfSetTpDst => LegacySet::TpDst(L4Port::new(v.u16(4)?)),
             Raw::OfSetMplsLabel => LegacySet::MplsLabel(v.u32(4)?),
             _ => LegacySet::MplsTc(v.u8(4)?),
         })
@@ -86,8 +120,8 @@ impl ActionType for LegacySet {
             LegacySet::Ecn(ecn) => (FieldId::IpEcn, Value::from(ecn)),
             LegacySet::MplsLabel(l) => (FieldId::MplsLabel, Value::from(l)),
             LegacySet::MplsTc(tc) => (FieldId::MplsTc, Value::from(tc)),
-            LegacySet::TpSrc(p) => return put_tp(out, Raw::OfSetTpSrc, p),
-            LegacySet::TpDst(p) => return put_tp(out, Raw::OfSetTpDst, p),
+            LegacySet::TpSrc(p) => return put_tp(out, Raw::OfSetTpSrc, p, true),
+            LegacySet::TpDst(p) => return put_tp(out, Raw::OfSetTpDst, p, false),
         };
         put_set_field(out, id, value);
     }
@@ -106,8 +140,8 @@ impl ActionType for LegacySet {
             LegacySet::Ipv4Dst(a) => write!(out, "mod_nw_dst:{a}"),
             LegacySet::Tos(t) => write!(out, "mod_nw_tos:{t}"),
             LegacySet::Ecn(e) => write!(out, "mod_nw_ecn:{e}"),
-            LegacySet::TpSrc(p) => write!(out, "mod_tp_src:{p}"),
-            LegacySet::TpDst(p) => write!(out, "mod_tp_dst:{p}"),
+            LegacySet::TpSrc(p) => write!(out, "mod_tp_src:{}", p.port),
+            LegacySet::TpDst(p) => write!(out, "mod_tp_dst:{}", p.port),
             LegacySet::MplsLabel(l) => write!(out, "set_mpls_label({l})"),
             LegacySet::MplsTc(t) => write!(out, "set_mpls_tc({t})"),
         };
@@ -128,7 +162,10 @@ impl ActionType for LegacySet {
         }
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
+        if let LegacySet::TpSrc(p) | LegacySet::TpDst(p) = self {
+            p.flow_ip_proto = cx.nw_proto();
+        }
         let ok = match self {
             LegacySet::EthSrc(_) | LegacySet::EthDst(_) => true,
             LegacySet::Ipv4Src(_) | LegacySet::Ipv4Dst(_) => cx.dl_type() == ETH_TYPE_IP,
@@ -147,10 +184,15 @@ impl ActionType for LegacySet {
     }
 }
 
-fn put_tp(out: &mut BytesMut, raw: Raw, port: u16) {
-    let start = wire::begin(out, raw);
-    out.put_u16(port);
-    wire::finish(out, start, raw);
+fn put_tp(out: &mut BytesMut, raw: Raw, port: L4Port, src: bool) {
+    match port.field(src) {
+        Some(id) => put_set_field(out, id, Value::from(port.port)),
+        None => {
+            let start = wire::begin(out, raw);
+            out.put_u16(port.port);
+            wire::finish(out, start, raw);
+        }
+    }
 }
 
 /// OVS's `str_to_mac()`: six colon-separated hex octets.
@@ -215,12 +257,18 @@ pub(crate) fn parse_mod_nw_ecn(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<(
 }
 
 pub(crate) fn parse_mod_tp_src(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
-    cx.push(LegacySet::TpSrc(text::str_to_u16(arg, "source port")?));
+    cx.push(LegacySet::TpSrc(L4Port::new(text::str_to_u16(
+        arg,
+        "source port",
+    )?)));
     Ok(())
 }
 
 pub(crate) fn parse_mod_tp_dst(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
-    cx.push(LegacySet::TpDst(text::str_to_u16(arg, "destination port")?));
+    cx.push(LegacySet::TpDst(L4Port::new(text::str_to_u16(
+        arg,
+        "destination port",
+    )?)));
     Ok(())
 }
 

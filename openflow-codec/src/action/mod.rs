@@ -209,10 +209,16 @@ pub fn parse_actions_text(
 
 /// OVS's `ofpacts_check_consistency()` for an OpenFlow 1.3 flow: checks
 /// the instructions against the flow's match (and its table, for
-/// `goto_table`). A hard failure is `ParseError::Inconsistent`; actions that
-/// only OpenFlow 1.0 would accept give `ParseError::NoUsableProtocol`.
-pub fn check_against_match(
-    insts: &[Instruction],
+/// `goto_table`), and records in the actions what OVS decides from the match
+/// when it encodes them: whether `mod_vlan_vid`/`mod_vlan_pcp` must push a
+/// VLAN header first, and which L4 field `mod_tp_src`/`mod_tp_dst` set. A
+/// hard failure is `ParseError::Inconsistent`; actions that only OpenFlow 1.0
+/// would accept give `ParseError::NoUsableProtocol`.
+///
+/// The flow parser runs this on what [`parse_actions_text`] returned, before
+/// encoding.
+pub fn resolve_against_match(
+    insts: &mut [Instruction],
     m: &Match,
     table_id: Option<u8>,
 ) -> Result<(), ParseError> {
@@ -237,8 +243,18 @@ pub fn check_against_match(
     }
 }
 
-pub(crate) fn check_actions(actions: &[Action], cx: &mut CheckCx) -> Result<(), ParseError> {
-    actions.iter().try_for_each(|a| a.check(cx))
+/// [`resolve_against_match`] for its verdict only, leaving the instructions
+/// as they are (decoded instructions need no resolving).
+pub fn check_against_match(
+    insts: &[Instruction],
+    m: &Match,
+    table_id: Option<u8>,
+) -> Result<(), ParseError> {
+    resolve_against_match(&mut insts.to_vec(), m, table_id)
+}
+
+pub(crate) fn check_actions(actions: &mut [Action], cx: &mut CheckCx) -> Result<(), ParseError> {
+    actions.iter_mut().try_for_each(|a| a.check(cx))
 }
 
 impl Action {

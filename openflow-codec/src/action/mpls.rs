@@ -46,7 +46,7 @@ impl ActionType for PushMpls {
         "push_mpls"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         if !cx.is_ethernet() {
             cx.inconsistent();
         }
@@ -91,7 +91,7 @@ impl ActionType for PopMpls {
         "pop_mpls"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         if !cx.is_ethernet() || !cx.is_mpls() {
             cx.inconsistent();
         }
@@ -139,7 +139,7 @@ impl ActionType for SetMplsTtl {
         "set_mpls_ttl"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         check_mpls(cx)
     }
 }
@@ -176,7 +176,7 @@ impl ActionType for DecMplsTtl {
         "dec_mpls_ttl"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         check_mpls(cx)
     }
 }

@@ -230,7 +230,7 @@ impl ActionType for Nat {
         "nat"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         let dl_type = cx.dl_type();
         let ok = match self.addrs {
             None => cx.is_ip_any(),

@@ -82,7 +82,7 @@ impl ActionType for Output {
         "output"
     }
 
-    fn check(&self, _: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, _: &mut CheckCx) -> Result<(), ParseError> {
         check_output_port(self.port).map_err(ParseError::Inconsistent)
     }
 }
@@ -126,7 +126,7 @@ impl ActionType for OutputTrunc {
         "output_trunc"
     }
 
-    fn check(&self, _: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, _: &mut CheckCx) -> Result<(), ParseError> {
         check_output_port(self.port).map_err(ParseError::Inconsistent)
     }
 }

@@ -87,7 +87,7 @@ impl ActionType for OutputReg {
         "output_reg"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         cx.check_subfield_prereqs(self.src.def())
     }
 }

@@ -73,6 +73,17 @@ pub(super) const GOOD: &[(&str, &str, &str, &str)] = &[
     ("tcp", "set_field:80->tcp_dst", "set_field:80->tcp_dst", "00040018000000000019001080001c020050000000000000"),
     ("", "OUTPUT:1,Resubmit:2", "output:1,resubmit:2", "000400280000000000000010000000010000000000000000ffff001000002320000e0002ff000000"),
     ("", "output:4294967294", "LOCAL", "000400180000000000000010fffffffe0000000000000000"),
+    ("", "mod_vlan_vid:5", "push_vlan:0x8100,set_field:4101->vlan_vid", "000400200000000000110008810000000019001080000c021005000000000000"),
+    ("dl_vlan=3", "mod_vlan_vid:5", "set_field:4101->vlan_vid", "00040018000000000019001080000c021005000000000000"),
+    ("dl_vlan=3", "set_vlan_vid:5", "set_field:4101->vlan_vid", "00040018000000000019001080000c021005000000000000"),
+    ("", "mod_vlan_vid:5,mod_vlan_pcp:3", "push_vlan:0x8100,set_field:4101->vlan_vid,set_field:3->vlan_pcp", "000400300000000000110008810000000019001080000c0210050000000000000019001080000e010300000000000000"),
+    ("", "push_vlan:0x8100,push_vlan:0x8100,mod_vlan_vid:3", "push_vlan:0x8100,push_vlan:0x8100,set_field:4099->vlan_vid", "0004002800000000001100088100000000110008810000000019001080000c021003000000000000"),
+    ("", "clone(mod_vlan_vid:3)", "clone(push_vlan:0x8100,set_field:4099->vlan_vid)", "0004003000000000ffff002800002320002a00000000000000110008810000000019001080000c021003000000000000"),
+    ("tcp", "clone(mod_tp_src:3)", "clone(set_field:3->tcp_src)", "0004002800000000ffff002000002320002a0000000000000019001080001a020003000000000000"),
+    ("", "write_actions(mod_vlan_vid:3)", "write_actions(push_vlan:0x8100,set_field:4099->vlan_vid)", "000300200000000000110008810000000019001080000c021003000000000000"),
+    ("sctp", "mod_tp_src:5", "set_field:5->sctp_src", "000400180000000000190010800022020005000000000000"),
+    ("udp", "mod_tp_dst:53", "set_field:53->udp_dst", "000400180000000000190010800020020035000000000000"),
+    ("tcp", "mod_tp_src:1,mod_tp_dst:2", "set_field:1->tcp_src,set_field:2->tcp_dst", "00040028000000000019001080001a0200010000000000000019001080001c020002000000000000"),
 ];
 
 // (match, actions, ovs-ofctl's error message without `ovs-ofctl: `).
@@ -157,4 +168,11 @@ pub(super) const BAD: &[(&str, &str, &str)] = &[
     ("", "set_mpls_label:5", "no usable protocol"),
     ("mpls", "set_mpls_label:0x100000", "0x100000: not a valid MPLS label"),
     ("", "dec_ttl", "no usable protocol"),
+    ("", "set_vlan_vid:5", "no usable protocol"),
+    ("", "set_vlan_pcp:5", "no usable protocol"),
+    ("", "mod_vlan_vid:4096", "4096: not a valid VLAN VID"),
+    ("", "mod_vlan_pcp:8", "8: not a valid VLAN PCP"),
+    ("", "mod_vlan_pcp:-1", "invalid VLAN PCP \"-1\""),
+    ("", "mod_tp_src:-1", "invalid source port \"-1\""),
+    ("", "mod_tp_dst:80", "no usable protocol"),
 ];

@@ -75,7 +75,7 @@ impl ActionType for RegMove {
         Some(written(self.dst.def()))
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         cx.check_subfield_prereqs(self.src.def())?;
         cx.check_dst(self.dst.def())
     }

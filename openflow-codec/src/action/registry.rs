@@ -33,7 +33,7 @@ pub(crate) trait ActionType: Sized {
         None
     }
     /// Match-dependent checks (OVS's `check_*`); most actions have none.
-    fn check(&self, _cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, _cx: &mut CheckCx) -> Result<(), ParseError> {
         Ok(())
     }
 }
@@ -122,7 +122,7 @@ macro_rules! action_list {
                 match self { $( Action::$variant(a) => a.written_field(), )* }
             }
 
-            pub(crate) fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+            pub(crate) fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
                 match self { $( Action::$variant(a) => a.check(cx), )* }
             }
         }
@@ -180,15 +180,19 @@ action_list! {
         wire: [Of11PopVlan = Of(18, 8..=8)],
         text: ["strip_vlan" => vlan::parse_pop_vlan, "pop_vlan" => vlan::parse_pop_vlan],
     }
-    /// OpenFlow 1.1's set-VLAN-VID, deprecated in 1.3 but still decoded.
+    /// OpenFlow 1.1's set-VLAN-VID, deprecated in 1.3 but still decoded;
+    /// `set_vlan_vid:N`/`mod_vlan_vid:N`.
     SetVlanVid(vlan::SetVlanVid) {
         wire: [Of11SetVlanVid = Of(1, 8..=8)],
-        text: [],
+        text: ["set_vlan_vid" => vlan::parse_set_vlan_vid,
+               "mod_vlan_vid" => vlan::parse_mod_vlan_vid],
     }
-    /// OpenFlow 1.1's set-VLAN-PCP, deprecated in 1.3 but still decoded.
+    /// OpenFlow 1.1's set-VLAN-PCP, deprecated in 1.3 but still decoded;
+    /// `set_vlan_pcp:N`/`mod_vlan_pcp:N`.
     SetVlanPcp(vlan::SetVlanPcp) {
         wire: [Of11SetVlanPcp = Of(2, 8..=8)],
-        text: [],
+        text: ["set_vlan_pcp" => vlan::parse_set_vlan_pcp,
+               "mod_vlan_pcp" => vlan::parse_mod_vlan_pcp],
     }
     /// OpenFlow 1.0/1.1 set actions (`mod_dl_src:` ... `set_mpls_tc(N)`).
     LegacySet(legacy::LegacySet) {

@@ -91,7 +91,7 @@ impl ActionType for Resubmit {
         "resubmit"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         if self.ct && !cx.is_ct_valid() {
             return Err(match_inconsistent());
         }

@@ -72,7 +72,7 @@ impl ActionType for SetField {
         Some(written(field(self.field)))
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         cx.check_set_field(field(self.field), Some(self.value))
     }
 }
@@ -151,7 +151,7 @@ impl ActionType for RegLoad {
         Some(written(self.dst.def()))
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         cx.check_set_field(self.dst.def(), None)
     }
 }
@@ -202,7 +202,7 @@ impl ActionType for RegLoad2 {
         Some(written(field(self.field)))
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         cx.check_set_field(field(self.field), None)
     }
 }

@@ -204,7 +204,7 @@ impl ActionType for FinTimeout {
         "fin_timeout"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         if cx.nw_proto() != IPPROTO_TCP {
             cx.inconsistent();
         }

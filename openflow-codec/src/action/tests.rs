@@ -41,8 +41,8 @@ fn flow_match(text: &str) -> (Match, Option<u8>) {
 
 fn parse_and_check(m: &str, actions: &str) -> Result<Vec<Instruction>, ParseError> {
     let (m, table) = flow_match(m);
-    let insts = parse_actions_text(actions, None)?;
-    check_against_match(&insts, &m, table)?;
+    let mut insts = parse_actions_text(actions, None)?;
+    resolve_against_match(&mut insts, &m, table)?;
     Ok(insts)
 }
 

@@ -46,7 +46,7 @@ impl ActionType for SetNwTtl {
         "mod_nw_ttl"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         check_ip(cx)
     }
 }
@@ -124,7 +124,7 @@ impl ActionType for DecTtl {
         "dec_ttl"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         check_ip(cx)
     }
 }

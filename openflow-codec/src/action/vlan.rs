@@ -1,6 +1,7 @@
 //! VLAN actions: `push_vlan:ETHERTYPE`, `pop_vlan`/`strip_vlan`, and
 //! OpenFlow 1.1's set-VLAN-VID/PCP, which OpenFlow 1.3 deprecates but OVS
-//! still decodes (and re-sends as set-fields).
+//! still decodes and ovs-ofctl still reads as `set_vlan_*`/`mod_vlan_*`
+//! (and which it re-sends as set-fields).
 
 use std::fmt::Write as _;
 
@@ -49,7 +50,7 @@ impl ActionType for PushVlan {
         "push_vlan"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         cx.push_vlan()
     }
 }
@@ -87,7 +88,7 @@ impl ActionType for PopVlan {
         "strip_vlan"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
         if !cx.has_vlan() {
             cx.inconsistent();
         }
@@ -101,11 +102,60 @@ pub(crate) fn parse_pop_vlan(_: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
     Ok(())
 }
 
-/// OpenFlow 1.1 set-VLAN-VID (type 1): OVS prints `set_vlan_vid:N` and
-/// re-sends it as a set-field of `vlan_vid` with the present bit.
+/// The Ethertype `mod_vlan_vid`/`mod_vlan_pcp` push when the flow has no
+/// VLAN header.
+const ETH_TYPE_VLAN_8021Q: u16 = 0x8100;
+
+/// What `mod_vlan_vid:`/`mod_vlan_pcp:` add to their `set_*` forms: push an
+/// 802.1Q header first unless the flow's match says one is there. As in OVS,
+/// the match is looked at in the check ([`resolve_against_match`]), which
+/// records its finding for the encoder.
+///
+/// [`resolve_against_match`]: super::resolve_against_match
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushIfNeeded {
+    /// The text said `mod_vlan_*` rather than `set_vlan_*` (never true for a
+    /// decoded action).
+    pub wanted: bool,
+    /// What the check found in the match; false until checked, so an
+    /// unchecked `mod_vlan_*` pushes, as OVS's would.
+    pub flow_has_vlan: bool,
+}
+
+impl PushIfNeeded {
+    fn encode(&self, out: &mut BytesMut) {
+        if self.wanted && !self.flow_has_vlan {
+            PushVlan {
+                ethertype: ETH_TYPE_VLAN_8021Q,
+            }
+            .encode(out);
+        }
+    }
+
+    /// OVS's `check_SET_VLAN_VID()`/`check_SET_VLAN_PCP()`: without a VLAN
+    /// in the match only the pushing form is consistent; either way a VLAN
+    /// is present afterwards.
+    fn check(&mut self, cx: &mut CheckCx) {
+        self.flow_has_vlan = cx.has_vlan();
+        if !self.flow_has_vlan && !self.wanted {
+            cx.inconsistent();
+        }
+        cx.set_vlan_tci(cx.vlan_tci() | VLAN_CFI);
+    }
+
+    fn keyword(&self, what: &str) -> String {
+        let verb = if self.wanted { "mod" } else { "set" };
+        format!("{verb}_vlan_{what}")
+    }
+}
+
+/// OpenFlow 1.1 set-VLAN-VID (type 1), and ovs-ofctl's `set_vlan_vid:N` and
+/// `mod_vlan_vid:N`: OVS sends it in OpenFlow 1.3 as a set-field of
+/// `vlan_vid` with the present bit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SetVlanVid {
     pub vid: u16,
+    pub push: PushIfNeeded,
 }
 
 impl ActionType for SetVlanVid {
@@ -114,34 +164,37 @@ impl ActionType for SetVlanVid {
         if vid & !0x0fff != 0 {
             return Err(OfpError::BadAction(BadActionCode::BadArgument));
         }
-        Ok(SetVlanVid { vid })
+        Ok(SetVlanVid {
+            vid,
+            push: PushIfNeeded::default(),
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
+        self.push.encode(out);
         put_set_field(out, FieldId::VlanVid, Value::from(self.vid | VLAN_CFI));
     }
 
     fn format(&self, out: &mut String) {
-        let _ = write!(out, "set_vlan_vid:{}", self.vid);
+        let _ = write!(out, "{}:{}", self.push.keyword("vid"), self.vid);
     }
 
     fn ofpact_name(&self) -> &'static str {
         "set_vlan_vid"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
-        if !cx.has_vlan() {
-            cx.inconsistent();
-        }
-        cx.set_vlan_tci(cx.vlan_tci() | VLAN_CFI);
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
+        self.push.check(cx);
         Ok(())
     }
 }
 
-/// OpenFlow 1.1 set-VLAN-PCP (type 2), printed `set_vlan_pcp:N`.
+/// OpenFlow 1.1 set-VLAN-PCP (type 2), and ovs-ofctl's `set_vlan_pcp:N` and
+/// `mod_vlan_pcp:N`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SetVlanPcp {
     pub pcp: u8,
+    pub push: PushIfNeeded,
 }
 
 impl ActionType for SetVlanPcp {
@@ -150,28 +203,77 @@ impl ActionType for SetVlanPcp {
         if pcp & !7 != 0 {
             return Err(OfpError::BadAction(BadActionCode::BadArgument));
         }
-        Ok(SetVlanPcp { pcp })
+        Ok(SetVlanPcp {
+            pcp,
+            push: PushIfNeeded::default(),
+        })
     }
 
     fn encode(&self, out: &mut BytesMut) {
+        self.push.encode(out);
         put_set_field(out, FieldId::VlanPcp, Value::from(self.pcp));
     }
 
     fn format(&self, out: &mut String) {
-        let _ = write!(out, "set_vlan_pcp:{}", self.pcp);
+        let _ = write!(out, "{}:{}", self.push.keyword("pcp"), self.pcp);
     }
 
     fn ofpact_name(&self) -> &'static str {
         "set_vlan_pcp"
     }
 
-    fn check(&self, cx: &mut CheckCx) -> Result<(), ParseError> {
-        if !cx.has_vlan() {
-            cx.inconsistent();
-        }
-        cx.set_vlan_tci(cx.vlan_tci() | VLAN_CFI);
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
+        self.push.check(cx);
         Ok(())
     }
+}
+
+fn parse_vid(arg: &str, wanted: bool, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    let vid = text::str_to_u16(arg, "VLAN VID")?;
+    if vid & !0x0fff != 0 {
+        return Err(ParseError::msg(format!("{arg}: not a valid VLAN VID")));
+    }
+    cx.push(SetVlanVid {
+        vid,
+        push: PushIfNeeded {
+            wanted,
+            flow_has_vlan: false,
+        },
+    });
+    Ok(())
+}
+
+fn parse_pcp(arg: &str, wanted: bool, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    let pcp = text::str_to_u8(arg, "VLAN PCP")?;
+    if pcp & !7 != 0 {
+        return Err(ParseError::msg(format!("{arg}: not a valid VLAN PCP")));
+    }
+    cx.push(SetVlanPcp {
+        pcp,
+        push: PushIfNeeded {
+            wanted,
+            flow_has_vlan: false,
+        },
+    });
+    Ok(())
+}
+
+/// `set_vlan_vid:N`: the flow must already have a VLAN header.
+pub(crate) fn parse_set_vlan_vid(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    parse_vid(arg, false, cx)
+}
+
+/// `mod_vlan_vid:N`: pushes a VLAN header if the flow has none.
+pub(crate) fn parse_mod_vlan_vid(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    parse_vid(arg, true, cx)
+}
+
+pub(crate) fn parse_set_vlan_pcp(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    parse_pcp(arg, false, cx)
+}
+
+pub(crate) fn parse_mod_vlan_pcp(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    parse_pcp(arg, true, cx)
 }
 
 /// An OFPAT_SET_FIELD of a whole field, as OVS re-encodes the deprecated
