@@ -26,6 +26,7 @@ pub mod ofp_match;
 pub mod packet_in;
 pub mod packet_in2;
 pub mod packet_out;
+pub mod packet_text;
 pub mod port;
 pub mod port_mod;
 pub mod print;

@@ -8,6 +8,7 @@ use nxm_fields::Match;
 
 use super::ofp_match;
 use super::packet_out::NO_BUFFER;
+use super::packet_text::packet_to_string;
 use super::wire::{self, Parsed};
 use crate::error::OfpError;
 
@@ -49,8 +50,7 @@ impl PacketIn {
         out.put_slice(&self.data);
     }
 
-    /// The first line of OVS's packet-in description (OVS goes on with a
-    /// description of the frame's headers, which this printer leaves out).
+    /// OVS's packet-in description: the metadata, then the frame.
     pub fn format(&self, out: &mut String) {
         if self.table_id != 0 {
             let _ = write!(out, " table_id={}", self.table_id);
@@ -79,6 +79,8 @@ impl PacketIn {
                 out.push_str(" (***total_len < data_len***)");
             }
         }
+        out.push('\n');
+        out.push_str(&packet_to_string(&self.data));
     }
 }
 

@@ -8,6 +8,7 @@ use bytes::BytesMut;
 use nxm_fields::Match;
 
 use super::packet_out::NO_BUFFER;
+use super::packet_text::packet_to_string;
 use super::property::{self, Property};
 use super::wire;
 use crate::error::{BadPropertyCode, OfpError};
@@ -126,9 +127,9 @@ impl PacketIn2 {
         }
     }
 
-    /// OVS's packet-in description up to the user data. OVS goes on with
-    /// the continuation's private state and the frame's headers, which this
-    /// printer leaves out.
+    /// OVS's packet-in description: metadata, user data, then the frame.
+    /// OVS also prints the continuation's private state (bridge, stack,
+    /// actions), which this printer leaves out.
     pub fn format(&self, out: &mut String) {
         if let Some(table_id) = self.table_id.filter(|&t| t != 0) {
             let _ = write!(out, " table_id={table_id}");
@@ -172,6 +173,7 @@ impl PacketIn2 {
             let hex: Vec<String> = userdata.iter().map(|b| format!("{b:02x}")).collect();
             let _ = writeln!(out, " userdata={}", hex.join("."));
         }
+        out.push_str(&packet_to_string(&self.packet));
     }
 }
 

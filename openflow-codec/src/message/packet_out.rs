@@ -6,6 +6,7 @@ use std::fmt::Write;
 use bytes::{BufMut, BytesMut};
 use nxm_fields::port::{OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX};
 
+use super::packet_text::packet_to_string;
 use super::port::{check_port, format_port};
 use super::wire::{self, Parsed};
 use crate::action::{self, Action};
@@ -41,8 +42,7 @@ impl PacketOut {
         out.put_slice(&self.data);
     }
 
-    /// The first line of OVS's packet-out description. OVS goes on with a
-    /// description of the frame's headers, which this printer leaves out.
+    /// OVS's packet-out description, with the frame's when it carries one.
     pub fn format(&self, out: &mut String) {
         out.push_str(" in_port=");
         format_port(self.in_port, out);
@@ -50,6 +50,10 @@ impl PacketOut {
         out.push_str(&action::format_actions(&self.actions));
         if self.buffer_id == NO_BUFFER {
             let _ = write!(out, " data_len={}", self.data.len());
+            if !self.data.is_empty() {
+                out.push('\n');
+                out.push_str(&packet_to_string(&self.data));
+            }
         } else {
             let _ = write!(out, " buffer=0x{:08x}", self.buffer_id);
         }
