@@ -11,7 +11,7 @@ use crate::error::{BadActionCode, OfpError};
 use super::check::{match_inconsistent, CheckCx, ETH_TYPE_IP, ETH_TYPE_IPV6};
 use super::parse::ParseCx;
 use super::registry::{ActionType, DecodeCx, Raw};
-use super::text::{KeyValues, ParseError, ParseResult};
+use super::text::{self, KeyValues, ParseError, ParseResult};
 use super::wire::{self, View};
 
 /// NX_NAT_F_* flags.
@@ -253,86 +253,94 @@ fn put_ipv6(out: &mut String, addr: Ipv6Addr, bracket: bool) {
     }
 }
 
-/// Length of the longest prefix of `s` made of `allowed` characters.
-fn span(s: &str, allowed: impl Fn(char) -> bool) -> usize {
-    s.find(|c: char| !allowed(c)).unwrap_or(s.len())
-}
-
-/// Reads one address at the front of `s` (IPv6 optionally in brackets).
-fn scan_addr(s: &str) -> Option<(NatAddrs, usize)> {
-    let v4_len = span(s, |c| c.is_ascii_digit() || c == '.');
-    if let Ok(a) = s[..v4_len].parse::<Ipv4Addr>() {
-        return Some((
-            NatAddrs::V4 {
-                min: a,
-                max: Ipv4Addr::UNSPECIFIED,
-            },
-            v4_len,
-        ));
-    }
-    let v6 = |c: char| c.is_ascii_hexdigit() || c == ':' || c == '.';
-    if let Some(inner) = s.strip_prefix('[') {
-        let len = span(inner, v6);
-        if inner[len..].starts_with(']') {
-            let a = inner[..len].parse::<Ipv6Addr>().ok()?;
-            return Some((
-                NatAddrs::V6 {
-                    min: a,
-                    max: Ipv6Addr::UNSPECIFIED,
-                },
-                len + 2,
-            ));
+/// OVS's `IP_SCAN_FMT` (`%hhu.%hhu.%hhu.%hhu`): four scanf conversions,
+/// each truncated to 8 bits (so `256.0.0.1` reads as `0.0.0.1`).
+fn scan_ipv4(s: &str) -> Option<(Ipv4Addr, usize)> {
+    let mut octets = [0u8; 4];
+    let mut n = 0;
+    for (i, octet) in octets.iter_mut().enumerate() {
+        if i > 0 {
+            n += s[n..].starts_with('.').then_some(1)?;
         }
-        return None;
+        let (value, len) = text::scan_c_unsigned(&s[n..])?;
+        *octet = value as u8;
+        n += len;
     }
-    let len = span(s, v6);
-    let a = s[..len].parse::<Ipv6Addr>().ok()?;
-    Some((
-        NatAddrs::V6 {
-            min: a,
-            max: Ipv6Addr::UNSPECIFIED,
-        },
-        len,
-    ))
+    Some((Ipv4Addr::from(octets), n))
 }
 
-/// OVS's `str_to_nat_range()`.
+/// The longest IPv6 address text OVS scans (`IPV6_SCAN_LEN`).
+const IPV6_SCAN_LEN: usize = 46;
+
+/// OVS's `IPV6_SCAN_FMT`, bare or else in brackets: up to 46 characters
+/// that may appear in an IPv6 address, whether or not they form one.
+/// Returns them and the bytes consumed.
+fn scan_ipv6_chars(s: &str) -> Option<(&str, usize)> {
+    let allowed = |c: char| c.is_ascii_hexdigit() || c == ':' || c == '.';
+    let span = |s: &str| {
+        s.find(|c: char| !allowed(c))
+            .unwrap_or(s.len())
+            .min(IPV6_SCAN_LEN)
+    };
+    let bare = span(s);
+    if bare > 0 {
+        return Some((&s[..bare], bare));
+    }
+    let inner = s.strip_prefix('[')?;
+    let len = span(inner);
+    (len > 0 && inner[len..].starts_with(']')).then(|| (&inner[..len], len + 2))
+}
+
+/// OVS's `str_to_nat_range()`, scanf quirks included: characters scanned
+/// as an IPv6 address that is not one are consumed without giving a range
+/// (`src=1.2.3` means plain `src`, `src=foo` fails after the `f`), and ports
+/// are 16-bit conversions (`:65536` is port 0, i.e. none).
 fn parse_range(s: &str, nat: &mut Nat) -> ParseResult<()> {
     let invalid = || ParseError::msg(format!("invalid nat range \"{s}\""));
     let mut n = 0;
     nat.addrs = None;
-    if let Some((min, len)) = scan_addr(s) {
+    if let Some((min, len)) = scan_ipv4(s) {
         n = len;
-        let mut addrs = min;
+        let mut max = Ipv4Addr::UNSPECIFIED;
         if s[n..].starts_with('-') {
             n += 1;
-            let (max, len) = scan_addr(&s[n..]).ok_or_else(invalid)?;
+            let len;
+            (max, len) = scan_ipv4(&s[n..]).ok_or_else(invalid)?;
+            if max < min {
+                return Err(invalid());
+            }
             n += len;
-            addrs = match (min, max) {
-                (NatAddrs::V4 { min, .. }, NatAddrs::V4 { min: max, .. }) if max >= min => {
-                    NatAddrs::V4 { min, max }
-                }
-                (NatAddrs::V6 { min, .. }, NatAddrs::V6 { min: max, .. }) if max >= min => {
-                    NatAddrs::V6 { min, max }
-                }
-                _ => return Err(invalid()),
-            };
         }
-        nat.addrs = Some(addrs);
-        if s[n..].starts_with(':') {
-            n += 1;
-            let len = span(&s[n..], |c| c.is_ascii_digit());
-            nat.proto_min = s[n..n + len].parse().map_err(|_| invalid())?;
-            n += len;
+        nat.addrs = Some(NatAddrs::V4 { min, max });
+    } else if let Some((chars, len)) = scan_ipv6_chars(s) {
+        n = len;
+        if let Ok(min) = chars.parse::<Ipv6Addr>() {
+            let mut max = Ipv6Addr::UNSPECIFIED;
             if s[n..].starts_with('-') {
                 n += 1;
-                let len = span(&s[n..], |c| c.is_ascii_digit());
-                nat.proto_max = s[n..n + len].parse().map_err(|_| invalid())?;
-                n += len;
-                if nat.proto_max < nat.proto_min {
+                let (chars, len) = scan_ipv6_chars(&s[n..]).ok_or_else(invalid)?;
+                max = chars.parse().map_err(|_| invalid())?;
+                if max < min {
                     return Err(invalid());
                 }
+                n += len;
             }
+            nat.addrs = Some(NatAddrs::V6 { min, max });
+        }
+    }
+    if nat.addrs.is_some() && s[n..].starts_with(':') {
+        n += 1;
+        let (min, len) = text::scan_c_unsigned(&s[n..]).ok_or_else(invalid)?;
+        nat.proto_min = min as u16;
+        n += len;
+        if s[n..].starts_with('-') {
+            n += 1;
+            let (max, len) = text::scan_c_unsigned(&s[n..]).ok_or_else(invalid)?;
+            nat.proto_max = max as u16;
+            if nat.proto_max < nat.proto_min {
+                return Err(invalid());
+            }
+            n += len;
         }
     }
     if n != s.len() {

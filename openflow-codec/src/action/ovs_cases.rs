@@ -84,6 +84,12 @@ pub(super) const GOOD: &[(&str, &str, &str, &str)] = &[
     ("sctp", "mod_tp_src:5", "set_field:5->sctp_src", "000400180000000000190010800022020005000000000000"),
     ("udp", "mod_tp_dst:53", "set_field:53->udp_dst", "000400180000000000190010800020020035000000000000"),
     ("tcp", "mod_tp_src:1,mod_tp_dst:2", "set_field:1->tcp_src,set_field:2->tcp_dst", "00040028000000000019001080001a0200010000000000000019001080001c020002000000000000"),
+    ("ip", "ct(commit,nat(src=10.0.0.1:65536))", "ct(commit,nat(src=10.0.0.1))", "0004003800000000ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100010a00000100000000"),
+    ("ip", "ct(commit,nat(src=1.2.3))", "ct(commit,nat(src))", "0004003000000000ffff00280000232000230001000000000000ff0000000000ffff0010000023200024000000010000"),
+    ("ip", "ct(commit,nat(src=10.0.0.1:65537))", "ct(commit,nat(src=10.0.0.1:1))", "0004003800000000ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100110a00000100010000"),
+    ("ip", "ct(commit,nat(src=10.0.0.1:-1))", "ct(commit,nat(src=10.0.0.1:65535))", "0004003800000000ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100110a000001ffff0000"),
+    ("ip", "ct(commit,nat(src=256.0.0.1))", "ct(commit,nat(src=0.0.0.1))", "0004003800000000ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100010000000100000000"),
+    ("ipv6", "ct(commit,nat(src=[fe80::1]-[fe80::2]:+5))", "ct(commit,nat(src=[fe80::1]-[fe80::2]:5))", "0004005800000000ffff00500000232000230001000000000000ff0000000000ffff003800002320002400000001001cfe800000000000000000000000000001fe8000000000000000000000000000020005000000000000"),
 ];
 
 // (match, actions, ovs-ofctl's error message without `ovs-ofctl: `).
@@ -175,4 +181,8 @@ pub(super) const BAD: &[(&str, &str, &str)] = &[
     ("", "mod_vlan_pcp:-1", "invalid VLAN PCP \"-1\""),
     ("", "mod_tp_src:-1", "invalid source port \"-1\""),
     ("", "mod_tp_dst:80", "no usable protocol"),
+    ("ip", "ct(commit,nat(src=foo))", "garbage (oo) after nat range \"foo\" (pos: 1)"),
+    ("ip", "ct(commit,nat(src=[zz]))", "garbage ([zz]) after nat range \"[zz]\" (pos: 0)"),
+    ("ip", "ct(commit,nat(src=10.0.0.1:x))", "invalid nat range \"10.0.0.1:x\""),
+    ("ipv6", "ct(commit,nat(src=fe80::2-fe80::1))", "invalid nat range \"fe80::2-fe80::1\""),
 ];

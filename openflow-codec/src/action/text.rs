@@ -165,6 +165,31 @@ fn c_strto_magnitude(s: &str) -> Option<(bool, u64)> {
         .map(|v| (negative, v))
 }
 
+/// One `%u`-style conversion of C's `scanf` at the front of `s` (white
+/// space, an optional sign, decimal digits), as glibc does it: a minus sign
+/// negates modulo 2^64 and overflow gives `u64::MAX`. Returns the value and
+/// the bytes consumed; `None` without a digit. Callers truncate to the
+/// conversion's width (`%hu`, `%hhu`) as C does.
+pub fn scan_c_unsigned(s: &str) -> Option<(u64, usize)> {
+    let body = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let mut n = s.len() - body.len();
+    let negative = body.starts_with('-');
+    if body.starts_with(['-', '+']) {
+        n += 1;
+    }
+    let digits = s[n..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let magnitude = s[n..n + digits].parse::<u64>().unwrap_or(u64::MAX);
+    let value = if negative {
+        magnitude.wrapping_neg()
+    } else {
+        magnitude
+    };
+    Some((value, n + digits))
+}
+
 /// OVS's `str_to_u32()`: any `strtoull` number, truncated to 32 bits.
 pub fn str_to_u32(s: &str) -> ParseResult<u32> {
     if s.is_empty() {
@@ -387,6 +412,19 @@ mod tests {
             Err("invalid ethertype \"-1\"".to_string())
         );
         assert_eq!(str_to_u16("+33024", "ethertype"), Ok(0x8100));
+    }
+
+    #[test]
+    fn scanf_conversions_stop_at_the_first_non_digit() {
+        assert_eq!(scan_c_unsigned("80-90"), Some((80, 2)));
+        assert_eq!(scan_c_unsigned(" +5x"), Some((5, 3)));
+        assert_eq!(scan_c_unsigned("-1"), Some((u64::MAX, 2)));
+        assert_eq!(
+            scan_c_unsigned("99999999999999999999"),
+            Some((u64::MAX, 20))
+        );
+        assert_eq!(scan_c_unsigned("x"), None);
+        assert_eq!(scan_c_unsigned("-"), None);
     }
 
     #[test]
