@@ -19,17 +19,20 @@ pub fn run(args: Args) -> CommandResult {
     Ok(())
 }
 
-/// Hex digits, with any whitespace between bytes, to bytes.
+/// Hex digits, with any whitespace between bytes, to bytes. Like
+/// ovs-ofctl, anything that is not a pair of hex digits is reported as
+/// trailing garbage.
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let garbage = || "trailing garbage following hex bytes".to_string();
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err("trailing garbage following hex bytes".to_string());
+    if digits.len() % 2 != 0 {
+        return Err(garbage());
     }
     digits
         .chunks(2)
         .map(|pair| {
-            let pair = std::str::from_utf8(pair).map_err(|_| "invalid hex digit".to_string())?;
-            u8::from_str_radix(pair, 16).map_err(|_| format!("invalid hex digits \"{pair}\""))
+            let pair = std::str::from_utf8(pair).map_err(|_| garbage())?;
+            u8::from_str_radix(pair, 16).map_err(|_| garbage())
         })
         .collect()
 }
