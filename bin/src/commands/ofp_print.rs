@@ -25,7 +25,7 @@ pub fn run(args: Args) -> CommandResult {
 fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
     let garbage = || "trailing garbage following hex bytes".to_string();
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(garbage());
     }
     digits
