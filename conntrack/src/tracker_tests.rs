@@ -730,6 +730,71 @@ fn two_threads_track_their_own_connections() {
     assert_eq!(ct.dump(None, 0).len(), 4000);
 }
 
+#[test]
+fn helper_is_recorded_on_commit_and_dumped() {
+    let ct = Conntrack::new();
+    let params = ExecuteParams {
+        helper: Some(crate::conn::Helper::Ftp),
+        ..commit(0)
+    };
+    run(&ct, &tcp(true, SYN, 1, 0, 0), &params, 0);
+    assert!(
+        dump(&ct)[0].ends_with("protoinfo=(state=SYN_SENT),helper=ftp"),
+        "{:?}",
+        dump(&ct)
+    );
+}
+
+#[test]
+fn ipv6_extension_headers_are_walked_to_the_transport_header() {
+    use crate::extract::tests::ip_packet;
+    use crate::wire::{ip_proto, udp};
+    let (a, b) = ("2001:db8::1", "2001:db8::2");
+    let plain = udp_packet(a, b, 7000, 53);
+    // The same datagram behind a hop-by-hop and a destination-options header.
+    let udp_bytes = &plain.0[40..];
+    let mut ext = vec![ip_proto::IPV6_DSTOPTS, 0, 1, 4, 0, 0, 0, 0];
+    ext.extend_from_slice(&[ip_proto::UDP, 0, 1, 4, 0, 0, 0, 0]);
+    ext.extend_from_slice(udp_bytes);
+    let wrapped = ip_packet(a, b, ip_proto::HOPOPTS, &ext);
+    assert_eq!(udp_bytes.len(), udp::HEADER_LEN + 4);
+    let ct = Conntrack::new();
+    assert_eq!(st(&ct, &wrapped, &commit(0)), "+new+trk");
+    assert_eq!(
+        st(&ct, &udp_packet(b, a, 53, 7000), &commit(0)),
+        "+est+rpl+trk"
+    );
+    assert_eq!(st(&ct, &plain, &commit(0)), "+est+trk");
+}
+
+#[test]
+fn unknown_icmp_types_and_ip_fragments_are_invalid() {
+    let ct = Conntrack::new();
+    let (router_advert, l3) = icmp_packet(A, B, 9, 0, 0, &[0; 8]);
+    assert_eq!(st(&ct, &(router_advert, l3), &commit(0)), "+inv+trk");
+    let (mut frag, l3) = udp_packet(A, B, 1, 2);
+    frag[6] = 0x20; // more fragments
+    crate::wire::ipv4::Packet::new_unchecked(&mut frag[..]).fill_checksum();
+    assert_eq!(st(&ct, &(frag, l3), &commit(0)), "+inv+trk");
+    assert!(ct.is_empty());
+}
+
+#[test]
+fn other_ip_protocols_are_tracked_by_addresses() {
+    use crate::extract::tests::ip_packet;
+    let ct = Conntrack::new();
+    let gre = 47;
+    assert_eq!(
+        st(&ct, &ip_packet(A, B, gre, &[0; 8]), &commit(0)),
+        "+new+trk"
+    );
+    assert_eq!(
+        st(&ct, &ip_packet(B, A, gre, &[0; 8]), &commit(0)),
+        "+est+rpl+trk"
+    );
+    assert_eq!(dump(&ct), ["47,orig=(src=10.1.1.1,dst=10.1.1.2,sport=0,dport=0),reply=(src=10.1.1.2,dst=10.1.1.1,sport=0,dport=0)"]);
+}
+
 mod random {
     use proptest::prelude::*;
 
