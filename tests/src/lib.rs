@@ -1,3 +1,94 @@
 //! Helpers shared by the end-to-end and interoperability tests under
-//! `tests/tests/`: locating the built `ctswitch` binary and the real
-//! `ovs-ofctl`, and running them.
+//! `tests/tests/`: the two programs they run, `ctswitch` (built once per
+//! test process) and the real `ovs-ofctl` (whose absence fails loudly,
+//! never skips).
+
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// The ovs-ofctl to compare with; panics loudly if it does not run.
+pub fn ovs_ofctl() -> &'static Path {
+    static OVS_OFCTL: OnceLock<PathBuf> = OnceLock::new();
+    OVS_OFCTL.get_or_init(|| {
+        let path = PathBuf::from(std::env::var("OVS_OFCTL").unwrap_or("ovs-ofctl".into()));
+        let version = Command::new(&path).arg("--version").output();
+        match version {
+            Ok(out) if out.status.success() => {
+                let text = String::from_utf8_lossy(&out.stdout);
+                if !text.contains("Open vSwitch) 3.1") {
+                    eprintln!(
+                        "warning: the corpus was recorded against ovs-ofctl 3.1, this is: {}",
+                        text.lines().next().unwrap_or("")
+                    );
+                }
+                path
+            }
+            other => panic!(
+                "\n\n*** ovs-ofctl is required by the live corpus tests and could not be run \
+                 ({}: {other:?}).\n*** Install it (apt-get install openvswitch-common, as \
+                 scripts/setup.sh does) or set OVS_OFCTL=/path/to/ovs-ofctl.\n",
+                path.display()
+            ),
+        }
+    })
+}
+
+/// The ctswitch binary under test: `$CTSWITCH_BIN`, or the one that
+/// `cargo build -p ctswitch --bin ctswitch` builds now. (`cargo test
+/// --workspace` does not build other packages' binaries, so it is built here.)
+pub fn ctswitch() -> &'static Path {
+    static CTSWITCH: OnceLock<PathBuf> = OnceLock::new();
+    CTSWITCH.get_or_init(|| {
+        if let Ok(path) = std::env::var("CTSWITCH_BIN") {
+            return PathBuf::from(path);
+        }
+        let cargo = std::env::var("CARGO").unwrap_or("cargo".into());
+        let out = Command::new(&cargo)
+            .args(["build", "-p", "ctswitch", "--bin", "ctswitch"])
+            .arg("--message-format=json-render-diagnostics")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run {cargo}: {err}"));
+        assert!(
+            out.status.success(),
+            "`cargo build -p ctswitch` failed; see the compiler output above"
+        );
+        let messages = String::from_utf8_lossy(&out.stdout);
+        match ctswitch_executable(&messages) {
+            Some(path) => path,
+            None => panic!("`cargo build -p ctswitch` reported no ctswitch executable"),
+        }
+    })
+}
+
+/// Finds the `ctswitch` executable in cargo's JSON messages.
+fn ctswitch_executable(messages: &str) -> Option<PathBuf> {
+    messages
+        .lines()
+        .filter(|line| line.contains(r#""reason":"compiler-artifact""#))
+        .filter(|line| line.contains(r#""name":"ctswitch""#))
+        .find_map(|line| {
+            let start = line.find(r#""executable":""#)? + r#""executable":""#.len();
+            let end = start + line[start..].find('"')?;
+            Some(PathBuf::from(&line[start..end]))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_executable_is_found_in_cargo_messages() {
+        let messages = r#"{"reason":"compiler-artifact","package_id":"x","target":{"kind":["bin"],"name":"ctswitch"},"executable":"/t/debug/ctswitch","fresh":true}
+{"reason":"build-finished","success":true}"#;
+        assert_eq!(
+            ctswitch_executable(messages),
+            Some(PathBuf::from("/t/debug/ctswitch"))
+        );
+    }
+}

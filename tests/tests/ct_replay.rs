@@ -15,31 +15,14 @@
 // A test harness: its helpers fail the test by panicking.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const CAPTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/ct");
 
-fn ctswitch() -> PathBuf {
-    if let Ok(bin) = std::env::var("CTSWITCH_BIN") {
-        return PathBuf::from(bin);
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "-q", "-p", "ctswitch", "--bin", "ctswitch"])
-        .status()
-        .expect("cannot run cargo");
-    assert!(status.success(), "cargo build -p ctswitch failed");
-    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(
-        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    target.join("debug/ctswitch")
-}
-
 fn replay(capture: &str, extra: &[&str]) -> String {
     let path = Path::new(CAPTURES).join(capture);
-    let out = Command::new(ctswitch())
+    let out = Command::new(ctswitch_tests::ctswitch())
         .arg("ct-replay")
         .args(extra)
         .arg(&path)
@@ -127,7 +110,7 @@ fn zone_shows_in_the_dump() {
 
 #[test]
 fn a_file_that_is_not_pcap_is_one_clear_error() {
-    let out = Command::new(ctswitch())
+    let out = Command::new(ctswitch_tests::ctswitch())
         .args([
             "ct-replay",
             concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
@@ -145,7 +128,7 @@ fn a_file_that_is_not_pcap_is_one_clear_error() {
 
 #[test]
 fn quick_bench_prints_every_workload_as_json() {
-    let out = Command::new(ctswitch())
+    let out = Command::new(ctswitch_tests::ctswitch())
         .args(["ct-bench", "--quick", "--runs", "1", "--format", "json"])
         .output()
         .expect("cannot run ctswitch");

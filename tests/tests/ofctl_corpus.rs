@@ -32,11 +32,13 @@
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, OnceLock};
 use std::time::Duration;
+
+use ctswitch_tests::{ctswitch, ovs_ofctl};
 
 /// Longest time one ovs-ofctl or ctswitch process may take.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(20);
@@ -162,75 +164,6 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 
 // ---------------------------------------------------------------------------
 // The two programs
-
-/// The ovs-ofctl to compare with; panics loudly if it does not run.
-fn ovs_ofctl() -> &'static Path {
-    static OVS_OFCTL: OnceLock<PathBuf> = OnceLock::new();
-    OVS_OFCTL.get_or_init(|| {
-        let path = PathBuf::from(std::env::var("OVS_OFCTL").unwrap_or("ovs-ofctl".into()));
-        let version = Command::new(&path).arg("--version").output();
-        match version {
-            Ok(out) if out.status.success() => {
-                let text = String::from_utf8_lossy(&out.stdout);
-                if !text.contains("Open vSwitch) 3.1") {
-                    eprintln!(
-                        "warning: the corpus was recorded against ovs-ofctl 3.1, this is: {}",
-                        text.lines().next().unwrap_or("")
-                    );
-                }
-                path
-            }
-            other => panic!(
-                "\n\n*** ovs-ofctl is required by the live corpus tests and could not be run \
-                 ({}: {other:?}).\n*** Install it (apt-get install openvswitch-common, as \
-                 scripts/setup.sh does) or set OVS_OFCTL=/path/to/ovs-ofctl.\n",
-                path.display()
-            ),
-        }
-    })
-}
-
-/// The ctswitch binary under test: `$CTSWITCH_BIN`, or the one that
-/// `cargo build -p ctswitch --bin ctswitch` builds now. (`cargo test
-/// --workspace` does not build other packages' binaries, so it is built here.)
-fn ctswitch() -> &'static Path {
-    static CTSWITCH: OnceLock<PathBuf> = OnceLock::new();
-    CTSWITCH.get_or_init(|| {
-        if let Ok(path) = std::env::var("CTSWITCH_BIN") {
-            return PathBuf::from(path);
-        }
-        let cargo = std::env::var("CARGO").unwrap_or("cargo".into());
-        let out = Command::new(&cargo)
-            .args(["build", "-p", "ctswitch", "--bin", "ctswitch"])
-            .arg("--message-format=json-render-diagnostics")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap_or_else(|err| panic!("cannot run {cargo}: {err}"));
-        assert!(
-            out.status.success(),
-            "`cargo build -p ctswitch` failed; see the compiler output above"
-        );
-        let messages = String::from_utf8_lossy(&out.stdout);
-        match ctswitch_executable(&messages) {
-            Some(path) => path,
-            None => panic!("`cargo build -p ctswitch` reported no ctswitch executable"),
-        }
-    })
-}
-
-/// Finds the `ctswitch` executable in cargo's JSON messages.
-fn ctswitch_executable(messages: &str) -> Option<PathBuf> {
-    messages
-        .lines()
-        .filter(|line| line.contains(r#""reason":"compiler-artifact""#))
-        .filter(|line| line.contains(r#""name":"ctswitch""#))
-        .find_map(|line| {
-            let start = line.find(r#""executable":""#)? + r#""executable":""#.len();
-            let end = start + line[start..].find('"')?;
-            Some(PathBuf::from(&line[start..end]))
-        })
-}
 
 // ---------------------------------------------------------------------------
 // The corpus
@@ -720,16 +653,10 @@ fn harness_compares_output_and_rejections() {
 }
 
 #[test]
-fn harness_reads_corpus_lines_and_cargo_messages() {
+fn harness_reads_corpus_lines_and_reports() {
     assert_eq!(
         corpus_lines("# c\n\nip,actions=drop\n  \ntcp,actions=drop\n"),
         ["ip,actions=drop", "tcp,actions=drop"]
-    );
-    let messages = r#"{"reason":"compiler-artifact","package_id":"x","target":{"kind":["bin"],"name":"ctswitch"},"executable":"/t/debug/ctswitch","fresh":true}
-{"reason":"build-finished","success":true}"#;
-    assert_eq!(
-        ctswitch_executable(messages),
-        Some(PathBuf::from("/t/debug/ctswitch"))
     );
     let mut report = Report::new("check");
     report.record("ip,actions=drop", None);

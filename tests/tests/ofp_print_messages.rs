@@ -43,23 +43,6 @@ fn ovs_ofctl() -> PathBuf {
     path
 }
 
-fn ctswitch() -> PathBuf {
-    if let Ok(bin) = std::env::var("CTSWITCH_BIN") {
-        return PathBuf::from(bin);
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "-q", "-p", "ctswitch", "--bin", "ctswitch"])
-        .status()
-        .expect("cannot run cargo");
-    assert!(status.success(), "cargo build -p ctswitch failed");
-    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(
-        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    target.join("debug/ctswitch")
-}
-
 /// Exit status and stdout of `program ofp-print hex`.
 fn ofp_print(program: &Path, hex: &str) -> (Option<i32>, String) {
     let out = Command::new(program)
@@ -81,7 +64,7 @@ fn ofp_print_matches_ovs_ofctl_on_the_message_corpus() {
         lines.len()
     );
     let ovs = ovs_ofctl();
-    let ours = ctswitch();
+    let ours = ctswitch_tests::ctswitch();
     let mut failures = Vec::new();
     for hex in &lines {
         let expected = ofp_print(&ovs, hex);
