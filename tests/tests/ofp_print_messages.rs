@@ -68,7 +68,7 @@ fn ofp_print_matches_ovs_ofctl_on_the_message_corpus() {
     let mut failures = Vec::new();
     for hex in &lines {
         let expected = ofp_print(&ovs, hex);
-        let got = ofp_print(&ours, hex);
+        let got = ofp_print(ours, hex);
         if expected != got {
             failures.push(format!(
                 "{hex}\n--- ovs-ofctl ({:?}):\n{}--- ctswitch ({:?}):\n{}",
