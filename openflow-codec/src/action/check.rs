@@ -125,6 +125,10 @@ impl CheckCx {
         self.set(layout::ETH_TYPE, Value::from(dl_type));
     }
 
+    pub fn set_packet_type(&mut self, packet_type: u32) {
+        self.set(layout::PACKET_TYPE, Value::from(packet_type));
+    }
+
     pub fn set_nw_proto(&mut self, proto: u8) {
         self.set(layout::NW_PROTO, Value::from(proto));
     }

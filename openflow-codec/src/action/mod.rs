@@ -26,6 +26,8 @@ pub mod check;
 pub mod clone;
 pub mod controller;
 pub mod ct;
+pub mod delete_field;
+pub mod encap;
 pub(crate) mod field;
 pub mod legacy;
 pub mod mpls;

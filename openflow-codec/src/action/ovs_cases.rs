@@ -90,6 +90,18 @@ pub(super) const GOOD: &[(&str, &str, &str, &str)] = &[
     ("ip", "ct(commit,nat(src=10.0.0.1:-1))", "ct(commit,nat(src=10.0.0.1:65535))", "0004003800000000ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100110a000001ffff0000"),
     ("ip", "ct(commit,nat(src=256.0.0.1))", "ct(commit,nat(src=0.0.0.1))", "0004003800000000ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100010000000100000000"),
     ("ipv6", "ct(commit,nat(src=[fe80::1]-[fe80::2]:+5))", "ct(commit,nat(src=[fe80::1]-[fe80::2]:5))", "0004005800000000ffff00500000232000230001000000000000ff0000000000ffff003800002320002400000001001cfe800000000000000000000000000001fe8000000000000000000000000000020005000000000000"),
+    ("", "encap(nsh),decap()", "encap(nsh),decap()", "0004002800000000ffff001000002320002e00000001894fffff001000002320002f00000000fffe"),
+    ("", "encap(ethernet)", "encap(ethernet)", "0004001800000000ffff001000002320002e000000000000"),
+    ("", "decap", "decap()", "0004001800000000ffff001000002320002f00000000fffe"),
+    ("", "decap(packet_type(ns=0,type=0x800))", "decap(packet_type(ns=0,type=0x800))", "0004001800000000ffff001000002320002f000000000800"),
+    ("", "encap(nsh(md_type=1))", "encap(nsh(md_type=1))", "0004002000000000ffff001800002320002e00000001894f0004010501000000"),
+    ("", "encap(mpls)", "encap(mpls)", "0004001800000000ffff001000002320002e000000018847"),
+    ("", "encap(mpls_mc)", "encap(mpls_mc)", "0004001800000000ffff001000002320002e000000018848"),
+    ("", "encap(nsh,ethernet)", "encap(nsh)", "0004001800000000ffff001000002320002e00000001894f"),
+    ("", "decap(packet_type(ns=1,type=0x894f))", "decap(packet_type(ns=1,type=0x894f))", "0004001800000000ffff001000002320002f00000001894f"),
+    ("", "decap(packet_type(ns=0,type=0x800),foo)", "decap(packet_type(ns=0,type=0x800))", "0004001800000000ffff001000002320002f000000000800"),
+    ("ip", "encap(ethernet),set_field:1.2.3.4->ip_src", "encap(ethernet),set_field:1.2.3.4->ip_src", "0004002800000000ffff001000002320002e00000000000000190010800016040102030400000000"),
+    ("ip", "decap(),set_field:1.2.3.4->ip_src", "decap(),set_field:1.2.3.4->ip_src", "0004002800000000ffff001000002320002f00000000fffe00190010800016040102030400000000"),
 ];
 
 // (match, actions, ovs-ofctl's error message without `ovs-ofctl: `).
@@ -185,4 +197,13 @@ pub(super) const BAD: &[(&str, &str, &str)] = &[
     ("ip", "ct(commit,nat(src=[zz]))", "garbage ([zz]) after nat range \"[zz]\" (pos: 0)"),
     ("ip", "ct(commit,nat(src=10.0.0.1:x))", "invalid nat range \"10.0.0.1:x\""),
     ("ipv6", "ct(commit,nat(src=fe80::2-fe80::1))", "invalid nat range \"fe80::2-fe80::1\""),
+    ("", "encap(foo)", "Encap hdr not supported: "),
+    ("", "decap(foo)", "Invalid decap argument: foo"),
+    ("", "decap(packet_type(ns=0))", "Missing packet_type attribute type"),
+    ("", "decap(packet_type(ns=x,type=1))", "invalid ns \"x\""),
+    ("", "decap(packet_type(ns=5,type=1))", "Unsupported ns value: 5"),
+    ("", "encap(nsh(md_type=3))", "invalid md_type"),
+    ("", "encap(ethernet(foo))", "Invalid property: foo"),
+    ("", "delete_field:reg0", "actions are invalid with specified match (OFPBAC_BAD_ARGUMENT)"),
+    ("", "delete_field:foo", "unknown field `foo'"),
 ];

@@ -15,8 +15,8 @@ use super::text::ParseResult;
 use super::verify::WrittenField;
 use super::wire::{Vendor, View, MAX_ACTION_LEN};
 use super::{
-    clone, controller, ct, legacy, mpls, nat, output, output_reg, reg_move, resubmit, sample,
-    set_field, simple, ttl, vlan,
+    clone, controller, ct, delete_field, encap, legacy, mpls, nat, output, output_reg, reg_move,
+    resubmit, sample, set_field, simple, ttl, vlan,
 };
 
 /// What every action type provides. Decoding receives the action's whole
@@ -313,6 +313,21 @@ action_list! {
     Ct(ct::Ct) {
         wire: [NxCt = Nx(35, 24..=VAR)],
         text: ["ct" => ct::parse_ct],
+    }
+    /// `encap(HEADER)` (NXAST_ENCAP).
+    Encap(encap::Encap) {
+        wire: [NxEncap = Nx(46, 16..=VAR)],
+        text: ["encap" => encap::parse_encap],
+    }
+    /// `decap(...)` (NXAST_DECAP).
+    Decap(encap::Decap) {
+        wire: [NxDecap = Nx(47, 16..=16)],
+        text: ["decap" => encap::parse_decap],
+    }
+    /// `delete_field:FIELD` (NXAST_DELETE_FIELD).
+    DeleteField(delete_field::DeleteField) {
+        wire: [NxDeleteField = Nx(50, 24..=24)],
+        text: ["delete_field" => delete_field::parse_delete_field],
     }
     /// `nat(...)` (NXAST_NAT); valid only inside `ct`.
     Nat(nat::Nat) {
