@@ -28,8 +28,10 @@
 //! (0x00002320) for OVS's own extensions, ONF (0x4f4e4600) for the OF1.4
 //! errors that the ONF back-ported to 1.3 as extensions. [`ErrorWire`] is that
 //! form. The table below was taken from `ovs-ofctl print-error NAME` (OVS
-//! 3.1.0) for every error name OVS knows; names OVS cannot encode in
-//! OpenFlow 1.3 (OF1.0-only and OF1.4+-only codes) are left out.
+//! 3.1.0) for every error name OVS knows. Errors OVS cannot express in
+//! OpenFlow 1.3 (OF1.0-only and OF1.4+-only codes) are in the table too,
+//! because OVS's decoders still report them (ofp-print names them): on the
+//! wire they become NXBRC_UNENCODABLE_ERROR, as OVS sends them.
 
 use std::fmt;
 
@@ -69,6 +71,14 @@ macro_rules! error_wire {
             exp_type: $exp_type,
         }
     };
+    // OVS sends an error it cannot express in OpenFlow 1.3 as
+    // NXBRC_UNENCODABLE_ERROR.
+    (Unencodable()) => {
+        ErrorWire::Experimenter {
+            experimenter: NX_EXPERIMENTER_ID,
+            exp_type: 10,
+        }
+    };
 }
 
 /// Expands the one table of errors into the code enums and [`OfpError`].
@@ -76,7 +86,7 @@ macro_rules! error_table {
     ($(
         $(#[$section_doc:meta])*
         $section:ident / $code:ident {
-            $( $variant:ident = $name:literal, $kind:ident ( $($arg:literal),+ ); )+
+            $( $variant:ident = $name:literal, $kind:ident ( $($arg:literal),* ); )+
         }
     )+) => {
         $(
@@ -96,7 +106,7 @@ macro_rules! error_table {
 
                 /// The OpenFlow 1.3 encoding of this error.
                 pub fn wire(self) -> ErrorWire {
-                    match self { $($code::$variant => error_wire!($kind($($arg),+)),)+ }
+                    match self { $($code::$variant => error_wire!($kind($($arg),*)),)+ }
                 }
             }
 
@@ -170,6 +180,9 @@ error_table! {
         NxUnencodableError = "NXBRC_UNENCODABLE_ERROR", Nx(10);
         MultipartRequestTimeout = "OFPBRC_MULTIPART_REQUEST_TIMEOUT", Onf(2640);
         MultipartReplyTimeout = "OFPBRC_MULTIPART_REPLY_TIMEOUT", Onf(2641);
+        MultipartBadSched = "OFPBRC_MULTIPART_BAD_SCHED", Unencodable();
+        PipelineFieldsOnly = "OFPBRC_PIPELINE_FIELDS_ONLY", Unencodable();
+        Unknown = "OFPBRC_UNKNOWN", Unencodable();
     }
     /// OFPET_BAD_ACTION (2)
     BadAction / BadActionCode {
@@ -196,6 +209,7 @@ error_table! {
         NxBadEdProp = "NXBAC_BAD_ED_PROP", Nx(41);
         NxCtDatapathSupport = "NXBAC_CT_DATAPATH_SUPPORT", Nx(42);
         BadSetMask = "OFPBAC_BAD_SET_MASK", Onf(4250);
+        BadMeter = "OFPBAC_BAD_METER", Unencodable();
     }
     /// OFPET_BAD_INSTRUCTION (3)
     BadInstruction / BadInstructionCode {
@@ -239,6 +253,10 @@ error_table! {
         NxBadTableId = "NXFMFC_BAD_TABLE_ID", Nx(13);
         NxInvalidTlvField = "NXFMFC_INVALID_TLV_FIELD", Nx(37);
         BadPriority = "OFPFMFC_BAD_PRIORITY", Onf(2360);
+        BadEmergTimeout = "OFPFMFC_BAD_EMERG_TIMEOUT", Unencodable();
+        CantSync = "OFPFMFC_CANT_SYNC", Unencodable();
+        IsSync = "OFPFMFC_IS_SYNC", Unencodable();
+        Unsupported = "OFPFMFC_UNSUPPORTED", Unencodable();
     }
     /// OFPET_GROUP_MOD_FAILED (6)
     GroupModFailed / GroupModFailedCode {
@@ -257,6 +275,8 @@ error_table! {
         BadBucket = "OFPGMFC_BAD_BUCKET", Of(6, 12);
         BadWatch = "OFPGMFC_BAD_WATCH", Of(6, 13);
         Eperm = "OFPGMFC_EPERM", Of(6, 14);
+        BucketExists = "OFPGMFC_BUCKET_EXISTS", Unencodable();
+        UnknownBucket = "OFPGMFC_UNKNOWN_BUCKET", Unencodable();
     }
     /// OFPET_PORT_MOD_FAILED (7)
     PortModFailed / PortModFailedCode {
@@ -277,6 +297,7 @@ error_table! {
         BadPort = "OFPQOFC_BAD_PORT", Of(9, 0);
         BadQueue = "OFPQOFC_BAD_QUEUE", Of(9, 1);
         Eperm = "OFPQOFC_EPERM", Of(9, 2);
+        NxQueueError = "NXQOFC_QUEUE_ERROR", Unencodable();
     }
     /// OFPET_SWITCH_CONFIG_FAILED (10)
     SwitchConfigFailed / SwitchConfigFailedCode {
@@ -289,6 +310,8 @@ error_table! {
         Stale = "OFPRRFC_STALE", Of(11, 0);
         Unsup = "OFPRRFC_UNSUP", Of(11, 1);
         BadRole = "OFPRRFC_BAD_ROLE", Of(11, 2);
+        IdInUse = "OFPRRFC_ID_IN_USE", Unencodable();
+        IdUnsup = "OFPRRFC_ID_UNSUP", Unencodable();
     }
     /// OFPET_METER_MOD_FAILED (12)
     MeterModFailed / MeterModFailedCode {
@@ -310,6 +333,11 @@ error_table! {
         BadTable = "OFPTFFC_BAD_TABLE", Of(13, 0);
         BadMetadata = "OFPTFFC_BAD_METADATA", Of(13, 1);
         Eperm = "OFPTFFC_EPERM", Of(13, 5);
+        BadCapa = "OFPTFFC_BAD_CAPA", Unencodable();
+        BadCommand = "OFPTFFC_BAD_COMMAND", Unencodable();
+        BadFeatures = "OFPTFFC_BAD_FEATURES", Unencodable();
+        BadMaxEnt = "OFPTFFC_BAD_MAX_ENT", Unencodable();
+        TooMany = "OFPTFFC_TOO_MANY", Unencodable();
     }
     /// OF1.4's OFPET_BAD_PROPERTY; in OF1.3 partly OFPET_TABLE_FEATURES_FAILED codes, partly ONF experimenter errors
     BadProperty / BadPropertyCode {
@@ -347,12 +375,21 @@ error_table! {
         MsgFailed = "OFPBFC_MSG_FAILED", Onf(2313);
         Timeout = "OFPBFC_TIMEOUT", Onf(2314);
         BundleInProgress = "OFPBFC_BUNDLE_IN_PROGRESS", Onf(2315);
+        BadVersion = "OFPBFC_BAD_VERSION", Unencodable();
+        SchedFuture = "OFPBFC_SCHED_FUTURE", Unencodable();
+        SchedNotSupported = "OFPBFC_SCHED_NOT_SUPPORTED", Unencodable();
+        SchedPast = "OFPBFC_SCHED_PAST", Unencodable();
     }
     /// OF1.4's OFPET_FLOW_MONITOR_FAILED, Nicira experimenter errors in OF1.3
     FlowMonitorFailed / FlowMonitorFailedCode {
         MonitorExists = "OFPMOFC_MONITOR_EXISTS", Nx(6);
         BadFlags = "OFPMOFC_BAD_FLAGS", Nx(7);
         UnknownMonitor = "OFPMOFC_UNKNOWN_MONITOR", Nx(8);
+        BadCommand = "OFPMOFC_BAD_COMMAND", Unencodable();
+        BadOut = "OFPMOFC_BAD_OUT", Unencodable();
+        BadTableId = "OFPMOFC_BAD_TABLE_ID", Unencodable();
+        InvalidMonitor = "OFPMOFC_INVALID_MONITOR", Unencodable();
+        Unknown = "OFPMOFC_UNKNOWN", Unencodable();
     }
     /// Nicira NXT_TLV_TABLE_MOD errors
     TlvTableModFailed / TlvTableModFailedCode {
@@ -395,8 +432,16 @@ impl OfpError {
     }
 
     /// The error an OpenFlow 1.3 OFPT_ERROR message carries, if OVS knows it.
+    /// The first row with that wire form wins, so NXBRC_UNENCODABLE_ERROR
+    /// decodes as itself.
     pub fn from_wire(wire: ErrorWire) -> Option<OfpError> {
         OfpError::all().find(|err| err.wire() == wire)
+    }
+
+    /// Whether OpenFlow 1.3 has a code of its own for this error.
+    pub fn is_encodable(self) -> bool {
+        self == OfpError::BadRequest(BadRequestCode::NxUnencodableError)
+            || OfpError::from_wire(self.wire()) == Some(self)
     }
 
     /// The error OVS calls `name` (as `ovs-ofctl print-error NAME` takes it).
@@ -473,11 +518,25 @@ mod tests {
     #[test]
     fn names_and_wire_forms_are_unique() {
         let all: Vec<OfpError> = OfpError::all().collect();
-        assert_eq!(all.len(), 169);
+        assert_eq!(all.len(), 196);
+        assert_eq!(all.iter().filter(|e| e.is_encodable()).count(), 169);
         for err in &all {
             assert_eq!(OfpError::from_name(err.name()), Some(*err));
-            assert_eq!(OfpError::from_wire(err.wire()), Some(*err));
+            if err.is_encodable() {
+                assert_eq!(OfpError::from_wire(err.wire()), Some(*err));
+            }
         }
+    }
+
+    #[test]
+    fn errors_without_an_of13_code_go_out_as_unencodable() {
+        let err = OfpError::from(TableFeaturesFailedCode::BadFeatures);
+        assert_eq!(err.to_string(), "OFPTFFC_BAD_FEATURES");
+        assert!(!err.is_encodable());
+        assert_eq!(
+            OfpError::from_wire(err.wire()),
+            Some(OfpError::from(BadRequestCode::NxUnencodableError))
+        );
     }
 
     #[test]

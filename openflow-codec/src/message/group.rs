@@ -222,12 +222,13 @@ impl GroupDesc {
         let (rest, group_type) = wire::u8(rest)?;
         let (rest, ()) = wire::pad(1)(rest)?;
         let (rest, group_id) = wire::u32(rest)?;
+        let (rest, raw) = wire::take(len - GROUP_DESC_LEN)(rest)?;
+        // OVS looks at the buckets before the type.
+        let buckets =
+            wire::run(raw, parse_buckets).map_err(|e| nom::Err::Failure(wire::Fault(e)))?;
         let Some(group_type) = GroupType::from_wire(group_type) else {
             return wire::fail(GroupModFailedCode::BadType);
         };
-        let (rest, raw) = wire::take(len - GROUP_DESC_LEN)(rest)?;
-        let buckets =
-            wire::run(raw, parse_buckets).map_err(|e| nom::Err::Failure(wire::Fault(e)))?;
         Ok((
             rest,
             GroupDesc {

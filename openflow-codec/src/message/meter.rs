@@ -159,7 +159,7 @@ impl MeterConfig {
     }
 
     /// One entry of the METER_CONFIG reply: length, flags, id, bands.
-    fn parse_entry(input: &[u8]) -> Parsed<'_, MeterConfig> {
+    pub fn parse_entry(input: &[u8]) -> Parsed<'_, MeterConfig> {
         let (input, len) = wire::u16(input)?;
         let (input, flags) = wire::u16(input)?;
         let (input, meter_id) = wire::u32(input)?;
@@ -299,7 +299,7 @@ const METER_STATS_LEN: usize = 40;
 const BAND_STATS_LEN: usize = 16;
 
 impl MeterStats {
-    fn parse(input: &[u8]) -> Parsed<'_, MeterStats> {
+    pub fn parse(input: &[u8]) -> Parsed<'_, MeterStats> {
         let (input, meter_id) = wire::u32(input)?;
         let (input, len) = wire::u16(input)?;
         let (input, ()) = wire::pad(6)(input)?;

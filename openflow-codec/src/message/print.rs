@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::types::version_name;
-use super::{DecodeError, Header, Message};
+use super::{multipart, DecodeError, Direction, Header, Kind, Message, HEADER_LEN};
 
 /// Prints `buf` as `ovs-ofctl ofp-print` does: one message, decoded, or the
 /// reason it cannot be, followed by a hex dump of it.
@@ -75,7 +75,22 @@ pub fn ofp_to_string_nested(buf: &[u8], depth: usize) -> String {
         Err(DecodeError { kind, error }) => {
             if let Some(kind) = kind {
                 put_first_line(&mut out, &kind.to_string(), &header);
-                out.push(' ');
+                let before = out.len();
+                if let Kind::Multipart(mp_type, direction) = kind {
+                    let body = buf.get(HEADER_LEN..).unwrap_or_default();
+                    let reply = direction == Direction::Reply;
+                    multipart::format_partial(mp_type, reply, body, &mut out);
+                }
+                if out.len() > before {
+                    if out.ends_with(' ') {
+                        out.pop();
+                    }
+                    if !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                } else {
+                    out.push(' ');
+                }
             }
             let _ = writeln!(out, "***decode error: {error}***");
             hex_dump(&mut out, buf);

@@ -162,7 +162,11 @@ fn table_features() -> impl Strategy<Value = TableFeatures> {
             metadata_write: m[1],
             config: c[0],
             max_entries: c[1],
-            properties: Vec::new(),
+            // The eight properties OVS requires, empty.
+            properties: (0u8..16)
+                .step_by(2)
+                .flat_map(|t| [0, t, 0, 4, 0, 0, 0, 0])
+                .collect(),
         })
 }
 
@@ -312,7 +316,7 @@ fn mp_reply() -> impl Strategy<Value = MpReply> {
                 max_color: b[1]
             }
         )),
-        vec(table_features(), 0..3).prop_map(MpReply::TableFeatures),
+        vec(table_features(), 1..3).prop_map(MpReply::TableFeatures),
         vec(port(), 0..3).prop_map(MpReply::PortDesc),
     ]
 }
@@ -325,12 +329,15 @@ fn message() -> impl Strategy<Value = Message> {
         Just(Message::BarrierReply),
         Just(Message::GetAsyncRequest),
         any::<u32>().prop_map(|bits| Message::Hello(Hello::with_versions(bits))),
-        (0..OfpError::all().count(), vec(any::<u8>(), 0..64)).prop_map(|(i, data)| {
-            let error = OfpError::all()
-                .nth(i)
-                .unwrap_or(OfpError::from(crate::error::BadRequestCode::BadLen));
-            Message::Error(ErrorMsg { error, data })
-        }),
+        (
+            proptest::sample::select(
+                OfpError::all()
+                    .filter(|e| e.is_encodable())
+                    .collect::<Vec<_>>()
+            ),
+            vec(any::<u8>(), 0..64)
+        )
+            .prop_map(|(error, data)| Message::Error(ErrorMsg { error, data })),
         vec(any::<u8>(), 0..32).prop_map(|data| Message::EchoRequest(Echo { data })),
         vec(any::<u8>(), 0..32).prop_map(|data| Message::EchoReply(Echo { data })),
         (

@@ -145,7 +145,7 @@ kind_table! {
         Meter = 9, "OFPST_METER", fixed(8), array(0, 8);
         MeterConfig = 10, "OFPST_METER_CONFIG", fixed(8), array(0, 8);
         MeterFeatures = 11, "OFPST_METER_FEATURES", fixed(0), fixed(16);
-        TableFeatures = 12, "OFPST_TABLE_FEATURES", array(0, 8), array(0, 8);
+        TableFeatures = 12, "OFPST_TABLE_FEATURES", array(0, 8), array(64, 8);
         PortDesc = 13, "OFPST_PORT_DESC", fixed(0), array(0, 64);
     }
     lens(request_len, reply_len)

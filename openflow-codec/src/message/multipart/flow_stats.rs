@@ -7,7 +7,7 @@ use std::fmt::Write;
 use bytes::{BufMut, BytesMut};
 use nxm_fields::Match;
 
-use crate::error::BadRequestCode;
+use crate::error::{BadInstructionCode, BadRequestCode};
 use crate::instruction::{self, Instruction};
 use crate::message::flow_mod::flags;
 use crate::message::ofp_match::{self, format_with_priority};
@@ -142,8 +142,15 @@ impl FlowStats {
     pub fn parse(input: &[u8]) -> Parsed<'_, FlowStats> {
         let (rest, len) = wire::u16(input)?;
         let len = usize::from(len);
-        if len < FLOW_STATS_LEN || len > input.len() {
+        if len < FLOW_STATS_LEN {
             return wire::fail(BadRequestCode::BadLen);
+        }
+        if len > input.len() {
+            // OVS finds this out when the instructions run past the end,
+            // after it has read the match.
+            let (_, ()) = wire::pad(FLOW_STATS_LEN - 2)(rest)?;
+            let (_, _) = ofp_match::parse(input.get(FLOW_STATS_LEN..).unwrap_or_default())?;
+            return wire::fail(BadInstructionCode::BadLen);
         }
         let (rest, table_id) = wire::u8(rest)?;
         let (rest, ()) = wire::pad(1)(rest)?;

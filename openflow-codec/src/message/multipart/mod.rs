@@ -114,6 +114,69 @@ fn put_header(out: &mut BytesMut, mp_type: MultipartType, flags: u16) {
     out.put_u32(0);
 }
 
+/// The entries that decode before the first fault (all of them if none).
+fn parse_prefix<'a, T>(
+    mut input: &'a [u8],
+    mut item: impl FnMut(&'a [u8]) -> Parsed<'a, T>,
+) -> Vec<T> {
+    let mut items = Vec::new();
+    while let Ok((rest, value)) = item(input) {
+        if rest.len() >= input.len() {
+            break;
+        }
+        items.push(value);
+        input = rest;
+    }
+    items
+}
+
+/// What OVS prints of a multipart message whose body does not decode: it
+/// prints as it decodes, so the flags, and for list replies the entries
+/// before the fault, come before the error.
+pub fn format_partial(mp_type: MultipartType, reply: bool, body: &[u8], out: &mut String) {
+    let Ok((input, flags)) = parse_header(body) else {
+        return;
+    };
+    format_flags(out, flags);
+    if !reply {
+        return;
+    }
+    match mp_type {
+        MultipartType::Flow => {
+            for stats in parse_prefix(input, flow_stats::FlowStats::parse) {
+                stats.format(out);
+            }
+        }
+        MultipartType::Table => {
+            table_stats::format_list(out, &parse_prefix(input, table_stats::TableStats::parse));
+        }
+        MultipartType::PortStats => {
+            port_stats::format_list(out, &parse_prefix(input, port_stats::PortStats::parse));
+        }
+        MultipartType::Queue => {
+            queue_stats::format_list(out, &parse_prefix(input, queue_stats::QueueStats::parse));
+        }
+        MultipartType::Group => {
+            for stats in parse_prefix(input, group_stats::GroupStats::parse) {
+                stats.format(out);
+            }
+            out.push_str(" ***parse error***");
+        }
+        MultipartType::GroupDesc => {
+            for desc in parse_prefix(input, GroupDesc::parse) {
+                desc.format(out);
+            }
+        }
+        MultipartType::Meter => {
+            MeterStatsList(parse_prefix(input, meter::MeterStats::parse)).format(out);
+        }
+        MultipartType::MeterConfig => {
+            MeterConfigs(parse_prefix(input, meter::MeterConfig::parse_entry)).format(out);
+        }
+        _ => {}
+    }
+}
+
 /// Parses a body made of `item`s until the input ends.
 pub fn parse_list<'a, T>(
     mut input: &'a [u8],

@@ -119,6 +119,7 @@ pub fn counter(out: &mut String, value: u64, next: &str) {
     out.push_str(next);
 }
 
+/// The reply: the number of entries, then the entries.
 pub fn format_list(out: &mut String, list: &[PortStats]) {
     let _ = writeln!(out, " {} ports", list.len());
     for stats in list {

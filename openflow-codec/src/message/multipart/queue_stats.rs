@@ -83,6 +83,7 @@ impl QueueStats {
     }
 }
 
+/// The reply: the number of entries, then the entries.
 pub fn format_list(out: &mut String, list: &[QueueStats]) {
     let _ = writeln!(out, " {} queues", list.len());
     for stats in list {

@@ -5,13 +5,17 @@ use std::fmt::Write;
 
 use bytes::{BufMut, BytesMut};
 
-use crate::error::BadPropertyCode;
+use crate::error::{BadPropertyCode, TableFeaturesFailedCode};
 use crate::message::property;
 use crate::message::wire::{self, Parsed};
 
 /// Length of `ofp_table_features` without properties.
 const TABLE_FEATURES_LEN: usize = 64;
 const OFP_MAX_TABLE_NAME_LEN: usize = 32;
+/// The properties every table must describe (OVS rejects a table without
+/// them): instructions, next tables, write/apply actions, match, wildcards,
+/// write/apply set-field, i.e. the even property types 0 to 14.
+const REQUIRED_PROPS: u32 = 0x5555;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableFeatures {
@@ -42,9 +46,16 @@ impl TableFeatures {
         let (rest, max_entries) = wire::u32(rest)?;
         let (rest, props) = wire::take(len - TABLE_FEATURES_LEN)(rest)?;
         let mut check = props;
+        let mut seen = 0u32;
         while !check.is_empty() {
-            let (next, _) = property::parse(check)?;
+            let (next, prop) = property::parse(check)?;
+            if prop.kind < 32 {
+                seen |= 1 << prop.kind;
+            }
             check = next;
+        }
+        if seen & REQUIRED_PROPS != REQUIRED_PROPS {
+            return wire::fail(TableFeaturesFailedCode::BadFeatures);
         }
         let features = TableFeatures {
             table_id,
