@@ -4,7 +4,7 @@ use bytes::{BufMut, BytesMut};
 
 use super::print::ofp_to_string_nested;
 use super::wire::{self, Parsed};
-use crate::error::{BadRequestCode, ErrorWire, HelloFailedCode, OfpError, OFPET_EXPERIMENTER};
+use crate::error::{BadRequestCode, ErrorWire, OfpError, OFPET_EXPERIMENTER};
 
 /// An error message: the error and (usually) the start of the offending
 /// request, or for hello failures a human-readable text.
@@ -103,15 +103,6 @@ impl ErrorMsg {
     }
 }
 
-impl From<HelloFailedCode> for ErrorMsg {
-    fn from(code: HelloFailedCode) -> Self {
-        ErrorMsg {
-            error: code.into(),
-            data: Vec::new(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +130,13 @@ mod tests {
             ErrorMsg::decode(&[0, 4, 0, 99]),
             Err(BadRequestCode::BadLen.into())
         );
+    }
+
+    #[test]
+    fn replies_quote_at_most_64_bytes_of_the_request() {
+        let request = [7u8; 100];
+        let reply = ErrorMsg::reply_to(BadRequestCode::BadType.into(), &request);
+        assert_eq!(reply.data.len(), 64);
     }
 
     #[test]

@@ -30,7 +30,7 @@ impl Hello {
         Hello { elements }
     }
 
-    pub fn decode(_version: u8, body: &[u8]) -> Hello {
+    pub fn decode(body: &[u8]) -> Hello {
         Hello {
             elements: body.to_vec(),
         }
@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn no_bitmap_allows_versions_up_to_the_header() {
-        assert_eq!(Hello::decode(4, &[]).allowed_versions(4), (0x1e, true));
+        assert_eq!(Hello::decode(&[]).allowed_versions(4), (0x1e, true));
     }
 
     #[test]
@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn malformed_elements_are_not_understood() {
-        let hello = Hello::decode(4, &[0, 1, 0, 12, 0, 0, 0, 0x1f, 0, 0, 0, 1]);
+        let hello = Hello::decode(&[0, 1, 0, 12, 0, 0, 0, 0x1f, 0, 0, 0, 1]);
         assert_eq!(hello.allowed_versions(4), (0x1e, false));
     }
 }

@@ -222,14 +222,14 @@ impl Message {
         }
         let kind = header.kind(buf).map_err(|e| fault(None, e))?;
         let body = &buf[HEADER_LEN..];
-        let message = Self::decode_body(kind, &header, body).map_err(|e| fault(Some(kind), e))?;
+        let message = Self::decode_body(kind, body).map_err(|e| fault(Some(kind), e))?;
         Ok((header, message))
     }
 
-    fn decode_body(kind: Kind, header: &Header, body: &[u8]) -> Result<Message, OfpError> {
+    fn decode_body(kind: Kind, body: &[u8]) -> Result<Message, OfpError> {
         Ok(match kind {
             Kind::Plain(t) => match t {
-                MsgType::Hello => Message::Hello(hello::Hello::decode(header.version, body)),
+                MsgType::Hello => Message::Hello(hello::Hello::decode(body)),
                 MsgType::Error => Message::Error(error_msg::ErrorMsg::decode(body)?),
                 MsgType::EchoRequest => Message::EchoRequest(echo::Echo::decode(body)),
                 MsgType::EchoReply => Message::EchoReply(echo::Echo::decode(body)),

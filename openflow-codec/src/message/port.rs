@@ -10,8 +10,6 @@ use super::wire::{self, Parsed};
 use crate::error::{BadActionCode, BadRequestCode, OfpError};
 use nxm_fields::port::OFPP_MAX;
 
-/// Length of `ofp_port`.
-pub const PORT_LEN: usize = 64;
 /// Length of `ofp_port.name`.
 const NAME_LEN: usize = 16;
 

@@ -158,15 +158,6 @@ pub fn bit_names(bits: u32, names: &[(u32, &str)], sep: &str) -> String {
     parts.join(sep)
 }
 
-/// Bytes as a plain hex string dump (used for opaque payloads), with the
-/// offsets starting at zero.
-pub fn payload_dump(out: &mut String, data: &[u8]) {
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    hex_dump(out, data);
-}
-
 /// A duration as OVS prints it: whole seconds alone, milliseconds when
 /// exact, else as many nanosecond digits as needed (`5.500s`, `7.001234567s`).
 pub fn format_duration(out: &mut String, sec: u32, nsec: u32) {
