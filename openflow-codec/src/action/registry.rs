@@ -15,8 +15,8 @@ use super::text::ParseResult;
 use super::verify::WrittenField;
 use super::wire::{Vendor, View, MAX_ACTION_LEN};
 use super::{
-    clone, controller, ct, delete_field, encap, legacy, mpls, nat, output, output_reg, reg_move,
-    resubmit, sample, set_field, simple, ttl, vlan,
+    bundle, check_pkt_larger, clone, controller, ct, delete_field, encap, legacy, mpls, multipath,
+    nat, output, output_reg, reg_move, resubmit, sample, set_field, simple, ttl, vlan,
 };
 
 /// What every action type provides. Decoding receives the action's whole
@@ -313,6 +313,21 @@ action_list! {
     Ct(ct::Ct) {
         wire: [NxCt = Nx(35, 24..=VAR)],
         text: ["ct" => ct::parse_ct],
+    }
+    /// `bundle(...)` and `bundle_load(...)` (NXAST_BUNDLE, NXAST_BUNDLE_LOAD).
+    Bundle(bundle::Bundle) {
+        wire: [NxBundle = Nx(12, 32..=VAR), NxBundleLoad = Nx(13, 32..=VAR)],
+        text: ["bundle" => bundle::parse_bundle, "bundle_load" => bundle::parse_bundle_load],
+    }
+    /// `multipath(...)` (NXAST_MULTIPATH).
+    Multipath(multipath::Multipath) {
+        wire: [NxMultipath = Nx(10, 32..=32)],
+        text: ["multipath" => multipath::parse_multipath],
+    }
+    /// `check_pkt_larger(LEN)->DST` (NXAST_CHECK_PKT_LARGER).
+    CheckPktLarger(check_pkt_larger::CheckPktLarger) {
+        wire: [NxCheckPktLarger = Nx(49, 24..=24)],
+        text: ["check_pkt_larger" => check_pkt_larger::parse_check_pkt_larger],
     }
     /// `encap(HEADER)` (NXAST_ENCAP).
     Encap(encap::Encap) {

@@ -244,7 +244,7 @@ fn push_loads(cx: &mut ParseCx<'_>, def: &'static FieldDef, value: Value, mask: 
 }
 
 /// Splits `V->F` as OVS's `set_field_split_str()`.
-fn split_arrow(arg: &str) -> ParseResult<(&str, &str)> {
+pub(crate) fn split_arrow(arg: &str) -> ParseResult<(&str, &str)> {
     let (value, key) = arg
         .split_once("->")
         .ok_or_else(|| ParseError::msg(format!("{arg}: missing `->'")))?;

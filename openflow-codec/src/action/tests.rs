@@ -139,6 +139,18 @@ fn decode_faults_map_to_ovs_errors() {
             E::BadAction(B::BadSetArgument),
         ),
         ("00110008 08000000", E::BadAction(B::BadArgument)),
+        // ovs-ofctl 3.1: check_pkt_larger(1500)->ip_proto[0] parses but
+        // does not decode (the destination must be writable).
+        (
+            "ffff001800002320 003105dc00000000 0c01000000000000",
+            E::BadAction(B::BadSetArgument),
+        ),
+        // ovs-ofctl 3.1: bundle_load(...,reg0[0..3],...) likewise (fewer
+        // than 16 destination bits).
+        (
+            "ffff002800002320 000d000100000000 0000000200010003 0001000400000000 0001000000000000",
+            E::BadAction(B::BadArgument),
+        ),
     ];
     for (h, err) in cases {
         assert_eq!(decode_actions(&unhex(h)), Err(*err), "{h}");

@@ -190,6 +190,69 @@ pub fn scan_c_unsigned(s: &str) -> Option<(u64, usize)> {
     Some((value, n + digits))
 }
 
+/// C's `strtok_r()` over one string, where each call names its own
+/// delimiters (OVS's `multipath` and `bundle` parsers switch sets midway).
+#[derive(Debug, Clone)]
+pub struct Strtok<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Strtok<'a> {
+    pub fn new(s: &'a str) -> Self {
+        Strtok { rest: s }
+    }
+
+    /// The next token: delimiters before it are skipped, and one after it is
+    /// consumed with it.
+    pub fn next_token(&mut self, delims: &[char]) -> Option<&'a str> {
+        let s = self.rest.trim_start_matches(delims);
+        let end = s.find(delims).unwrap_or(s.len());
+        let (token, tail) = s.split_at(end);
+        let mut tail = tail.chars();
+        tail.next();
+        self.rest = tail.as_str();
+        (!token.is_empty()).then_some(token)
+    }
+}
+
+/// Looks a code up by name, ignoring case, in a `(name, code)` table.
+pub fn code_by_name(table: &[(&str, u16)], name: &str) -> Option<u16> {
+    table
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, code)| code)
+}
+
+/// The name of a code in a `(name, code)` table.
+pub fn name_of_code(table: &[(&'static str, u16)], code: u16) -> Option<&'static str> {
+    table.iter().find(|&&(_, c)| c == code).map(|&(n, _)| n)
+}
+
+/// C's `atoi()` as glibc has it (`(int) strtol(s, NULL, 10)`): leading
+/// white space and a sign, then decimal digits up to the first other
+/// character; no digits is 0, overflow saturates at `long`'s range before
+/// the truncation to `int`.
+pub fn c_atoi(s: &str) -> i32 {
+    let body = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits) = match body.as_bytes().first() {
+        Some(b'-') => (true, &body[1..]),
+        Some(b'+') => (false, &body[1..]),
+        _ => (false, body),
+    };
+    let magnitude = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |acc, d| {
+            acc.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
+    let value = if negative {
+        magnitude.saturating_neg()
+    } else {
+        magnitude
+    };
+    value as i32
+}
+
 /// OVS's `str_to_u32()`: any `strtoull` number, truncated to 32 bits.
 pub fn str_to_u32(s: &str) -> ParseResult<u32> {
     if s.is_empty() {
@@ -412,6 +475,28 @@ mod tests {
             Err("invalid ethertype \"-1\"".to_string())
         );
         assert_eq!(str_to_u16("+33024", "ethertype"), Ok(0x8100));
+    }
+
+    #[test]
+    fn strtok_skips_runs_of_delimiters() {
+        let mut t = Strtok::new(",a,, b:c");
+        assert_eq!(t.next_token(&[',', ' ']), Some("a"));
+        assert_eq!(t.next_token(&[',', ' ']), Some("b:c"));
+        assert_eq!(t.next_token(&[',']), None);
+        let mut t = Strtok::new("x: 1,2");
+        assert_eq!(t.next_token(&[':', ' ']), Some("x"));
+        assert_eq!(t.next_token(&[',', ' ']), Some("1"));
+    }
+
+    #[test]
+    fn atoi_reads_a_prefix_and_truncates_to_int() {
+        assert_eq!(c_atoi("50"), 50);
+        assert_eq!(c_atoi(" -3x"), -3);
+        assert_eq!(c_atoi("x"), 0);
+        // ovs-ofctl 3.1: multipath(eth_src,70000,...) has basis 4464 once
+        // stored in 16 bits.
+        assert_eq!(c_atoi("70000") as u16, 4464);
+        assert_eq!(c_atoi("99999999999999999999"), -1);
     }
 
     #[test]
