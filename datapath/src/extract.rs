@@ -36,9 +36,9 @@ pub fn extract(frame: &[u8], in_port: u32) -> Flow {
     };
     flow.set(l::ETH_DST, mac(eth.dst_addr()));
     flow.set(l::ETH_SRC, mac(eth.src_addr()));
-    let (mut tags, type_at) = eth.tags(MAX_VLAN_TAGS);
-    if let Some(tci) = tags.next() {
-        flow.set(l::VLAN_TCI, Value::from(tci) | VLAN_CFI);
+    let (tags, type_at) = eth.tags(MAX_VLAN_TAGS);
+    for (slot, tci) in [l::VLAN_TCI, l::VLAN_TCI1].into_iter().zip(tags) {
+        flow.set(slot, Value::from(tci) | VLAN_CFI);
     }
     let (dl_type, l3_at) = resolve_ethertype(frame, type_at);
     flow.set(l::ETH_TYPE, Value::from(dl_type));
@@ -47,13 +47,28 @@ pub fn extract(frame: &[u8], in_port: u32) -> Flow {
         ethertype::IPV4 => extract_ipv4(&mut flow, l3),
         ethertype::IPV6 => extract_ipv6(&mut flow, l3),
         ethertype::ARP | ethertype::RARP => extract_arp(&mut flow, l3),
-        // The outer label stack entry; what it carries is not parsed.
-        ethertype::MPLS | ethertype::MPLS_MCAST if l3.len() >= 4 => {
-            flow.set(l::MPLS_LSE, Value::from(be32(l3, 0)));
-        }
+        // Up to three label stack entries; what they carry is not parsed.
+        ethertype::MPLS | ethertype::MPLS_MCAST => extract_mpls(&mut flow, l3),
         _ => {}
     }
     flow
+}
+
+fn extract_mpls(flow: &mut Flow, l3: &[u8]) {
+    const BOTTOM_OF_STACK: u32 = 0x100;
+    for (i, slot) in [l::MPLS_LSE, l::MPLS_LSE1, l::MPLS_LSE2]
+        .into_iter()
+        .enumerate()
+    {
+        if l3.len() < 4 * (i + 1) {
+            return;
+        }
+        let lse = be32(l3, 4 * i);
+        flow.set(slot, Value::from(lse));
+        if lse & BOTTOM_OF_STACK != 0 {
+            return;
+        }
+    }
 }
 
 fn mac(addr: [u8; 6]) -> Value {
@@ -146,7 +161,7 @@ fn extract_l4(flow: &mut Flow, proto: u8, l4: &[u8], v6: bool) {
 }
 
 /// ICMPv6 type and code, and for neighbour discovery its target, the
-/// link-layer address option it carries, the reserved word and the first
+/// link-layer address options it carries, the reserved word and the first
 /// option's type.
 fn extract_icmpv6(flow: &mut Flow, l4: &[u8]) {
     const HEADER_LEN: usize = 4;
@@ -167,28 +182,28 @@ fn extract_icmpv6(flow: &mut Flow, l4: &[u8]) {
     }
     flow.set(l::ND_RESERVED, Value::from(be32(l4, HEADER_LEN)));
     flow.set(l::ND_TARGET, u128::from_be_bytes(bytes(l4, ND_TARGET_AT)));
-    let wanted = if ty == ND_NEIGHBOR_SOLICIT {
-        (OPT_SOURCE_LL, l::ARP_SHA)
-    } else {
-        (OPT_TARGET_LL, l::ARP_THA)
-    };
+    // Options are at least 8 bytes; a bad length ends the list (keeping
+    // what was read), a repeated link-layer option voids the ND fields.
     let mut at = ND_OPTIONS_AT;
-    let mut found = false;
-    while at + 2 <= l4.len() {
+    while at + 8 <= l4.len() {
         let (opt_type, len) = (l4[at], usize::from(l4[at + 1]) * 8);
         if len == 0 || at + len > l4.len() {
-            // A malformed option list voids the ND fields, as in OVS.
-            return clear_nd(flow);
+            return;
         }
         if at == ND_OPTIONS_AT {
             flow.set(l::ND_OPTIONS_TYPE, Value::from(opt_type));
         }
-        if opt_type == wanted.0 && len == 8 {
-            if found {
+        // OVS takes either link-layer option in either message, once each.
+        let slot = match opt_type {
+            OPT_SOURCE_LL => Some(l::ARP_SHA),
+            OPT_TARGET_LL => Some(l::ARP_THA),
+            _ => None,
+        };
+        if let Some(slot) = slot.filter(|_| len == 8) {
+            if !flow.is_zero(slot) {
                 return clear_nd(flow);
             }
-            found = true;
-            flow.set(wanted.1, mac(bytes(l4, at + 2)));
+            flow.set(slot, mac(bytes(l4, at + 2)));
         }
         at += len;
     }

@@ -198,7 +198,6 @@ impl Printer<'_> {
         let proto = (proto_mask != 0).then_some(proto as u8);
         let name = match (dl_type, proto) {
             (ETH_TYPE_IP, Some(IPPROTO_ICMP)) => ("icmp", true),
-            (ETH_TYPE_IP, Some(IPPROTO_IGMP)) => ("igmp", true),
             (ETH_TYPE_IP, Some(IPPROTO_TCP)) => ("tcp", true),
             (ETH_TYPE_IP, Some(IPPROTO_UDP)) => ("udp", true),
             (ETH_TYPE_IP, Some(IPPROTO_SCTP)) => ("sctp", true),
@@ -258,29 +257,34 @@ impl Printer<'_> {
     }
 
     fn vlan(&mut self) {
-        let (tci, mask) = self.get(l::VLAN_TCI);
-        if mask == 0 {
-            return;
-        }
-        let vid_mask = mask & 0x0fff;
-        let pcp_mask = mask & 0xe000;
-        let cfi = mask & 0x1000;
-        if cfi != 0
-            && tci & 0x1000 != 0
-            && (vid_mask == 0 || vid_mask == 0x0fff)
-            && (pcp_mask == 0 || pcp_mask == 0xe000)
-            && (vid_mask != 0 || pcp_mask != 0)
-        {
-            if vid_mask != 0 {
-                self.kv("dl_vlan", tci & 0x0fff);
+        for (slot, suffix) in [(l::VLAN_TCI, ""), (l::VLAN_TCI1, "1")] {
+            let (tci, mask) = self.get(slot);
+            if mask == 0 {
+                break;
             }
-            if pcp_mask != 0 {
-                self.kv("dl_vlan_pcp", tci >> 13);
+            let vid_mask = mask & 0x0fff;
+            let pcp_mask = mask & 0xe000;
+            let cfi = mask & 0x1000;
+            if cfi != 0
+                && tci & 0x1000 != 0
+                && (vid_mask == 0 || vid_mask == 0x0fff)
+                && (pcp_mask == 0 || pcp_mask == 0xe000)
+                && (vid_mask != 0 || pcp_mask != 0)
+            {
+                if vid_mask != 0 {
+                    self.kv(&format!("dl_vlan{suffix}"), tci & 0x0fff);
+                }
+                if pcp_mask != 0 {
+                    self.kv(&format!("dl_vlan_pcp{suffix}"), tci >> 13);
+                }
+            } else if mask == 0xffff {
+                self.kv(&format!("vlan_tci{suffix}"), format_args!("0x{tci:04x}"));
+            } else {
+                self.kv(
+                    &format!("vlan_tci{suffix}"),
+                    format_args!("0x{tci:04x}/0x{mask:04x}"),
+                );
             }
-        } else if mask == 0xffff {
-            self.kv("vlan_tci", format_args!("0x{tci:04x}"));
-        } else {
-            self.kv("vlan_tci", format_args!("0x{tci:04x}/0x{mask:04x}"));
         }
     }
 
@@ -338,6 +342,9 @@ impl Printer<'_> {
         }
         if lse_mask & 0x100 != 0 {
             self.kv("mpls_bos", (lse >> 8) & 1);
+        }
+        for (name, slot) in [("mpls_lse1", l::MPLS_LSE1), ("mpls_lse2", l::MPLS_LSE2)] {
+            self.uint_masked(name, slot, 32, true);
         }
         let (frag, frag_mask) = self.get(l::NW_FRAG);
         let frag_text = match frag_mask & 3 {
@@ -404,10 +411,6 @@ impl Printer<'_> {
             (ETH_TYPE_IP, IPPROTO_ICMP) => {
                 self.uint_masked("icmp_type", l::TP_SRC, 16, false);
                 self.uint_masked("icmp_code", l::TP_DST, 16, false);
-            }
-            (ETH_TYPE_IP, IPPROTO_IGMP) => {
-                self.uint_masked("igmp_type", l::TP_SRC, 16, false);
-                self.uint_masked("igmp_code", l::TP_DST, 16, false);
             }
             (ETH_TYPE_IPV6, IPPROTO_ICMPV6) => {
                 self.uint_masked("icmp_type", l::TP_SRC, 16, false);

@@ -59,8 +59,9 @@ layout! {
     SKB_PRIORITY: 4,
     PKT_MARK: 4,
     PACKET_TYPE: 4,
-    /// Connection-tracking state bits (see `ct_state` in ovs-fields(7)).
-    CT_STATE: 4,
+    /// Connection-tracking state bits (see `ct_state` in ovs-fields(7)):
+    /// 8 bits kept, as in OVS, although the wire carries 32.
+    CT_STATE: 1,
     CT_ZONE: 2,
     CT_MARK: 4,
     CT_LABEL: 16,
@@ -94,8 +95,14 @@ layout! {
     ETH_TYPE: 2,
     /// The outer 802.1Q TCI; bit 12 (CFI) means "a VLAN header is present".
     VLAN_TCI: 2,
+    /// The second (inner) TCI; no field names it, packets and their
+    /// printed form carry it (`vlan_tci1`, `dl_vlan1`).
+    VLAN_TCI1: 2,
     /// The outermost MPLS label stack entry.
     MPLS_LSE: 4,
+    /// The second and third label stack entries (`mpls_lse1`, `mpls_lse2`).
+    MPLS_LSE1: 4,
+    MPLS_LSE2: 4,
     /// IPv4 source, or the ARP sender protocol address.
     NW_SRC: 4,
     /// IPv4 destination, or the ARP target protocol address.
@@ -127,6 +134,8 @@ layout! {
     /// NSH service path id (24 bits) and service index (8 bits).
     NSH_PATH_HDR: 4,
     NSH_C: 16,
+    /// Keeps the image a whole number of 64-bit words.
+    PAD: 9,
 }
 
 /// Register `i` (0..16) of 32 bits.

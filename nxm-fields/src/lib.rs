@@ -21,6 +21,7 @@ pub mod header;
 pub mod layout;
 pub mod matching;
 pub mod oxm;
+pub mod packet;
 pub mod port;
 pub mod prereq;
 pub mod registry;

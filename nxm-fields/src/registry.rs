@@ -251,7 +251,7 @@ registry! {
 
     // Connection tracking.
     CtState => read_only(FieldDef { nxm: nx("NXM_NX_CT_STATE", 105), doc: "Connection-tracking state flags: new, est, rel, rpl, inv, trk, snat, dnat.",
-        ..def("ct_state", 4, CtState, bits(l::CT_STATE, 0xff, 0)) }),
+        ..def("ct_state", 4, CtState, whole(l::CT_STATE)) }),
     CtZone => read_only(exact(FieldDef { nxm: nx("NXM_NX_CT_ZONE", 106), doc: "The connection-tracking zone of the last ct action.", ..def("ct_zone", 2, Hex, whole(l::CT_ZONE)) })),
     CtMark => FieldDef { nxm: nx("NXM_NX_CT_MARK", 107), doc: "A 32-bit mark attached to the connection.", ..def("ct_mark", 4, Hex, whole(l::CT_MARK)) },
     CtLabel => FieldDef { nxm: nx("NXM_NX_CT_LABEL", 108), doc: "A 128-bit label attached to the connection.", ..def("ct_label", 16, Hex, whole(l::CT_LABEL)) },
