@@ -55,11 +55,11 @@ pub struct SweepReport {
 
 impl Conntrack {
     fn each_shard(&self, mut f: impl FnMut(&mut Shard)) {
-        for padded in self.shards.iter() {
+        for (i, padded) in self.shards.iter().enumerate() {
             let mut shard = padded.lock.lock();
             f(&mut shard);
             // The index may have been replaced (a flush of everything).
-            padded.publish(&shard);
+            self.publish_at(i, &shard);
         }
     }
 

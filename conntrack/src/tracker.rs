@@ -37,37 +37,36 @@ const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
 const PASS: usize = 32;
 
 /// A shard on its own cache lines, so that two threads' locks never share
-/// one, with the address of its index published for prefetching.
+/// one.
 #[derive(Debug)]
 #[repr(align(128))]
 pub(crate) struct Padded {
     pub lock: Mutex<Shard>,
+}
+
+/// Where a shard's index is, for prefetching without its lock. Kept apart
+/// from the locks and written only when the index moves, so that the
+/// lines stay shared by every packet thread's cache.
+#[derive(Debug, Default)]
+struct IndexHint {
     index: AtomicUsize,
     mask: AtomicUsize,
 }
 
-impl Padded {
-    fn new(hasher: KeyHasher) -> Self {
-        Padded {
-            lock: Mutex::new(Shard::new(hasher)),
-            index: AtomicUsize::new(0),
-            mask: AtomicUsize::new(0),
-        }
-    }
-
-    /// Publishes where the shard's index now is (after it may have grown).
-    pub(crate) fn publish(&self, shard: &Shard) {
+impl IndexHint {
+    /// Publishes where `shard`'s index now is, if it moved.
+    fn publish(&self, shard: &Shard) {
         let hint = shard.hint();
-        self.index.store(hint.index, Relaxed);
-        self.mask.store(hint.mask, Relaxed);
+        if self.index.load(Relaxed) != hint.index || self.mask.load(Relaxed) != hint.mask {
+            self.index.store(hint.index, Relaxed);
+            self.mask.store(hint.mask, Relaxed);
+        }
     }
 
     /// Prefetches the index bucket `hash` starts at.
     fn prefetch(&self, hash: u64) {
-        Index::prefetch_home(
-            (self.index.load(Relaxed), self.mask.load(Relaxed)),
-            hash as u32,
-        );
+        let location = (self.index.load(Relaxed), self.mask.load(Relaxed));
+        Index::prefetch_home(location, hash as u32);
     }
 }
 
@@ -75,6 +74,7 @@ impl Padded {
 #[derive(Debug)]
 pub struct Conntrack {
     pub(crate) shards: Box<[Padded]>,
+    hints: Box<[IndexHint]>,
     pub(crate) hasher: KeyHasher,
     pub(crate) limits: Limits,
     policies: Mutex<PolicyTable>,
@@ -92,7 +92,12 @@ impl Conntrack {
     pub fn new() -> Self {
         let hasher = KeyHasher::default();
         Conntrack {
-            shards: (0..SHARDS).map(|_| Padded::new(hasher.clone())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Padded {
+                    lock: Mutex::new(Shard::new(hasher.clone())),
+                })
+                .collect(),
+            hints: (0..SHARDS).map(|_| IndexHint::default()).collect(),
             hasher,
             limits: Limits::default(),
             policies: Mutex::new(PolicyTable::default()),
@@ -152,8 +157,8 @@ impl Conntrack {
                 continue;
             }
             let hash = self.hasher.hash(&ext.key);
-            if let Some(shard) = self.shards.get(Self::shard_of(hash)) {
-                shard.prefetch(hash);
+            if let Some(hint) = self.hints.get(Self::shard_of(hash)) {
+                hint.prefetch(hash);
             }
             *slot = Some(hash);
         }
@@ -366,8 +371,13 @@ impl Conntrack {
 
     /// Publishes where the index of `shard` (the one `hash` picks) now is.
     pub(crate) fn publish(&self, shard: &Shard, hash: u64) {
-        if let Some(padded) = self.shards.get(Self::shard_of(hash)) {
-            padded.publish(shard);
+        self.publish_at(Self::shard_of(hash), shard);
+    }
+
+    /// Publishes where the index of shard number `index` now is.
+    pub(crate) fn publish_at(&self, index: usize, shard: &Shard) {
+        if let Some(hint) = self.hints.get(index) {
+            hint.publish(shard);
         }
     }
 

@@ -129,12 +129,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
     /// The source address as it is on the wire.
     pub fn src_bytes(&self) -> [u8; 4] {
-        addr_at(self.data(), field::SRC_ADDR)
+        super::array(self.data(), field::SRC_ADDR.start)
     }
 
     /// The destination address as it is on the wire.
     pub fn dst_bytes(&self) -> [u8; 4] {
-        addr_at(self.data(), field::DST_ADDR)
+        super::array(self.data(), field::DST_ADDR.start)
     }
 
     /// Whether the header checksum is correct.
@@ -154,13 +154,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 }
 
-fn addr_at(data: &[u8], range: core::ops::Range<usize>) -> [u8; 4] {
-    let mut addr = [0u8; 4];
-    if let Some(b) = data.get(range) {
-        addr.copy_from_slice(b);
-    }
-    addr
-}
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     fn data_mut(&mut self) -> &mut [u8] {

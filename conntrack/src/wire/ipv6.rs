@@ -109,11 +109,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     pub fn src_bytes(&self) -> [u8; 16] {
-        addr_at(self.data(), field::SRC_ADDR)
+        super::array(self.data(), field::SRC_ADDR.start)
     }
 
     pub fn dst_bytes(&self) -> [u8; 16] {
-        addr_at(self.data(), field::DST_ADDR)
+        super::array(self.data(), field::DST_ADDR.start)
     }
 
     /// The payload (extension headers included), up to the payload length
@@ -171,13 +171,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 }
 
-fn addr_at(data: &[u8], range: core::ops::Range<usize>) -> [u8; 16] {
-    let mut addr = [0u8; 16];
-    if let Some(b) = data.get(range) {
-        addr.copy_from_slice(b);
-    }
-    addr
-}
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     fn data_mut(&mut self) -> &mut [u8] {

@@ -49,9 +49,9 @@ pub enum Error {
 /// What the wire views return.
 pub type Result<T> = core::result::Result<T, Error>;
 
-/// Reads a big-endian `u16` at `range` of a buffer that the checked
-/// constructor already proved long enough.
-fn be16(data: &[u8], at: usize) -> u16 {
+/// Reads a big-endian `u16` at `at` of a buffer that the checked
+/// constructor already proved long enough (0 past the end, never a panic).
+pub fn be16(data: &[u8], at: usize) -> u16 {
     match data.get(at..at + 2) {
         Some(b) => u16::from_be_bytes([b[0], b[1]]),
         None => 0,
@@ -59,7 +59,7 @@ fn be16(data: &[u8], at: usize) -> u16 {
 }
 
 /// Reads a big-endian `u32`; see [`be16`].
-fn be32(data: &[u8], at: usize) -> u32 {
+pub fn be32(data: &[u8], at: usize) -> u32 {
     match data.get(at..at + 4) {
         Some(b) => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
         None => 0,
@@ -82,6 +82,15 @@ fn put32(data: &mut [u8], at: usize, value: u32) {
 }
 
 /// The byte at `at`, or 0 past the end; see [`be16`].
-fn byte(data: &[u8], at: usize) -> u8 {
+pub fn byte(data: &[u8], at: usize) -> u8 {
     data.get(at).copied().unwrap_or(0)
+}
+
+/// The `N` bytes at `at` (addresses), or zeros past the end; see [`be16`].
+pub fn array<const N: usize>(data: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    if let Some(b) = data.get(at..at + N) {
+        out.copy_from_slice(b);
+    }
+    out
 }
