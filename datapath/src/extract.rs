@@ -14,7 +14,7 @@ use nxm_fields::registry::VLAN_CFI;
 use nxm_fields::{Flow, Value};
 
 use crate::wire::ethernet::{resolve_ethertype, Frame};
-use crate::wire::{arp, be16, be32, bytes, ethertype};
+use crate::wire::{arp, array, be16, be32, ethertype};
 
 /// `ip_frag` bits, as `nxm_fields` defines them.
 use nxm_fields::format::{FRAG_ANY, FRAG_LATER};
@@ -181,7 +181,7 @@ fn extract_icmpv6(flow: &mut Flow, l4: &[u8]) {
         return;
     }
     flow.set(l::ND_RESERVED, Value::from(be32(l4, HEADER_LEN)));
-    flow.set(l::ND_TARGET, u128::from_be_bytes(bytes(l4, ND_TARGET_AT)));
+    flow.set(l::ND_TARGET, u128::from_be_bytes(array(l4, ND_TARGET_AT)));
     // Options are at least 8 bytes; a bad length ends the list (keeping
     // what was read), a repeated link-layer option voids the ND fields.
     let mut at = ND_OPTIONS_AT;
@@ -203,7 +203,7 @@ fn extract_icmpv6(flow: &mut Flow, l4: &[u8]) {
             if !flow.is_zero(slot) {
                 return clear_nd(flow);
             }
-            flow.set(slot, mac(bytes(l4, at + 2)));
+            flow.set(slot, mac(array(l4, at + 2)));
         }
         at += len;
     }

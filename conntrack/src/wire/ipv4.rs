@@ -154,7 +154,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 }
 
-
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     fn data_mut(&mut self) -> &mut [u8] {
         self.buffer.as_mut()

@@ -1,6 +1,6 @@
 //! ARP for IPv4 over Ethernet, the only kind the datapath reads fields of.
 
-use super::{be16, be32, bytes, Error, Result};
+use super::{array, be16, be32, Error, Result};
 
 mod field {
     pub const HTYPE: usize = 0;
@@ -50,7 +50,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     pub fn sender_hw(&self) -> [u8; 6] {
-        bytes(self.data(), field::SHA)
+        array(self.data(), field::SHA)
     }
 
     pub fn sender_ip(&self) -> u32 {
@@ -58,7 +58,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     pub fn target_hw(&self) -> [u8; 6] {
-        bytes(self.data(), field::THA)
+        array(self.data(), field::THA)
     }
 
     pub fn target_ip(&self) -> u32 {

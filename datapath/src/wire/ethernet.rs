@@ -1,7 +1,7 @@
 //! Ethernet II frames, and the 802.1Q/802.1ad tags that may follow the
 //! source address.
 
-use super::{be16, bytes, ethertype, Error, Result};
+use super::{array, be16, ethertype, Error, Result};
 
 mod field {
     pub const DST: usize = 0;
@@ -34,11 +34,11 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     pub fn dst_addr(&self) -> [u8; 6] {
-        bytes(self.data(), field::DST)
+        array(self.data(), field::DST)
     }
 
     pub fn src_addr(&self) -> [u8; 6] {
-        bytes(self.data(), field::SRC)
+        array(self.data(), field::SRC)
     }
 
     /// The ethertype (or TPID, or 802.3 length) after the addresses.
@@ -102,7 +102,7 @@ pub fn resolve_ethertype(data: &[u8], at: usize) -> (u16, usize) {
         return (value, at + 2);
     }
     // An 802.3 length: only LLC/SNAP with a zero OUI carries an ethertype.
-    let llc: [u8; 8] = bytes(data, at + 2);
+    let llc: [u8; 8] = array(data, at + 2);
     if data.len() >= at + 10 && llc[..6] == [0xaa, 0xaa, 0x03, 0, 0, 0] {
         let inner = u16::from_be_bytes([llc[6], llc[7]]);
         if inner >= ethertype::MIN {

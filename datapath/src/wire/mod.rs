@@ -10,6 +10,7 @@ pub mod arp;
 pub mod ethernet;
 
 pub use conntrack::wire::Error;
+pub(crate) use conntrack::wire::{array, be16, be32};
 
 /// What a view constructor returns.
 pub type Result<T> = core::result::Result<T, Error>;
@@ -28,25 +29,4 @@ pub mod ethertype {
     pub const MIN: u16 = 0x0600;
     /// OVS's `FLOW_DL_TYPE_NONE`: an 802.3 frame with no ethertype.
     pub const NONE: u16 = 0x05ff;
-}
-
-/// Reads a big-endian u16 at `at`, or 0 past the end.
-pub(crate) fn be16(data: &[u8], at: usize) -> u16 {
-    data.get(at..at + 2)
-        .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
-}
-
-/// Reads a big-endian u32 at `at`, or 0 past the end.
-pub(crate) fn be32(data: &[u8], at: usize) -> u32 {
-    data.get(at..at + 4)
-        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-/// Reads `N` bytes at `at`, or zeros past the end.
-pub(crate) fn bytes<const N: usize>(data: &[u8], at: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    if let Some(b) = data.get(at..at + N) {
-        out.copy_from_slice(b);
-    }
-    out
 }
