@@ -109,6 +109,18 @@ fn zone_shows_in_the_dump() {
 }
 
 #[test]
+fn json_output_carries_each_packets_metadata_and_the_connections() {
+    let out = replay(
+        "icmp.pcap",
+        &["--commit", "--zone", "3", "--format", "json"],
+    );
+    assert!(out.contains("\"ct_state\": \"+rel+rpl+trk\""), "{out}");
+    assert!(out.contains("\"ct_zone\": 3"), "{out}");
+    assert!(out.contains("\"connections\": ["), "{out}");
+    assert!(out.contains("\"icmp_type\": 8"), "{out}");
+}
+
+#[test]
 fn a_file_that_is_not_pcap_is_one_clear_error() {
     let out = Command::new(ctswitch_tests::ctswitch())
         .args([

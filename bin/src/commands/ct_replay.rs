@@ -23,6 +23,16 @@ pub struct Args {
     /// Skip TCP sequence checks (OVS's `dpctl/ct-disable-tcp-seq-chk`).
     #[arg(long)]
     liberal: bool,
+    /// Output format: text lines, or one JSON object with every packet's
+    /// metadata and the final connections.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 /// Why a capture could not be read.
@@ -130,26 +140,46 @@ pub fn run(args: Args) -> CommandResult {
         ..ExecuteParams::default()
     };
     let mut last_ms = 0;
+    let mut packets = Vec::new();
     for (i, record) in records.iter().enumerate() {
         last_ms = record.ms;
-        let state = match locate(link, record.data) {
-            Some((offset, l3)) => {
-                let mut batch = [CtPacket::new(record.data, offset, l3)];
-                ct.execute(&mut batch, &params, record.ms);
-                batch[0].md.state.to_string()
-            }
-            None => "-".to_string(),
-        };
-        println!("{} {}", i + 1, state);
+        let md = locate(link, record.data).map(|(offset, l3)| {
+            let mut batch = [CtPacket::new(record.data, offset, l3)];
+            ct.execute(&mut batch, &params, record.ms);
+            batch[0].md
+        });
+        packets.push((i + 1, md));
     }
-    let mut lines: Vec<String> = ct
-        .dump(None, last_ms)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    lines.sort();
-    for line in lines {
-        println!("{line}");
+    let mut entries = ct.dump(None, last_ms);
+    entries.sort_by_key(ToString::to_string);
+    match args.format {
+        Format::Text => {
+            for (index, md) in &packets {
+                let state = md.map_or_else(|| "-".to_string(), |md| md.state.to_string());
+                println!("{index} {state}");
+            }
+            for entry in &entries {
+                println!("{entry}");
+            }
+        }
+        Format::Json => {
+            let packets: Vec<serde_json::Value> = packets
+                .iter()
+                .map(|(index, md)| match md {
+                    Some(md) => serde_json::json!({
+                        "index": index,
+                        "ct_state": md.state.to_string(),
+                        "ct_zone": md.zone,
+                        "ct_mark": md.mark,
+                        "ct_label": format!("{:#x}", md.label),
+                        "orig": md.orig,
+                    }),
+                    None => serde_json::json!({ "index": index, "ct_state": null }),
+                })
+                .collect();
+            let out = serde_json::json!({ "packets": packets, "connections": entries });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
     }
     Ok(())
 }
