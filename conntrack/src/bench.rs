@@ -241,7 +241,8 @@ pub fn hot(threads: usize, packets: usize) -> Figures {
             continue;
         };
         let shard = Conntrack::shard_of(ct.hasher.hash(&ext.key));
-        if shards.contains(&shard) {
+        // Distinct shards while there are enough of them.
+        if shards.contains(&shard) && shards.len() < crate::tracker::SHARDS {
             continue;
         }
         shards.push(shard);
@@ -307,6 +308,7 @@ pub fn tcp(threads: usize, conns: usize) -> Figures {
 /// then `rounds` rounds per thread of flush / re-commit / lookup / flush
 /// of an empty zone.
 pub fn zones(threads: usize, zones: usize, rounds: usize) -> Figures {
+    let zones = zones.max(1);
     let udps = frames(CONNS_PER_ZONE, |i| {
         let (addr, port) = client(i);
         udp_frame(addr, Ipv4Addr::new(10, 255, 0, 2), port, 53)
@@ -425,6 +427,12 @@ mod tests {
         let z = zones(2, 4, 2);
         assert_eq!(z.conns, 4000);
         assert!(z.full_zone_flush_us.is_some() && z.empty_zone_flush_us.is_some());
+    }
+
+    #[test]
+    fn more_threads_than_shards_and_no_zones_still_finish() {
+        assert!(hot(crate::tracker::SHARDS + 2, 64).lookup_ns.is_some());
+        assert_eq!(zones(1, 0, 1).conns, CONNS_PER_ZONE as u64);
     }
 
     #[test]
