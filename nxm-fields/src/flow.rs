@@ -78,6 +78,13 @@ impl Flow {
         }
     }
 
+    /// Bitwise OR with another image, in place.
+    pub fn or_with(&mut self, other: &Flow) {
+        for (a, b) in self.bytes.iter_mut().zip(other.bytes.iter()) {
+            *a |= b;
+        }
+    }
+
     /// Whether no bit is set anywhere.
     pub fn is_all_zero(&self) -> bool {
         self.bytes.iter().all(|&b| b == 0)

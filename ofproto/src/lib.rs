@@ -2,7 +2,13 @@
 //! of the OpenFlow pipeline into datapath actions (xlate), OpenFlow
 //! connections and the `ofproto/trace` equivalent.
 //!
-//! It will own flow-mod semantics, the frozen continuations that
-//! recirculation ids name, packet-in/packet-out, and the trace that runs
-//! conntrack on a snapshot of the connection table. Packet parsing and
+//! Built so far: the [`classifier`] (priorities, arbitrary masks, tuple
+//! space search that reports the bits each lookup consulted). Still to come
+//! (the switch issue): flow-mod semantics, the frozen continuations that
+//! recirculation ids name, xlate, packet-in/packet-out, and the trace that
+//! runs conntrack on a snapshot of the connection table. Packet parsing and
 //! execution belong to `datapath`; wire formats belong to `openflow-codec`.
+
+pub mod classifier;
+
+pub use classifier::{Classifier, Lookup};
