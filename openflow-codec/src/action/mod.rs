@@ -32,6 +32,7 @@ pub mod delete_field;
 pub mod encap;
 pub(crate) mod field;
 pub(crate) mod hash;
+pub mod learn;
 pub mod legacy;
 pub mod mpls;
 pub mod multipath;

@@ -83,6 +83,14 @@ impl ActionType for RegMove {
 
 /// `move:SRC->DST`.
 pub(crate) fn parse_move(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    let (src, dst) = parse_src_dst(arg)?;
+    cx.push(RegMove { src, dst });
+    Ok(())
+}
+
+/// OVS's `nxm_parse_reg_move()`: `SRC->DST`, two subfields of one width
+/// (also `learn`'s `load:SRC->DST`).
+pub(crate) fn parse_src_dst(arg: &str) -> ParseResult<(Subfield, Subfield)> {
     let (src_s, dst_s) = arg
         .split_once("->")
         .ok_or_else(|| ParseError::msg(format!("{arg}: missing `->' following source")))?;
@@ -94,6 +102,5 @@ pub(crate) fn parse_move(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
             src.n_bits, dst.n_bits
         )));
     }
-    cx.push(RegMove { src, dst });
-    Ok(())
+    Ok((src, dst))
 }

@@ -15,8 +15,8 @@ use super::text::ParseResult;
 use super::verify::WrittenField;
 use super::wire::{Vendor, View, MAX_ACTION_LEN};
 use super::{
-    bundle, check_pkt_larger, clone, controller, ct, delete_field, encap, legacy, mpls, multipath,
-    nat, output, output_reg, reg_move, resubmit, sample, set_field, simple, ttl, vlan,
+    bundle, check_pkt_larger, clone, controller, ct, delete_field, encap, learn, legacy, mpls,
+    multipath, nat, output, output_reg, reg_move, resubmit, sample, set_field, simple, ttl, vlan,
 };
 
 /// What every action type provides. Decoding receives the action's whole
@@ -318,6 +318,11 @@ action_list! {
     Bundle(bundle::Bundle) {
         wire: [NxBundle = Nx(12, 32..=VAR), NxBundleLoad = Nx(13, 32..=VAR)],
         text: ["bundle" => bundle::parse_bundle, "bundle_load" => bundle::parse_bundle_load],
+    }
+    /// `learn(...)` (NXAST_LEARN, NXAST_LEARN2).
+    Learn(learn::Learn) {
+        wire: [NxLearn = Nx(16, 32..=VAR), NxLearn2 = Nx(45, 40..=VAR)],
+        text: ["learn" => learn::parse_learn],
     }
     /// `multipath(...)` (NXAST_MULTIPATH).
     Multipath(multipath::Multipath) {

@@ -127,6 +127,33 @@ pub fn c_strtoull(s: &str) -> Option<u64> {
     })
 }
 
+/// C's `strtoull(s, NULL, 0)` where the caller ignores what follows the
+/// number: the longest numeric prefix (0 if there is none), `u64::MAX` on
+/// overflow, a minus sign negating modulo 2^64.
+pub fn c_strtoull_prefix(s: &str) -> u64 {
+    let body = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, body) = match body.as_bytes().first() {
+        Some(b'-') => (true, &body[1..]),
+        Some(b'+') => (false, &body[1..]),
+        _ => (false, body),
+    };
+    let (radix, digits) = match body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        Some(hex) if hex.starts_with(|c: char| c.is_ascii_hexdigit()) => (16, hex),
+        _ if body.starts_with('0') => (8, body),
+        _ => (10, body),
+    };
+    let len = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    let magnitude =
+        u64::from_str_radix(&digits[..len], radix).unwrap_or(if len == 0 { 0 } else { u64::MAX });
+    if negative {
+        magnitude.wrapping_neg()
+    } else {
+        magnitude
+    }
+}
+
 /// C's `strtol(s, &tail, 0)` on a 64-bit `long`, with the same whole-string
 /// rule as [`c_strtoull`].
 pub fn c_strtol(s: &str) -> Option<i64> {
@@ -475,6 +502,15 @@ mod tests {
             Err("invalid ethertype \"-1\"".to_string())
         );
         assert_eq!(str_to_u16("+33024", "ethertype"), Ok(0x8100));
+    }
+
+    #[test]
+    fn strtoull_prefix_ignores_what_follows() {
+        // ovs-ofctl 3.1: learn(cookie=0x12zz) prints cookie=0x12.
+        assert_eq!(c_strtoull_prefix("0x12zz"), 0x12);
+        assert_eq!(c_strtoull_prefix("017"), 0o17);
+        assert_eq!(c_strtoull_prefix("zz"), 0);
+        assert_eq!(c_strtoull_prefix("99999999999999999999"), u64::MAX);
     }
 
     #[test]
