@@ -7,12 +7,8 @@
 //! from its home with a free slot; every bucket it passes counts it in its
 //! `overflow`, so a lookup stops at the first bucket nobody overflowed.
 //!
-//! Slots are relaxed atomics, written only under the shard's lock: that
-//! lets a packet thread read a bucket without the lock to prefetch the
-//! entries it names (see [`Index::prefetch_candidates`]), while every read
-//! that decides anything happens under the lock.
-
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+//! The index is used under the shard's lock; only its location is read
+//! without it, to prefetch a bucket ([`Index::prefetch_home`]).
 
 use crate::prefetch::prefetch;
 
@@ -22,14 +18,14 @@ const LANES: usize = 4;
 const ONES: u32 = 0x0101_0101;
 const HIGHS: u32 = 0x8080_8080;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 #[repr(C, align(64))]
 struct Bucket {
-    handles: [AtomicU32; SLOTS],
+    handles: [u32; SLOTS],
     /// Twelve tag bytes, four to a word so they can be matched at once.
-    tags: [AtomicU32; SLOTS / LANES],
+    tags: [u32; SLOTS / LANES],
     /// How many entries homed at or before this bucket live after it.
-    overflow: AtomicU32,
+    overflow: u32,
 }
 
 /// The tag of a hash: a nonzero byte from bits the home bucket does not use.
@@ -48,14 +44,13 @@ impl Bucket {
     fn tag(&self, slot: usize) -> u32 {
         self.tags
             .get(slot / LANES)
-            .map_or(0, |w| (w.load(Relaxed) >> (8 * (slot % LANES))) & 0xff)
+            .map_or(0, |w| (w >> (8 * (slot % LANES))) & 0xff)
     }
 
-    fn set_tag(&self, slot: usize, tag: u32) {
-        if let Some(word) = self.tags.get(slot / LANES) {
+    fn set_tag(&mut self, slot: usize, tag: u32) {
+        if let Some(word) = self.tags.get_mut(slot / LANES) {
             let shift = 8 * (slot % LANES);
-            let old = word.load(Relaxed);
-            word.store((old & !(0xff << shift)) | (tag << shift), Relaxed);
+            *word = (*word & !(0xff << shift)) | (tag << shift);
         }
     }
 
@@ -63,7 +58,7 @@ impl Bucket {
     /// `Some`.
     fn scan<T>(&self, tag: u32, mut f: impl FnMut(usize) -> Option<T>) -> Option<T> {
         for (w, word) in self.tags.iter().enumerate() {
-            let mut hits = matches(word.load(Relaxed), tag);
+            let mut hits = matches(*word, tag);
             while hits != 0 {
                 let lane = (hits.trailing_zeros() / 8) as usize;
                 hits &= hits - 1;
@@ -79,7 +74,7 @@ impl Bucket {
     }
 
     fn handle(&self, slot: usize) -> u32 {
-        self.handles.get(slot).map_or(u32::MAX, |h| h.load(Relaxed))
+        self.handles.get(slot).copied().unwrap_or(u32::MAX)
     }
 }
 
@@ -125,7 +120,7 @@ impl Index {
             if found.is_some() {
                 return found;
             }
-            if bucket.overflow.load(Relaxed) == 0 {
+            if bucket.overflow == 0 {
                 return None;
             }
             i = (i + 1) & self.mask();
@@ -148,17 +143,17 @@ impl Index {
         let tag = tag_of(h32);
         let mut i = h32 as usize & self.mask();
         for _ in 0..self.buckets.len() {
-            let Some(bucket) = self.buckets.get(i) else {
+            let Some(bucket) = self.buckets.get_mut(i) else {
                 return;
             };
             if let Some(slot) = bucket.scan(0, Some) {
-                if let Some(h) = bucket.handles.get(slot) {
-                    h.store(handle, Relaxed);
+                if let Some(h) = bucket.handles.get_mut(slot) {
+                    *h = handle;
                 }
                 bucket.set_tag(slot, tag);
                 return;
             }
-            bucket.overflow.fetch_add(1, Relaxed);
+            bucket.overflow += 1;
             i = (i + 1) & self.mask();
         }
     }
@@ -182,25 +177,25 @@ impl Index {
         let home = h32 as usize & self.mask();
         let mut i = home;
         for _ in 0..self.buckets.len() {
-            let Some(bucket) = self.buckets.get(i) else {
+            let Some(bucket) = self.buckets.get_mut(i) else {
                 return false;
             };
-            if let Some(slot) =
-                bucket.scan(tag, |slot| (bucket.handle(slot) == handle).then_some(slot))
-            {
+            let found = bucket.scan(tag, |slot| (bucket.handle(slot) == handle).then_some(slot));
+            if let Some(slot) = found {
                 bucket.set_tag(slot, 0);
                 // The buckets it had passed no longer hold it back.
+                let mask = self.mask();
                 let mut j = home;
                 while j != i {
-                    if let Some(b) = self.buckets.get(j) {
-                        b.overflow.fetch_sub(1, Relaxed);
+                    if let Some(b) = self.buckets.get_mut(j) {
+                        b.overflow -= 1;
                     }
-                    j = (j + 1) & self.mask();
+                    j = (j + 1) & mask;
                 }
                 self.len -= 1;
                 return true;
             }
-            if bucket.overflow.load(Relaxed) == 0 {
+            if bucket.overflow == 0 {
                 return false;
             }
             i = (i + 1) & self.mask();
@@ -265,7 +260,7 @@ mod tests {
         for n in 0..30 {
             assert!(index.remove(7, n));
         }
-        assert!(index.buckets.iter().all(|b| b.overflow.load(Relaxed) == 0));
+        assert!(index.buckets.iter().all(|b| b.overflow == 0));
         assert_eq!(index.find(7, |_| true), None);
     }
 
