@@ -63,7 +63,7 @@ impl ActionType for Output {
 
     fn encode(&self, out: &mut BytesMut) {
         let start = wire::begin(out, Raw::Of11Output);
-        out.put_u32(text::port_to_of13(self.port));
+        out.put_u32(nxm_fields::port::from_ofp10(self.port));
         out.put_u16(self.max_len);
         wire::finish(out, start, Raw::Of11Output);
     }

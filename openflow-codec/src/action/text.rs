@@ -346,64 +346,36 @@ pub fn format_hex_bytes(bytes: &[u8], out: &mut String) {
     }
 }
 
-/// OVS's 16-bit port numbers (`ofp_port_t`), as used by NX actions and text.
+/// OVS's 16-bit port numbers (`ofp_port_t`), which Nicira actions carry
+/// and action text uses. A reserved port's 16-bit number is the low half of
+/// its OpenFlow 1.1+ number; `nxm_fields::port` holds those, the names and
+/// the conversions between the two numberings.
 pub mod port {
-    /// Ports at or above this are reserved.
-    pub const MAX: u16 = 0xff00;
-    pub const IN_PORT: u16 = 0xfff8;
-    pub const TABLE: u16 = 0xfff9;
-    pub const NORMAL: u16 = 0xfffa;
-    pub const FLOOD: u16 = 0xfffb;
-    pub const ALL: u16 = 0xfffc;
-    pub const CONTROLLER: u16 = 0xfffd;
-    pub const LOCAL: u16 = 0xfffe;
-    /// OFPP_NONE, which OpenFlow 1.1+ calls ANY.
-    pub const NONE: u16 = 0xffff;
-    /// OpenFlow 1.1+ reserved ports are the 16-bit ones plus this.
-    pub const OF11_OFFSET: u32 = 0xffff_0000;
-    /// Lowest 32-bit reserved port in OpenFlow 1.1+.
-    pub const OF11_MAX: u32 = 0xffff_ff00;
+    use nxm_fields::port as of11;
 
-    /// The names ovs-ofctl prints (and reads, case-insensitively).
-    pub const NAMED: [(&str, u16); 8] = [
-        ("IN_PORT", IN_PORT),
-        ("TABLE", TABLE),
-        ("NORMAL", NORMAL),
-        ("FLOOD", FLOOD),
-        ("ALL", ALL),
-        ("CONTROLLER", CONTROLLER),
-        ("LOCAL", LOCAL),
-        ("ANY", NONE),
-    ];
+    /// Ports at or above this are reserved.
+    pub const MAX: u16 = of11::OFPP_MAX as u16;
+    pub const IN_PORT: u16 = of11::OFPP_IN_PORT as u16;
+    pub const TABLE: u16 = of11::OFPP_TABLE as u16;
+    pub const NORMAL: u16 = of11::OFPP_NORMAL as u16;
+    pub const FLOOD: u16 = of11::OFPP_FLOOD as u16;
+    pub const ALL: u16 = of11::OFPP_ALL as u16;
+    pub const CONTROLLER: u16 = of11::OFPP_CONTROLLER as u16;
+    pub const LOCAL: u16 = of11::OFPP_LOCAL as u16;
+    /// OFPP_NONE, which OpenFlow 1.1+ calls ANY.
+    pub const NONE: u16 = of11::OFPP_ANY as u16;
 }
 
 /// Resolves port names other than the reserved ones (e.g. `p1` from the
 /// switch's port list). ovs-ofctl `parse-flow` has none.
 pub type PortNames<'a> = &'a dyn Fn(&str) -> Option<u16>;
 
-/// OVS's `ofputil_port_from_string()`: a decimal number (OpenFlow 1.1+
-/// 32-bit reserved numbers are folded into 16 bits), a reserved name, or a
-/// name known to `names`.
+/// OVS's `ofputil_port_from_string()`: a reserved name or decimal number
+/// (`nxm_fields::port::parse_port`, in 16 bits), else a name known to
+/// `names`, optionally in double quotes.
 pub fn parse_port(s: &str, names: Option<PortNames<'_>>) -> Option<u16> {
-    if s.starts_with('-') {
-        return None;
-    }
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        let n: u32 = s.parse().ok()?;
-        return if n <= u32::from(u16::MAX) {
-            u16::try_from(n).ok()
-        } else if n < port::OF11_MAX {
-            None
-        } else {
-            u16::try_from(n - port::OF11_OFFSET).ok()
-        };
-    }
-    if let Some(&(_, value)) = port::NAMED
-        .iter()
-        .chain(&[("NONE", port::NONE)])
-        .find(|(name, _)| name.eq_ignore_ascii_case(s))
-    {
-        return Some(value);
+    if let Some(p) = nxm_fields::port::parse_port(s) {
+        return Some(nxm_fields::port::to_ofp10(p));
     }
     let name = s
         .strip_prefix('"')
@@ -414,37 +386,19 @@ pub fn parse_port(s: &str, names: Option<PortNames<'_>>) -> Option<u16> {
 
 /// OVS's `ofputil_format_port()`: a reserved name or the decimal number.
 pub fn format_port(p: u16, out: &mut String) {
-    match port::NAMED.iter().find(|&&(_, value)| value == p) {
-        Some((name, _)) => out.push_str(name),
-        None => {
-            let _ = write!(out, "{p}");
-        }
-    }
+    out.push_str(&nxm_fields::port::format_port(
+        nxm_fields::port::from_ofp10(p),
+    ));
 }
 
-/// A 16-bit port as OpenFlow 1.3 carries it in 32 bits.
-pub fn port_to_of13(p: u16) -> u32 {
-    if p >= port::MAX {
-        u32::from(p) + port::OF11_OFFSET
-    } else {
-        u32::from(p)
-    }
-}
-
-/// OVS's `ofputil_port_from_ofp11()`: 32-bit ports between the 16-bit range
-/// and the reserved range do not exist.
+/// OVS's `ofputil_port_from_ofp11()`: a 32-bit port as a 16-bit one; ports
+/// between the 16-bit range and the reserved range do not exist.
 pub fn port_from_of13(p: u32) -> Result<u16, OfpError> {
-    if p < u32::from(port::MAX) {
-        u16::try_from(p).map_err(|_| bad_out_port())
-    } else if p >= port::OF11_MAX {
-        u16::try_from(p - port::OF11_OFFSET).map_err(|_| bad_out_port())
+    if p < u32::from(port::MAX) || p >= nxm_fields::port::OFPP_MAX {
+        Ok(nxm_fields::port::to_ofp10(p))
     } else {
-        Err(bad_out_port())
+        Err(OfpError::BadAction(crate::error::BadActionCode::BadOutPort))
     }
-}
-
-fn bad_out_port() -> OfpError {
-    OfpError::BadAction(crate::error::BadActionCode::BadOutPort)
 }
 
 /// OVS's `ofputil_table_from_string()` without table names: 0..=255.
@@ -567,12 +521,15 @@ mod tests {
         assert_eq!(parse_port("70000", None), None);
         assert_eq!(parse_port("0xfff8", None), None);
         assert_eq!(parse_port("-1", None), None);
+        let names = |name: &str| (name == "p1").then_some(7);
+        assert_eq!(parse_port("\"p1\"", Some(&names)), Some(7));
         let mut s = String::new();
         format_port(port::CONTROLLER, &mut s);
         format_port(7, &mut s);
-        assert_eq!(s, "CONTROLLER7");
+        // ovs-ofctl 3.1: resubmit(unset) prints resubmit:UNSET.
+        format_port(0xfff7, &mut s);
+        assert_eq!(s, "CONTROLLER7UNSET");
         assert_eq!(port_from_of13(0xffff_fffd), Ok(port::CONTROLLER));
         assert!(port_from_of13(0x1_0000).is_err());
-        assert_eq!(port_to_of13(port::LOCAL), 0xffff_fffe);
     }
 }
