@@ -44,6 +44,23 @@ impl Match {
         masked == self.flow
     }
 
+    /// Whether some packet matches both `self` and `other`: wherever both
+    /// masks look, they want the same bits.
+    pub fn overlaps(&self, other: &Match) -> bool {
+        let (a, b) = (self.flow.as_bytes(), other.flow.as_bytes());
+        let (am, bm) = (self.mask.as_bytes(), other.mask.as_bytes());
+        (0..a.len()).all(|i| (a[i] ^ b[i]) & am[i] & bm[i] == 0)
+    }
+
+    /// Whether every packet `self` matches is also matched by `other`:
+    /// `self` looks at least at `other`'s bits and agrees with it there.
+    /// (OpenFlow's "non-strict" match of a rule by a flow-mod.)
+    pub fn is_within(&self, other: &Match) -> bool {
+        let (a, b) = (self.flow.as_bytes(), other.flow.as_bytes());
+        let (am, bm) = (self.mask.as_bytes(), other.mask.as_bytes());
+        (0..a.len()).all(|i| bm[i] & !am[i] == 0 && (a[i] ^ b[i]) & bm[i] == 0)
+    }
+
     /// Value and mask of a whole slot.
     pub fn slot(&self, slot: Slot) -> (Value, Value) {
         (self.flow.get(slot), self.mask.get(slot))
@@ -155,6 +172,31 @@ mod tests {
         m.set_field(field(FieldId::InPort), 0xfffe, 0xffff);
         assert_eq!(m.slot(layout::IN_PORT), (0xffff_fffe, 0xffff_ffff));
         assert_eq!(m.field(field(FieldId::InPort)), (0xfffe, 0xffff));
+    }
+
+    #[test]
+    fn overlap_and_containment_follow_the_masks() {
+        let tcp80 = {
+            let mut m = Match::catch_all();
+            m.apply_text("tcp", None).unwrap();
+            m.apply_text("tp_dst", Some("80")).unwrap();
+            m
+        };
+        let ip = {
+            let mut m = Match::catch_all();
+            m.apply_text("ip", None).unwrap();
+            m
+        };
+        let udp = {
+            let mut m = Match::catch_all();
+            m.apply_text("udp", None).unwrap();
+            m
+        };
+        assert!(tcp80.is_within(&ip));
+        assert!(!ip.is_within(&tcp80));
+        assert!(tcp80.is_within(&Match::catch_all()));
+        assert!(tcp80.overlaps(&ip) && ip.overlaps(&udp));
+        assert!(!tcp80.overlaps(&udp));
     }
 
     #[test]

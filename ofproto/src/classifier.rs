@@ -196,6 +196,20 @@ impl<T> Classifier<T> {
             .map(|e| &e.value)
     }
 
+    /// The value of the rule with exactly this match and priority, to update.
+    pub fn get_mut(&mut self, r#match: &Match, priority: u16) -> Option<&mut T> {
+        let st = self
+            .subtables
+            .iter_mut()
+            .find(|st| st.mask == *r#match.mask())?;
+        let key = st.key(r#match.flow());
+        st.rules
+            .get_mut(&key)?
+            .iter_mut()
+            .find(|e| e.priority == priority && e.r#match == *r#match)
+            .map(|e| &mut e.value)
+    }
+
     /// The highest-priority rule matching `flow`, and what it depended on.
     pub fn lookup(&self, flow: &Flow) -> Lookup<'_, T> {
         let mut best: Option<&Entry<T>> = None;
