@@ -36,9 +36,8 @@ impl Subfield {
 
     /// Parses the subfield at the start of `text`; returns it and the rest.
     pub fn parse_prefix(text: &str) -> Result<(Subfield, &str), FieldError> {
-        let name_len = text
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(text.len());
+        // The name runs to the first `[` or `-` (as in `reg0->reg1`).
+        let name_len = text.find(['[', '-']).unwrap_or(text.len());
         let (name, rest) = text.split_at(name_len);
         let def = field_by_any_name(name)
             .ok_or_else(|| FieldError::text(format!("{text}: unknown field `{name}'")))?;

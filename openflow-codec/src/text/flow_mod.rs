@@ -14,7 +14,7 @@ use nxm_fields::text::Applied;
 use crate::action::text::{
     parse_table, str_to_u16, str_to_u64, KeyValues, ParseError, ParseResult,
 };
-use crate::action::{check_against_match, parse_actions_text};
+use crate::action::{parse_actions_text, resolve_against_match};
 use crate::error::BadActionCode;
 use crate::message::flow_mod::{flags, FlowMod, FlowModCommand, TABLE_ALL};
 use crate::text::protocols::{self, Protocols};
@@ -133,11 +133,13 @@ pub fn parse_flow_mod(text: &str, command: FlowModCommand) -> ParseResult<Parsed
         flow_mod: fm,
     };
     if keys.actions {
-        let instructions = parse_actions_text(actions_text, None)?;
+        let mut instructions = parse_actions_text(actions_text, None)?;
         let m = &parsed.flow_mod.r#match;
-        // Actions that only OpenFlow 1.0 could carry with this match narrow
-        // the protocols (below) rather than fail here; other faults fail.
-        match check_against_match(&instructions, m, Some(parsed.flow_mod.table_id)) {
+        // Checking also settles the actions whose encoding depends on the
+        // match (mod_tp_*, mod_vlan_*). Actions that only OpenFlow 1.0 could
+        // carry with this match narrow the protocols (below) rather than
+        // fail here; other faults fail.
+        match resolve_against_match(&mut instructions, m, Some(parsed.flow_mod.table_id)) {
             Ok(()) | Err(ParseError::NoUsableProtocol) => {}
             Err(err) => return Err(err),
         }
