@@ -112,13 +112,39 @@ fn udp_frame(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> Vec<u8> {
     ip_frame(src, dst, ip_proto::UDP, &l4)
 }
 
+/// A client's SYN (seq 1000) to a server.
 fn syn_frame(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> Vec<u8> {
+    tcp_frame(src, dst, sport, dport, tcp::flags::SYN, 1000, 0)
+}
+
+/// The server's SYN|ACK (seq 5000) answering [`syn_frame`].
+fn syn_ack_frame(server: Ipv4Addr, client: Ipv4Addr, sport: u16, dport: u16) -> Vec<u8> {
+    tcp_frame(
+        server,
+        client,
+        sport,
+        dport,
+        tcp::flags::SYN | tcp::flags::ACK,
+        5000,
+        1001,
+    )
+}
+
+fn tcp_frame(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    sport: u16,
+    dport: u16,
+    flags: u16,
+    seq: u32,
+    ack: u32,
+) -> Vec<u8> {
     let repr = tcp::Repr {
         src_port: sport,
         dst_port: dport,
-        seq_number: 1000,
-        ack_number: 0,
-        flags: tcp::flags::SYN,
+        seq_number: seq,
+        ack_number: ack,
+        flags,
         window_len: 65535,
         window_scale: None,
         payload_len: 0,
@@ -266,9 +292,16 @@ pub fn hot(threads: usize, packets: usize) -> Figures {
 
 /// `tcp`: `conns` connections created, looked up and flushed.
 pub fn tcp(threads: usize, conns: usize) -> Figures {
+    let server = Ipv4Addr::new(10, 255, 0, 1);
     let syns = frames(conns, |i| {
         let (addr, port) = client(i);
-        syn_frame(addr, Ipv4Addr::new(10, 255, 0, 1), port, 80)
+        syn_frame(addr, server, port, 80)
+    });
+    // The lookups are the server's answers: a packet of the connection
+    // that goes through the whole window check.
+    let answers = frames(conns, |i| {
+        let (addr, port) = client(i);
+        syn_ack_frame(server, addr, 80, port)
     });
     let ct = Conntrack::new();
     let zone = 1;
@@ -289,7 +322,7 @@ pub fn tcp(threads: usize, conns: usize) -> Figures {
     });
     let after = resident_bytes();
     let look = timed_threads(threads, |t| {
-        run_frames(&ct, &syns, part(t), &lookup);
+        run_frames(&ct, &answers, part(t), &lookup);
     });
     let start = Instant::now();
     let flushed = ct.flush(&FlushFilter::zone(zone));
@@ -438,16 +471,25 @@ mod tests {
     #[test]
     fn workload_packets_are_tracked_not_invalid() {
         let ct = Conntrack::new();
-        let syns = frames(100, |i| {
-            syn_frame(client(i).0, Ipv4Addr::new(10, 255, 0, 1), client(i).1, 80)
-        });
+        let server = Ipv4Addr::new(10, 255, 0, 1);
+        let syns = frames(100, |i| syn_frame(client(i).0, server, client(i).1, 80));
+        let answers = frames(100, |i| syn_ack_frame(server, client(i).0, 80, client(i).1));
         let commit = ExecuteParams {
             commit: true,
             ..ExecuteParams::default()
         };
         assert_eq!(run_frames(&ct, &syns, 0..100, &commit), 0);
-        assert_eq!(run_frames(&ct, &syns, 0..100, &ExecuteParams::default()), 0);
+        assert_eq!(
+            run_frames(&ct, &answers, 0..100, &ExecuteParams::default()),
+            0
+        );
         assert_eq!(ct.len(), 100);
+        let established = ct.counts().tcp_states.get("ESTABLISHED").copied();
+        assert_eq!(
+            established,
+            Some(100),
+            "the answers went through the window check"
+        );
     }
 
     #[test]

@@ -207,11 +207,13 @@ fn new_syn_reuses_a_time_wait_connection() {
 
 #[test]
 fn simultaneous_open_reaches_established() {
+    // OVS 3.1: the other side's SYN is still new|trk, then the SYN|ACKs
+    // are est|trk and est|rpl|trk.
     let ct = Conntrack::new();
     assert_eq!(st(&ct, &tcp(true, SYN, 1000, 0, 0), &commit(0)), "+new+trk");
     assert_eq!(
         st(&ct, &tcp(false, SYN, 5000, 0, 0), &commit(0)),
-        "+est+rpl+trk"
+        "+new+trk"
     );
     assert_eq!(
         st(&ct, &tcp(true, SYN | ACK, 1000, 5001, 0), &commit(0)),
@@ -222,6 +224,65 @@ fn simultaneous_open_reaches_established() {
         "+est+rpl+trk"
     );
     assert!(dump(&ct)[0].ends_with("protoinfo=(state=ESTABLISHED)"));
+}
+
+#[test]
+fn retransmitted_syn_is_new_again() {
+    let ct = Conntrack::new();
+    assert_eq!(st(&ct, &tcp(true, SYN, 1000, 0, 0), &commit(0)), "+new+trk");
+    assert_eq!(st(&ct, &tcp(true, SYN, 1000, 0, 0), &commit(0)), "+new+trk");
+    assert_eq!(ct.len(), 1);
+}
+
+#[test]
+fn tcp_edge_cases_match_ovs_3_1() {
+    // The answers of OVS 3.1.0 through ct(commit,table=1) with sequence
+    // checking on; non-SYN segments carry 64 bytes, as compose-packet's.
+    let ct = Conntrack::new();
+    handshake(&ct);
+    let rst = |seq| tcp(false, RST, seq, 0, 0);
+    assert_eq!(st(&ct, &rst(123_456), &commit(0)), "+inv+trk");
+    assert_eq!(st(&ct, &rst(5001), &commit(0)), "+est+rpl+trk");
+    assert!(dump(&ct)[0].ends_with("protoinfo=(state=TIME_WAIT)"));
+    assert_eq!(
+        st(&ct, &tcp(true, SYN, 77_000, 0, 0), &commit(0)),
+        "+new+trk"
+    );
+    assert!(dump(&ct)[0].ends_with("protoinfo=(state=SYN_SENT)"));
+    let other = |sport, f, seq| tcp_packet(A, B, sport, 80, f, seq, 0, 64);
+    assert_eq!(
+        st(
+            &ct,
+            &tcp_packet(A, B, 2000, 80, SYN | FIN, 1, 0, 0),
+            &commit(0)
+        ),
+        "+inv+trk"
+    );
+    assert_eq!(st(&ct, &other(2001, FIN, 1), &commit(0)), "+inv+trk");
+    // Picked up mid-stream: an ACK opens, the peer's ACK establishes.
+    assert_eq!(
+        st(
+            &ct,
+            &tcp_packet(A, B, 2002, 80, ACK, 100, 200, 64),
+            &commit(0)
+        ),
+        "+new+trk"
+    );
+    assert_eq!(
+        st(
+            &ct,
+            &tcp_packet(B, A, 80, 2002, ACK, 200, 164, 64),
+            &commit(0)
+        ),
+        "+est+rpl+trk"
+    );
+    let lines = dump(&ct);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("sport=2002,dport=80") && l.ends_with("(state=ESTABLISHED)")),
+        "{lines:?}"
+    );
 }
 
 #[test]

@@ -241,13 +241,18 @@ pub fn update(peers: &mut [TcpPeer; 2], seg: &Segment, reply: bool, check_seq: b
     let [orig, rep] = peers;
     let (src, dst) = if reply { (rep, orig) } else { (orig, rep) };
 
-    if f & (flags::SYN | flags::ACK) == flags::SYN
-        && dst.state >= TcpState::FinWait2
-        && src.state >= TcpState::FinWait2
-    {
-        src.state = TcpState::Closed;
-        dst.state = TcpState::Closed;
-        return Verdict::Reopen;
+    if f & (flags::SYN | flags::ACK) == flags::SYN {
+        if dst.state >= TcpState::FinWait2 && src.state >= TcpState::FinWait2 {
+            src.state = TcpState::Closed;
+            dst.state = TcpState::Closed;
+            return Verdict::Reopen;
+        }
+        if src.state <= TcpState::SynSent {
+            // A retransmitted SYN, or the other side's SYN of a
+            // simultaneous open: still opening, so still `+new` (OVS 3.1).
+            src.state = TcpState::SynSent;
+            return Verdict::ValidNew(TimeoutKind::TcpFirstPacket);
+        }
     }
 
     let syn = has(f, flags::SYN);
@@ -542,10 +547,8 @@ mod tests {
     #[test]
     fn simultaneous_open_is_accepted() {
         let mut p = new_conn(&seg(SYN, 1000, 0));
-        assert!(matches!(
-            update(&mut p, &seg(SYN, 5000, 0), true, true),
-            Verdict::Valid(_)
-        ));
+        let opening = Verdict::ValidNew(TimeoutKind::TcpFirstPacket);
+        assert_eq!(update(&mut p, &seg(SYN, 5000, 0), true, true), opening);
         assert!(matches!(
             update(&mut p, &seg(SYNACK, 1000, 5001), false, true),
             Verdict::Valid(_)
@@ -558,6 +561,13 @@ mod tests {
             (p[0].state, p[1].state),
             (TcpState::Established, TcpState::Established)
         );
+    }
+
+    #[test]
+    fn retransmitted_syn_is_still_opening() {
+        let mut p = new_conn(&seg(SYN, 1000, 0));
+        let opening = Verdict::ValidNew(TimeoutKind::TcpFirstPacket);
+        assert_eq!(update(&mut p, &seg(SYN, 1000, 0), false, true), opening);
     }
 
     #[test]
