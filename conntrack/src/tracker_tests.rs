@@ -521,6 +521,8 @@ fn global_limit_refuses_commits_that_stay_new() {
     assert_eq!(ct.zone_stats(0).refused, 2);
 }
 
+/// OVS 3.1 (`dpctl/ct-set-limits zone=5,limit=1`): a refused commit is
+/// still new|trk and leaves nothing behind; `ct-get-limits` counts 1.
 #[test]
 fn zone_limits_apply_per_zone_with_a_default_and_overrides() {
     let ct = Conntrack::new();
