@@ -337,7 +337,8 @@ fn keyword_usable(key: &str, value: &str) -> Protocols {
             // whatever its mask.
             .map_or(Protocols::ANY, |def| field_usable(def, def.exact_mask())),
         "push_vlan" => Protocols::OF11_UP,
-        "meter" => Protocols::OF13_UP,
+        // Packet-type-aware encap/decap exist from OpenFlow 1.3 on.
+        "meter" | "encap" | "decap" => Protocols::OF13_UP,
         "write_metadata" => Protocols::NXM_OF11_UP,
         _ => Protocols::ANY,
     }
@@ -607,6 +608,10 @@ mod tests {
             ("actions=clone(clone(set_field:5->reg0))", "NXM,OXM"),
             // clone() restarts the set: what came before it is forgotten.
             ("actions=meter:3,clone(output:1)", "any"),
+            (
+                "actions=encap(ethernet)",
+                "OXM-OpenFlow13,OXM-OpenFlow14,OXM-OpenFlow15",
+            ),
             (
                 "actions=push_vlan:0x8100,clone(set_field:1->reg0)",
                 "NXM,OXM",
