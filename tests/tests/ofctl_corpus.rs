@@ -555,7 +555,6 @@ fn corpus_agrees_with_ovs_ofctl() {
 
 /// (a) `ctswitch parse-flow --hex FLOW` equals ovs-ofctl's FLOW_MOD bytes.
 #[test]
-#[ignore = "enabled when the codec lands"]
 fn good_flows_hex_matches_ovs_ofctl() {
     let oracle = good_oracle();
     let ct = ctswitch();
@@ -573,7 +572,6 @@ fn good_flows_hex_matches_ovs_ofctl() {
 
 /// (b) `ctswitch ofp-print HEX` of ovs-ofctl's bytes prints what ovs-ofctl prints.
 #[test]
-#[ignore = "enabled when the codec lands"]
 fn good_flows_ofp_print_matches_ovs_ofctl() {
     let oracle = good_oracle();
     let ct = ctswitch();
@@ -595,7 +593,6 @@ fn good_flows_ofp_print_matches_ovs_ofctl() {
 
 /// (c) `ctswitch parse-flow FLOW` prints what ovs-ofctl prints.
 #[test]
-#[ignore = "enabled when the codec lands"]
 fn good_flows_parse_flow_text_matches_ovs_ofctl() {
     let oracle = good_oracle();
     let ct = ctswitch();
@@ -609,7 +606,6 @@ fn good_flows_parse_flow_text_matches_ovs_ofctl() {
 
 /// (d) Bad flows: rejected as ovs-ofctl rejects them, with the same message.
 #[test]
-#[ignore = "enabled when the codec lands"]
 fn bad_flows_rejected_like_ovs_ofctl() {
     let oracle = bad_oracle();
     let ct = ctswitch();
