@@ -206,6 +206,14 @@ fn parse(input: &[u8]) -> Parsed<'_, FlowMod> {
     let Some(command) = FlowModCommand::from_wire(command) else {
         return wire::fail(FlowModFailedCode::BadCommand);
     };
+    // Only deletions may name every table.
+    let deletes = matches!(
+        command,
+        FlowModCommand::Delete | FlowModCommand::DeleteStrict
+    );
+    if table_id == TABLE_ALL && !deletes {
+        return wire::fail(FlowModFailedCode::BadTableId);
+    }
     let (input, idle_timeout) = wire::u16(input)?;
     let (input, hard_timeout) = wire::u16(input)?;
     let (input, priority) = wire::u16(input)?;

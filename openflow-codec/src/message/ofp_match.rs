@@ -24,8 +24,21 @@ impl From<FieldError> for OfpError {
     }
 }
 
-/// Parses an `ofp_match` (with its padding).
+/// `ofp_match.type` of OpenFlow 1.1's fixed 88-byte match.
+const OFPMT_STANDARD: u16 = 0;
+const STANDARD_MATCH_LEN: u16 = 88;
+
+/// Parses an `ofp_match` (with its padding). OVS would also read OpenFlow
+/// 1.1's fixed-size standard match here; ctswitch does not (OFPBMC_BAD_TYPE),
+/// but a standard match of the wrong size is a length fault, as in OVS.
 pub fn parse(input: &[u8]) -> Parsed<'_, Match> {
+    if let [t0, t1, l0, l1, ..] = *input {
+        let kind = u16::from_be_bytes([t0, t1]);
+        let len = u16::from_be_bytes([l0, l1]);
+        if kind == OFPMT_STANDARD && len != STANDARD_MATCH_LEN {
+            return wire::fail(BadMatchCode::BadLen);
+        }
+    }
     match Match::decode_ofp_match(input) {
         Ok((m, used)) => {
             let rest = input.get(used..).unwrap_or_default();
