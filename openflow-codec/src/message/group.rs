@@ -130,6 +130,34 @@ fn parse_buckets(mut input: &[u8]) -> Parsed<'_, Vec<Bucket>> {
     Ok((input, buckets))
 }
 
+/// OVS's rules for a group's buckets: an indirect group has exactly one
+/// (unless it is being deleted), only select groups weigh their buckets,
+/// only fast-failover groups watch ports or groups, and they must.
+fn check_buckets(
+    command: GroupCommand,
+    group_type: GroupType,
+    buckets: &[Bucket],
+) -> Result<(), nom::Err<wire::Fault>> {
+    let fault = |code: GroupModFailedCode| Err(nom::Err::Failure(wire::Fault(code.into())));
+    if group_type == GroupType::Indirect && command != GroupCommand::Delete && buckets.len() != 1 {
+        return fault(GroupModFailedCode::InvalidGroup);
+    }
+    for bucket in buckets {
+        if bucket.weight != 0 && group_type != GroupType::Select {
+            return fault(GroupModFailedCode::InvalidGroup);
+        }
+        let watches = bucket.watch_port != OFPP_ANY || bucket.watch_group != OFPG_ANY;
+        match group_type {
+            GroupType::All | GroupType::Indirect if watches => {
+                return fault(GroupModFailedCode::WatchUnsupported)
+            }
+            GroupType::FastFailover if !watches => return fault(GroupModFailedCode::InvalidGroup),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// `group_id=N,type=T` and the buckets.
 fn format_group(out: &mut String, group_id: u32, group_type: GroupType, buckets: &[Bucket]) {
     let _ = write!(out, "group_id={group_id},type={}", group_type.name());
@@ -172,6 +200,7 @@ impl GroupMod {
                 return wire::fail(GroupModFailedCode::BadType);
             };
             let (input, buckets) = parse_buckets(input)?;
+            check_buckets(command, group_type, &buckets)?;
             Ok((
                 input,
                 GroupMod {

@@ -9,6 +9,8 @@ use super::print::{bit_names, format_duration};
 use super::wire::{self, Parsed};
 use crate::error::{MeterModFailedCode, OfpError};
 
+/// Meter ids above this are OpenFlow's virtual meters.
+const OFPM_MAX: u32 = 0xffff_0000;
 const OFPM_SLOWPATH: u32 = 0xffff_fffd;
 const OFPM_CONTROLLER: u32 = 0xffff_fffe;
 const OFPM_ALL: u32 = 0xffff_ffff;
@@ -21,7 +23,13 @@ const BAND_LEN: usize = 16;
 
 /// `ofp_meter_flags`.
 const METER_FLAGS: &[(u32, &str)] = &[(1, "kbps"), (2, "pktps"), (4, "burst"), (8, "stats")];
+const OFPMF_KBPS: u16 = 1;
+const OFPMF_PKTPS: u16 = 2;
 const OFPMF_BURST: u16 = 4;
+
+fn known_flags() -> u32 {
+    METER_FLAGS.iter().fold(0, |acc, (bit, _)| acc | bit)
+}
 
 /// `meter=N`, `meter:N` or a virtual meter's name, as OVS prints ids.
 pub fn format_meter_id(out: &mut String, id: u32, sep: char) {
@@ -31,6 +39,7 @@ pub fn format_meter_id(out: &mut String, id: u32, sep: char) {
         OFPM_SLOWPATH => out.push_str("slowpath"),
         OFPM_CONTROLLER => out.push_str("controller"),
         OFPM_ALL => out.push_str("all"),
+        _ if id > OFPM_MAX => out.push_str("unknown"),
         _ => {
             let _ = write!(out, "{id}");
         }
@@ -60,7 +69,7 @@ impl MeterBand {
         let (input, burst_size) = wire::u32(input)?;
         let (input, tail) = wire::take(4usize)(input)?;
         if usize::from(len) != BAND_LEN {
-            return wire::fail(MeterModFailedCode::BadBand);
+            return wire::fail(crate::error::BadRequestCode::BadLen);
         }
         let kind = match kind {
             OFPMBT_DROP => BandKind::Drop,
@@ -147,10 +156,15 @@ impl MeterConfig {
     fn format(&self, out: &mut String) {
         format_meter_id(out, self.meter_id, '=');
         out.push(' ');
-        let flags = bit_names(u32::from(self.flags), METER_FLAGS, " ");
-        if self.flags != 0 {
-            out.push_str(&flags);
-            out.push(' ');
+        for (bit, name) in METER_FLAGS {
+            if u32::from(self.flags) & bit != 0 {
+                out.push_str(name);
+                out.push(' ');
+            }
+        }
+        let unknown = u32::from(self.flags) & !known_flags();
+        if unknown != 0 {
+            let _ = write!(out, "flags:{unknown:#x} ");
         }
         out.push_str("bands=");
         for band in &self.bands {
@@ -217,6 +231,10 @@ impl MeterMod {
                 2 => MeterCommand::Delete,
                 _ => return wire::fail(MeterModFailedCode::BadCommand),
             };
+            // A meter counts in kbps or in packets per second, not both.
+            if flags & OFPMF_KBPS != 0 && flags & OFPMF_PKTPS != 0 {
+                return wire::fail(MeterModFailedCode::BadFlags);
+            }
             let (input, bands) = parse_bands(input)?;
             Ok((
                 input,
@@ -447,11 +465,10 @@ impl MeterFeatures {
             "band_types: {}",
             bit_names(self.band_types, BAND_TYPES, " ")
         );
-        let known = METER_FLAGS.iter().fold(0, |acc, (bit, _)| acc | bit);
         let _ = writeln!(
             out,
             "capabilities: {}",
-            bit_names(self.capabilities & known, METER_FLAGS, " ")
+            bit_names(self.capabilities & known_flags(), METER_FLAGS, " ")
         );
     }
 }

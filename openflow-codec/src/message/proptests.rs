@@ -76,7 +76,8 @@ fn band() -> impl Strategy<Value = MeterBand> {
 fn meter_config() -> impl Strategy<Value = MeterConfig> {
     (any::<u16>(), any::<u32>(), vec(band(), 0..4)).prop_map(|(flags, meter_id, bands)| {
         MeterConfig {
-            flags,
+            // kbps and pktps together are refused.
+            flags: if flags & 3 == 3 { flags & !2 } else { flags },
             meter_id,
             bands,
         }
