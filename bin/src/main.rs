@@ -5,6 +5,8 @@
 //! exit status 1, as ovs-ofctl does.
 
 mod commands;
+#[cfg(test)]
+mod man_pages;
 
 use std::process::ExitCode;
 
@@ -12,7 +14,12 @@ use clap::{Parser, Subcommand};
 
 /// Program and inspect ctswitch, and use its offline tools.
 #[derive(Debug, Parser)]
-#[command(name = "ctswitch", version, about, long_about = None)]
+#[command(
+    name = "ctswitch",
+    version,
+    about = "Program and inspect ctswitch, and use its offline OpenFlow and conntrack tools",
+    long_about = None
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -9,7 +9,8 @@
 //! * [`oxm`]: the OpenFlow 1.3 `ofp_match` encoding, byte-identical to
 //!   ovs-ofctl's; [`display`]: matches printed as ovs-ofctl prints them;
 //!   [`text`]: `key=value` match syntax; [`format`]: value text forms;
-//!   [`subfield`]: `NXM_NX_REG0[0..15]` syntax.
+//!   [`subfield`]: `NXM_NX_REG0[0..15]` syntax; [`manpage`]: the
+//!   `ctswitch-fields(7)` page, written from the registry.
 //!
 //! This crate knows nothing of actions, messages or packets.
 
@@ -19,6 +20,7 @@ pub mod flow;
 pub mod format;
 pub mod header;
 pub mod layout;
+pub mod manpage;
 pub mod matching;
 pub mod oxm;
 pub mod packet;
