@@ -198,7 +198,8 @@ impl CtFlush {
                 NXT_CT_ORIG_TUPLE => parse_tuple(&prop, &mut flush.orig, &mut family)?,
                 NXT_CT_REPLY_TUPLE => parse_tuple(&prop, &mut flush.reply, &mut family)?,
                 NXT_CT_ZONE_ID => flush.zone_id = Some(property::value_u16(&prop)?.1),
-                _ => return wire::fail(BadPropertyCode::BadType),
+                // OVS 3.1 skips properties it does not know.
+                _ => {}
             };
             input = rest;
         }
@@ -315,7 +316,7 @@ fn parse_tuple<'a>(
             TUPLE_ICMP_ID => tuple.icmp_id = property::value_u16(&p)?.1,
             TUPLE_ICMP_TYPE => tuple.icmp_type = property::value_u8(&p)?.1,
             TUPLE_ICMP_CODE => tuple.icmp_code = property::value_u8(&p)?.1,
-            _ => return wire::fail(BadPropertyCode::BadType).map(|_: (&[u8], ())| ()),
+            _ => {}
         }
         inner = rest;
     }

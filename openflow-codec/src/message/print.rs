@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::types::version_name;
+use super::types::version_suffix;
 use super::{multipart, DecodeError, Direction, Header, Kind, Message, HEADER_LEN};
 
 /// Prints `buf` as `ovs-ofctl ofp-print` does: one message, decoded, or the
@@ -102,8 +102,8 @@ pub fn ofp_to_string_nested(buf: &[u8], depth: usize) -> String {
 fn put_first_line(out: &mut String, name: &str, header: &Header) {
     let _ = write!(
         out,
-        "{name} ({}) (xid=0x{:x}):",
-        version_name(header.version),
+        "{name}{} (xid=0x{:x}):",
+        version_suffix(header.version),
         header.xid
     );
 }

@@ -169,11 +169,13 @@ kind_table! {
 /// The version number of OpenFlow 1.3 in `ofp_header.version`.
 pub const OFP13_VERSION: u8 = 4;
 
-/// OVS's name for an OpenFlow version, as in `(OF1.3)`.
-pub fn version_name(version: u8) -> String {
+/// What OVS prints for an OpenFlow version after a message's name:
+/// ` (OF1.3)`, nothing for OpenFlow 1.0.
+pub fn version_suffix(version: u8) -> String {
     match version {
-        1..=6 => format!("OF1.{}", version - 1),
-        _ => format!("OF 0x{version:02x}"),
+        1 => String::new(),
+        2..=6 => format!(" (OF1.{})", version - 1),
+        _ => format!(" (OF 0x{version:02x})"),
     }
 }
 
@@ -228,7 +230,8 @@ mod tests {
             Kind::Nicira(NxType::CtFlushZone).to_string(),
             "NXT_CT_FLUSH_ZONE"
         );
-        assert_eq!(version_name(4), "OF1.3");
+        assert_eq!(version_suffix(4), " (OF1.3)");
+        assert_eq!(version_suffix(1), "");
     }
 
     #[test]
