@@ -1,18 +1,27 @@
 //! The datapath: ports, flow-key extraction, the flow cache and the
 //! executor of datapath actions.
 //!
-//! Built so far: [`wire`] (Ethernet with VLAN tags, ARP; L3/L4 views are
-//! `conntrack::wire`'s) and [`extract`], which turns a frame into the
-//! `nxm_fields::Flow` key the flow cache and the OpenFlow tables look up.
-//! Still to come (the switch issue): ports (dummy, pcap, afpacket, tap),
-//! the per-thread exact-match cache and shared megaflow table, and the
-//! executor of datapath actions (output, set, push/pop VLAN, `ct` through
-//! the `conntrack` crate, `recirc`, `userspace`).
+//! * [`wire`] (Ethernet with VLAN tags, ARP; L3/L4 views are
+//!   `conntrack::wire`'s) and [`extract`], which turns a frame into the
+//!   `nxm_fields::Flow` key the flow cache and the OpenFlow tables look up.
+//! * [`action`]: datapath actions, printed as OVS's `dpctl/dump-flows`.
+//! * [`packet`]: a packet and the metadata it keeps across recirculation.
+//! * [`execute`]: runs actions over a batch (output, set with checksum
+//!   fixes, VLAN, `ct` through the `conntrack` crate, `recirc`, `userspace`,
+//!   `clone`).
+//! * [`upcall`]: what the datapath asks the slow path on a miss.
 //!
 //! It must not know about OpenFlow: tables, rules and translation live in
 //! `ofproto`, which hands this crate plain datapath actions and masks.
 
+pub mod action;
+pub mod execute;
 pub mod extract;
+pub mod packet;
+pub mod upcall;
 pub mod wire;
 
+pub use action::{Action, Actions};
 pub use extract::extract;
+pub use packet::{Metadata, Packet};
+pub use upcall::{FnUpcall, MissReply, Upcall, UpcallError, UserspacePacket};

@@ -67,6 +67,25 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 }
 
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Frame<T> {
+    pub fn set_dst_addr(&mut self, addr: [u8; 6]) {
+        self.put_addr(field::DST, addr);
+    }
+
+    pub fn set_src_addr(&mut self, addr: [u8; 6]) {
+        self.put_addr(field::SRC, addr);
+    }
+
+    fn put_addr(&mut self, at: usize, addr: [u8; 6]) {
+        if let Some(b) = self.buffer.as_mut().get_mut(at..at + 6) {
+            b.copy_from_slice(&addr);
+        }
+    }
+}
+
+/// Where the ethertype (or first TPID) sits: right after the addresses.
+pub const ETHERTYPE_AT: usize = field::ETHERTYPE;
+
 fn is_vlan_tpid(tpid: u16) -> bool {
     tpid == ethertype::VLAN || tpid == ethertype::QINQ
 }

@@ -1,0 +1,127 @@
+//! The executor: runs a list of datapath actions over a batch of packets.
+//!
+//! Actions apply to the whole batch in order, as in OVS's
+//! `odp_execute_actions`: a `ct` hands the batch to the connection tracker
+//! at once; `output` and `userspace` hand each packet on (a copy, the
+//! batch goes on); `clone` runs its actions on a copy of the batch;
+//! `recirc` gives the batch back to the caller to be looked up again.
+//! Nothing here panics on a packet's bytes: a header an action needs and
+//! the packet lacks makes the action a no-op for that packet (OVS's
+//! behaviour), counted in [`Executed::skipped`].
+
+mod ct;
+pub(crate) mod layers;
+mod set;
+mod vlan;
+
+use conntrack::{Conntrack, CtMetadata};
+
+pub use set::SetError;
+pub use vlan::VlanError;
+
+use crate::action::{Action, Actions};
+use crate::packet::Packet;
+use crate::upcall::{Upcall, UserspacePacket};
+
+/// Where `output` sends packets: the datapath's ports.
+pub trait Transmit {
+    /// Transmits `packet` on datapath port `port`; an unknown port drops it.
+    fn transmit(&self, port: u32, packet: &Packet);
+}
+
+/// What the executor needs from the datapath.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub conntrack: &'a Conntrack,
+    pub ports: &'a dyn Transmit,
+    pub upcall: &'a dyn Upcall,
+    /// The time `ct` uses, in the tracker's milliseconds.
+    pub now_ms: u64,
+}
+
+impl core::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Context")
+            .field("now_ms", &self.now_ms)
+            .finish()
+    }
+}
+
+/// What became of a batch.
+#[derive(Debug, Default)]
+pub struct Executed {
+    /// Packets to look up again, `recirc_id` already set.
+    pub recirculate: Vec<Packet>,
+    /// Actions that were no-ops for a packet lacking their header.
+    pub skipped: usize,
+    /// Packets dropped because an action could not apply to them.
+    pub dropped: usize,
+}
+
+/// Runs `actions` over `batch`.
+pub fn execute(ctx: &Context<'_>, batch: Vec<Packet>, actions: &Actions) -> Executed {
+    let mut out = Executed::default();
+    run(ctx, batch, actions.0.as_slice(), &mut out);
+    out
+}
+
+fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut Executed) {
+    for (i, action) in actions.iter().enumerate() {
+        if batch.is_empty() {
+            return;
+        }
+        let last = i + 1 == actions.len();
+        match action {
+            Action::Output(port) => {
+                for packet in &batch {
+                    ctx.ports.transmit(*port, packet);
+                }
+            }
+            Action::Drop => return,
+            Action::Ct(action) => ct::run(ctx.conntrack, action, &mut batch, ctx.now_ms),
+            Action::CtClear => {
+                for packet in &mut batch {
+                    packet.md.ct = CtMetadata::default();
+                }
+            }
+            Action::Recirc(id) => {
+                let mut again = if last {
+                    core::mem::take(&mut batch)
+                } else {
+                    batch.clone()
+                };
+                for packet in &mut again {
+                    packet.md.recirc_id = *id;
+                }
+                out.recirculate.append(&mut again);
+            }
+            Action::Set(action) => {
+                for packet in &mut batch {
+                    if set::apply(action, &mut packet.data).is_err() {
+                        out.skipped += 1;
+                    }
+                }
+            }
+            Action::PushVlan(push) => {
+                let before = batch.len();
+                batch.retain_mut(|p| vlan::push(push, &mut p.data).is_ok());
+                out.dropped += before - batch.len();
+            }
+            Action::PopVlan => {
+                for packet in &mut batch {
+                    vlan::pop(&mut packet.data);
+                }
+            }
+            Action::Userspace(action) => {
+                for packet in &batch {
+                    ctx.upcall.userspace(UserspacePacket {
+                        packet: packet.clone(),
+                        flow: packet.flow(),
+                        action: *action,
+                    });
+                }
+            }
+            Action::Clone(inner) => run(ctx, batch.clone(), inner.0.as_slice(), out),
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! A packet in the datapath: its bytes and the metadata that travels with
+//! it between passes (in_port, recirc_id, what conntrack said).
+//!
+//! The flow key is not stored: it is extracted from the bytes on every
+//! lookup, with the metadata written over it, so that a header rewritten
+//! by `set` and a ct state written by `ct` are both what the next lookup
+//! (after `recirc`) sees, as in OVS, which re-parses recirculated packets.
+
+use std::net::IpAddr;
+
+use conntrack::{CtMetadata, OrigTuple};
+use nxm_fields::layout as l;
+use nxm_fields::{Flow, Value};
+
+use crate::extract::extract;
+
+/// Per-packet metadata kept across recirculation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Metadata {
+    /// The datapath port the packet came in on.
+    pub in_port: u32,
+    pub recirc_id: u32,
+    /// What the last `ct` action said; all zero before one (or after
+    /// `ct_clear`).
+    pub ct: CtMetadata,
+}
+
+/// A packet and its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    pub data: Vec<u8>,
+    pub md: Metadata,
+}
+
+impl Packet {
+    /// A packet as received on `in_port`.
+    pub fn new(data: Vec<u8>, in_port: u32) -> Self {
+        Packet {
+            data,
+            md: Metadata {
+                in_port,
+                ..Metadata::default()
+            },
+        }
+    }
+
+    /// The flow key the flow cache and the upcall see.
+    pub fn flow(&self) -> Flow {
+        let mut flow = extract(&self.data, self.md.in_port);
+        self.md.write_to(&mut flow);
+        flow
+    }
+}
+
+impl Metadata {
+    /// Writes recirc_id and the ct fields into `flow`.
+    pub fn write_to(&self, flow: &mut Flow) {
+        flow.set(l::RECIRC_ID, Value::from(self.recirc_id));
+        let ct = &self.ct;
+        flow.set(l::CT_STATE, Value::from(ct.state.0));
+        flow.set(l::CT_ZONE, Value::from(ct.zone));
+        flow.set(l::CT_MARK, Value::from(ct.mark));
+        flow.set(l::CT_LABEL, ct.label);
+        for slot in [
+            l::CT_NW_SRC,
+            l::CT_NW_DST,
+            l::CT_IPV6_SRC,
+            l::CT_IPV6_DST,
+            l::CT_NW_PROTO,
+            l::CT_TP_SRC,
+            l::CT_TP_DST,
+        ] {
+            flow.set(slot, 0);
+        }
+        if let Some(orig) = ct.orig {
+            write_orig(flow, &orig);
+        }
+    }
+}
+
+fn write_orig(flow: &mut Flow, orig: &OrigTuple) {
+    match (orig.src, orig.dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            flow.set(l::CT_NW_SRC, Value::from(u32::from(src)));
+            flow.set(l::CT_NW_DST, Value::from(u32::from(dst)));
+        }
+        (src, dst) => {
+            flow.set(l::CT_IPV6_SRC, ip6(src));
+            flow.set(l::CT_IPV6_DST, ip6(dst));
+        }
+    }
+    flow.set(l::CT_NW_PROTO, Value::from(orig.proto));
+    flow.set(l::CT_TP_SRC, Value::from(orig.src_port));
+    flow.set(l::CT_TP_DST, Value::from(orig.dst_port));
+}
+
+fn ip6(addr: IpAddr) -> Value {
+    match addr {
+        IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use conntrack::CtState;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn ct_metadata_lands_in_the_flow_key() {
+        let mut p = Packet::new(vec![0; 14], 3);
+        p.md.recirc_id = 7;
+        p.md.ct = CtMetadata {
+            state: CtState::NEW | CtState::TRACKED,
+            zone: 5,
+            mark: 9,
+            label: 1 << 100,
+            orig: Some(OrigTuple {
+                src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+                dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+                proto: 6,
+                src_port: 1234,
+                dst_port: 80,
+            }),
+        };
+        let f = p.flow();
+        assert_eq!(f.get(l::IN_PORT), 3);
+        assert_eq!(f.get(l::RECIRC_ID), 7);
+        assert_eq!(f.get(l::CT_STATE), 0x21);
+        assert_eq!(f.get(l::CT_ZONE), 5);
+        assert_eq!(f.get(l::CT_MARK), 9);
+        assert_eq!(f.get(l::CT_LABEL), 1 << 100);
+        assert_eq!(f.get(l::CT_NW_SRC), 0x0a00_0001);
+        assert_eq!(f.get(l::CT_TP_DST), 80);
+        assert_eq!(f.get(l::CT_NW_PROTO), 6);
+    }
+}

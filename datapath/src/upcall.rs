@@ -1,0 +1,110 @@
+//! The slow path's side of the datapath: what it is asked on a flow-cache
+//! miss, and where `userspace` actions send packets.
+//!
+//! `ofproto` implements [`Upcall`] with its translation (xlate); tests use
+//! [`FnUpcall`], a closure from flows to actions.
+
+use std::sync::mpsc::Sender;
+use std::sync::Mutex;
+
+use nxm_fields::Flow;
+
+use crate::action::{Actions, Userspace};
+use crate::packet::Packet;
+
+/// The answer to a miss: the actions for the packet, and the mask of
+/// every bit of the flow that decided them. The megaflow installed from
+/// it covers every packet that agrees with this one on those bits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissReply {
+    pub actions: Actions,
+    pub mask: Flow,
+}
+
+/// Why the slow path gave no answer. The packet is dropped and no
+/// megaflow is installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpcallError {
+    Translation(String),
+}
+
+impl core::fmt::Display for UpcallError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            UpcallError::Translation(why) => write!(f, "translation failed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for UpcallError {}
+
+/// A packet a `userspace` action hands up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserspacePacket {
+    pub packet: Packet,
+    /// The packet's flow key at the time (ct fields and recirc_id
+    /// included), for the packet-in's match.
+    pub flow: Flow,
+    pub action: Userspace,
+}
+
+/// The slow path, as the datapath calls it from packet threads.
+pub trait Upcall: Send + Sync {
+    /// Translates the flow of a packet that missed the flow cache.
+    fn miss(&self, flow: &Flow) -> Result<MissReply, UpcallError>;
+
+    /// Receives a packet sent up by a `userspace` action.
+    fn userspace(&self, packet: UserspacePacket);
+}
+
+/// An [`Upcall`] made of a closure (for misses) and, optionally, a channel
+/// that receives `userspace` packets.
+pub struct FnUpcall<F> {
+    miss: F,
+    to_user: Mutex<Option<Sender<UserspacePacket>>>,
+}
+
+impl<F> core::fmt::Debug for FnUpcall<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("FnUpcall")
+    }
+}
+
+impl<F> FnUpcall<F>
+where
+    F: Fn(&Flow) -> Result<MissReply, UpcallError> + Send + Sync,
+{
+    pub fn new(miss: F) -> Self {
+        FnUpcall {
+            miss,
+            to_user: Mutex::new(None),
+        }
+    }
+
+    /// Sends `userspace` packets to `tx` (they are dropped otherwise).
+    pub fn with_userspace(self, tx: Sender<UserspacePacket>) -> Self {
+        FnUpcall {
+            miss: self.miss,
+            to_user: Mutex::new(Some(tx)),
+        }
+    }
+}
+
+impl<F> Upcall for FnUpcall<F>
+where
+    F: Fn(&Flow) -> Result<MissReply, UpcallError> + Send + Sync,
+{
+    fn miss(&self, flow: &Flow) -> Result<MissReply, UpcallError> {
+        (self.miss)(flow)
+    }
+
+    fn userspace(&self, packet: UserspacePacket) {
+        let guard = self.to_user.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = guard.as_ref() {
+            // A receiver that hung up is a slow path that stopped
+            // listening: the packet is dropped, as OVS drops upcalls it
+            // cannot queue.
+            let _ = tx.send(packet);
+        }
+    }
+}
