@@ -494,6 +494,29 @@ fn commit_by_an_earlier_packet_is_seen_later_in_the_same_batch() {
 }
 
 #[test]
+fn interleaved_connections_in_one_batch_each_see_their_own_order() {
+    let ct = Conntrack::new();
+    let mut frames = Vec::new();
+    for port in 1000..1016u16 {
+        frames.push(tcp_packet(A, B, port, 80, SYN, 1000, 0, 0));
+    }
+    for port in 1000..1016u16 {
+        frames.push(tcp_packet(B, A, 80, port, SYN | ACK, 5000, 1001, 0));
+    }
+    let mut batch: Vec<CtPacket<'_>> = frames
+        .iter()
+        .map(|(f, l3)| CtPacket::new(f, 0, *l3))
+        .collect();
+    ct.execute(&mut batch, &commit(0), 0);
+    let states: Vec<String> = batch.iter().map(|p| p.md.state.to_string()).collect();
+    assert!(states[..16].iter().all(|s| s == "+new+trk"), "{states:?}");
+    assert!(
+        states[16..].iter().all(|s| s == "+est+rpl+trk"),
+        "{states:?}"
+    );
+}
+
+#[test]
 fn zones_keep_identical_tuples_apart() {
     let ct = Conntrack::new();
     let pkt = udp_packet(A, B, 1000, 2000);
