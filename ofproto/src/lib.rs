@@ -11,6 +11,7 @@
 //! execution belong to `datapath`; wire formats belong to `openflow-codec`.
 
 pub mod classifier;
+pub mod connection;
 pub mod table;
 
 pub use classifier::{Classifier, Lookup};
