@@ -62,7 +62,7 @@ pub enum Output {
     /// (to quote in an error reply).
     Deliver {
         header: Header,
-        message: Message,
+        message: Box<Message>,
         raw: Vec<u8>,
     },
     /// Close the connection (after sending what came before).
@@ -218,7 +218,7 @@ impl Connection {
             _ => {
                 return vec![Output::Deliver {
                     header,
-                    message,
+                    message: Box::new(message),
                     raw: raw.to_vec(),
                 }]
             }
