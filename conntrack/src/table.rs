@@ -101,10 +101,12 @@ impl Conntrack {
                 }
             };
         }
+        // A full tuple names its connection in either direction, as OVS's
+        // flush by tuple looks it up.
         if let Some(key) = filter.exact_key() {
             let hash = self.hasher.hash(&key);
             if let Some(mut shard) = self.lock(Self::shard_of(hash)) {
-                if let Some((handle, false)) = shard.lookup(&key, hash) {
+                if let Some((handle, _)) = shard.lookup(&key, hash) {
                     self.delete(&mut shard, handle);
                     removed += 1;
                 }

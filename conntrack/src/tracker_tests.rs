@@ -738,6 +738,28 @@ fn flush_by_full_and_partial_original_tuple() {
 }
 
 #[test]
+fn flush_by_full_tuple_finds_the_connection_from_its_reply_side_too() {
+    let ct = filled();
+    let reply_side = TupleMatch {
+        src: B.parse().ok(),
+        dst: A.parse().ok(),
+        src_port: Some(53),
+        dst_port: Some(3),
+        ..TupleMatch::default()
+    };
+    assert_eq!(
+        ct.flush(&FlushFilter {
+            zone: Some(2),
+            proto: Some(17),
+            orig: Some(reply_side),
+            ..FlushFilter::default()
+        }),
+        1
+    );
+    assert_eq!(ct.zone_counts().get(&2), None);
+}
+
+#[test]
 fn flush_by_reply_tuple() {
     let ct = filled();
     let reply = TupleMatch {
