@@ -15,6 +15,7 @@
 //! `ofproto`, which hands this crate plain datapath actions and masks.
 
 pub mod action;
+pub mod cache;
 pub mod execute;
 pub mod extract;
 pub mod packet;
