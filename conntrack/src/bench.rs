@@ -27,7 +27,7 @@ use crate::params::{CtPacket, ExecuteParams};
 use crate::state::CtState;
 use crate::sweeper::now_ms;
 use crate::tracker::Conntrack;
-use crate::wire::{ip_proto, ipv4, tcp, udp};
+use crate::wire::{compose, tcp};
 
 /// Packets per `execute` call, as OVS's datapath batches them.
 pub const BATCH: usize = 32;
@@ -86,30 +86,10 @@ impl Frames {
     }
 }
 
-fn ip_frame(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, l4: &[u8]) -> Vec<u8> {
-    let repr = ipv4::Repr {
-        src_addr: src,
-        dst_addr: dst,
-        protocol: proto,
-        payload_len: l4.len(),
-        ttl: 64,
-    };
-    let mut frame = vec![0u8; ipv4::HEADER_LEN];
-    // The header is 20 bytes and the payload short: emit cannot fail.
-    let _ = repr.emit(&mut frame);
-    frame.extend_from_slice(l4);
-    frame
-}
-
+/// A UDP datagram without payload. Building fixed, well-formed packets
+/// cannot fail; a failure would show as `+inv` packets, not as a panic.
 fn udp_frame(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16) -> Vec<u8> {
-    let repr = udp::Repr {
-        src_port: sport,
-        dst_port: dport,
-        payload_len: 0,
-    };
-    let mut l4 = vec![0u8; repr.buffer_len()];
-    let _ = repr.emit(&mut l4, &src.octets(), &dst.octets());
-    ip_frame(src, dst, ip_proto::UDP, &l4)
+    compose::udp_packet(src.into(), dst.into(), sport, dport, 0).unwrap_or_default()
 }
 
 /// A client's SYN (seq 1000) to a server.
@@ -149,9 +129,7 @@ fn tcp_frame(
         window_scale: None,
         payload_len: 0,
     };
-    let mut l4 = vec![0u8; repr.buffer_len()];
-    let _ = repr.emit(&mut l4, &src.octets(), &dst.octets());
-    ip_frame(src, dst, ip_proto::TCP, &l4)
+    compose::tcp_packet(src.into(), dst.into(), &repr).unwrap_or_default()
 }
 
 /// The i-th client address and port of a workload: 10.x.y.z:1024.. so

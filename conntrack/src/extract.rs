@@ -364,49 +364,17 @@ pub(crate) mod tests {
     use std::net::IpAddr;
 
     use super::*;
-    use crate::wire::{icmpv4, icmpv6, ipv4, ipv6, tcp, udp};
+    use crate::wire::{compose, icmpv4, icmpv6, ipv4, tcp};
 
-    /// Builds the network header plus `l4` (already checksummed).
-    pub fn ip_packet(src: &str, dst: &str, proto: u8, l4: &[u8]) -> (Vec<u8>, L3) {
-        match (
-            src.parse::<IpAddr>().unwrap(),
-            dst.parse::<IpAddr>().unwrap(),
-        ) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let repr = ipv4::Repr {
-                    src_addr: s,
-                    dst_addr: d,
-                    protocol: proto,
-                    payload_len: l4.len(),
-                    ttl: 64,
-                };
-                let mut buf = vec![0u8; ipv4::HEADER_LEN];
-                repr.emit(&mut buf).unwrap();
-                buf.extend_from_slice(l4);
-                (buf, L3::Ipv4)
-            }
-            (IpAddr::V6(s), IpAddr::V6(d)) => {
-                let repr = ipv6::Repr {
-                    src_addr: s,
-                    dst_addr: d,
-                    next_header: proto,
-                    payload_len: l4.len(),
-                    hop_limit: 64,
-                };
-                let mut buf = vec![0u8; ipv6::HEADER_LEN];
-                repr.emit(&mut buf).unwrap();
-                buf.extend_from_slice(l4);
-                (buf, L3::Ipv6)
-            }
-            _ => panic!("mixed families"),
-        }
+    fn family(addr: &str) -> (IpAddr, L3) {
+        let ip: IpAddr = addr.parse().unwrap();
+        (ip, if ip.is_ipv4() { L3::Ipv4 } else { L3::Ipv6 })
     }
 
-    fn addr(s: &str) -> Vec<u8> {
-        match s.parse::<IpAddr>().unwrap() {
-            IpAddr::V4(a) => a.octets().to_vec(),
-            IpAddr::V6(a) => a.octets().to_vec(),
-        }
+    /// The network header plus `l4` (already checksummed).
+    pub fn ip_packet(src: &str, dst: &str, proto: u8, l4: &[u8]) -> (Vec<u8>, L3) {
+        let ((s, l3), (d, _)) = (family(src), family(dst));
+        (compose::ip_packet(s, d, proto, l4).unwrap(), l3)
     }
 
     #[allow(clippy::too_many_arguments)] // one argument per header field
@@ -430,20 +398,13 @@ pub(crate) mod tests {
             window_scale: None,
             payload_len: len,
         };
-        let mut l4 = vec![0u8; repr.buffer_len()];
-        repr.emit(&mut l4, &addr(src), &addr(dst)).unwrap();
-        ip_packet(src, dst, ip_proto::TCP, &l4)
+        let ((s, l3), (d, _)) = (family(src), family(dst));
+        (compose::tcp_packet(s, d, &repr).unwrap(), l3)
     }
 
     pub fn udp_packet(src: &str, dst: &str, sport: u16, dport: u16) -> (Vec<u8>, L3) {
-        let repr = udp::Repr {
-            src_port: sport,
-            dst_port: dport,
-            payload_len: 4,
-        };
-        let mut l4 = vec![0u8; repr.buffer_len()];
-        repr.emit(&mut l4, &addr(src), &addr(dst)).unwrap();
-        ip_packet(src, dst, ip_proto::UDP, &l4)
+        let ((s, l3), (d, _)) = (family(src), family(dst));
+        (compose::udp_packet(s, d, sport, dport, 4).unwrap(), l3)
     }
 
     /// An ICMP or ICMPv6 message (by family) with `data` after the header.
@@ -455,32 +416,8 @@ pub(crate) mod tests {
         id: u16,
         data: &[u8],
     ) -> (Vec<u8>, L3) {
-        let v4 = src.contains('.');
-        let mut l4 = vec![0u8; 8];
-        l4.extend_from_slice(data);
-        if v4 {
-            icmpv4::Repr {
-                msg_type: t,
-                code,
-                ident: id,
-                seq_no: 1,
-                data_len: data.len(),
-            }
-            .emit(&mut l4)
-            .unwrap();
-            ip_packet(src, dst, ip_proto::ICMP, &l4)
-        } else {
-            icmpv6::Repr {
-                msg_type: t,
-                code,
-                ident: id,
-                seq_no: 1,
-                data_len: data.len(),
-            }
-            .emit(&mut l4, &addr(src), &addr(dst))
-            .unwrap();
-            ip_packet(src, dst, ip_proto::ICMPV6, &l4)
-        }
+        let ((s, l3), (d, _)) = (family(src), family(dst));
+        (compose::icmp_packet(s, d, t, code, id, data).unwrap(), l3)
     }
 
     fn extract(data: &[u8], l3: L3, zone: u16, verify: bool) -> Result<Extracted, Reject> {

@@ -190,7 +190,8 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     }
 }
 
-/// The fields of an option-less, unfragmented IPv4 header.
+/// The fields of an option-less, unfragmented IPv4 header (emitted with
+/// identification and flags zero, as `ovs-ofctl compose-packet` does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Repr {
     pub src_addr: Ipv4Addr,
@@ -230,7 +231,6 @@ impl Repr {
         header.fill(0);
         header[field::VER_IHL] = 0x45;
         put16(header, field::LENGTH, total);
-        put16(header, field::FLG_OFF, FLAG_DONT_FRAG);
         header[field::TTL] = self.ttl;
         header[field::PROTOCOL] = self.protocol;
         header[field::SRC_ADDR].copy_from_slice(&self.src_addr.octets());

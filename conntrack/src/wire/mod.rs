@@ -10,6 +10,7 @@
 //! the incremental helpers of [`checksum`].
 
 pub mod checksum;
+pub mod compose;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod ipv4;
