@@ -166,19 +166,6 @@ impl Conntrack {
             }
             *slot = Some(hash);
         }
-        // The packets grouped by shard, keeping their order within a shard
-        // (connections never span shards, so each one still sees its
-        // packets in order): each shard is then locked once per stage.
-        let mut order = [(0usize, 0usize); PASS];
-        let mut len = 0;
-        for (i, hash) in hashes.iter().enumerate() {
-            if let (Some(hash), Some(slot)) = (hash, order.get_mut(len)) {
-                *slot = (Self::shard_of(*hash), i);
-                len += 1;
-            }
-        }
-        let order = order.get_mut(..len).unwrap_or(&mut []);
-        order.sort_unstable();
         // Then, under the shards' locks, find the entries the keys name now
         // and prefetch them too. What a packet later sees may differ (an
         // earlier packet, or another thread, may commit or end a
@@ -187,41 +174,36 @@ impl Conntrack {
         let mut held: Option<(usize, MutexGuard<'_, Shard>)> = None;
         let mut hints = [None; PASS];
         let mut previous = None;
-        for &(index, i) in order.iter() {
-            let (Some(ext), Some(Some(hash))) = (keys.get(i), hashes.get(i)) else {
-                continue;
-            };
-            let found = match previous.filter(|(h, _)| h == hash) {
-                Some((_, found)) => found,
-                None => {
-                    if held.as_ref().map(|(s, _)| *s) != Some(index) {
-                        drop(held.take());
-                        held = self.lock(index).map(|guard| (index, guard));
-                    }
-                    let shard = held.as_ref().map(|(_, shard)| shard);
-                    let found = shard
-                        .and_then(|s| s.lookup(&ext.key, *hash))
-                        .map(|(h, _)| h);
-                    if let (Some(shard), Some(handle)) = (shard, found) {
-                        shard.prefetch_conn(handle);
-                    }
-                    found
-                }
-            };
-            if let Some(hint) = hints.get_mut(i) {
+        for ((ext, hash), hint) in keys.iter().zip(hashes.iter()).zip(hints.iter_mut()) {
+            let Some(hash) = hash else { continue };
+            if let Some((_, found)) = previous.filter(|(h, _)| h == hash) {
                 *hint = found;
-            }
-            previous = Some((*hash, found));
-        }
-        // Then each packet, in order within its shard, so that one sees
-        // what the ones before it committed.
-        for &(index, i) in order.iter() {
-            let (Some(packet), Some(ext), Some(Some(hash))) =
-                (pass.get_mut(i), keys.get(i), hashes.get(i))
-            else {
                 continue;
-            };
-            if held.as_ref().map(|(s, _)| *s) != Some(index) {
+            }
+            let index = Self::shard_of(*hash);
+            if held.as_ref().map(|(i, _)| *i) != Some(index) {
+                drop(held.take());
+                held = self.lock(index).map(|guard| (index, guard));
+            }
+            if let Some((_, shard)) = held.as_ref() {
+                *hint = shard.lookup(&ext.key, *hash).map(|(handle, _)| handle);
+                if let Some(handle) = *hint {
+                    shard.prefetch_conn(handle);
+                }
+            }
+            previous = Some((*hash, *hint));
+        }
+        // Then each packet in order, so that one sees what the ones before
+        // it committed.
+        let packets = pass
+            .iter_mut()
+            .zip(keys.iter())
+            .zip(hashes.iter())
+            .zip(hints.iter());
+        for (((packet, ext), slot), hint) in packets {
+            let Some(hash) = slot else { continue };
+            let index = Self::shard_of(*hash);
+            if held.as_ref().map(|(i, _)| *i) != Some(index) {
                 // Let go of the previous shard before taking the next one:
                 // a thread never holds two shard locks.
                 drop(held.take());
@@ -230,7 +212,6 @@ impl Conntrack {
             let Some((_, shard)) = held.as_mut() else {
                 continue;
             };
-            let hint = hints.get(i).copied().flatten();
             let found = match hint.and_then(|h| Some((h, shard.direction(h, &ext.key)?))) {
                 Some(found) => Some(found),
                 None => shard.lookup(&ext.key, *hash),
