@@ -10,19 +10,32 @@
 //!   fixes, VLAN, `ct` through the `conntrack` crate, `recirc`, `userspace`,
 //!   `clone`).
 //! * [`upcall`]: what the datapath asks the slow path on a miss.
+//! * [`cache`]: the per-thread exact-match cache and the shared megaflow
+//!   table, dumped as `ovs-appctl dpctl/dump-flows`.
+//! * [`port`]: the `Port` trait, the `dummy` port, counters, pcap output.
+//! * [`datapath`]: lookup, upcall and install, batched execution,
+//!   recirculation; [`thread`]: the packet thread that polls the ports.
 //!
 //! It must not know about OpenFlow: tables, rules and translation live in
 //! `ofproto`, which hands this crate plain datapath actions and masks.
 
 pub mod action;
 pub mod cache;
+pub mod datapath;
 pub mod execute;
 pub mod extract;
 pub mod packet;
+pub mod port;
+pub mod thread;
 pub mod upcall;
 pub mod wire;
 
 pub use action::{Action, Actions};
+pub use datapath::{Datapath, DatapathStats, PortError, MAX_RECIRC_DEPTH};
 pub use extract::extract;
 pub use packet::{Metadata, Packet};
+pub use thread::{PacketThread, ThreadConfig};
 pub use upcall::{FnUpcall, MissReply, Upcall, UpcallError, UserspacePacket};
+
+#[cfg(test)]
+mod datapath_tests;

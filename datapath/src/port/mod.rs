@@ -1,0 +1,32 @@
+//! Ports: where packets enter and leave the datapath.
+//!
+//! A [`Port`] is polled by a packet thread for a batch of received frames
+//! and asked to transmit frames; it counts both in its [`PortStats`]. The
+//! `dummy` port lives in-process (tests, the scenario runner, the control
+//! socket's `inject`); the real-traffic issue adds afpacket, tap and pcap
+//! ports behind the same trait.
+
+mod dummy;
+pub mod pcap;
+mod stats;
+
+pub use dummy::DummyPort;
+pub use stats::{PortCounters, PortStats};
+
+/// A datapath port.
+pub trait Port: Send + Sync + core::fmt::Debug {
+    fn name(&self) -> &str;
+
+    /// Appends up to `max` received frames to `batch`; returns how many.
+    /// A port that is down receives nothing.
+    fn receive(&self, batch: &mut Vec<Vec<u8>>, max: usize) -> usize;
+
+    /// Sends `frame`; a port that is down drops it (and counts it).
+    fn transmit(&self, frame: &[u8]);
+
+    fn stats(&self) -> PortStats;
+
+    fn is_up(&self) -> bool;
+
+    fn set_up(&self, up: bool);
+}
