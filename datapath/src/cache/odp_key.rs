@@ -339,6 +339,30 @@ mod tests {
     }
 
     #[test]
+    fn ct_zone_and_a_partial_ct_mark_print_in_hex() {
+        let mut key = tcp_packet();
+        key.set(l::RECIRC_ID, 4);
+        key.set(l::CT_ZONE, 5);
+        let mut mask = Flow::zero();
+        exact(
+            &mut mask,
+            &[
+                l::RECIRC_ID,
+                l::IN_PORT,
+                l::ETH_TYPE,
+                l::NW_FRAG,
+                l::CT_ZONE,
+            ],
+        );
+        mask.set(l::CT_MARK, 3);
+        assert_eq!(
+            format_key(&key, &mask),
+            "ct_zone(0x5),ct_mark(0/0x3),recirc_id(0x4),in_port(1),packet_type(ns=0,id=0),\
+             eth_type(0x0800),ipv4(frag=no)"
+        );
+    }
+
+    #[test]
     fn eth_masks_tcp_flags_and_port_masks_print_as_ovs() {
         let key = tcp_packet();
         let mut mask = Flow::zero();
