@@ -53,3 +53,13 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn man_pages_are_in_step_with_the_cli() {
+        crate::man_pages::assert_in_step(crate::man_pages::pages(crate::Cli::command(), true));
+    }
+}

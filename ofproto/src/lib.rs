@@ -10,6 +10,7 @@
 //! runs conntrack on a snapshot of the connection table. Packet parsing and
 //! execution belong to `datapath`; wire formats belong to `openflow-codec`.
 
+pub mod bridge;
 pub mod classifier;
 pub mod connection;
 pub mod table;

@@ -41,36 +41,47 @@ pub fn ovs_ofctl() -> &'static Path {
 /// --workspace` does not build other packages' binaries, so it is built here.)
 pub fn ctswitch() -> &'static Path {
     static CTSWITCH: OnceLock<PathBuf> = OnceLock::new();
-    CTSWITCH.get_or_init(|| {
-        if let Ok(path) = std::env::var("CTSWITCH_BIN") {
-            return PathBuf::from(path);
-        }
-        let cargo = std::env::var("CARGO").unwrap_or("cargo".into());
-        let out = Command::new(&cargo)
-            .args(["build", "-p", "ctswitch", "--bin", "ctswitch"])
-            .arg("--message-format=json-render-diagnostics")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap_or_else(|err| panic!("cannot run {cargo}: {err}"));
-        assert!(
-            out.status.success(),
-            "`cargo build -p ctswitch` failed; see the compiler output above"
-        );
-        let messages = String::from_utf8_lossy(&out.stdout);
-        match ctswitch_executable(&messages) {
-            Some(path) => path,
-            None => panic!("`cargo build -p ctswitch` reported no ctswitch executable"),
-        }
-    })
+    CTSWITCH.get_or_init(|| built_binary("CTSWITCH_BIN", "ctswitch"))
 }
 
-/// Finds the `ctswitch` executable in cargo's JSON messages.
-fn ctswitch_executable(messages: &str) -> Option<PathBuf> {
+/// The daemon under test: `$CTSWITCHD_BIN`, or the one cargo builds now.
+pub fn ctswitchd() -> &'static Path {
+    static CTSWITCHD: OnceLock<PathBuf> = OnceLock::new();
+    CTSWITCHD.get_or_init(|| built_binary("CTSWITCHD_BIN", "ctswitchd"))
+}
+
+/// `$ENV_VAR`, or binary `name` of package ctswitch as
+/// `cargo build -p ctswitch --bin NAME` builds it now. (`cargo test
+/// --workspace` does not build other packages' binaries, so it is built
+/// here, once per test process.)
+fn built_binary(env_var: &str, name: &str) -> PathBuf {
+    if let Ok(path) = std::env::var(env_var) {
+        return PathBuf::from(path);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or("cargo".into());
+    let out = Command::new(&cargo)
+        .args(["build", "-p", "ctswitch", "--bin", name])
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {cargo}: {err}"));
+    assert!(
+        out.status.success(),
+        "`cargo build -p ctswitch --bin {name}` failed; see the compiler output above"
+    );
+    let messages = String::from_utf8_lossy(&out.stdout);
+    executable(&messages, name)
+        .unwrap_or_else(|| panic!("`cargo build` reported no {name} executable"))
+}
+
+/// Finds executable `name` in cargo's JSON messages.
+fn executable(messages: &str, name: &str) -> Option<PathBuf> {
+    let target = format!(r#""name":"{name}""#);
     messages
         .lines()
         .filter(|line| line.contains(r#""reason":"compiler-artifact""#))
-        .filter(|line| line.contains(r#""name":"ctswitch""#))
+        .filter(|line| line.contains(&target))
         .find_map(|line| {
             let start = line.find(r#""executable":""#)? + r#""executable":""#.len();
             let end = start + line[start..].find('"')?;
@@ -87,7 +98,7 @@ mod tests {
         let messages = r#"{"reason":"compiler-artifact","package_id":"x","target":{"kind":["bin"],"name":"ctswitch"},"executable":"/t/debug/ctswitch","fresh":true}
 {"reason":"build-finished","success":true}"#;
         assert_eq!(
-            ctswitch_executable(messages),
+            executable(messages, "ctswitch"),
             Some(PathBuf::from("/t/debug/ctswitch"))
         );
     }
