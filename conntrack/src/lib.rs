@@ -14,10 +14,18 @@
 //!   that format or from Linux's `conntrack -L` ([`parse`]).
 //! * [`Sweeper`]: the background expiry thread.
 //!
+//! * [`bench`]: the `ctswitch ct-bench` workloads (also run by the
+//!   criterion benches).
+//!
 //! Seams for the next issue: [`ExecuteParams::nat`] and
-//! [`ExecuteParams::helper`] carry the NAT and ALG arguments, a
-//! connection's out-of-line part holds its NAT'd reply key and helper, and
-//! `Conntrack::execute` marks where IP fragment reassembly will sit.
+//! [`ExecuteParams::helper`] carry the NAT and ALG arguments (the helper is
+//! recorded and dumped; NAT is not applied yet), a connection's out-of-line
+//! part holds its NAT'd reply key and helper, and `Conntrack::execute`
+//! marks where IP fragment reassembly will sit. A connection is indexed by
+//! a hash that is the same in both directions, so a NAT'd reply key (which
+//! is not the reverse of the original) needs an index entry of its own, in
+//! the shard its own hash picks: that is the NAT issue's to add, together
+//! with choosing NAT ports.
 
 pub mod bench;
 mod conn;
