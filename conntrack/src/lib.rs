@@ -14,7 +14,7 @@
 //!   that format or from Linux's `conntrack -L` ([`parse`]).
 //! * [`Sweeper`]: the background expiry thread.
 //!
-//! * [`bench`]: the `ctswitch ct-bench` workloads (also run by the
+//! * [`mod@bench`]: the `ctswitch ct-bench` workloads (also run by the
 //!   criterion benches).
 //!
 //! Seams for the next issue: [`ExecuteParams::nat`] and
