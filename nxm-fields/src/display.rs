@@ -254,6 +254,7 @@ impl Printer<'_> {
                 format_flags_masked(TUN_FLAGS, tf & 1, tf_mask & 1, PRIVATE_FLAGS),
             );
         }
+        self.m.tun_metadata().format(&mut self.out);
     }
 
     fn vlan(&mut self) {

@@ -10,7 +10,8 @@
 //!   ovs-ofctl's; [`display`]: matches printed as ovs-ofctl prints them;
 //!   [`text`]: `key=value` match syntax; [`format`]: value text forms;
 //!   [`subfield`]: `NXM_NX_REG0[0..15]` syntax; [`manpage`]: the
-//!   `ctswitch-fields(7)` page, written from the registry.
+//!   `ctswitch-fields(7)` page, written from the registry;
+//!   [`tun_metadata`]: the variable-width tunnel options, kept out of line.
 //!
 //! This crate knows nothing of actions, messages or packets.
 
@@ -29,6 +30,7 @@ pub mod prereq;
 pub mod registry;
 pub mod subfield;
 pub mod text;
+pub mod tun_metadata;
 
 pub use error::FieldError;
 pub use flow::{Flow, Value};

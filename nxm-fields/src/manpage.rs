@@ -31,6 +31,17 @@ pub fn fields_man_page() -> String {
     for f in FIELDS {
         entry(&mut s, f);
     }
+    s.push_str(
+        ".SS tun_metadata0 ... tun_metadata63
+",
+    );
+    s.push_str(
+        "Tunnel (Geneve) options, 1 to 124 bytes wide: a value's width is the \
+         fewest bytes that hold it and its mask. NXM_NX_TUN_METADATA0 to 63 \
+         (class 0x0001, fields 40 to 103); arbitrary bitwise masks; no \
+         prerequisites; hexadecimal. No port carries tunnel options yet, so a \
+         rule that asks for one matches no packet.\n",
+    );
     s.push_str(".SH SEE ALSO\n.BR ctswitch (8),\n.BR ovs-fields (7)\n");
     s
 }

@@ -5,6 +5,7 @@ use crate::flow::{slot_ones, Flow, Value};
 use crate::layout::Slot;
 use crate::port;
 use crate::registry::{FieldDef, Transform};
+use crate::tun_metadata::TunMetadata;
 
 /// The packet type of an Ethernet frame: namespace 0, type 0.
 pub const PT_ETH: Value = 0;
@@ -16,6 +17,8 @@ pub const PT_ETH: Value = 0;
 pub struct Match {
     flow: Flow,
     mask: Flow,
+    /// Tunnel options, the variable-width fields kept out of line.
+    pub(crate) tun_md: TunMetadata,
 }
 
 impl Match {
@@ -34,11 +37,16 @@ impl Match {
 
     /// Whether the match constrains nothing.
     pub fn is_catch_all(&self) -> bool {
-        self.mask.is_all_zero()
+        self.mask.is_all_zero() && self.tun_md.is_empty()
     }
 
     /// Whether a packet with flow `packet` matches.
     pub fn matches(&self, packet: &Flow) -> bool {
+        // Packets carry no tunnel options yet, so a rule that asks for one
+        // matches none.
+        if !self.tun_md.is_empty() {
+            return false;
+        }
         let mut masked = packet.clone();
         masked.and_with(&self.mask);
         masked == self.flow
@@ -50,6 +58,7 @@ impl Match {
         let (a, b) = (self.flow.as_bytes(), other.flow.as_bytes());
         let (am, bm) = (self.mask.as_bytes(), other.mask.as_bytes());
         (0..a.len()).all(|i| (a[i] ^ b[i]) & am[i] & bm[i] == 0)
+            && self.tun_md.overlaps(&other.tun_md)
     }
 
     /// Whether every packet `self` matches is also matched by `other`:
@@ -59,6 +68,7 @@ impl Match {
         let (a, b) = (self.flow.as_bytes(), other.flow.as_bytes());
         let (am, bm) = (self.mask.as_bytes(), other.mask.as_bytes());
         (0..a.len()).all(|i| bm[i] & !am[i] == 0 && (a[i] ^ b[i]) & bm[i] == 0)
+            && self.tun_md.is_within(&other.tun_md)
     }
 
     /// Value and mask of a whole slot.

@@ -99,6 +99,10 @@ impl Match {
         let payload_len = raw.payload_len();
         let total = header_len + payload_len;
         let payload = buf.get(header_len..total).ok_or(FieldError::BadLen)?;
+        if let Some(index) = crate::tun_metadata::index_of_header(raw.header) {
+            self.decode_tun_metadata(index, raw.has_mask, payload)?;
+            return Ok((total, field(FieldId::TunId)));
+        }
         let def = field_by_header(raw.header).ok_or(FieldError::BadField)?;
         let n = def.n_bytes;
         if payload_len != if raw.has_mask { 2 * n } else { n } {
@@ -362,6 +366,11 @@ impl Encoder<'_> {
             FieldId::TunIpv6Dst,
             FieldId::TunGbpId,
             FieldId::TunGbpFlags,
+        ] {
+            self.put_slot(id);
+        }
+        self.m.tun_md.encode(self.out);
+        for id in [
             FieldId::TunErspanIdx,
             FieldId::TunErspanVer,
             FieldId::TunErspanDir,

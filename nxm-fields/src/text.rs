@@ -60,6 +60,10 @@ impl Match {
             self.set_default_packet_type();
             return Ok(Applied::Yes);
         }
+        if let Some(index) = crate::tun_metadata::index_of_name(key) {
+            self.apply_tun_metadata(index, value.filter(|v| !v.is_empty()).unwrap_or("0/0"))?;
+            return Ok(Applied::Yes);
+        }
         let Some(def) = field_by_name(key) else {
             if key.contains('[') {
                 self.apply_subfield(key, value.unwrap_or(""))?;

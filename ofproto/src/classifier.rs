@@ -219,7 +219,12 @@ impl<T> Classifier<T> {
                 break;
             }
             consulted.or_with(&st.mask);
-            let Some(entry) = st.rules.get(&st.key(flow)).and_then(|l| l.first()) else {
+            // A rule that asks for tunnel options matches no packet yet.
+            let Some(entry) = st
+                .rules
+                .get(&st.key(flow))
+                .and_then(|l| l.iter().find(|e| e.r#match.tun_metadata().is_empty()))
+            else {
                 continue;
             };
             if best.is_none_or(|b| entry.priority > b.priority) {

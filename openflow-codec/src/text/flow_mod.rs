@@ -301,6 +301,25 @@ mod tests {
     }
 
     #[test]
+    fn tunnel_options_encode_and_print_as_ovs_ofctl_does() {
+        use bytes::BytesMut;
+        let parsed = parse("tun_metadata1=0x1234/0xffff,actions=drop").unwrap();
+        assert_eq!(parsed.usable.to_string(), "NXM,OXM");
+        let mut out = BytesMut::new();
+        parsed.flow_mod.encode(&mut out);
+        let hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(hex.ends_with("000c000153041234ffff00000000"), "{hex}");
+        let back = FlowMod::decode(&out).unwrap();
+        let mut s = String::new();
+        back.format(&mut s);
+        assert_eq!(s, " ADD tun_metadata1=0x1234 actions=drop");
+        assert_eq!(
+            printed("tun_metadata0=0x1,actions=drop"),
+            " ADD tun_metadata0=0x1 actions=drop"
+        );
+    }
+
+    #[test]
     fn usable_protocols_narrow_with_table_and_fields() {
         assert_eq!(
             parse("table=1,actions=drop").unwrap().usable.to_string(),

@@ -247,6 +247,10 @@ fn is_cidr32(mask: u32) -> bool {
 /// key has been applied to `m`: `key` is a field name (`nw_src`), a
 /// subfield (`reg0[0..3]`) or a shorthand (`tcp`), `value` its text.
 pub fn key_usable(m: &Match, key: &str, value: Option<&str>) -> Protocols {
+    // Tunnel options exist only as NXM fields.
+    if nxm_fields::tun_metadata::index_of_name(key).is_some() {
+        return Protocols::NXM_OXM_ANY;
+    }
     if let Some(def) = field_by_name(key) {
         // The mask as written, not as stored: a stored vlan_vid mask has
         // 13 bits, but OVS judges the 16-bit mask the user gave.
