@@ -5,6 +5,7 @@
 //! exit status 1, as ovs-ofctl does.
 
 mod commands;
+mod scenario;
 #[cfg(test)]
 mod man_pages;
 
@@ -35,6 +36,8 @@ enum Command {
     CtBench(commands::ct_bench::Args),
     /// Run every packet of a capture through a fresh connection tracker.
     CtReplay(commands::ct_replay::Args),
+    /// Replay a packet scenario (the ovs-scenario format) on an in-process switch and print its report.
+    Scenario(commands::scenario::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::OfpPrint(args) => commands::ofp_print::run(args),
         Command::CtBench(args) => commands::ct_bench::run(args),
         Command::CtReplay(args) => commands::ct_replay::run(args),
+        Command::Scenario(args) => commands::scenario::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

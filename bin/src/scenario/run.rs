@@ -1,0 +1,230 @@
+//! Runs a parsed scenario against a [`Switch`] and writes the report
+//! `ovs-scenario` writes for it, line for line, apart from the header.
+
+use std::collections::BTreeMap;
+
+use conntrack::DumpStyle;
+use nxm_fields::packet::format_packet;
+use nxm_fields::Flow;
+
+use super::packet;
+use super::parse::{Line, LineError, Step};
+use super::report::{mask, number_after, pass_metadata, rule_text, sort_rules};
+
+/// What one injected packet did.
+#[derive(Debug, Default)]
+pub struct Injected {
+    /// The flow each pipeline pass was looked up with (pass 0 first).
+    pub passes: Vec<Flow>,
+    /// What each port transmitted, by OpenFlow port number.
+    pub tx: BTreeMap<u32, Vec<Vec<u8>>>,
+}
+
+/// What a scenario needs from a switch with ports 1..4.
+pub trait Switch {
+    /// `ovs-ofctl add-flow br0 SPEC`.
+    fn add_flow(&mut self, spec: &str) -> Result<(), String>;
+    /// `ovs-ofctl del-flows br0 [SPEC]`.
+    fn del_flows(&mut self, spec: &str) -> Result<(), String>;
+    /// `ovs-ofctl dump-flows br0 [FILTER]`: one line per rule, as printed
+    /// (with statistics).
+    fn dump_flows(&mut self, filter: &str) -> Result<Vec<String>, String>;
+    /// Receives `frame` on `port` and runs it to completion.
+    fn inject(&mut self, port: u32, frame: Vec<u8>) -> Injected;
+    /// `dpctl/dump-conntrack [zone=N]` lines (timeouts included if asked).
+    fn dump_conntrack(&mut self, zone: Option<u16>, style: DumpStyle) -> Vec<String>;
+    /// `dpctl/flush-conntrack [zone=N]`.
+    fn flush_conntrack(&mut self, zone: Option<u16>);
+}
+
+/// The runner's state between lines.
+struct Runner<'a, S> {
+    switch: &'a mut S,
+    out: String,
+    /// `let` bindings in the order first bound.
+    vars: Vec<(String, String)>,
+    /// The flows of what the last packet transmitted.
+    last_tx: Vec<String>,
+}
+
+/// Runs `lines` and returns the report (without its header line).
+pub fn run<S: Switch>(switch: &mut S, lines: &[Line]) -> Result<String, LineError> {
+    let mut r = Runner {
+        switch,
+        out: String::new(),
+        vars: Vec::new(),
+        last_tx: Vec::new(),
+    };
+    for line in lines {
+        if line.step == Step::Comment {
+            r.say(&line.text);
+            continue;
+        }
+        r.say(&format!("> {}", line.text));
+        r.line(line).map_err(|e| LineError::new(line.number, e))?;
+    }
+    Ok(mask(&r.out, &r.vars))
+}
+
+fn zone_arg(args: &[String]) -> Result<Option<u16>, String> {
+    let mut zone = None;
+    for a in args {
+        if let Some(z) = a.strip_prefix("zone=") {
+            zone = Some(z.parse().map_err(|_| format!("bad zone {z}"))?);
+        }
+    }
+    Ok(zone)
+}
+
+impl<S: Switch> Runner<'_, S> {
+    fn say(&mut self, text: &str) {
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    fn line(&mut self, line: &Line) -> Result<(), String> {
+        let mut text = line.text.clone();
+        let mut substituted = false;
+        for (name, value) in &self.vars {
+            let var = format!("${name}");
+            if text.contains(&var) {
+                text = text.replace(&var, value);
+                substituted = true;
+            }
+        }
+        let step = if substituted { Step::parse(&text)? } else { line.step.clone() };
+        match step {
+            Step::Comment => {}
+            Step::Flow(spec) => {
+                if let Err(e) = self.switch.add_flow(&spec) {
+                    self.say(&format!("  error: {e}"));
+                }
+            }
+            Step::DelFlows(spec) => self.switch.del_flows(&spec)?,
+            Step::Packet { port, spec } => self.packet(port, &spec, substituted)?,
+            Step::Let { name, field } => {
+                let value = self
+                    .last_tx
+                    .first()
+                    .and_then(|flow| field_value(flow, &field))
+                    .ok_or_else(|| format!("let: no {field} in last transmitted packet"))?;
+                match self.vars.iter_mut().find(|(n, _)| *n == name) {
+                    Some(binding) => binding.1 = value,
+                    None => self.vars.push((name, value)),
+                }
+            }
+            Step::DumpConntrack(args) => {
+                let style = DumpStyle {
+                    stats: args.iter().any(|a| a == "-s"),
+                    verbose: args.iter().any(|a| a == "-m"),
+                };
+                let mut lines: Vec<String> = self
+                    .switch
+                    .dump_conntrack(zone_arg(&args)?, style)
+                    .iter()
+                    .map(|l| strip_timeout(l))
+                    .collect();
+                lines.sort();
+                for l in lines {
+                    self.say(&format!("  {l}"));
+                }
+            }
+            Step::FlushConntrack(args) => self.switch.flush_conntrack(zone_arg(&args)?),
+            Step::DumpFlows(args) => {
+                let mut lines: Vec<String> = self
+                    .switch
+                    .dump_flows(&args.join(" "))?
+                    .iter()
+                    .map(|l| super::report::dump_line(l))
+                    .collect();
+                sort_rules(&mut lines);
+                for l in lines {
+                    self.say(&format!("  {l}"));
+                }
+            }
+            Step::Unsupported => self.say("  unsupported"),
+        }
+        Ok(())
+    }
+
+    fn packet(&mut self, port: u32, spec: &str, substituted: bool) -> Result<(), String> {
+        let frame = packet::build(spec)?;
+        if substituted {
+            self.say("  frame: (depends on a let variable)");
+        } else {
+            let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
+            self.say(&format!("  frame: {hex}"));
+        }
+        let before = self.rule_counts()?;
+        let injected = self.switch.inject(port, frame);
+        for (n, flow) in injected.passes.iter().enumerate() {
+            self.say(&format!("  pass {n}: {}", pass_metadata(flow)));
+        }
+        let after = self.rule_counts()?;
+        let mut hit: Vec<String> = after
+            .iter()
+            .filter(|(rule, n)| **n > before.get(*rule).copied().unwrap_or(0))
+            .map(|(rule, _)| rule.clone())
+            .collect();
+        sort_rules(&mut hit);
+        for rule in hit {
+            let n = after.get(&rule).copied().unwrap_or(0) - before.get(&rule).copied().unwrap_or(0);
+            self.say(&format!("  hit x{n}: {rule}"));
+        }
+        self.last_tx.clear();
+        for (port, frames) in &injected.tx {
+            for frame in frames {
+                let flow = format_frame(frame);
+                self.out.push_str(&format!("  tx p{port}: {flow}\n"));
+                self.last_tx.push(flow);
+            }
+        }
+        if self.last_tx.is_empty() {
+            self.say("  tx: none (dropped)");
+        }
+        Ok(())
+    }
+
+    /// Each rule's packet count, keyed by the rule's text.
+    fn rule_counts(&mut self) -> Result<BTreeMap<String, u64>, String> {
+        Ok(self
+            .switch
+            .dump_flows("")?
+            .iter()
+            .map(|l| (rule_text(l), number_after(l, "n_packets").unwrap_or(0)))
+            .collect())
+    }
+}
+
+/// The value of `field=` in a printed flow (up to `,` or white space).
+fn field_value(flow: &str, field: &str) -> Option<String> {
+    let pat = format!("{field}=");
+    let mut from = 0;
+    while let Some(at) = flow[from..].find(&pat).map(|i| i + from) {
+        if at == 0 || !flow.as_bytes()[at - 1].is_ascii_alphanumeric() && flow.as_bytes()[at - 1] != b'_' {
+            let value: String = flow[at + pat.len()..]
+                .chars()
+                .take_while(|c| *c != ',' && !c.is_whitespace())
+                .collect();
+            return (!value.is_empty()).then_some(value);
+        }
+        from = at + pat.len();
+    }
+    None
+}
+
+/// A conntrack line without its `timeout=N,`.
+fn strip_timeout(line: &str) -> String {
+    match line.find("timeout=") {
+        Some(at) => match line[at..].find(',') {
+            Some(end) => format!("{}{}", &line[..at], &line[at + end + 1..]),
+            None => line.to_string(),
+        },
+        None => line.to_string(),
+    }
+}
+
+/// A transmitted frame as `ovs-ofctl parse-pcap` prints it.
+fn format_frame(frame: &[u8]) -> String {
+    format_packet(&datapath::extract(frame, 0))
+}

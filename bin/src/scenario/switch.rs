@@ -1,0 +1,202 @@
+//! The in-process switch a scenario runs on: bridge `br0` (datapath id 1)
+//! with dummy ports p1..p4 as OpenFlow ports 1..4, its connection tracker
+//! (TCP sequence checking on) and a datapath.
+//!
+//! Every pass of a packet is seen because every pass is a datapath miss,
+//! as in `ovs-scenario` (which deletes the datapath flows before each
+//! packet): the megaflows are flushed and a fresh exact-match cache is used
+//! per packet, and an [`Observer`] in front of the slow path records the
+//! flow each miss was looked up with.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use conntrack::{Conntrack, DumpStyle, FlushFilter};
+use datapath::cache::ExactCache;
+use datapath::port::DummyPort;
+use datapath::{Datapath, MissReply, Packet, Upcall, UpcallError, UserspacePacket};
+use nxm_fields::Flow;
+use ofproto::bridge::{Bridge, BridgeConfig};
+use openflow_codec::message::flow_mod::{FlowModCommand, OFPG_ANY};
+use openflow_codec::message::multipart::flow_stats::FlowStatsRequest;
+use openflow_codec::message::multipart::{MpReply, MpRequest, MultipartRequest};
+use openflow_codec::message::{Header, Message};
+use openflow_codec::text::flow_mod::parse_flow_mod;
+
+use super::parse::PORTS;
+use super::run::{Injected, Switch};
+
+/// The slow path with a recorder in front: the flow of every miss.
+struct Observer {
+    inner: Arc<dyn Upcall>,
+    misses: Mutex<Vec<Flow>>,
+}
+
+impl core::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Observer")
+    }
+}
+
+impl Upcall for Observer {
+    fn miss(&self, flow: &Flow) -> Result<MissReply, UpcallError> {
+        self.misses.lock().unwrap_or_else(|e| e.into_inner()).push(flow.clone());
+        self.inner.miss(flow)
+    }
+
+    fn userspace(&self, packet: UserspacePacket) {
+        self.inner.userspace(packet);
+    }
+}
+
+/// Scenario switch.
+pub struct InProcess {
+    bridge: Arc<Bridge>,
+    conntrack: Arc<Conntrack>,
+    datapath: Arc<Datapath>,
+    observer: Arc<Observer>,
+    ports: Vec<(u32, Arc<DummyPort>)>,
+    xid: u32,
+}
+
+impl core::fmt::Debug for InProcess {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("InProcess").field("datapath", &self.datapath).finish()
+    }
+}
+
+fn now_ms() -> u64 {
+    conntrack::now_ms()
+}
+
+impl InProcess {
+    pub fn new() -> Self {
+        let conntrack = Arc::new(Conntrack::new());
+        let config = BridgeConfig {
+            name: "br0".into(),
+            datapath_id: 1,
+            max_flows: 1_000_000,
+        };
+        let bridge = Arc::new(Bridge::new(config, conntrack.clone()));
+        let observer = Arc::new(Observer {
+            inner: bridge.clone(),
+            misses: Mutex::new(Vec::new()),
+        });
+        let datapath = Arc::new(Datapath::new(conntrack.clone(), observer.clone()));
+        bridge.attach_datapath(&datapath);
+        let ports: Vec<_> = (1..=PORTS)
+            .map(|no| (no, Arc::new(DummyPort::new(format!("p{no}")))))
+            .collect();
+        for (no, port) in &ports {
+            // Numbers 1..=PORTS are distinct, so adding cannot fail.
+            let _ = datapath.add_port(*no, port.clone());
+        }
+        InProcess {
+            bridge,
+            conntrack,
+            datapath,
+            observer,
+            ports,
+            xid: 0,
+        }
+    }
+
+    /// Hands `message` to the bridge; an error reply becomes `Err`.
+    fn send(&mut self, message: Message) -> Result<Vec<Message>, String> {
+        self.xid += 1;
+        let header = Header {
+            version: 4,
+            msg_type: 0,
+            length: 0,
+            xid: self.xid,
+        };
+        let replies: Vec<Message> = self
+            .bridge
+            .handle(header, &message, &[], now_ms())
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
+        if let Some(Message::Error(e)) = replies.first() {
+            return Err(format!("{e:?}"));
+        }
+        self.datapath.flows_changed();
+        Ok(replies)
+    }
+
+    fn flow_mod(&mut self, spec: &str, command: FlowModCommand) -> Result<(), String> {
+        let parsed = parse_flow_mod(spec, command).map_err(|e| e.to_string())?;
+        self.send(Message::FlowMod(parsed.flow_mod)).map(drop)
+    }
+}
+
+impl Switch for InProcess {
+    fn add_flow(&mut self, spec: &str) -> Result<(), String> {
+        self.flow_mod(spec, FlowModCommand::Add)
+    }
+
+    fn del_flows(&mut self, spec: &str) -> Result<(), String> {
+        self.flow_mod(spec, FlowModCommand::Delete)
+    }
+
+    fn dump_flows(&mut self, filter: &str) -> Result<Vec<String>, String> {
+        let fm = parse_flow_mod(filter, FlowModCommand::Delete)
+            .map_err(|e| e.to_string())?
+            .flow_mod;
+        let request = FlowStatsRequest {
+            table_id: fm.table_id,
+            out_port: fm.out_port,
+            out_group: OFPG_ANY,
+            cookie: fm.cookie,
+            cookie_mask: fm.cookie_mask,
+            r#match: fm.r#match,
+        };
+        let replies = self.send(Message::MultipartRequest(MultipartRequest {
+            flags: 0,
+            body: MpRequest::Flow(Box::new(request)),
+        }))?;
+        let mut lines = Vec::new();
+        for reply in replies {
+            if let Message::MultipartReply(r) = reply {
+                if let MpReply::Flow(stats) = r.body {
+                    for s in stats {
+                        let mut line = String::new();
+                        s.format(&mut line);
+                        lines.push(line.trim().to_string());
+                    }
+                }
+            }
+        }
+        Ok(lines)
+    }
+
+    fn inject(&mut self, port: u32, frame: Vec<u8>) -> Injected {
+        self.datapath.flows_changed();
+        for (_, p) in &self.ports {
+            p.take_transmitted();
+        }
+        self.observer.misses.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let mut emc = ExactCache::with_capacity(16);
+        self.datapath.process(&mut emc, vec![Packet::new(frame, port)], now_ms());
+        let passes = std::mem::take(&mut *self.observer.misses.lock().unwrap_or_else(|e| e.into_inner()));
+        let tx: BTreeMap<u32, Vec<Vec<u8>>> = self
+            .ports
+            .iter()
+            .map(|(no, p)| (*no, p.take_transmitted()))
+            .filter(|(_, frames)| !frames.is_empty())
+            .collect();
+        Injected { passes, tx }
+    }
+
+    fn dump_conntrack(&mut self, zone: Option<u16>, style: DumpStyle) -> Vec<String> {
+        self.conntrack
+            .dump(zone, now_ms())
+            .iter()
+            .map(|e| e.format(style))
+            .collect()
+    }
+
+    fn flush_conntrack(&mut self, zone: Option<u16>) {
+        let filter = zone.map_or_else(FlushFilter::default, FlushFilter::zone);
+        self.conntrack.flush(&filter);
+    }
+}
