@@ -1,17 +1,22 @@
 //! A bridge as OpenFlow controllers see it: its tables, its ports' view,
 //! its connection tracker, and its answers to the messages a connection
-//! delivers (flow-mods, statistics and descriptions, conntrack flushes).
-//!
-//! Messages that need the packet pipeline (packet-out, groups, meters) are
-//! refused as unsupported until the datapath is wired in.
+//! delivers (flow-mods, packet-outs, statistics and descriptions,
+//! conntrack flushes). It is also the datapath's slow path (see
+//! [`crate::slow_path`]): shared as `Arc<Bridge>`, with the tables behind
+//! a read-write lock so that packet threads translate while flow-mods
+//! write. Asynchronous messages (PACKET_IN, FLOW_REMOVED) go to every
+//! [`Bridge::subscribe`]r.
 
-use std::sync::Arc;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use bytes::BytesMut;
 use conntrack::{Conntrack, FlushFilter};
+use datapath::Datapath;
 use openflow_codec::error::{BadRequestCode, OfpError};
 use openflow_codec::message::error_msg::ErrorMsg;
-use openflow_codec::message::flow_mod::{OFPG_ANY, TABLE_ALL};
+use openflow_codec::message::flow_mod::{flags as fm_flags, OFPG_ANY, TABLE_ALL};
+use openflow_codec::message::flow_removed::FlowRemoved;
 use openflow_codec::message::multipart::desc::Desc;
 use openflow_codec::message::multipart::flow_stats::{AggregateStats, FlowStats, FlowStatsRequest};
 use openflow_codec::message::multipart::table_features::TableFeatures;
@@ -21,48 +26,180 @@ use openflow_codec::message::nicira::NxMessage;
 use openflow_codec::message::port::Port;
 use openflow_codec::message::{Header, Message};
 
-use crate::table::{Rule, Tables, N_TABLES};
+use crate::mac_learning::MacLearning;
+use crate::recirc::RecircTable;
+use crate::table::{Removed, Rule, Tables, N_TABLES};
 
 /// Most flow-stats entries in one reply message; the rest follow in more
 /// messages flagged OFPMPF_REPLY_MORE, keeping each well under 64 KiB.
 const FLOWS_PER_REPLY: usize = 64;
 const OFPMPF_REPLY_MORE: u16 = 1;
+/// OFPPC_PORT_DOWN and OFPPS_LINK_DOWN.
+const PORT_DOWN: u32 = 1;
+const LINK_DOWN: u32 = 1;
+/// How long recirculation ids unused since a table change survive it
+/// (packets in flight may still come back with them).
+const RECIRC_GRACE_MS: u64 = 10_000;
+
+/// What a bridge is made with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeConfig {
+    pub name: String,
+    pub datapath_id: u64,
+    /// The most flows one table may hold.
+    pub max_flows: usize,
+}
 
 /// A bridge.
 #[derive(Debug)]
 pub struct Bridge {
-    pub name: String,
-    pub datapath_id: u64,
-    tables: Tables,
-    ports: Vec<Port>,
-    conntrack: Arc<Conntrack>,
+    config: BridgeConfig,
+    tables: RwLock<Tables>,
+    pub(crate) recirc: RecircTable,
+    pub(crate) macs: MacLearning,
+    pub(crate) conntrack: Arc<Conntrack>,
+    datapath: RwLock<Weak<Datapath>>,
+    subscribers: Mutex<Vec<Sender<Message>>>,
 }
 
 impl Bridge {
-    pub fn new(
-        name: &str,
-        datapath_id: u64,
-        ports: Vec<Port>,
-        max_rules_per_table: usize,
-        conntrack: Arc<Conntrack>,
-    ) -> Self {
+    pub fn new(config: BridgeConfig, conntrack: Arc<Conntrack>) -> Self {
         Bridge {
-            name: name.to_string(),
-            datapath_id,
-            tables: Tables::new(max_rules_per_table),
-            ports,
+            tables: RwLock::new(Tables::new(config.max_flows)),
+            config,
+            recirc: RecircTable::default(),
+            macs: MacLearning::default(),
             conntrack,
+            datapath: RwLock::new(Weak::new()),
+            subscribers: Mutex::new(Vec::new()),
         }
     }
 
-    pub fn tables(&self) -> &Tables {
-        &self.tables
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    pub fn datapath_id(&self) -> u64 {
+        self.config.datapath_id
+    }
+
+    /// The datapath whose slow path this bridge is. Held weakly: the
+    /// datapath holds the bridge (as its upcall), not the other way round.
+    pub fn attach_datapath(&self, datapath: &Arc<Datapath>) {
+        *self.datapath.write().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(datapath);
+    }
+
+    pub fn datapath(&self) -> Option<Arc<Datapath>> {
+        self.datapath
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .upgrade()
+    }
+
+    /// The tables, for reading (statistics, translation, dumps).
+    pub fn tables(&self) -> RwLockReadGuard<'_, Tables> {
+        self.tables.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn tables_mut(&self) -> RwLockWriteGuard<'_, Tables> {
+        self.tables.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new receiver of the bridge's asynchronous messages (PACKET_IN,
+    /// FLOW_REMOVED, PORT_STATUS); it lives until dropped.
+    pub fn subscribe(&self) -> Receiver<Message> {
+        let (tx, rx) = channel();
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx);
+        rx
+    }
+
+    /// Sends an asynchronous message to every live subscriber.
+    pub(crate) fn publish(&self, message: Message) {
+        let mut subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
+        subscribers.retain(|tx| tx.send(message.clone()).is_ok());
+    }
+
+    /// The datapath's ports (OpenFlow port numbers), for translation.
+    pub(crate) fn port_numbers(&self) -> Vec<u32> {
+        self.datapath()
+            .map_or_else(Vec::new, |dp| dp.port_numbers())
+    }
+
+    /// The ports as PORT_DESC lists them: the datapath's, then the
+    /// bridge's own LOCAL port unless the datapath has one.
+    pub fn port_descs(&self) -> Vec<Port> {
+        let mut descs: Vec<Port> = self
+            .datapath()
+            .map(|dp| dp.ports())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(no, port)| {
+                let down = !port.is_up();
+                port_desc(
+                    no,
+                    port.name(),
+                    if down { PORT_DOWN } else { 0 },
+                    if down { LINK_DOWN } else { 0 },
+                )
+            })
+            .collect();
+        let local = nxm_fields::port::OFPP_LOCAL;
+        if !descs.iter().any(|p| p.port_no == local) {
+            descs.push(port_desc(local, &self.config.name, 0, 0));
+        }
+        descs
+    }
+
+    /// The tables changed: cached datapath decisions are void.
+    pub(crate) fn flows_changed(&self) {
+        if let Some(dp) = self.datapath() {
+            dp.flows_changed();
+        }
+        self.recirc.flows_changed(conntrack::now_ms());
+    }
+
+    /// Timers: flow idle/hard timeouts (with FLOW_REMOVED), MAC aging and
+    /// freeing recirculation ids. The daemon calls it about once a second.
+    pub fn run_timers(&self, now_ms: u64) {
+        let removed = self.tables_mut().expire(now_ms);
+        let aged = self.macs.expire(now_ms);
+        if !removed.is_empty() || aged > 0 {
+            self.flows_changed();
+        }
+        self.announce_removed(removed, now_ms);
+        self.recirc.collect(conntrack::now_ms(), RECIRC_GRACE_MS);
+    }
+
+    /// FLOW_REMOVED for removed rules that asked for it.
+    fn announce_removed(&self, removed: Vec<Removed>, now_ms: u64) {
+        for r in removed {
+            if r.rule.flags & fm_flags::SEND_FLOW_REM == 0 {
+                continue;
+            }
+            let age_ms = now_ms.saturating_sub(r.rule.created_ms);
+            self.publish(Message::FlowRemoved(FlowRemoved {
+                cookie: r.rule.cookie,
+                priority: r.rule.priority,
+                reason: r.reason as u8,
+                table_id: r.table_id,
+                duration_sec: (age_ms / 1000) as u32,
+                duration_nsec: ((age_ms % 1000) * 1_000_000) as u32,
+                idle_timeout: r.rule.idle_timeout,
+                hard_timeout: r.rule.hard_timeout,
+                packet_count: r.rule.packet_count,
+                byte_count: r.rule.byte_count,
+                r#match: r.rule.r#match,
+            }));
+        }
     }
 
     /// Handles one delivered message; returns the replies, each with its
     /// xid (the request's).
     pub fn handle(
-        &mut self,
+        &self,
         header: Header,
         message: &Message,
         raw: &[u8],
@@ -71,10 +208,18 @@ impl Bridge {
         let xid = header.xid;
         let error = |e: OfpError| vec![(xid, Message::Error(ErrorMsg::reply_to(e, raw)))];
         match message {
-            Message::FlowMod(fm) => match self.tables.apply(fm, now_ms) {
-                Ok(_) => Vec::new(),
-                Err(e) => error(e),
-            },
+            Message::FlowMod(fm) => {
+                let applied = self.tables_mut().apply(fm, now_ms);
+                match applied {
+                    Ok(removed) => {
+                        self.flows_changed();
+                        self.announce_removed(removed, now_ms);
+                        Vec::new()
+                    }
+                    Err(e) => error(e),
+                }
+            }
+            Message::PacketOut(po) => self.packet_out(po).map_or_else(error, |()| Vec::new()),
             Message::MultipartRequest(req) => match self.multipart(req, now_ms) {
                 Ok(replies) => replies
                     .into_iter()
@@ -123,8 +268,8 @@ impl Bridge {
                 dp_desc: "None".into(),
             })),
             MpRequest::Flow(fsr) => {
-                let mut stats: Vec<FlowStats> = self
-                    .selected(fsr)
+                let tables = self.tables();
+                let mut stats: Vec<FlowStats> = selected(&tables, fsr)
                     .map(|(table_id, rule)| flow_stats(table_id, rule, now_ms))
                     .collect();
                 // As OVS lists them: by table, then highest priority first.
@@ -137,53 +282,56 @@ impl Bridge {
                     byte_count: 0,
                     flow_count: 0,
                 };
-                for (_, rule) in self.selected(fsr) {
+                for (_, rule) in selected(&self.tables(), fsr) {
                     agg.packet_count += rule.packet_count;
                     agg.byte_count += rule.byte_count;
                     agg.flow_count += 1;
                 }
                 one(MpReply::Aggregate(agg))
             }
-            MpRequest::Table => one(MpReply::Table(
-                (0..N_TABLES as u8)
-                    .map(|id| TableStats {
-                        table_id: id,
-                        active_count: self.tables.table(id).map_or(0, |t| t.len() as u32),
-                        lookup_count: 0,
-                        matched_count: 0,
-                    })
-                    .collect(),
-            )),
+            MpRequest::Table => {
+                let tables = self.tables();
+                one(MpReply::Table(
+                    (0..N_TABLES as u8)
+                        .map(|id| TableStats {
+                            table_id: id,
+                            active_count: tables.table(id).map_or(0, |t| t.len() as u32),
+                            lookup_count: 0,
+                            matched_count: 0,
+                        })
+                        .collect(),
+                ))
+            }
             MpRequest::TableFeatures(_) => one(MpReply::TableFeatures(table_features())),
-            MpRequest::PortDesc => one(MpReply::PortDesc(self.ports.clone())),
+            MpRequest::PortDesc => one(MpReply::PortDesc(self.port_descs())),
             _ => Err(BadRequestCode::BadStat.into()),
         }
     }
+}
 
-    /// The rules a flow or aggregate statistics request selects.
-    fn selected<'a>(
-        &'a self,
-        fsr: &'a FlowStatsRequest,
-    ) -> impl Iterator<Item = (u8, &'a Rule)> + 'a {
-        let tables: Vec<u8> = if fsr.table_id == TABLE_ALL {
-            (0..N_TABLES as u8).collect()
-        } else {
-            vec![fsr.table_id]
-        };
-        tables.into_iter().flat_map(move |id| {
-            self.tables
-                .table(id)
-                .into_iter()
-                .flat_map(|t| t.iter())
-                .filter(move |(m, _, rule)| {
-                    m.is_within(&fsr.r#match)
-                        && (rule.cookie ^ fsr.cookie) & fsr.cookie_mask == 0
-                        && rule.outputs_to(fsr.out_port)
-                        && (fsr.out_group == OFPG_ANY || rule.uses_group(fsr.out_group))
-                })
-                .map(move |(_, _, rule)| (id, rule))
-        })
-    }
+/// The rules a flow or aggregate statistics request selects.
+fn selected<'a>(
+    tables_ref: &'a Tables,
+    fsr: &'a FlowStatsRequest,
+) -> impl Iterator<Item = (u8, &'a Rule)> + 'a {
+    let tables: Vec<u8> = if fsr.table_id == TABLE_ALL {
+        (0..N_TABLES as u8).collect()
+    } else {
+        vec![fsr.table_id]
+    };
+    tables.into_iter().flat_map(move |id| {
+        tables_ref
+            .table(id)
+            .into_iter()
+            .flat_map(|t| t.iter())
+            .filter(move |(m, _, rule)| {
+                m.is_within(&fsr.r#match)
+                    && (rule.cookie ^ fsr.cookie) & fsr.cookie_mask == 0
+                    && rule.outputs_to(fsr.out_port)
+                    && (fsr.out_group == OFPG_ANY || rule.uses_group(fsr.out_group))
+            })
+            .map(move |(_, _, rule)| (id, rule))
+    })
 }
 
 fn flow_stats(table_id: u8, rule: &Rule, now_ms: u64) -> FlowStats {
@@ -234,7 +382,8 @@ fn table_features() -> Vec<TableFeatures> {
         props.extend_from_slice(&4u16.to_be_bytes());
         props.extend_from_slice(&[0; 4]);
     }
-    (0..N_TABLES as u8)
+    // The tables a controller may use (OVS keeps the last one to itself).
+    (0..N_TABLES as u8 - 1)
         .map(|table_id| TableFeatures {
             table_id,
             name: String::new(),
@@ -245,4 +394,21 @@ fn table_features() -> Vec<TableFeatures> {
             properties: props.to_vec(),
         })
         .collect()
+}
+
+/// A port's description: its number, name and up/down state.
+fn port_desc(port_no: u32, name: &str, config: u32, state: u32) -> Port {
+    Port {
+        port_no,
+        hw_addr: [0; 6],
+        name: name.to_string(),
+        config,
+        state,
+        curr: 0,
+        advertised: 0,
+        supported: 0,
+        peer: 0,
+        curr_speed: 0,
+        max_speed: 0,
+    }
 }

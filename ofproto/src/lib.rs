@@ -2,17 +2,29 @@
 //! of the OpenFlow pipeline into datapath actions (xlate), OpenFlow
 //! connections and the `ofproto/trace` equivalent.
 //!
-//! Built so far: the [`classifier`] (priorities, arbitrary masks, tuple
-//! space search that reports the bits each lookup consulted) and the
-//! [`table`]s with OpenFlow 1.3 flow-mod semantics. Still to come
-//! (the switch issue): flow-mod semantics, the frozen continuations that
-//! recirculation ids name, xlate, packet-in/packet-out, and the trace that
-//! runs conntrack on a snapshot of the connection table. Packet parsing and
-//! execution belong to `datapath`; wire formats belong to `openflow-codec`.
+//! * [`classifier`] (priorities, arbitrary masks, tuple space search that
+//!   reports the bits each lookup consulted) and the [`table`]s with
+//!   OpenFlow 1.3 flow-mod semantics.
+//! * [`xlate`]: a flow through the tables into datapath actions and a
+//!   megaflow mask; [`recirc`]: the frozen continuations recirculation ids
+//!   name; [`mac_learning`]: the table behind `NORMAL`.
+//! * [`bridge`]: what controllers talk to; [`slow_path`]: the bridge as
+//!   the datapath's upcall, packet-out; [`packet_in`]: PACKET_IN messages.
+//! * [`connection`]: the OpenFlow connection state machine.
+//!
+//! Still to come: groups and meters, and the trace that runs conntrack on
+//! a snapshot of the connection table. Packet parsing and execution belong
+//! to `datapath`; wire formats belong to `openflow-codec`.
 
 pub mod bridge;
 pub mod classifier;
 pub mod connection;
+pub mod mac_learning;
+pub mod packet_in;
+pub mod recirc;
+pub mod slow_path;
 pub mod table;
+pub mod xlate;
 
+pub use bridge::{Bridge, BridgeConfig};
 pub use classifier::{Classifier, Lookup};

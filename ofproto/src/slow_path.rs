@@ -1,0 +1,116 @@
+//! The bridge as the datapath's slow path: it translates misses
+//! ([`datapath::Upcall::miss`]), turns `userspace` packets into OpenFlow
+//! 1.3 PACKET_INs for its subscribers, and runs PACKET_OUTs through
+//! translation and the datapath.
+
+use datapath::cache::ExactCache;
+use datapath::execute::{execute, Context};
+use datapath::{MissReply, Packet, Upcall, UpcallError, UserspacePacket};
+use nxm_fields::Flow;
+use openflow_codec::error::{BadRequestCode, OfpError};
+use openflow_codec::message::flow_mod::NO_BUFFER;
+use openflow_codec::message::packet_out::PacketOut;
+use openflow_codec::message::Message;
+
+use crate::bridge::Bridge;
+use crate::packet_in::packet_in;
+use crate::xlate::{translate, translate_packet_out, Env, Hit, XlateError, Xlated};
+
+impl Bridge {
+    /// Translates with the tables read-locked only while translating.
+    fn xlate(
+        &self,
+        run: impl FnOnce(Env<'_>) -> Result<Xlated, XlateError>,
+    ) -> Result<Xlated, XlateError> {
+        let ports = self.port_numbers();
+        let xlated = {
+            let tables = self.tables();
+            run(Env {
+                tables: &tables,
+                ports: &ports,
+                recirc: &self.recirc,
+                macs: &self.macs,
+                now_ms: conntrack::now_ms(),
+            })?
+        };
+        self.count_hits(&xlated.hits);
+        if xlated.learned {
+            // Forwarding cached for the old whereabouts of an address is
+            // stale; this translation's own megaflow is then not
+            // installed, and the next packet installs a fresh one.
+            if let Some(dp) = self.datapath() {
+                dp.flows_changed();
+            }
+        }
+        Ok(xlated)
+    }
+
+    /// Rule statistics, counted per translated packet. (Packets that hit
+    /// a megaflow are not counted: the datapath does not say which
+    /// megaflow came from which rules.)
+    fn count_hits(&self, hits: &[Hit]) {
+        if hits.is_empty() {
+            return;
+        }
+        let now_ms = conntrack::now_ms();
+        let mut tables = self.tables_mut();
+        for hit in hits {
+            let rule = tables
+                .table_mut(hit.table_id)
+                .and_then(|t| t.get_mut(&hit.r#match, hit.priority));
+            if let Some(rule) = rule {
+                rule.packet_count += 1;
+                rule.used_ms = now_ms;
+            }
+        }
+    }
+
+    /// OFPT_PACKET_OUT: the actions (which may send the packet through the
+    /// tables with `output:TABLE`) run on the packet in the datapath.
+    pub(crate) fn packet_out(&self, po: &PacketOut) -> Result<(), OfpError> {
+        if po.buffer_id != NO_BUFFER {
+            return Err(BadRequestCode::BufferUnknown.into());
+        }
+        let packet = Packet::new(po.data.clone(), po.in_port);
+        let flow = packet.flow();
+        // A packet the pipeline cannot translate is dropped, as OVS
+        // drops it (the packet-out itself was valid).
+        let Ok(xlated) = self.xlate(|env| translate_packet_out(env, &flow, &po.actions)) else {
+            return Ok(());
+        };
+        // Without a datapath there are no ports to send to.
+        let Some(dp) = self.datapath() else {
+            return Ok(());
+        };
+        let now_ms = conntrack::now_ms();
+        let ctx = Context {
+            conntrack: &self.conntrack,
+            ports: dp.as_ref(),
+            upcall: self,
+            now_ms,
+        };
+        let executed = execute(&ctx, vec![packet], &xlated.actions);
+        if !executed.recirculate.is_empty() {
+            dp.process(&mut ExactCache::default(), executed.recirculate, now_ms);
+        }
+        Ok(())
+    }
+}
+
+impl Upcall for Bridge {
+    fn miss(&self, flow: &Flow) -> Result<MissReply, UpcallError> {
+        let xlated = self
+            .xlate(|env| translate(env, flow))
+            .map_err(|e| UpcallError::Translation(e.to_string()))?;
+        Ok(MissReply {
+            actions: xlated.actions,
+            mask: xlated.mask,
+        })
+    }
+
+    fn userspace(&self, packet: UserspacePacket) {
+        let frozen = self.recirc.thaw(packet.action.cookie.recirc_id);
+        let message = packet_in(&packet, frozen.as_deref());
+        self.publish(Message::PacketIn(message));
+    }
+}

@@ -1,0 +1,217 @@
+//! Translation of each OpenFlow action: field writes go to the translated
+//! flow (and reach the datapath when committed), outputs and ct emit
+//! datapath actions, resubmit re-enters the pipeline.
+
+use datapath::Action as DpAction;
+use nxm_fields::flow::slot_ones;
+use nxm_fields::layout as l;
+use nxm_fields::port::from_ofp10;
+use nxm_fields::prereq::Prereq;
+use nxm_fields::{field, FieldId, Value};
+use openflow_codec::action::legacy::LegacySet;
+use openflow_codec::action::vlan::PushIfNeeded;
+use openflow_codec::action::Action;
+
+use super::field::{read, read_subfield, write, write_subfield};
+use super::prereq::prereqs_ok;
+use super::{Ctx, XlateError};
+
+const VLAN_CFI: Value = 0x1000;
+const VLAN_VID: Value = 0x0fff;
+const VLAN_PCP: Value = 0xe000;
+/// OFPR_INVALID_TTL.
+const REASON_INVALID_TTL: u8 = 2;
+
+impl Ctx<'_> {
+    pub(super) fn do_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
+        for action in actions {
+            if self.exit {
+                break;
+            }
+            self.do_action(action)?;
+        }
+        Ok(())
+    }
+
+    fn do_action(&mut self, action: &Action) -> Result<(), XlateError> {
+        match action {
+            Action::Output(o) => self.output(from_ofp10(o.port), o.max_len)?,
+            Action::OutputTrunc(o) => self.output(from_ofp10(o.port), u16::MAX)?,
+            Action::OutputReg(o) => {
+                let port = read_subfield(&self.flow, &mut self.wc, &o.src) as u32;
+                self.output(port, o.max_len)?;
+            }
+            Action::Controller(c) => self.controller(c.reason, c.max_len, c.controller_id),
+            Action::Resubmit(r) => self.resubmit(r)?,
+            Action::Ct(ct) => self.ct(ct),
+            Action::CtClear(_) => {
+                if self.conntracked {
+                    self.out.push(DpAction::CtClear);
+                }
+                self.conntracked = false;
+                self.clear_ct_fields();
+            }
+            Action::SetField(s) => self.set_field(s.field, s.value, field(s.field).exact_mask()),
+            Action::RegLoad2(r) => {
+                let mask = r.mask.unwrap_or(field(r.field).exact_mask());
+                self.set_field(r.field, r.value, mask);
+            }
+            Action::RegLoad(r) => {
+                write_subfield(&mut self.flow, &mut self.wc, &r.dst, Value::from(r.value));
+            }
+            Action::RegMove(m) => {
+                let value = read_subfield(&self.flow, &mut self.wc, &m.src);
+                write_subfield(&mut self.flow, &mut self.wc, &m.dst, value);
+            }
+            Action::LegacySet(set) => self.legacy_set(set),
+            Action::PushVlan(_) => self.push_vlan(),
+            Action::PopVlan(_) => {
+                self.wc.set(l::VLAN_TCI, slot_ones(l::VLAN_TCI));
+                let inner = self.flow.get(l::VLAN_TCI1);
+                self.flow.set(l::VLAN_TCI, inner);
+                self.flow.set(l::VLAN_TCI1, 0);
+            }
+            Action::SetVlanVid(v) => self.set_vlan(v.push, Value::from(v.vid), VLAN_VID),
+            Action::SetVlanPcp(v) => self.set_vlan(v.push, Value::from(v.pcp) << 13, VLAN_PCP),
+            Action::SetNwTtl(t) => {
+                if prereqs_ok(Prereq::IpAny, &self.flow, &mut self.wc) {
+                    self.flow.set(l::NW_TTL, Value::from(t.ttl));
+                    self.wc.set(l::NW_TTL, slot_ones(l::NW_TTL));
+                }
+            }
+            Action::DecTtl(d) => self.dec_ttl(&d.controller_ids),
+            Action::Clone(c) => self.clone_actions(&c.actions)?,
+            Action::Exit(_) => self.exit = true,
+            // The bridge has no groups yet: a group action does nothing.
+            Action::Group(_) => {}
+            // Accepted and without effect on a packet: queues (no QoS),
+            // notes, sampling (no collectors), fin_timeout (it adjusts
+            // rule timeouts, not packets), tunnel ids (no tunnel ports),
+            // conjunction (only meaningful as a match; not supported).
+            Action::SetQueue(_)
+            | Action::PopQueue(_)
+            | Action::Note(_)
+            | Action::Sample(_)
+            | Action::FinTimeout(_)
+            | Action::SetTunnel(_)
+            | Action::Conjunction(_) => {}
+            Action::PushMpls(_)
+            | Action::PopMpls(_)
+            | Action::SetMplsTtl(_)
+            | Action::DecMplsTtl(_) => return Err(XlateError::Unsupported("mpls")),
+            Action::Bundle(_) => return Err(XlateError::Unsupported("bundle")),
+            Action::Learn(_) => return Err(XlateError::Unsupported("learn")),
+            Action::Multipath(_) => return Err(XlateError::Unsupported("multipath")),
+            Action::CheckPktLarger(_) => return Err(XlateError::Unsupported("check_pkt_larger")),
+            Action::Encap(_) | Action::Decap(_) => return Err(XlateError::Unsupported("encap")),
+            Action::DeleteField(_) => return Err(XlateError::Unsupported("delete_field")),
+            // Only valid inside ct(), where ct translation reads it.
+            Action::Nat(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Writes a field, if the packet has what the field needs.
+    fn set_field(&mut self, id: FieldId, value: Value, mask: Value) {
+        let def = field(id);
+        if prereqs_ok(def.prereq, &self.flow, &mut self.wc) {
+            write(&mut self.flow, &mut self.wc, def, value, mask);
+        }
+    }
+
+    fn legacy_set(&mut self, set: &LegacySet) {
+        let mac = |b: &[u8; 6]| b.iter().fold(0, |acc, &x| (acc << 8) | Value::from(x));
+        match set {
+            LegacySet::EthSrc(m) => self.set_field(FieldId::EthSrc, mac(m), slot_ones(l::ETH_SRC)),
+            LegacySet::EthDst(m) => self.set_field(FieldId::EthDst, mac(m), slot_ones(l::ETH_DST)),
+            LegacySet::Ipv4Src(a) => {
+                self.set_field(FieldId::Ipv4Src, u32::from(*a).into(), 0xffff_ffff)
+            }
+            LegacySet::Ipv4Dst(a) => {
+                self.set_field(FieldId::Ipv4Dst, u32::from(*a).into(), 0xffff_ffff)
+            }
+            LegacySet::Tos(tos) => self.set_field(FieldId::IpDscp, Value::from(*tos >> 2), 0xff),
+            LegacySet::Ecn(ecn) => self.set_field(FieldId::IpEcn, Value::from(*ecn), 0xff),
+            LegacySet::TpSrc(p) => self.set_port(l::TP_SRC, p.port),
+            LegacySet::TpDst(p) => self.set_port(l::TP_DST, p.port),
+            // MPLS is not supported by the datapath; nothing to change.
+            LegacySet::MplsLabel(_) | LegacySet::MplsTc(_) => {}
+        }
+    }
+
+    /// OpenFlow 1.0's set-transport-port: whatever the transport is.
+    fn set_port(&mut self, slot: l::Slot, port: u16) {
+        let tcp = prereqs_ok(Prereq::Tcp, &self.flow, &mut self.wc);
+        let udp = prereqs_ok(Prereq::Udp, &self.flow, &mut self.wc);
+        let sctp = prereqs_ok(Prereq::Sctp, &self.flow, &mut self.wc);
+        if tcp || udp || sctp {
+            self.flow.set(slot, Value::from(port));
+            self.wc.set(slot, slot_ones(slot));
+        }
+    }
+
+    fn push_vlan(&mut self) {
+        self.wc.set(l::VLAN_TCI, slot_ones(l::VLAN_TCI));
+        let outer = self.flow.get(l::VLAN_TCI);
+        self.flow.set(l::VLAN_TCI1, outer);
+        self.flow.set(l::VLAN_TCI, VLAN_CFI);
+    }
+
+    /// OpenFlow 1.1's set-VLAN-VID/PCP: pushes a tag first if asked to.
+    fn set_vlan(&mut self, push: PushIfNeeded, bits: Value, mask: Value) {
+        self.wc.set(l::VLAN_TCI, slot_ones(l::VLAN_TCI));
+        let tci = self.flow.get(l::VLAN_TCI);
+        if tci & VLAN_CFI == 0 {
+            if !push.wanted {
+                return;
+            }
+            self.push_vlan();
+        }
+        let tci = self.flow.get(l::VLAN_TCI);
+        self.flow
+            .set(l::VLAN_TCI, (tci & !mask) | (bits & mask) | VLAN_CFI);
+    }
+
+    /// `dec_ttl`: an IP packet whose TTL would reach zero goes to the
+    /// controllers listed (default 0) with reason "invalid TTL" instead.
+    fn dec_ttl(&mut self, controller_ids: &[u16]) {
+        if !prereqs_ok(Prereq::IpAny, &self.flow, &mut self.wc) {
+            return;
+        }
+        let ttl = read(&self.flow, &mut self.wc, field(FieldId::IpTtl));
+        if ttl > 1 {
+            self.flow.set(l::NW_TTL, ttl - 1);
+            return;
+        }
+        let ids: &[u16] = if controller_ids.is_empty() {
+            &[0]
+        } else {
+            controller_ids
+        };
+        for &id in ids {
+            self.controller(REASON_INVALID_TTL, u16::MAX, id);
+        }
+        self.exit = true;
+    }
+
+    /// `clone(...)`: the nested actions see a copy of the packet; the
+    /// packet itself goes on unchanged.
+    fn clone_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
+        let saved_flow = self.flow.clone();
+        let saved_base = self.base.clone();
+        let saved_set = self.action_set.clone();
+        let saved_ct = self.conntracked;
+        let outer = std::mem::take(&mut self.out);
+        let result = self.do_actions(actions);
+        let inner = std::mem::replace(&mut self.out, outer);
+        self.flow = saved_flow;
+        self.base = saved_base;
+        self.action_set = saved_set;
+        self.conntracked = saved_ct;
+        self.exit = false;
+        if !inner.is_empty() {
+            self.out.push(DpAction::Clone(inner.into()));
+        }
+        result
+    }
+}

@@ -1,0 +1,256 @@
+//! Translation (xlate): a packet's flow through a bridge's OpenFlow
+//! tables, into the datapath actions for it and the megaflow mask of
+//! every bit of the flow the answer depended on.
+//!
+//! The translation keeps three flows, as OVS's `xlate_ctx` does: `flow`,
+//! the packet as the pipeline sees it (registers, metadata and rewritten
+//! headers included); `base`, the packet as the datapath has it, behind
+//! by the header changes not yet committed ([`commit`]); and `wc`, the
+//! mask. Lookups add the bits the classifier consulted; actions add what
+//! they read or write. Registers and metadata never reach the datapath:
+//! they live in `flow`, and in the frozen continuation ([`crate::recirc`])
+//! when the packet recirculates.
+//!
+//! * [`pipeline`]: tables, instructions, goto_table, resubmit, the action
+//!   set; [`actions`]: every action; [`ct`]: the `ct` action and
+//!   recirculation; [`output`]: ports, reserved ports, `NORMAL`, the
+//!   controller; [`commit`]: header changes as datapath actions;
+//!   [`field`] and [`prereq`]: field access that records the mask.
+
+mod actions;
+mod commit;
+mod ct;
+mod field;
+mod output;
+mod pipeline;
+mod prereq;
+
+#[cfg(test)]
+mod tests;
+
+use datapath::{Action as DpAction, Actions};
+use nxm_fields::layout as l;
+use nxm_fields::{Flow, Match};
+use openflow_codec::action::Action;
+
+use crate::mac_learning::MacLearning;
+use crate::recirc::{Frozen, RecircTable};
+use crate::table::Tables;
+
+/// How deeply resubmits and goto_tables may nest (OVS's `MAX_DEPTH`).
+pub const MAX_DEPTH: usize = 64;
+/// How many tables one translation may visit (OVS's `MAX_RESUBMITS`).
+pub const MAX_RESUBMITS: usize = MAX_DEPTH * MAX_DEPTH;
+
+/// What translation reads: the bridge's state at the time.
+#[derive(Debug, Clone, Copy)]
+pub struct Env<'a> {
+    pub tables: &'a Tables,
+    /// The datapath's port numbers (OpenFlow port numbers).
+    pub ports: &'a [u32],
+    pub recirc: &'a RecircTable,
+    pub macs: &'a MacLearning,
+    pub now_ms: u64,
+}
+
+/// A rule a translation hit, for its statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub table_id: u8,
+    pub r#match: Match,
+    pub priority: u16,
+}
+
+/// What a translation produced.
+#[derive(Debug, Clone)]
+pub struct Xlated {
+    pub actions: Actions,
+    pub mask: Flow,
+    pub hits: Vec<Hit>,
+    /// The MAC learning table changed: cached `NORMAL` decisions are stale.
+    pub learned: bool,
+}
+
+/// Why a packet could not be translated (it is dropped, nothing cached).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XlateError {
+    /// Resubmits or goto_tables nested or repeated beyond OVS's limits.
+    TooDeep,
+    /// A recirculated packet whose continuation is gone.
+    UnknownRecircId(u32),
+    /// An action the datapath cannot carry out yet.
+    Unsupported(&'static str),
+}
+
+impl core::fmt::Display for XlateError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            XlateError::TooDeep => f.write_str("over max translation depth"),
+            XlateError::UnknownRecircId(id) => write!(f, "unknown recirc_id {id:#x}"),
+            XlateError::Unsupported(what) => write!(f, "unsupported action {what}"),
+        }
+    }
+}
+
+impl std::error::Error for XlateError {}
+
+/// The metadata slots that only exist in translation (with the registers,
+/// whose slot is wider than a value): the datapath key never carries
+/// them, so they never belong in a megaflow mask.
+const TRANSLATION_ONLY: [l::Slot; 3] = [l::METADATA, l::CONJ_ID, l::ACTSET_OUTPUT];
+
+/// The ct fields, cleared for packets that have not been through
+/// conntrack in this translation's frame of reference.
+const CT_SLOTS: [l::Slot; 11] = [
+    l::CT_STATE,
+    l::CT_ZONE,
+    l::CT_MARK,
+    l::CT_LABEL,
+    l::CT_NW_SRC,
+    l::CT_NW_DST,
+    l::CT_IPV6_SRC,
+    l::CT_IPV6_DST,
+    l::CT_NW_PROTO,
+    l::CT_TP_SRC,
+    l::CT_TP_DST,
+];
+
+/// The state of one translation.
+pub(crate) struct Ctx<'a> {
+    env: Env<'a>,
+    flow: Flow,
+    base: Flow,
+    wc: Flow,
+    out: Vec<DpAction>,
+    action_set: Vec<Action>,
+    /// The packet has been through conntrack (its ct fields are real).
+    conntracked: bool,
+    /// The table and rule being run, for packet-ins.
+    table_id: u8,
+    rule_cookie: u64,
+    rule_is_table_miss: bool,
+    depth: usize,
+    resubmits: usize,
+    /// `exit` ran: nothing more is translated.
+    exit: bool,
+    in_packet_out: bool,
+    hits: Vec<Hit>,
+    learned: bool,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(env: Env<'a>, packet: &Flow) -> Self {
+        let mut wc = Flow::zero();
+        // Always part of the decision, as in OVS's xlate_wc_init.
+        for slot in [l::RECIRC_ID, l::IN_PORT, l::PACKET_TYPE, l::ETH_TYPE] {
+            wc.set(slot, nxm_fields::flow::slot_ones(slot));
+        }
+        let eth_type = packet.get(l::ETH_TYPE) as u16;
+        if matches!(
+            eth_type,
+            nxm_fields::prereq::ETH_TYPE_IP | nxm_fields::prereq::ETH_TYPE_IPV6
+        ) {
+            wc.set(l::NW_FRAG, nxm_fields::flow::slot_ones(l::NW_FRAG));
+        }
+        Ctx {
+            env,
+            flow: packet.clone(),
+            base: packet.clone(),
+            wc,
+            out: Vec::new(),
+            action_set: Vec::new(),
+            conntracked: false,
+            table_id: 0,
+            rule_cookie: 0,
+            rule_is_table_miss: false,
+            depth: 0,
+            resubmits: 0,
+            exit: false,
+            in_packet_out: false,
+            hits: Vec::new(),
+            learned: false,
+        }
+    }
+
+    /// Restores a frozen continuation's metadata into the flow.
+    fn thaw(&mut self, frozen: &Frozen) {
+        self.flow.set(l::IN_PORT, u128::from(frozen.in_port));
+        self.flow.set(l::METADATA, u128::from(frozen.metadata));
+        for (i, reg) in frozen.regs.iter().enumerate() {
+            self.flow.set(l::reg(i), u128::from(*reg));
+        }
+        self.action_set = frozen.action_set.clone();
+        self.conntracked = frozen.conntracked;
+    }
+
+    /// The continuation of this translation at `table_id`.
+    fn freeze(&self, table_id: u8) -> Frozen {
+        let mut regs = [0u32; 16];
+        for (i, reg) in regs.iter_mut().enumerate() {
+            *reg = self.flow.get(l::reg(i)) as u32;
+        }
+        Frozen {
+            table_id,
+            in_port: self.flow.get(l::IN_PORT) as u32,
+            metadata: self.flow.get(l::METADATA) as u64,
+            regs,
+            action_set: self.action_set.clone(),
+            conntracked: self.conntracked,
+        }
+    }
+
+    /// Forgets what conntrack said, in the translated flow only.
+    fn clear_ct_fields(&mut self) {
+        for slot in CT_SLOTS {
+            self.flow.set(slot, 0);
+        }
+    }
+
+    fn finish(mut self) -> Xlated {
+        for slot in TRANSLATION_ONLY.into_iter().chain((0..16).map(l::reg)) {
+            self.wc.set(slot, 0);
+        }
+        Xlated {
+            actions: Actions::new(self.out),
+            mask: self.wc,
+            hits: self.hits,
+            learned: self.learned,
+        }
+    }
+}
+
+/// Translates the flow of a packet that missed the datapath's cache: from
+/// table 0, or, recirculated, from its frozen continuation.
+pub fn translate(env: Env<'_>, packet: &Flow) -> Result<Xlated, XlateError> {
+    let mut ctx = Ctx::new(env, packet);
+    let recirc_id = packet.get(l::RECIRC_ID) as u32;
+    let table = if recirc_id == 0 {
+        0
+    } else {
+        let frozen = env
+            .recirc
+            .thaw(recirc_id)
+            .ok_or(XlateError::UnknownRecircId(recirc_id))?;
+        ctx.thaw(&frozen);
+        frozen.table_id
+    };
+    if !ctx.conntracked {
+        ctx.clear_ct_fields();
+    }
+    ctx.run_pipeline(table)?;
+    Ok(ctx.finish())
+}
+
+/// Translates a packet-out's actions for a packet with flow `packet`.
+pub fn translate_packet_out(
+    env: Env<'_>,
+    packet: &Flow,
+    actions: &[Action],
+) -> Result<Xlated, XlateError> {
+    let mut ctx = Ctx::new(env, packet);
+    ctx.in_packet_out = true;
+    ctx.clear_ct_fields();
+    ctx.do_actions(actions)?;
+    ctx.run_action_set()?;
+    Ok(ctx.finish())
+}

@@ -1,0 +1,109 @@
+//! Where packets go: a port, the reserved ports (IN_PORT, TABLE, NORMAL,
+//! FLOOD, ALL, CONTROLLER, LOCAL), and `NORMAL` as a MAC-learning switch.
+//! Every output first commits pending header changes.
+
+use datapath::action::{ControllerCookie, Userspace};
+use datapath::Action as DpAction;
+use nxm_fields::flow::slot_ones;
+use nxm_fields::layout as l;
+use nxm_fields::port::{
+    OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_NORMAL, OFPP_TABLE,
+};
+
+use super::commit::commit;
+use super::{Ctx, XlateError};
+use crate::mac_learning::is_multicast;
+
+/// OFPR_NO_MATCH and OFPR_ACTION.
+const REASON_NO_MATCH: u8 = 0;
+const REASON_ACTION: u8 = 1;
+
+impl Ctx<'_> {
+    fn in_port(&self) -> u32 {
+        self.flow.get(l::IN_PORT) as u32
+    }
+
+    pub(super) fn output(&mut self, port: u32, max_len: u16) -> Result<(), XlateError> {
+        match port {
+            OFPP_IN_PORT => self.emit_output(self.in_port()),
+            // Only a packet-out may send a packet into the tables.
+            OFPP_TABLE if self.in_packet_out => return self.run_pipeline(0),
+            OFPP_TABLE => {}
+            OFPP_NORMAL => self.normal(),
+            OFPP_FLOOD | OFPP_ALL => self.flood(),
+            OFPP_CONTROLLER => {
+                let reason = if self.rule_is_table_miss {
+                    REASON_NO_MATCH
+                } else {
+                    REASON_ACTION
+                };
+                self.controller(reason, max_len, 0);
+            }
+            // OpenFlow never sends a packet back where it came from
+            // unless asked with IN_PORT.
+            port if port == self.in_port() => {}
+            port => self.emit_output(port),
+        }
+        Ok(())
+    }
+
+    /// Outputs on a datapath port, if it exists.
+    fn emit_output(&mut self, port: u32) {
+        if self.env.ports.contains(&port) {
+            commit(&self.flow, &mut self.base, &self.wc, &mut self.out);
+            self.out.push(DpAction::Output(port));
+        }
+    }
+
+    fn flood(&mut self) {
+        let in_port = self.in_port();
+        for &port in self.env.ports {
+            if port != in_port {
+                self.emit_output(port);
+            }
+        }
+    }
+
+    /// A packet-in: the datapath hands the packet up with a cookie whose
+    /// recirc_id names the table, registers and metadata at this point.
+    pub(super) fn controller(&mut self, reason: u8, max_len: u16, controller_id: u16) {
+        commit(&self.flow, &mut self.base, &self.wc, &mut self.out);
+        let frozen = self.freeze(self.table_id);
+        let recirc_id = self.env.recirc.id_for(frozen);
+        self.out.push(DpAction::Userspace(Userspace {
+            pid: 0,
+            cookie: ControllerCookie {
+                reason,
+                recirc_id,
+                rule_cookie: self.rule_cookie,
+                controller_id,
+                max_len,
+                ..ControllerCookie::default()
+            },
+        }));
+    }
+
+    /// `NORMAL`: learn the source's port, then send to the destination's
+    /// learned port, or flood when it is unknown or multicast.
+    fn normal(&mut self) {
+        for slot in [l::ETH_SRC, l::ETH_DST, l::VLAN_TCI] {
+            self.wc.set(slot, slot_ones(slot));
+        }
+        let vlan = (self.flow.get(l::VLAN_TCI) & 0x0fff) as u16;
+        let src = self.flow.get(l::ETH_SRC) as u64;
+        let dst = self.flow.get(l::ETH_DST) as u64;
+        let in_port = self.in_port();
+        if self.env.macs.learn(vlan, src, in_port, self.env.now_ms) {
+            self.learned = true;
+        }
+        if is_multicast(dst) {
+            return self.flood();
+        }
+        match self.env.macs.lookup(vlan, dst) {
+            // Learned on the port it came in on: nowhere to go.
+            Some(port) if port == in_port => {}
+            Some(port) => self.emit_output(port),
+            None => self.flood(),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The OpenFlow pipeline: table lookups, a rule's instructions,
+//! `goto_table`, `resubmit` (including its `ct` form) and the OpenFlow 1.3
+//! action set. Table-miss without a table-miss rule drops (OpenFlow 1.3).
+
+use nxm_fields::flow::slot_ones;
+use nxm_fields::layout::{self as l, Slot};
+use nxm_fields::port::{from_ofp10, OFPP_IN_PORT};
+use nxm_fields::{Flow, Value};
+use openflow_codec::action::resubmit::{Resubmit, TABLE_NONE};
+use openflow_codec::action::Action;
+use openflow_codec::instruction::Instruction;
+
+use super::{Ctx, Hit, XlateError, MAX_DEPTH, MAX_RESUBMITS};
+
+/// ct_state's "tracked" bit.
+const CS_TRACKED: Value = 0x20;
+
+/// Where `resubmit(..,ct)` finds each header field: in the connection's
+/// original-direction tuple.
+const CT_TUPLE: [(Slot, Slot); 7] = [
+    (l::NW_SRC, l::CT_NW_SRC),
+    (l::NW_DST, l::CT_NW_DST),
+    (l::IPV6_SRC, l::CT_IPV6_SRC),
+    (l::IPV6_DST, l::CT_IPV6_DST),
+    (l::NW_PROTO, l::CT_NW_PROTO),
+    (l::TP_SRC, l::CT_TP_SRC),
+    (l::TP_DST, l::CT_TP_DST),
+];
+
+impl Ctx<'_> {
+    /// Runs the pipeline from `table`, then the action set.
+    pub(super) fn run_pipeline(&mut self, table: u8) -> Result<(), XlateError> {
+        self.lookup_and_run(table, false)?;
+        self.run_action_set()
+    }
+
+    /// Looks the flow up in `table_id` (through the ct tuple if asked) and
+    /// runs the rule found.
+    pub(super) fn lookup_and_run(
+        &mut self,
+        table_id: u8,
+        ct_tuple: bool,
+    ) -> Result<(), XlateError> {
+        if self.exit {
+            return Ok(());
+        }
+        self.resubmits += 1;
+        if self.depth >= MAX_DEPTH || self.resubmits > MAX_RESUBMITS {
+            return Err(XlateError::TooDeep);
+        }
+        let tables = self.env.tables;
+        let Some(classifier) = tables.table(table_id) else {
+            return Ok(());
+        };
+        let lookup = if ct_tuple {
+            let found = classifier.lookup(&ct_tuple_key(&self.flow));
+            let mut consulted = found.consulted.clone();
+            for (header, orig) in CT_TUPLE {
+                consulted.set(orig, consulted.get(orig) | consulted.get(header));
+                consulted.set(header, 0);
+            }
+            self.wc.or_with(&consulted);
+            found.rule
+        } else {
+            let found = classifier.lookup(&self.flow);
+            self.wc.or_with(&found.consulted);
+            found.rule
+        };
+        // No rule: OpenFlow 1.3's table-miss default is to drop.
+        let Some((r#match, priority, rule)) = lookup else {
+            return Ok(());
+        };
+        self.hits.push(Hit {
+            table_id,
+            r#match: r#match.clone(),
+            priority,
+        });
+        let saved = (self.table_id, self.rule_cookie, self.rule_is_table_miss);
+        self.table_id = table_id;
+        self.rule_cookie = rule.cookie;
+        self.rule_is_table_miss = priority == 0 && r#match.is_catch_all();
+        self.depth += 1;
+        let result = self.run_instructions(&rule.instructions);
+        self.depth -= 1;
+        (self.table_id, self.rule_cookie, self.rule_is_table_miss) = saved;
+        result
+    }
+
+    fn run_instructions(&mut self, instructions: &[Instruction]) -> Result<(), XlateError> {
+        for inst in instructions {
+            if self.exit {
+                break;
+            }
+            match inst {
+                // Meters have no bands we enforce yet: every packet passes.
+                Instruction::Meter(_) => {}
+                Instruction::ApplyActions(actions) => self.do_actions(actions)?,
+                Instruction::ClearActions => self.action_set.clear(),
+                Instruction::WriteActions(actions) => self.write_actions(actions),
+                Instruction::WriteMetadata { metadata, mask } => {
+                    let old = self.flow.get(l::METADATA) as u64;
+                    let new = (old & !mask) | (metadata & mask);
+                    self.flow.set(l::METADATA, Value::from(new));
+                }
+                Instruction::GotoTable(table) => self.lookup_and_run(*table, false)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// `resubmit([PORT],[TABLE][,ct])`.
+    pub(super) fn resubmit(&mut self, r: &Resubmit) -> Result<(), XlateError> {
+        let table = if r.table == TABLE_NONE {
+            self.table_id
+        } else {
+            r.table
+        };
+        if r.ct {
+            // Only a tracked packet has an original tuple to look up with.
+            self.wc.set(l::CT_STATE, slot_ones(l::CT_STATE));
+            if self.flow.get(l::CT_STATE) & CS_TRACKED == 0 {
+                return Ok(());
+            }
+        }
+        let in_port = from_ofp10(r.in_port);
+        let saved_in_port = self.flow.get(l::IN_PORT);
+        if in_port != OFPP_IN_PORT {
+            self.flow.set(l::IN_PORT, Value::from(in_port));
+        }
+        let result = self.lookup_and_run(table, r.ct);
+        self.flow.set(l::IN_PORT, saved_in_port);
+        result
+    }
+
+    /// `write_actions`: OpenFlow 1.3 keeps one action of each kind (one
+    /// set-field per field); a later one replaces an earlier one.
+    fn write_actions(&mut self, actions: &[Action]) {
+        for action in actions {
+            let kind = set_kind(action);
+            self.action_set.retain(|a| set_kind(a) != kind);
+            self.action_set.push(action.clone());
+        }
+    }
+
+    /// Runs the action set in OpenFlow 1.3's order; a group replaces
+    /// the output.
+    pub(super) fn run_action_set(&mut self) -> Result<(), XlateError> {
+        if self.action_set.is_empty() || self.exit {
+            return Ok(());
+        }
+        let mut set = std::mem::take(&mut self.action_set);
+        set.sort_by_key(|a| set_kind(a).0);
+        let has_group = set.iter().any(|a| matches!(a, Action::Group(_)));
+        set.retain(|a| !(has_group && set_kind(a).0 == ORDER_OUTPUT));
+        self.do_actions(&set)
+    }
+}
+
+const ORDER_OUTPUT: u8 = 9;
+
+/// An action's place in the action set and, for set-fields, the field
+/// (OpenFlow 1.3 section 5.10).
+fn set_kind(action: &Action) -> (u8, Option<nxm_fields::FieldId>) {
+    match action {
+        Action::PopVlan(_) | Action::PopMpls(_) => (1, None),
+        Action::PushMpls(_) => (2, None),
+        Action::PushVlan(_) => (3, None),
+        Action::DecTtl(_) | Action::DecMplsTtl(_) => (5, None),
+        Action::SetField(s) => (6, Some(s.field)),
+        Action::RegLoad(r) => (6, Some(r.dst.field)),
+        Action::RegLoad2(r) => (6, Some(r.field)),
+        Action::SetQueue(_) => (7, None),
+        Action::Group(_) => (8, None),
+        Action::Output(_)
+        | Action::OutputReg(_)
+        | Action::OutputTrunc(_)
+        | Action::Controller(_) => (ORDER_OUTPUT, None),
+        // Set-like actions OpenFlow 1.0 style, TTLs and anything else:
+        // among the sets, after the set-fields.
+        _ => (6, None),
+    }
+}
+
+/// The flow a `resubmit(,T,ct)` looks up: headers from the ct tuple.
+fn ct_tuple_key(flow: &Flow) -> Flow {
+    let mut key = flow.clone();
+    for (header, orig) in CT_TUPLE {
+        key.set(header, flow.get(orig));
+    }
+    key
+}

@@ -1,0 +1,414 @@
+//! Translation as a specification: the stateful firewall's two passes,
+//! registers, resubmit and goto, NORMAL, minimal megaflow masks, and the
+//! whole packet's way through a datapath whose slow path is a bridge.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use conntrack::wire::compose::udp_packet;
+use conntrack::Conntrack;
+use datapath::cache::ExactCache;
+use datapath::port::{DummyPort, Port};
+use datapath::{extract, Datapath, Packet};
+use nxm_fields::flow::slot_ones;
+use nxm_fields::layout::{self as l, Slot};
+use nxm_fields::Flow;
+use openflow_codec::message::flow_mod::{FlowModCommand, NO_BUFFER};
+use openflow_codec::message::packet_out::PacketOut;
+use openflow_codec::message::{Header, Message};
+use openflow_codec::text::flow_mod::parse_flow_mod;
+
+use super::{translate, Env, Xlated};
+use crate::bridge::{Bridge, BridgeConfig};
+use crate::mac_learning::MacLearning;
+use crate::recirc::RecircTable;
+use crate::table::Tables;
+
+const MAC1: u64 = 0x5054_0000_0001;
+const MAC2: u64 = 0x5054_0000_0002;
+
+const FIREWALL: &[&str] = &[
+    "table=0,priority=100,ip,ct_state=-trk,actions=ct(table=1)",
+    "table=0,priority=1,actions=drop",
+    "table=1,priority=10,in_port=1,ip,ct_state=+trk+new,actions=ct(commit),output:2",
+    "table=1,priority=10,in_port=1,ip,ct_state=+trk+est,actions=output:2",
+    "table=1,priority=10,in_port=2,ip,ct_state=+trk+est,actions=output:1",
+    "table=1,priority=10,in_port=2,ip,ct_state=+trk+new,actions=drop",
+];
+
+fn tables(flows: &[&str]) -> Tables {
+    let mut t = Tables::new(1000);
+    for text in flows {
+        let fm = parse_flow_mod(text, FlowModCommand::Add)
+            .unwrap_or_else(|e| panic!("{text}: {e:?}"))
+            .flow_mod;
+        t.apply(&fm, 0).unwrap();
+    }
+    t
+}
+
+/// An Ethernet frame carrying a UDP datagram from 10.1.1.`from` to 10.1.1.`to`.
+fn udp_frame(from: u8, to: u8, sport: u16, dport: u16) -> Vec<u8> {
+    let ip = |n| IpAddr::V4(Ipv4Addr::new(10, 1, 1, n));
+    let mac = |n: u8| [0x50, 0x54, 0, 0, 0, n];
+    let mut f = mac(to).to_vec();
+    f.extend_from_slice(&mac(from));
+    f.extend_from_slice(&[0x08, 0x00]);
+    f.extend(udp_packet(ip(from), ip(to), sport, dport, 8).unwrap());
+    f
+}
+
+struct Fixture {
+    tables: Tables,
+    ports: Vec<u32>,
+    recirc: RecircTable,
+    macs: MacLearning,
+}
+
+impl Fixture {
+    fn new(flows: &[&str]) -> Self {
+        Fixture {
+            tables: tables(flows),
+            ports: vec![1, 2, 3],
+            recirc: RecircTable::default(),
+            macs: MacLearning::default(),
+        }
+    }
+
+    fn xlate(&self, flow: &Flow) -> Xlated {
+        let env = Env {
+            tables: &self.tables,
+            ports: &self.ports,
+            recirc: &self.recirc,
+            macs: &self.macs,
+            now_ms: 0,
+        };
+        translate(env, flow).unwrap()
+    }
+}
+
+fn slots(mask: &Flow, slots: &[Slot]) -> Vec<u128> {
+    slots.iter().map(|&s| mask.get(s)).collect()
+}
+
+fn ones(s: Slot) -> u128 {
+    slot_ones(s)
+}
+
+#[test]
+fn firewall_first_pass_is_ct_and_recirc_and_matches_only_what_it_read() {
+    let fx = Fixture::new(FIREWALL);
+    let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(out.actions.to_string(), "ct,recirc(0x1)");
+    let m = &out.mask;
+    assert_eq!(m.get(l::CT_STATE), 0x20, "only -trk was consulted");
+    assert_eq!(m.get(l::ETH_TYPE), 0xffff);
+    assert_eq!(
+        slots(
+            m,
+            &[
+                l::NW_SRC,
+                l::NW_DST,
+                l::TP_SRC,
+                l::TP_DST,
+                l::reg(0),
+                l::METADATA
+            ]
+        ),
+        [0; 6]
+    );
+    let frozen = fx.recirc.thaw(1).unwrap();
+    assert_eq!((frozen.table_id, frozen.conntracked), (1, true));
+}
+
+#[test]
+fn firewall_second_pass_matches_ct_state_and_commits_new_connections() {
+    let fx = Fixture::new(FIREWALL);
+    let first = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(first.actions.to_string(), "ct,recirc(0x1)");
+    let mut flow = extract(&udp_frame(1, 2, 5353, 53), 1);
+    flow.set(l::RECIRC_ID, 1);
+    flow.set(l::CT_STATE, 0x21); // new|trk
+    let out = fx.xlate(&flow);
+    assert_eq!(out.actions.to_string(), "ct(commit),2");
+    assert_eq!(
+        out.mask.get(l::CT_STATE) & 0x21,
+        0x21,
+        "+trk+new was consulted"
+    );
+    assert_eq!(out.mask.get(l::IN_PORT), ones(l::IN_PORT));
+    flow.set(l::CT_STATE, 0x22); // est|trk
+    assert_eq!(fx.xlate(&flow).actions.to_string(), "2");
+    // The same continuation again: the same id.
+    let again = fx.xlate(&extract(&udp_frame(1, 2, 1, 2), 1));
+    assert_eq!(again.actions.to_string(), "ct,recirc(0x1)");
+}
+
+#[test]
+fn ct_zone_from_a_register_mark_and_label_from_exec() {
+    let fx = Fixture::new(&[
+        "table=0,ip,actions=load:7->NXM_NX_REG1[0..15],ct(commit,zone=NXM_NX_REG1[0..15],\
+         exec(set_field:0x5->ct_mark,load:0x3->NXM_NX_CT_LABEL[0..7]),table=3)",
+    ]);
+    let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "ct(commit,zone=7,mark=0x5/0xffffffff,label=0x3/0xff),recirc(0x1)"
+    );
+    assert_eq!(
+        fx.recirc.thaw(1).unwrap().regs[1],
+        7,
+        "registers are frozen"
+    );
+}
+
+#[test]
+fn registers_resubmit_and_goto_stay_out_of_the_megaflow() {
+    let fx = Fixture::new(&[
+        "table=0,actions=load:5->NXM_NX_REG0[],resubmit(,1),goto_table:2",
+        "table=1,reg0=5,actions=output:2",
+        "table=1,priority=0,actions=drop",
+        "table=2,actions=move:NXM_NX_REG0[]->NXM_NX_REG2[],output:NXM_NX_REG2[0..15]",
+    ]);
+    // Port 5 does not exist: output:reg2 (=5) emits nothing.
+    let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(out.actions.to_string(), "2");
+    assert_eq!(slots(&out.mask, &[l::reg(0), l::reg(2)]), [0, 0]);
+    assert_eq!(out.hits.len(), 3);
+}
+
+#[test]
+fn resubmit_with_in_port_looks_up_as_that_port() {
+    let fx = Fixture::new(&[
+        "table=0,in_port=1,actions=resubmit(3,1),output:3",
+        "table=1,in_port=3,actions=output:2",
+    ]);
+    let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(out.actions.to_string(), "2,3");
+}
+
+#[test]
+fn a_rule_on_tp_dst_unwildcards_tp_dst_and_its_prerequisites_only() {
+    let fx = Fixture::new(&["table=0,udp,tp_dst=53,actions=output:2"]);
+    let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(out.actions.to_string(), "2");
+    let m = &out.mask;
+    assert_eq!(
+        slots(m, &[l::TP_DST, l::NW_PROTO, l::ETH_TYPE]),
+        [0xffff, 0xff, 0xffff]
+    );
+    assert_eq!(
+        slots(
+            m,
+            &[
+                l::TP_SRC,
+                l::NW_SRC,
+                l::NW_DST,
+                l::ETH_SRC,
+                l::ETH_DST,
+                l::NW_TTL
+            ]
+        ),
+        [0; 6]
+    );
+}
+
+#[test]
+fn set_field_on_headers_becomes_a_masked_set_before_output() {
+    let fx = Fixture::new(&[
+        "table=0,udp,actions=set_field:10.9.9.9->nw_dst,mod_tp_src:99,output:2,dec_ttl,output:3",
+    ]);
+    let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "set(ipv4(dst=10.9.9.9)),set(udp(src=99)),2,set(ipv4(dst=10.9.9.9,ttl=63)),3"
+    );
+}
+
+#[test]
+fn output_reserved_ports() {
+    let fx = Fixture::new(&[
+        "table=0,in_port=1,actions=output:in_port,flood",
+        "table=0,in_port=2,actions=all,output:2,controller",
+    ]);
+    let from1 = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(from1.actions.to_string(), "1,2,3");
+    let from2 = fx.xlate(&extract(&udp_frame(2, 1, 53, 5353), 2));
+    assert_eq!(
+        from2.actions.to_string(),
+        "1,3,userspace(pid=0,controller(reason=1,dont_send=0,continuation=0,\
+         recirc_id=1,rule_cookie=0,controller_id=0,max_len=65535))"
+    );
+}
+
+#[test]
+fn table_miss_drops_unless_a_miss_rule_says_otherwise() {
+    let fx = Fixture::new(&["table=0,tcp,actions=output:2"]);
+    let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert!(out.actions.is_empty());
+    assert_eq!(out.actions.to_string(), "drop");
+}
+
+#[test]
+fn normal_learns_and_floods_unknown_destinations() {
+    let fx = Fixture::new(&["table=0,actions=NORMAL"]);
+    let first = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(first.actions.to_string(), "2,3", "MAC2 unknown: flood");
+    assert!(first.learned);
+    assert_eq!(fx.macs.lookup(0, MAC1), Some(1));
+    let reply = fx.xlate(&extract(&udp_frame(2, 1, 53, 5353), 2));
+    assert_eq!(reply.actions.to_string(), "1", "MAC1 learned on port 1");
+    assert_eq!(reply.mask.get(l::ETH_DST), ones(l::ETH_DST));
+    let again = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(again.actions.to_string(), "2");
+    assert!(!again.learned);
+    assert_eq!(fx.macs.lookup(0, MAC2), Some(2));
+}
+
+/// A bridge with a datapath and dummy ports 1 and 2, as the daemon wires them.
+fn switch(flows: &[&str]) -> (Arc<Bridge>, Arc<Datapath>, Vec<Arc<DummyPort>>) {
+    let conntrack = Arc::new(Conntrack::new());
+    let bridge = Arc::new(Bridge::new(
+        BridgeConfig {
+            name: "br0".into(),
+            datapath_id: 1,
+            max_flows: 1000,
+        },
+        conntrack.clone(),
+    ));
+    let dp = Arc::new(Datapath::new(conntrack, bridge.clone()));
+    bridge.attach_datapath(&dp);
+    let ports: Vec<Arc<DummyPort>> = (1..=2)
+        .map(|n| Arc::new(DummyPort::new(format!("p{n}"))))
+        .collect();
+    for (n, p) in (1..).zip(&ports) {
+        dp.add_port(n, p.clone() as Arc<dyn Port>).unwrap();
+    }
+    for text in flows {
+        let fm = parse_flow_mod(text, FlowModCommand::Add).unwrap().flow_mod;
+        let replies = bridge.handle(header(), &Message::FlowMod(fm), &[], 0);
+        assert!(replies.is_empty(), "{text}: {replies:?}");
+    }
+    (bridge, dp, ports)
+}
+
+fn header() -> Header {
+    Header {
+        version: 4,
+        msg_type: 0,
+        length: 0,
+        xid: 9,
+    }
+}
+
+#[test]
+fn a_connection_goes_new_then_established_through_recirculation() {
+    let (_bridge, dp, ports) = switch(FIREWALL);
+    let mut emc = ExactCache::default();
+    let send = |emc: &mut ExactCache, frame: Vec<u8>, port: u32| {
+        dp.process(emc, vec![Packet::new(frame, port)], conntrack::now_ms());
+    };
+    let request = udp_frame(1, 2, 5353, 53);
+    let reply = udp_frame(2, 1, 53, 5353);
+    send(&mut emc, request.clone(), 1);
+    assert_eq!(
+        ports[1].take_transmitted(),
+        vec![request.clone()],
+        "new: committed, to p2"
+    );
+    send(&mut emc, reply.clone(), 2);
+    assert_eq!(
+        ports[0].take_transmitted(),
+        vec![reply.clone()],
+        "est reply to p1"
+    );
+    send(&mut emc, request.clone(), 1);
+    assert_eq!(ports[1].take_transmitted(), [request], "est request to p2");
+    // An unsolicited packet from p2 is new there and dropped.
+    send(&mut emc, udp_frame(2, 1, 9999, 53), 2);
+    assert!(ports[0].take_transmitted().is_empty());
+    let dump = dp.dump_flows(conntrack::now_ms()).join("\n");
+    assert!(dump.contains("actions:ct,recirc(0x1)"), "{dump}");
+    assert!(dump.contains("recirc_id(0x1)"), "{dump}");
+}
+
+#[test]
+fn a_flow_mod_invalidates_cached_forwarding() {
+    let (bridge, dp, ports) = switch(&["table=0,actions=output:2"]);
+    let mut emc = ExactCache::default();
+    let frame = udp_frame(1, 2, 5353, 53);
+    dp.process(&mut emc, vec![Packet::new(frame.clone(), 1)], 0);
+    assert_eq!(ports[1].take_transmitted().len(), 1);
+    let fm = parse_flow_mod("table=0,actions=drop", FlowModCommand::Add)
+        .unwrap()
+        .flow_mod;
+    bridge.handle(header(), &Message::FlowMod(fm), &[], 0);
+    dp.process(&mut emc, vec![Packet::new(frame, 1)], 0);
+    assert!(ports[1].take_transmitted().is_empty());
+}
+
+#[test]
+fn packet_out_runs_its_actions_and_the_tables() {
+    let (bridge, _dp, ports) = switch(&["table=0,in_port=1,actions=output:2"]);
+    let frame = udp_frame(1, 2, 5353, 53);
+    let out = |port: u16| PacketOut {
+        buffer_id: NO_BUFFER,
+        in_port: 1,
+        actions: openflow_codec::action::parse_actions_text(&format!("output:{port}"), None)
+            .map(|insts| match insts.into_iter().next() {
+                Some(openflow_codec::instruction::Instruction::ApplyActions(a)) => a,
+                _ => Vec::new(),
+            })
+            .unwrap(),
+        data: frame.clone(),
+    };
+    let explicit = out(2);
+    assert!(bridge
+        .handle(header(), &Message::PacketOut(explicit), &[], 0)
+        .is_empty());
+    assert_eq!(ports[1].take_transmitted(), vec![frame.clone()]);
+    let via_table = PacketOut {
+        actions: out(2).actions.into_iter().map(|_| table_output()).collect(),
+        ..out(2)
+    };
+    bridge.handle(header(), &Message::PacketOut(via_table), &[], 0);
+    assert_eq!(ports[1].take_transmitted(), [frame]);
+}
+
+fn table_output() -> openflow_codec::action::Action {
+    openflow_codec::action::Action::Output(openflow_codec::action::output::Output {
+        port: nxm_fields::port::to_ofp10(nxm_fields::port::OFPP_TABLE),
+        max_len: 0,
+    })
+}
+
+#[test]
+fn packet_in_carries_table_cookie_ct_fields_and_truncated_data() {
+    let (bridge, dp, _ports) = switch(&[
+        "table=0,ip,ct_state=-trk,actions=ct(zone=3,table=1)",
+        "table=1,cookie=0x77,ip,actions=load:9->NXM_NX_REG2[],controller(max_len=20)",
+    ]);
+    let rx = bridge.subscribe();
+    let frame = udp_frame(1, 2, 5353, 53);
+    dp.process(
+        &mut ExactCache::default(),
+        vec![Packet::new(frame.clone(), 1)],
+        0,
+    );
+    let Ok(Message::PacketIn(pi)) = rx.try_recv() else {
+        panic!("no packet-in");
+    };
+    assert_eq!((pi.reason, pi.table_id, pi.cookie), (1, 1, 0x77));
+    assert_eq!(pi.data, frame[..20]);
+    assert_eq!(usize::from(pi.total_len), frame.len());
+    let text = pi.r#match.to_string();
+    for want in [
+        "ct_state=new|trk",
+        "ct_zone=3",
+        "reg2=0x9",
+        "in_port=1",
+        "ct_tp_dst=53",
+    ] {
+        assert!(text.contains(want), "{want} not in {text}");
+    }
+}
