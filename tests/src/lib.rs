@@ -62,7 +62,7 @@ fn built_binary(env_var: &str, name: &str) -> PathBuf {
     let out = Command::new(&cargo)
         .args(["build", "-p", "ctswitch", "--bin", name])
         .arg("--message-format=json-render-diagnostics")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(manifest_dir())
         .stderr(Stdio::inherit())
         .output()
         .unwrap_or_else(|err| panic!("cannot run {cargo}: {err}"));
@@ -73,6 +73,16 @@ fn built_binary(env_var: &str, name: &str) -> PathBuf {
     let messages = String::from_utf8_lossy(&out.stdout);
     executable(&messages, name)
         .unwrap_or_else(|| panic!("`cargo build` reported no {name} executable"))
+}
+
+/// This package's directory. `cargo test` names it at run time; the
+/// compile-time value is only the fallback, because a test binary built
+/// from another checkout sharing the target directory would carry that
+/// checkout's path and build the wrong sources.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// Finds executable `name` in cargo's JSON messages.

@@ -87,21 +87,89 @@ impl TableFeatures {
 /// Prints table features: the table line and the fixed fields. The
 /// property lists (instructions, actions, match fields) are not printed.
 pub fn format_list(out: &mut String, list: &[TableFeatures]) {
+    // Like OVS, a run of tables identical to the one before (but for their
+    // ids) prints as one "ditto" line.
+    let mut ditto: Option<(u8, u8)> = None;
+    let mut prev: Option<&TableFeatures> = None;
     for features in list {
-        let _ = write!(out, "\n  table {}", features.table_id);
-        if !features.name.is_empty() {
-            let _ = write!(out, " (\"{}\")", features.name);
+        if prev.is_some_and(|p| p.same_but_id(features)) {
+            ditto = Some(ditto.map_or((features.table_id, features.table_id), |(first, _)| {
+                (first, features.table_id)
+            }));
+        } else {
+            format_ditto(out, ditto.take());
+            format_one(out, features);
         }
-        out.push_str(":\n");
-        if features.metadata_match != 0 || features.metadata_write != 0 {
-            let _ = writeln!(
-                out,
-                "    metadata: match={:#x} write={:#x}",
-                features.metadata_match, features.metadata_write
-            );
+        prev = Some(features);
+    }
+    format_ditto(out, ditto);
+}
+
+fn format_one(out: &mut String, features: &TableFeatures) {
+    let _ = write!(out, "\n  table {}", features.table_id);
+    if !features.name.is_empty() {
+        let _ = write!(out, " (\"{}\")", features.name);
+    }
+    out.push_str(":\n");
+    if features.metadata_match != 0 || features.metadata_write != 0 {
+        let _ = writeln!(
+            out,
+            "    metadata: match={:#x} write={:#x}",
+            features.metadata_match, features.metadata_write
+        );
+    }
+    if features.max_entries != 0 {
+        let _ = writeln!(out, "    max_entries={}", features.max_entries);
+    }
+}
+
+fn format_ditto(out: &mut String, run: Option<(u8, u8)>) {
+    match run {
+        Some((first, last)) if first == last => {
+            let _ = writeln!(out, "\n  table {first}: ditto");
         }
-        if features.max_entries != 0 {
-            let _ = writeln!(out, "    max_entries={}", features.max_entries);
+        Some((first, last)) => {
+            let _ = writeln!(out, "\n  tables {first}...{last}: ditto");
         }
+        None => {}
+    }
+}
+
+impl TableFeatures {
+    /// Whether `other` says the same as `self` about a different table.
+    fn same_but_id(&self, other: &TableFeatures) -> bool {
+        TableFeatures {
+            table_id: other.table_id,
+            ..self.clone()
+        } == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_tables_print_as_ditto_as_ovs_does() {
+        let table = |id, max_entries| TableFeatures {
+            table_id: id,
+            name: String::new(),
+            metadata_match: u64::MAX,
+            metadata_write: u64::MAX,
+            config: 0,
+            max_entries,
+            properties: Vec::new(),
+        };
+        let mut out = String::new();
+        format_list(&mut out, &[table(0, 9), table(1, 9), table(2, 9), table(3, 5), table(4, 9)]);
+        // What OVS 3.1's ofp-print prints after the reply's first line.
+        assert_eq!(
+            out,
+            "\n  table 0:\n    metadata: match=0xffffffffffffffff write=0xffffffffffffffff\n    \
+             max_entries=9\n\n  tables 1...2: ditto\n\n  table 3:\n    metadata: \
+             match=0xffffffffffffffff write=0xffffffffffffffff\n    max_entries=5\n\n  \
+             table 4:\n    metadata: match=0xffffffffffffffff write=0xffffffffffffffff\n    \
+             max_entries=9\n"
+        );
     }
 }
