@@ -36,6 +36,46 @@ enum Command {
     CtBench(commands::ct_bench::Args),
     /// Run every packet of a capture through a fresh connection tracker.
     CtReplay(commands::ct_replay::Args),
+    /// Add a flow to a switch (as ovs-ofctl add-flow).
+    AddFlow(commands::add_flow::Args),
+    /// Add every flow of a file to a switch (as ovs-ofctl add-flows).
+    AddFlows(commands::add_flows::Args),
+    /// Change the actions of matching flows (as ovs-ofctl mod-flows).
+    ModFlows(commands::mod_flows::Args),
+    /// Delete matching flows, or all (as ovs-ofctl del-flows).
+    DelFlows(commands::del_flows::Args),
+    /// Print matching flows (as ovs-ofctl dump-flows).
+    DumpFlows(commands::dump_flows::Args),
+    /// Print the counts of matching flows (as ovs-ofctl dump-aggregate).
+    DumpAggregate(commands::dump_aggregate::Args),
+    /// Print a switch's features, ports and configuration (as ovs-ofctl show).
+    Show(commands::show::Args),
+    /// Print port counters (as ovs-ofctl dump-ports).
+    DumpPorts(commands::dump_ports::Args),
+    /// Print port descriptions (as ovs-ofctl dump-ports-desc).
+    DumpPortsDesc(commands::dump_ports_desc::Args),
+    /// Print table statistics (as ovs-ofctl dump-tables).
+    DumpTables(commands::dump_tables::Args),
+    /// Send frames through a switch with actions (as ovs-ofctl packet-out).
+    PacketOut(commands::packet_out::Args),
+    /// Print a switch's groups (as ovs-ofctl dump-groups).
+    DumpGroups(commands::dump_groups::Args),
+    /// Print a switch's meters (as ovs-ofctl dump-meters).
+    DumpMeters(commands::dump_meters::Args),
+    /// Print the daemon's tracked connections (as ovs-appctl dpctl/dump-conntrack).
+    DumpConntrack(commands::dump_conntrack::Args),
+    /// Delete tracked connections (as ovs-appctl dpctl/flush-conntrack).
+    FlushConntrack(commands::flush_conntrack::Args),
+    /// Print the datapath's flows (as ovs-appctl dpctl/dump-flows).
+    DumpDpFlows(commands::dump_dp_flows::Args),
+    /// Hand a frame to a dummy port of the daemon.
+    Inject(commands::inject::Args),
+    /// Print (and optionally clear or save) what a dummy port transmitted.
+    PortTx(commands::port_tx::Args),
+    /// Add a port to the daemon.
+    PortAdd(commands::port_add::Args),
+    /// Remove a port from the daemon.
+    PortDel(commands::port_del::Args),
     /// Replay a packet scenario (the ovs-scenario format) on an in-process switch and print its report.
     Scenario(commands::scenario::Args),
 }
@@ -47,6 +87,26 @@ fn main() -> ExitCode {
         Command::OfpPrint(args) => commands::ofp_print::run(args),
         Command::CtBench(args) => commands::ct_bench::run(args),
         Command::CtReplay(args) => commands::ct_replay::run(args),
+        Command::AddFlow(args) => commands::add_flow::run(args),
+        Command::AddFlows(args) => commands::add_flows::run(args),
+        Command::ModFlows(args) => commands::mod_flows::run(args),
+        Command::DelFlows(args) => commands::del_flows::run(args),
+        Command::DumpFlows(args) => commands::dump_flows::run(args),
+        Command::DumpAggregate(args) => commands::dump_aggregate::run(args),
+        Command::Show(args) => commands::show::run(args),
+        Command::DumpPorts(args) => commands::dump_ports::run(args),
+        Command::DumpPortsDesc(args) => commands::dump_ports_desc::run(args),
+        Command::DumpTables(args) => commands::dump_tables::run(args),
+        Command::PacketOut(args) => commands::packet_out::run(args),
+        Command::DumpGroups(args) => commands::dump_groups::run(args),
+        Command::DumpMeters(args) => commands::dump_meters::run(args),
+        Command::DumpConntrack(args) => commands::dump_conntrack::run(args),
+        Command::FlushConntrack(args) => commands::flush_conntrack::run(args),
+        Command::DumpDpFlows(args) => commands::dump_dp_flows::run(args),
+        Command::Inject(args) => commands::inject::run(args),
+        Command::PortTx(args) => commands::port_tx::run(args),
+        Command::PortAdd(args) => commands::port_add::run(args),
+        Command::PortDel(args) => commands::port_del::run(args),
         Command::Scenario(args) => commands::scenario::run(args),
     };
     match result {

@@ -1,0 +1,19 @@
+//! `ctswitch dump-ports-desc SWITCH`: the switch's ports and their properties, as `ovs-ofctl -O OpenFlow13 dump-ports-desc` prints it.
+
+use openflow_codec::message::multipart::MpRequest;
+
+use super::format::FormatArg;
+use super::{stats, CommandResult};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The switch: tcp:IP[:PORT] or unix:PATH.
+    pub switch: String,
+
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+pub fn run(args: Args) -> CommandResult {
+    stats::dump_and_print(&args.switch, MpRequest::PortDesc, args.format.format)
+}

@@ -1,0 +1,29 @@
+//! `ctswitch port-add PORT TYPE:NAME`: adds a port to the running
+//! daemon (`dummy:NAME` so far).
+
+use ctswitch::control::{Request, Response};
+
+use super::control::{ask, unexpected, SocketArg};
+use super::CommandResult;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The new port's OpenFlow number (1 to 65279).
+    pub port: u32,
+    /// What it is: `dummy:NAME`.
+    #[arg(value_name = "TYPE:NAME")]
+    pub spec: String,
+    #[command(flatten)]
+    pub socket: SocketArg,
+}
+
+pub fn run(args: Args) -> CommandResult {
+    let request = Request::PortAdd {
+        port: args.port,
+        spec: args.spec,
+    };
+    match ask(&args.socket, &request)? {
+        Response::Done => Ok(()),
+        other => Err(unexpected(&other).into()),
+    }
+}

@@ -1,0 +1,117 @@
+//! The messages of the control socket: one [`Request`] per line from the
+//! client, one [`Response`] per line from the daemon.
+
+use conntrack::{ConnEntry, Counts, FlushFilter};
+use serde::{Deserialize, Serialize};
+
+/// What a client asks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "kebab-case")]
+pub enum Request {
+    /// Every connection, or a zone's. Answered by [`Response::Conntrack`].
+    DumpConntrack { zone: Option<u16> },
+    /// Deletes the connections `filter` selects. Answered by
+    /// [`Response::Flushed`].
+    FlushConntrack { filter: FlushFilter },
+    /// The datapath's megaflows. Answered by [`Response::DpFlows`].
+    DumpDpFlows,
+    /// Queues a frame (hex) as if dummy port `port` had received it.
+    /// Answered by [`Response::Done`].
+    Inject { port: u32, hex: String },
+    /// The frames dummy port `port` transmitted, oldest first; `clear`
+    /// forgets them, `pcap` also writes them to that file (a path on the
+    /// daemon's side). Answered by [`Response::Packets`].
+    Transmitted {
+        port: u32,
+        #[serde(default)]
+        clear: bool,
+        #[serde(default)]
+        pcap: Option<String>,
+    },
+    /// Adds port `port` as `spec` (`dummy:NAME`). Answered by
+    /// [`Response::Done`].
+    PortAdd { port: u32, spec: String },
+    /// Removes port `port`. Answered by [`Response::Done`].
+    PortDel { port: u32 },
+    /// Counters of the datapath, its ports and the connection tracker.
+    /// Answered by [`Response::Stats`].
+    Stats,
+}
+
+/// What the daemon answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "response", rename_all = "kebab-case")]
+pub enum Response {
+    Conntrack {
+        connections: Vec<ConnEntry>,
+    },
+    Flushed {
+        count: usize,
+    },
+    DpFlows {
+        flows: Vec<String>,
+    },
+    /// Frames as hex.
+    Packets {
+        packets: Vec<String>,
+    },
+    Stats(Stats),
+    Done,
+    /// The request failed; `message` says why in one line.
+    Error {
+        message: String,
+    },
+}
+
+/// The answer to [`Request::Stats`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub datapath: DatapathCounters,
+    pub ports: Vec<PortInfo>,
+    pub conntrack: Counts,
+}
+
+/// The datapath's lookup counters (`datapath::DatapathStats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatapathCounters {
+    pub emc_hits: u64,
+    pub megaflow_hits: u64,
+    pub missed: u64,
+    pub lost: u64,
+    pub megaflows: usize,
+}
+
+/// One port and its counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortInfo {
+    pub port: u32,
+    pub name: String,
+    pub kind: String,
+    pub up: bool,
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    pub rx_dropped: u64,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
+    pub tx_dropped: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_one_json_object_naming_the_request() {
+        let text = serde_json::to_string(&Request::DumpConntrack { zone: Some(5) }).unwrap();
+        assert_eq!(text, r#"{"request":"dump-conntrack","zone":5}"#);
+        let back: Request = serde_json::from_str(r#"{"request":"transmitted","port":2}"#).unwrap();
+        assert_eq!(
+            back,
+            Request::Transmitted {
+                port: 2,
+                clear: false,
+                pcap: None
+            }
+        );
+    }
+}

@@ -1,0 +1,96 @@
+//! Ports as the command line and the control socket name them:
+//! `NUMBER=TYPE:NAME`, e.g. `1=dummy:p1`.
+
+/// The kinds of port ctswitchd can open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortKind {
+    /// In-process: fed through the control socket, transmitted frames kept.
+    Dummy,
+}
+
+impl PortKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PortKind::Dummy => "dummy",
+        }
+    }
+}
+
+/// Kinds that are planned but not built yet, refused with a clear error.
+const LATER: [&str; 3] = ["afpacket", "tap", "pcap"];
+
+/// A port to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortSpec {
+    pub number: u32,
+    pub kind: PortKind,
+    pub name: String,
+}
+
+/// `NUMBER=TYPE:NAME`.
+pub fn parse_port(spec: &str) -> Result<PortSpec, String> {
+    let (number, rest) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("{spec}: a port is NUMBER=TYPE:NAME, e.g. 1=dummy:p1"))?;
+    let number = parse_number(spec, number)?;
+    let (kind, name) = parse_kind_name(spec, rest)?;
+    Ok(PortSpec { number, kind, name })
+}
+
+/// `TYPE:NAME`, the part after `NUMBER=`.
+pub fn parse_kind_name(spec: &str, text: &str) -> Result<(PortKind, String), String> {
+    let (kind, name) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{spec}: a port is TYPE:NAME, e.g. dummy:p1"))?;
+    if name.is_empty() {
+        return Err(format!("{spec}: the port needs a name"));
+    }
+    match kind {
+        "dummy" => Ok((PortKind::Dummy, name.to_string())),
+        later if LATER.contains(&later) => Err(format!(
+            "{spec}: {later} ports are not supported yet (only dummy ports so far)"
+        )),
+        other => Err(format!(
+            "{spec}: unknown port type {other} (known: dummy; planned: afpacket, tap, pcap)"
+        )),
+    }
+}
+
+/// An OpenFlow port number usable for a port: 1 to 0xfeff (OFPP_MAX).
+pub fn parse_number(spec: &str, text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(n) if (1..=0xfeff).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{spec}: {text} is not a port number from 1 to 65279"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dummy_ports_parse() {
+        assert_eq!(
+            parse_port("2=dummy:p2").unwrap(),
+            PortSpec {
+                number: 2,
+                kind: PortKind::Dummy,
+                name: "p2".into()
+            }
+        );
+    }
+
+    #[test]
+    fn planned_and_unknown_kinds_are_refused_clearly() {
+        let err = parse_port("1=afpacket:veth0").unwrap_err();
+        assert!(err.contains("not supported yet"), "{err}");
+        assert!(parse_port("1=bogus:x")
+            .unwrap_err()
+            .contains("unknown port type"));
+        assert!(parse_port("0=dummy:p0").is_err());
+        assert!(parse_port("1=dummy:").is_err());
+        assert!(parse_port("dummy:p1").is_err());
+    }
+}

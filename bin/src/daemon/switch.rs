@@ -1,0 +1,111 @@
+//! The switch the daemon runs: one bridge (the OpenFlow side and the
+//! datapath's slow path), its datapath, the connection tracker they share,
+//! and the dummy ports the control socket feeds and reads.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use conntrack::Conntrack;
+use datapath::port::DummyPort;
+use datapath::Datapath;
+use ofproto::bridge::{Bridge, BridgeConfig};
+use ofproto::connection::SwitchInfo;
+
+use super::config::Config;
+use super::port_spec::{PortKind, PortSpec};
+
+/// The bridge, datapath and ports of a running daemon.
+#[derive(Debug)]
+pub struct Switch {
+    pub bridge: Arc<Bridge>,
+    pub datapath: Arc<Datapath>,
+    /// The dummy ports by number (also in the datapath, as `dyn Port`).
+    dummies: Mutex<BTreeMap<u32, Arc<DummyPort>>>,
+    /// What OpenFlow connections report in FEATURES_REPLY.
+    pub info: SwitchInfo,
+    pub probe_interval_ms: u64,
+}
+
+impl Switch {
+    /// Builds the switch `config` describes, its ports added.
+    pub fn new(config: &Config) -> Result<Switch, String> {
+        let conntrack = Arc::new(Conntrack::new());
+        config.conntrack.apply(&conntrack)?;
+        let bridge = Arc::new(Bridge::new(
+            BridgeConfig {
+                name: config.bridge.clone(),
+                datapath_id: config.datapath_id,
+                max_flows: config.max_flows,
+            },
+            Arc::clone(&conntrack),
+        ));
+        let datapath = Arc::new(Datapath::new(conntrack, bridge.clone()));
+        bridge.attach_datapath(&datapath);
+        let switch = Switch {
+            bridge,
+            datapath,
+            dummies: Mutex::new(BTreeMap::new()),
+            info: SwitchInfo {
+                datapath_id: config.datapath_id,
+                n_tables: 254,
+                capabilities: SwitchInfo::OVS_CAPABILITIES,
+            },
+            probe_interval_ms: config.probe_interval_secs.saturating_mul(1000),
+        };
+        for port in &config.ports {
+            switch.add_port(port)?;
+        }
+        Ok(switch)
+    }
+
+    /// Opens and adds a port.
+    pub fn add_port(&self, spec: &PortSpec) -> Result<(), String> {
+        match spec.kind {
+            PortKind::Dummy => {
+                let port = Arc::new(DummyPort::new(spec.name.clone()));
+                let mut dummies = self.lock_dummies();
+                self.datapath
+                    .add_port(spec.number, port.clone())
+                    .map_err(|e| e.to_string())?;
+                dummies.insert(spec.number, port);
+            }
+        }
+        self.datapath.flows_changed();
+        Ok(())
+    }
+
+    /// Removes a port.
+    pub fn remove_port(&self, number: u32) -> Result<(), String> {
+        let mut dummies = self.lock_dummies();
+        self.datapath
+            .remove_port(number)
+            .ok_or_else(|| format!("no port {number}"))?;
+        dummies.remove(&number);
+        self.datapath.flows_changed();
+        Ok(())
+    }
+
+    /// Dummy port `number`.
+    pub fn dummy(&self, number: u32) -> Result<Arc<DummyPort>, String> {
+        if let Some(port) = self.lock_dummies().get(&number) {
+            return Ok(Arc::clone(port));
+        }
+        match self.datapath.port(number) {
+            Some(port) => Err(format!(
+                "port {number} ({}) is not a dummy port",
+                port.name()
+            )),
+            None => Err(format!("no port {number}")),
+        }
+    }
+
+    /// Whether port `number` is a dummy port.
+    pub fn is_dummy(&self, number: u32) -> bool {
+        self.lock_dummies().contains_key(&number)
+    }
+
+    fn lock_dummies(&self) -> MutexGuard<'_, BTreeMap<u32, Arc<DummyPort>>> {
+        // The map holds whole entries only, so a poisoned lock is usable.
+        self.dummies.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
