@@ -5,9 +5,9 @@
 //! exit status 1, as ovs-ofctl does.
 
 mod commands;
-mod scenario;
 #[cfg(test)]
 mod man_pages;
+mod scenario;
 
 use std::process::ExitCode;
 

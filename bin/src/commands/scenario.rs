@@ -21,7 +21,10 @@ pub fn run(args: Args) -> CommandResult {
     let lines = parse::parse(&text).map_err(|e| format!("{name}: {e}"))?;
     let mut switch = InProcess::new();
     let report = run::run(&mut switch, &lines).map_err(|e| format!("{name}: {e}"))?;
-    let base = args.file.file_name().map_or(name.clone(), |n| n.to_string_lossy().into_owned());
+    let base = args
+        .file
+        .file_name()
+        .map_or(name.clone(), |n| n.to_string_lossy().into_owned());
     print!(
         "# ctswitch scenario {base} (ctswitch {})\n{report}",
         env!("CARGO_PKG_VERSION")

@@ -188,24 +188,39 @@ fn l4_checksum(l4: &mut [u8], flow: &Flow, src: &[u8], dst: &[u8]) {
 /// TCP directly in IPv4 (not a later fragment) or IPv6.
 pub fn patch_tcp(frame: &mut [u8], extras: TcpExtras) {
     let mut off = 12;
-    while frame.len() >= off + 2 && matches!(u16::from_be_bytes([frame[off], frame[off + 1]]), 0x8100 | 0x88a8) {
+    while frame.len() >= off + 2
+        && matches!(
+            u16::from_be_bytes([frame[off], frame[off + 1]]),
+            0x8100 | 0x88a8
+        )
+    {
         off += 4;
     }
-    let Some(eth) = frame.get(off..off + 2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
+    let Some(eth) = frame
+        .get(off..off + 2)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]))
+    else {
         return;
     };
     let l3 = off + 2;
     let (l4, src, dst) = match eth {
-        ETH_TYPE_IP if frame.len() >= l3 + 20
-            && frame[l3 + 9] == TCP
-            && u16::from_be_bytes([frame[l3 + 6], frame[l3 + 7]]) & 0x1fff == 0 =>
+        ETH_TYPE_IP
+            if frame.len() >= l3 + 20
+                && frame[l3 + 9] == TCP
+                && u16::from_be_bytes([frame[l3 + 6], frame[l3 + 7]]) & 0x1fff == 0 =>
         {
             let l4 = l3 + usize::from(frame[l3] & 15) * 4;
-            (l4, frame[l3 + 12..l3 + 16].to_vec(), frame[l3 + 16..l3 + 20].to_vec())
+            (
+                l4,
+                frame[l3 + 12..l3 + 16].to_vec(),
+                frame[l3 + 16..l3 + 20].to_vec(),
+            )
         }
-        ETH_TYPE_IPV6 if frame.len() >= l3 + 40 && frame[l3 + 6] == TCP => {
-            (l3 + 40, frame[l3 + 8..l3 + 24].to_vec(), frame[l3 + 24..l3 + 40].to_vec())
-        }
+        ETH_TYPE_IPV6 if frame.len() >= l3 + 40 && frame[l3 + 6] == TCP => (
+            l3 + 40,
+            frame[l3 + 8..l3 + 24].to_vec(),
+            frame[l3 + 24..l3 + 40].to_vec(),
+        ),
         _ => return,
     };
     let Some(tcp) = frame.get_mut(l4..) else {

@@ -16,7 +16,11 @@ const PAYLOAD: usize = 64;
 
 /// Builds the frame of `spec`.
 pub fn build(spec: &str) -> Result<Vec<u8>, String> {
-    if !spec.is_empty() && spec.chars().all(|c| c.is_ascii_hexdigit() || c.is_whitespace()) {
+    if !spec.is_empty()
+        && spec
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c.is_whitespace())
+    {
         return from_hex(spec);
     }
     if spec.contains('(') {
@@ -37,9 +41,15 @@ pub fn build(spec: &str) -> Result<Vec<u8>, String> {
                 .ok_or_else(|| format!("{key}: bad number {}", value.unwrap_or("")))
         };
         match key {
-            "tcp_seq" => extras.seq = u32::try_from(number()?).map_err(|e| format!("{key}: {e}"))?,
-            "tcp_ack" => extras.ack = u32::try_from(number()?).map_err(|e| format!("{key}: {e}"))?,
-            "tcp_win" => extras.win = u16::try_from(number()?).map_err(|e| format!("{key}: {e}"))?,
+            "tcp_seq" => {
+                extras.seq = u32::try_from(number()?).map_err(|e| format!("{key}: {e}"))?
+            }
+            "tcp_ack" => {
+                extras.ack = u32::try_from(number()?).map_err(|e| format!("{key}: {e}"))?
+            }
+            "tcp_win" => {
+                extras.win = u16::try_from(number()?).map_err(|e| format!("{key}: {e}"))?
+            }
             _ => {
                 ttl_given |= key == "nw_ttl";
                 fields.push((key.to_string(), value.map(str::to_string)));
@@ -83,7 +93,10 @@ fn from_hex(spec: &str) -> Result<Vec<u8>, String> {
 fn flow_of(fields: &[(String, Option<String>)]) -> Result<Flow, String> {
     let mut m = Match::catch_all();
     for (key, value) in fields {
-        match m.apply_text(key, value.as_deref()).map_err(|e| e.to_string())? {
+        match m
+            .apply_text(key, value.as_deref())
+            .map_err(|e| e.to_string())?
+        {
             Applied::Yes => {}
             Applied::NotAMatchKey => return Err(format!("{key}: unknown field")),
         }
@@ -106,7 +119,11 @@ fn split_top(text: &str) -> Vec<&str> {
         }
     }
     parts.push(&text[start..]);
-    parts.into_iter().map(str::trim).filter(|p| !p.is_empty()).collect()
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// The OpenFlow field of ODP attribute `attr`'s key `key`.
@@ -163,7 +180,9 @@ fn odp_to_fields(spec: &str) -> Result<Vec<(String, Option<String>)>, String> {
             "vlan" => {
                 let (mut vid, mut pcp) = (0u64, 0u64);
                 for kv in split_top(args) {
-                    let (k, v) = kv.split_once('=').ok_or_else(|| format!("vlan: bad {kv}"))?;
+                    let (k, v) = kv
+                        .split_once('=')
+                        .ok_or_else(|| format!("vlan: bad {kv}"))?;
                     let n = parse_int(v).ok_or_else(|| format!("vlan: bad {kv}"))?;
                     match k {
                         "vid" => vid = n,
@@ -175,7 +194,9 @@ fn odp_to_fields(spec: &str) -> Result<Vec<(String, Option<String>)>, String> {
             }
             "ipv4" | "ipv6" | "tcp" | "udp" | "sctp" | "icmp" | "icmpv6" | "arp" | "eth" => {
                 for kv in split_top(args) {
-                    let (k, v) = kv.split_once('=').ok_or_else(|| format!("{name}: bad {kv}"))?;
+                    let (k, v) = kv
+                        .split_once('=')
+                        .ok_or_else(|| format!("{name}: bad {kv}"))?;
                     match (name, k) {
                         ("ipv4", "tos") | ("ipv6", "tclass") => {
                             let tos = parse_int(v).ok_or_else(|| format!("{name}: bad {kv}"))?;
@@ -212,7 +233,9 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             let mut lines = text.lines().peekable();
             while let Some(line) = lines.next() {
-                let Some(rest) = line.strip_prefix("> packet ") else { continue };
+                let Some(rest) = line.strip_prefix("> packet ") else {
+                    continue;
+                };
                 let frame = lines.peek().and_then(|l| l.strip_prefix("  frame: "));
                 // Packets whose text holds a masked `let` value cannot be rebuilt.
                 if let Some(hex) = frame.filter(|h| !h.starts_with('(') && !rest.contains('<')) {

@@ -46,8 +46,14 @@ pub enum Step {
     Comment,
     Flow(String),
     DelFlows(String),
-    Packet { port: u32, spec: String },
-    Let { name: String, field: String },
+    Packet {
+        port: u32,
+        spec: String,
+    },
+    Let {
+        name: String,
+        field: String,
+    },
     DumpConntrack(Vec<String>),
     FlushConntrack(Vec<String>),
     DumpFlows(Vec<String>),
@@ -88,8 +94,11 @@ impl Step {
             "flow" => return Err("flow: missing flow".into()),
             "del-flows" => Step::DelFlows(rest.to_string()),
             "packet" => {
-                let (port, spec) = rest.split_once(' ').ok_or("packet: usage: packet PORT SPEC")?;
-                let port = parse_port(port).ok_or_else(|| format!("packet: unknown port {port}"))?;
+                let (port, spec) = rest
+                    .split_once(' ')
+                    .ok_or("packet: usage: packet PORT SPEC")?;
+                let port =
+                    parse_port(port).ok_or_else(|| format!("packet: unknown port {port}"))?;
                 Step::Packet {
                     port,
                     spec: spec.trim().to_string(),
@@ -155,8 +164,20 @@ mod tests {
                 (1, Step::Comment),
                 (3, Step::Flow("table=0,actions=drop".into())),
                 (4, Step::DelFlows(String::new())),
-                (5, Step::Packet { port: 2, spec: "0011".into() }),
-                (6, Step::Let { name: "x".into(), field: "tp_src".into() }),
+                (
+                    5,
+                    Step::Packet {
+                        port: 2,
+                        spec: "0011".into()
+                    }
+                ),
+                (
+                    6,
+                    Step::Let {
+                        name: "x".into(),
+                        field: "tp_src".into()
+                    }
+                ),
                 (7, Step::DumpConntrack(vec!["-m".into(), "zone=5".into()])),
                 (8, Step::FlushConntrack(vec!["zone=5".into()])),
                 (9, Step::DumpFlows(vec!["table=1".into()])),
@@ -168,10 +189,15 @@ mod tests {
     #[test]
     fn bad_lines_are_errors_with_their_number() {
         assert_eq!(
-            parse("flow x,actions=drop\n\nfrobnicate\n").unwrap_err().to_string(),
+            parse("flow x,actions=drop\n\nfrobnicate\n")
+                .unwrap_err()
+                .to_string(),
             "line 3: unknown scenario command: frobnicate"
         );
-        assert_eq!(parse("packet 9 00").unwrap_err().to_string(), "line 1: packet: unknown port 9");
+        assert_eq!(
+            parse("packet 9 00").unwrap_err().to_string(),
+            "line 1: packet: unknown port 9"
+        );
         assert_eq!(parse("packet 1").unwrap_err().line, 1);
         assert_eq!(parse("let x").unwrap_err().line, 1);
     }

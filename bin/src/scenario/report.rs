@@ -23,7 +23,14 @@ pub fn pass_metadata(flow: &Flow) -> String {
         .filter(|(i, _)| state & (1 << i) != 0)
         .map(|(_, n)| *n)
         .collect();
-    let mut s = format!("ct_state={}", if bits.is_empty() { "0".into() } else { bits.join("|") });
+    let mut s = format!(
+        "ct_state={}",
+        if bits.is_empty() {
+            "0".into()
+        } else {
+            bits.join("|")
+        }
+    );
     let zone = flow.get(l::CT_ZONE);
     if zone != 0 {
         s.push_str(&format!(" ct_zone={zone}"));
@@ -102,14 +109,20 @@ pub fn rule_text(line: &str) -> String {
     if let Some(rest) = s.strip_prefix("cookie=0x0, ") {
         s = rest.to_string();
     }
-    let s = strip_keys(&s, &["duration", "n_packets", "n_bytes", "idle_age", "hard_age"]);
+    let s = strip_keys(
+        &s,
+        &["duration", "n_packets", "n_bytes", "idle_age", "hard_age"],
+    );
     s.trim().trim_end_matches(',').to_string()
 }
 
 /// The number after `key=` in `line`.
 pub fn number_after(line: &str, key: &str) -> Option<u64> {
     let at = line.find(&format!("{key}="))? + key.len() + 1;
-    let digits: String = line[at..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = line[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -143,7 +156,10 @@ pub fn mask(text: &str, bindings: &[(String, String)]) -> String {
             let word = &before[before.len() - word_len..];
             let after = rest[at + pat.len()..].chars().next();
             let ends = after.is_none_or(|c| c == ',' || c == ')' || c.is_whitespace());
-            let ok = word_len > 0 && ends && !word.starts_with("n_packets") && !word.starts_with("n_bytes");
+            let ok = word_len > 0
+                && ends
+                && !word.starts_with("n_packets")
+                && !word.starts_with("n_bytes");
             out.push_str(before);
             if ok {
                 out.push_str(&format!("=<{name}>"));
@@ -172,8 +188,14 @@ mod tests {
         f.set(l::CT_ZONE, 5);
         f.set(l::CT_MARK, 5);
         f.set(l::CT_LABEL, 1);
-        f.set(l::CT_NW_SRC, Value::from(u32::from(Ipv4Addr::new(10, 0, 0, 1))));
-        f.set(l::CT_NW_DST, Value::from(u32::from(Ipv4Addr::new(10, 0, 0, 2))));
+        f.set(
+            l::CT_NW_SRC,
+            Value::from(u32::from(Ipv4Addr::new(10, 0, 0, 1))),
+        );
+        f.set(
+            l::CT_NW_DST,
+            Value::from(u32::from(Ipv4Addr::new(10, 0, 0, 2))),
+        );
         f.set(l::CT_NW_PROTO, 17);
         f.set(l::CT_TP_SRC, 1000);
         f.set(l::CT_TP_DST, 2000);
@@ -187,7 +209,10 @@ mod tests {
     #[test]
     fn dump_flows_lines_lose_ages_and_hits_lose_statistics() {
         let line = " cookie=0x0, duration=1.5s, table=1, n_packets=2, n_bytes=212, idle_age=0, priority=1 actions=drop";
-        assert_eq!(dump_line(line), "cookie=0x0, table=1, n_packets=2, n_bytes=212, priority=1 actions=drop");
+        assert_eq!(
+            dump_line(line),
+            "cookie=0x0, table=1, n_packets=2, n_bytes=212, priority=1 actions=drop"
+        );
         assert_eq!(rule_text(line), "table=1, priority=1 actions=drop");
         assert_eq!(
             rule_text("cookie=0x10, duration=0s, table=0, n_packets=0, n_bytes=0, priority=1 actions=drop"),
@@ -220,7 +245,10 @@ mod tests {
     fn let_values_are_masked_where_a_field_has_them() {
         let b = vec![("p".to_string(), "1312".to_string())];
         assert_eq!(
-            mask("tp_src=1312,dport=1312) x=13120 n_bytes=1312\nsport=1312\n", &b),
+            mask(
+                "tp_src=1312,dport=1312) x=13120 n_bytes=1312\nsport=1312\n",
+                &b
+            ),
             "tp_src=<p>,dport=<p>) x=13120 n_bytes=1312\nsport=<p>\n"
         );
     }

@@ -92,7 +92,11 @@ impl<S: Switch> Runner<'_, S> {
                 substituted = true;
             }
         }
-        let step = if substituted { Step::parse(&text)? } else { line.step.clone() };
+        let step = if substituted {
+            Step::parse(&text)?
+        } else {
+            line.step.clone()
+        };
         match step {
             Step::Comment => {}
             Step::Flow(spec) => {
@@ -168,7 +172,8 @@ impl<S: Switch> Runner<'_, S> {
             .collect();
         sort_rules(&mut hit);
         for rule in hit {
-            let n = after.get(&rule).copied().unwrap_or(0) - before.get(&rule).copied().unwrap_or(0);
+            let n =
+                after.get(&rule).copied().unwrap_or(0) - before.get(&rule).copied().unwrap_or(0);
             self.say(&format!("  hit x{n}: {rule}"));
         }
         self.last_tx.clear();
@@ -201,7 +206,9 @@ fn field_value(flow: &str, field: &str) -> Option<String> {
     let pat = format!("{field}=");
     let mut from = 0;
     while let Some(at) = flow[from..].find(&pat).map(|i| i + from) {
-        if at == 0 || !flow.as_bytes()[at - 1].is_ascii_alphanumeric() && flow.as_bytes()[at - 1] != b'_' {
+        if at == 0
+            || !flow.as_bytes()[at - 1].is_ascii_alphanumeric() && flow.as_bytes()[at - 1] != b'_'
+        {
             let value: String = flow[at + pat.len()..]
                 .chars()
                 .take_while(|c| *c != ',' && !c.is_whitespace())

@@ -40,7 +40,10 @@ impl core::fmt::Debug for Observer {
 
 impl Upcall for Observer {
     fn miss(&self, flow: &Flow) -> Result<MissReply, UpcallError> {
-        self.misses.lock().unwrap_or_else(|e| e.into_inner()).push(flow.clone());
+        self.misses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(flow.clone());
         self.inner.miss(flow)
     }
 
@@ -61,7 +64,9 @@ pub struct InProcess {
 
 impl core::fmt::Debug for InProcess {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("InProcess").field("datapath", &self.datapath).finish()
+        f.debug_struct("InProcess")
+            .field("datapath", &self.datapath)
+            .finish()
     }
 }
 
@@ -174,10 +179,21 @@ impl Switch for InProcess {
         for (_, p) in &self.ports {
             p.take_transmitted();
         }
-        self.observer.misses.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.observer
+            .misses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         let mut emc = ExactCache::with_capacity(16);
-        self.datapath.process(&mut emc, vec![Packet::new(frame, port)], now_ms());
-        let passes = std::mem::take(&mut *self.observer.misses.lock().unwrap_or_else(|e| e.into_inner()));
+        self.datapath
+            .process(&mut emc, vec![Packet::new(frame, port)], now_ms());
+        let passes = std::mem::take(
+            &mut *self
+                .observer
+                .misses
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         let tx: BTreeMap<u32, Vec<Vec<u8>>> = self
             .ports
             .iter()
