@@ -141,6 +141,12 @@ impl Match {
         self.slot(crate::layout::PACKET_TYPE) == (PT_ETH, 0xffff_ffff)
     }
 
+    /// Forgets everything the match says outside the `kept` storage bits.
+    pub(crate) fn keep_only(&mut self, kept: &Flow) {
+        self.flow.and_with(kept);
+        self.mask.and_with(kept);
+    }
+
     /// Whether the match satisfies the field's prerequisites.
     pub fn prereqs_ok(&self, field: &FieldDef) -> bool {
         field.prereq.is_met(self)

@@ -11,7 +11,7 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::error::FieldError;
-use crate::flow::{ones, Value};
+use crate::flow::{ones, Flow, Value};
 use crate::header::RawHeader;
 use crate::layout as l;
 use crate::prereq::*;
@@ -38,11 +38,7 @@ impl Match {
     /// Appends the OXM TLVs alone, without header or padding.
     pub fn encode_oxm_fields(&self, out: &mut BytesMut) {
         let start = out.len();
-        let mut e = Encoder {
-            m: self,
-            out,
-            implied_ethernet: false,
-        };
+        let mut e = Encoder::new(self, out);
         e.all();
         if self.has_default_packet_type() && !e.implied_ethernet {
             // Nothing else says "Ethernet", so say it explicitly, first.
@@ -56,6 +52,23 @@ impl Match {
             out.extend_from_slice(&pt);
             out.extend_from_slice(&tail);
         }
+    }
+
+    /// The match as its OXM encoding carries it: a field whose structural
+    /// prerequisites the match does not state (`tp_dst` or `tcp_flags` on a
+    /// plain `ip` rule, `nw_src` without `eth_type`) is dropped, as it is
+    /// when ovs-ofctl sends such a rule. A rule added in-process goes
+    /// through this so that it behaves as the same rule sent over the wire.
+    pub fn as_encoded(&self) -> Match {
+        let mut scratch = BytesMut::new();
+        let mut e = Encoder::new(self, &mut scratch);
+        e.all();
+        let mut kept = e.kept;
+        // The packet type is always carried, explicitly or implied.
+        kept.set(l::PACKET_TYPE, crate::flow::slot_ones(l::PACKET_TYPE));
+        let mut m = self.clone();
+        m.keep_only(&kept);
+        m
     }
 
     /// Reads an `ofp_match` from the front of `buf`; returns the match and
@@ -164,9 +177,20 @@ struct Encoder<'a> {
     out: &'a mut BytesMut,
     /// Whether a field that only exists in Ethernet frames was emitted.
     implied_ethernet: bool,
+    /// The storage bits of every field emitted.
+    kept: Flow,
 }
 
-impl Encoder<'_> {
+impl<'a> Encoder<'a> {
+    fn new(m: &'a Match, out: &'a mut BytesMut) -> Self {
+        Encoder {
+            m,
+            out,
+            implied_ethernet: false,
+            kept: Flow::default(),
+        }
+    }
+
     /// Emits `value` under `mask` unless the mask is zero; exact (no mask)
     /// when the mask is all ones of the wire width.
     fn put(&mut self, id: FieldId, value: Value, mask: Value) {
@@ -179,6 +203,9 @@ impl Encoder<'_> {
         };
         let masked = mask != def.exact_mask();
         self.implied_ethernet |= def.prereq != Prereq::None;
+        let view = def.view;
+        let kept = self.kept.get(view.slot) | view.mask | view.implied;
+        self.kept.set(view.slot, kept);
         header.put(self.out, masked, def.n_bytes);
         put_be(self.out, value, def.n_bytes);
         if masked {
@@ -527,6 +554,27 @@ mod tests {
         m.encode_ofp_match(&mut out);
         let (back, _) = Match::decode_ofp_match(&out).unwrap();
         assert_eq!(back.to_string(), "recirc_id=0x1,eth,ip");
+    }
+
+    #[test]
+    fn fields_without_their_structural_prerequisites_are_not_carried() {
+        let mut m = Match::catch_all();
+        set(&mut m, "dl_type", "0x0800");
+        let ip = m.clone();
+        set(&mut m, "tcp_flags", "0x002/0x002");
+        set(&mut m, "tp_dst", "80");
+        assert_eq!(m.as_encoded(), ip);
+
+        let mut tcp = ip.clone();
+        set(&mut tcp, "nw_proto", "6");
+        set(&mut tcp, "tcp_flags", "0x002/0x002");
+        assert_eq!(tcp.as_encoded(), tcp);
+
+        let mut bare = Match::catch_all();
+        set(&mut bare, "nw_src", "10.0.0.1");
+        let mut ethernet = Match::catch_all();
+        ethernet.set_default_packet_type();
+        assert_eq!(bare.as_encoded(), ethernet);
     }
 
     #[test]

@@ -98,6 +98,13 @@ proptest! {
     }
 
     #[test]
+    fn the_encoded_form_loses_nothing_the_wire_carries(m in arb_match()) {
+        let kept = m.as_encoded();
+        prop_assert_eq!(encode(&kept), encode(&m));
+        prop_assert_eq!(kept.as_encoded(), kept);
+    }
+
+    #[test]
     fn a_printed_match_parses_back_to_the_same_bytes(m in arb_printable_match()) {
         let bytes = encode(&m);
         if let Ok((decoded, _)) = Match::decode_ofp_match(&bytes) {

@@ -154,6 +154,9 @@ pub fn parse_flow_mod(text: &str, command: FlowModCommand) -> ParseResult<Parsed
         }
         parsed.flow_mod.instructions = instructions;
     }
+    // The rule is what the wire would carry: a field without its structural
+    // prerequisites (`ip,tcp_flags=+syn`) is dropped, not matched on.
+    parsed.flow_mod.r#match = parsed.flow_mod.r#match.as_encoded();
     if parsed.flow_mod.table_id == TABLE_ALL && command == FlowModCommand::Add {
         // "No table" means table 0 for an addition.
         parsed.flow_mod.table_id = 0;
@@ -291,6 +294,14 @@ mod tests {
             parse("ip,nw_src=1.2.3,actions=drop"),
             Err("1.2.3: invalid IP address".into())
         );
+    }
+
+    #[test]
+    fn fields_without_their_prerequisites_are_dropped_from_the_rule() {
+        let with_flags = parse("ip,tcp_flags=+syn,actions=drop").unwrap();
+        let plain = parse("ip,actions=drop").unwrap();
+        assert_eq!(with_flags.flow_mod.r#match, plain.flow_mod.r#match);
+        assert_eq!(with_flags.usable.to_string(), "NXM,OXM");
     }
 
     #[test]

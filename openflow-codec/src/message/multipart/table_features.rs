@@ -93,9 +93,11 @@ pub fn format_list(out: &mut String, list: &[TableFeatures]) {
     let mut prev: Option<&TableFeatures> = None;
     for features in list {
         if prev.is_some_and(|p| p.same_but_id(features)) {
-            ditto = Some(ditto.map_or((features.table_id, features.table_id), |(first, _)| {
-                (first, features.table_id)
-            }));
+            ditto = Some(
+                ditto.map_or((features.table_id, features.table_id), |(first, _)| {
+                    (first, features.table_id)
+                }),
+            );
         } else {
             format_ditto(out, ditto.take());
             format_one(out, features);
@@ -161,7 +163,16 @@ mod tests {
             properties: Vec::new(),
         };
         let mut out = String::new();
-        format_list(&mut out, &[table(0, 9), table(1, 9), table(2, 9), table(3, 5), table(4, 9)]);
+        format_list(
+            &mut out,
+            &[
+                table(0, 9),
+                table(1, 9),
+                table(2, 9),
+                table(3, 5),
+                table(4, 9),
+            ],
+        );
         // What OVS 3.1's ofp-print prints after the reply's first line.
         assert_eq!(
             out,
