@@ -27,7 +27,9 @@ fn comparable(report: &str) -> Vec<String> {
         if line.starts_with("  ") && skipping {
             continue;
         }
-        skipping = ["> trace", "> appctl", "> ofctl"].iter().any(|p| line.starts_with(p));
+        skipping = ["> trace", "> appctl", "> ofctl"]
+            .iter()
+            .any(|p| line.starts_with(p));
         out.push(line.to_string());
     }
     out
@@ -77,7 +79,10 @@ fn every_scenario_matches_ovs_or_is_a_listed_gap() {
     names.sort();
     assert!(names.len() >= 33, "only {} scenarios", names.len());
     for gap in gaps.keys() {
-        assert!(names.contains(gap), "known-gaps.txt lists {gap}, which does not exist");
+        assert!(
+            names.contains(gap),
+            "known-gaps.txt lists {gap}, which does not exist"
+        );
     }
     let mut failures = Vec::new();
     for name in &names {
@@ -93,13 +98,18 @@ fn every_scenario_matches_ovs_or_is_a_listed_gap() {
         let (expected, got) = (comparable(&expected), comparable(&got));
         let matches = out.status.success() && expected == got;
         match (matches, gaps.get(name)) {
-            (true, Some(_)) => failures.push(format!("{name} now matches OVS: take it off known-gaps.txt")),
+            (true, Some(_)) => failures.push(format!(
+                "{name} now matches OVS: take it off known-gaps.txt"
+            )),
             (false, None) => failures.push(format!(
                 "{name} differs from OVS{}:\n{}",
                 if out.status.success() {
                     String::new()
                 } else {
-                    format!(" (ctswitch failed: {})", String::from_utf8_lossy(&out.stderr).trim())
+                    format!(
+                        " (ctswitch failed: {})",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    )
                 },
                 diff(&expected, &got)
             )),
@@ -123,5 +133,8 @@ fn bad_scenario_lines_are_reported_with_their_number() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.scn: line 3: unknown scenario command: frobnicate now"), "{err}");
+    assert!(
+        err.contains("bad.scn: line 3: unknown scenario command: frobnicate now"),
+        "{err}"
+    );
 }
