@@ -28,6 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a stateful firewall on an in-process switch and show what each packet met.
+    Demo(commands::demo::Args),
     /// Parse a flow as `ovs-ofctl -O OpenFlow13 parse-flow` does and print it.
     ParseFlow(commands::parse_flow::Args),
     /// Decode one OpenFlow message given in hex and print it as `ovs-ofctl ofp-print` does.
@@ -83,6 +85,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => commands::demo::run(args),
         Command::ParseFlow(args) => commands::parse_flow::run(args),
         Command::OfpPrint(args) => commands::ofp_print::run(args),
         Command::CtBench(args) => commands::ct_bench::run(args),

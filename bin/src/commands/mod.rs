@@ -9,6 +9,7 @@ mod control;
 pub mod ct_bench;
 pub mod ct_replay;
 pub mod del_flows;
+pub mod demo;
 pub mod dump_aggregate;
 pub mod dump_conntrack;
 pub mod dump_dp_flows;

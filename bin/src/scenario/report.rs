@@ -13,9 +13,8 @@ const CT_BITS: [&str; 8] = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "d
 
 const ETH_TYPE_IPV6: u128 = 0x86dd;
 
-/// `ct_state=..[ ct_zone=..][ ct_mark=..][ ct_label=..][ ct_tuple=(..)]`
-/// of the flow a pass was looked up with.
-pub fn pass_metadata(flow: &Flow) -> String {
+/// The flow's ct_state as the report prints it: `new|trk`, or `0`.
+pub fn ct_state_text(flow: &Flow) -> String {
     let state = flow.get(l::CT_STATE) as u8;
     let bits: Vec<&str> = CT_BITS
         .iter()
@@ -23,14 +22,17 @@ pub fn pass_metadata(flow: &Flow) -> String {
         .filter(|(i, _)| state & (1 << i) != 0)
         .map(|(_, n)| *n)
         .collect();
-    let mut s = format!(
-        "ct_state={}",
-        if bits.is_empty() {
-            "0".into()
-        } else {
-            bits.join("|")
-        }
-    );
+    if bits.is_empty() {
+        "0".into()
+    } else {
+        bits.join("|")
+    }
+}
+
+/// `ct_state=..[ ct_zone=..][ ct_mark=..][ ct_label=..][ ct_tuple=(..)]`
+/// of the flow a pass was looked up with.
+pub fn pass_metadata(flow: &Flow) -> String {
+    let mut s = format!("ct_state={}", ct_state_text(flow));
     let zone = flow.get(l::CT_ZONE);
     if zone != 0 {
         s.push_str(&format!(" ct_zone={zone}"));
