@@ -34,6 +34,8 @@ enum Command {
     ParseFlow(commands::parse_flow::Args),
     /// Decode one OpenFlow message given in hex and print it as `ovs-ofctl ofp-print` does.
     OfpPrint(commands::ofp_print::Args),
+    /// Measure the switch's in-process forwarding rate (cache hit and miss paths, one thread).
+    Bench(commands::bench::Args),
     /// Measure the connection tracker (workloads shaped like OVS's test-conntrack benchmarks).
     CtBench(commands::ct_bench::Args),
     /// Run every packet of a capture through a fresh connection tracker.
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(args),
         Command::ParseFlow(args) => commands::parse_flow::run(args),
         Command::OfpPrint(args) => commands::ofp_print::run(args),
+        Command::Bench(args) => commands::bench::run(args),
         Command::CtBench(args) => commands::ct_bench::run(args),
         Command::CtReplay(args) => commands::ct_replay::run(args),
         Command::AddFlow(args) => commands::add_flow::run(args),

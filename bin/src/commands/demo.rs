@@ -26,7 +26,7 @@ pub struct Args {}
 
 /// The firewall: anything IP is tracked first; inside may open
 /// connections, replies come back, nothing new comes in.
-const FLOWS: &[&str] = &[
+pub(crate) const FLOWS: &[&str] = &[
     "table=0,priority=100,ip,ct_state=-trk,actions=ct(table=1)",
     "table=0,priority=10,arp,actions=NORMAL",
     "table=0,priority=1,actions=drop",

@@ -5,6 +5,7 @@
 
 pub mod add_flow;
 pub mod add_flows;
+pub mod bench;
 mod control;
 pub mod ct_bench;
 pub mod ct_replay;

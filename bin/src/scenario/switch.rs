@@ -128,6 +128,24 @@ impl InProcess {
         Ok(replies)
     }
 
+    /// The datapath, for callers that drive packets themselves (the bench).
+    pub fn datapath(&self) -> &Arc<Datapath> {
+        &self.datapath
+    }
+
+    /// Forgets what the ports transmitted and the misses recorded, so that
+    /// a long run keeps no history.
+    pub fn forget_history(&self) {
+        for (_, p) in &self.ports {
+            p.take_transmitted();
+        }
+        self.observer
+            .misses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     fn flow_mod(&mut self, spec: &str, command: FlowModCommand) -> Result<(), String> {
         let parsed = parse_flow_mod(spec, command).map_err(|e| e.to_string())?;
         self.send(Message::FlowMod(parsed.flow_mod)).map(drop)
@@ -176,14 +194,7 @@ impl Switch for InProcess {
 
     fn inject(&mut self, port: u32, frame: Vec<u8>) -> Injected {
         self.datapath.flows_changed();
-        for (_, p) in &self.ports {
-            p.take_transmitted();
-        }
-        self.observer
-            .misses
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.forget_history();
         let mut emc = ExactCache::with_capacity(16);
         self.datapath
             .process(&mut emc, vec![Packet::new(frame, port)], now_ms());
