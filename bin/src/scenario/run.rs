@@ -101,7 +101,8 @@ impl<S: Switch> Runner<'_, S> {
             Step::Comment => {}
             Step::Flow(spec) => {
                 if let Err(e) = self.switch.add_flow(&spec) {
-                    self.say(&format!("  error: {e}"));
+                    // Further lines of what ovs-ofctl printed keep the indent.
+                    self.say(&format!("  error: {}", e.replace('\n', "\n  ")));
                 }
             }
             Step::DelFlows(spec) => self.switch.del_flows(&spec)?,

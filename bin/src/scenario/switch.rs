@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use bytes::BytesMut;
 use conntrack::{Conntrack, DumpStyle, FlushFilter};
 use datapath::cache::ExactCache;
 use datapath::port::DummyPort;
@@ -20,11 +21,17 @@ use ofproto::bridge::{Bridge, BridgeConfig};
 use openflow_codec::message::flow_mod::{FlowModCommand, OFPG_ANY};
 use openflow_codec::message::multipart::flow_stats::FlowStatsRequest;
 use openflow_codec::message::multipart::{MpReply, MpRequest, MultipartRequest};
-use openflow_codec::message::{Header, Message};
+use openflow_codec::message::print::ofp_to_string;
+use openflow_codec::message::Message;
 use openflow_codec::text::flow_mod::parse_flow_mod;
 
 use super::parse::PORTS;
 use super::run::{Injected, Switch};
+
+/// The xid ovs-ofctl 3.1 gives the request of `add-flow`, `del-flows` and
+/// `dump-flows` (it spends 1..5 on version negotiation), which an error
+/// reply echoes.
+const OFCTL_XID: u32 = 6;
 
 /// The slow path with a recorder in front: the flow of every miss.
 struct Observer {
@@ -59,7 +66,6 @@ pub struct InProcess {
     datapath: Arc<Datapath>,
     observer: Arc<Observer>,
     ports: Vec<(u32, Arc<DummyPort>)>,
-    xid: u32,
 }
 
 impl core::fmt::Debug for InProcess {
@@ -102,30 +108,26 @@ impl InProcess {
             datapath,
             observer,
             ports,
-            xid: 0,
         }
     }
 
-    /// Hands `message` to the bridge; an error reply becomes `Err`.
+    /// Hands `message` to the bridge as ovs-ofctl would send it: encoded
+    /// with the xid ovs-ofctl 3.1 gives it and decoded again, so the rule
+    /// is exactly what a real connection installs (OpenFlow 1.0 style
+    /// actions become set_field, and so on). An error reply becomes `Err`
+    /// holding what ovs-ofctl prints for it.
     fn send(&mut self, message: Message) -> Result<Vec<Message>, String> {
-        self.xid += 1;
-        let header = Header {
-            version: 4,
-            msg_type: 0,
-            length: 0,
-            xid: self.xid,
-        };
-        let replies: Vec<Message> = self
-            .bridge
-            .handle(header, &message, &[], now_ms())
-            .into_iter()
-            .map(|(_, m)| m)
-            .collect();
-        if let Some(Message::Error(e)) = replies.first() {
-            return Err(format!("{e:?}"));
+        let mut wire = BytesMut::new();
+        message.encode(OFCTL_XID, &mut wire);
+        let (header, decoded) = Message::decode(&wire).map_err(|e| format!("ovs-ofctl: {e}"))?;
+        let replies = self.bridge.handle(header, &decoded, &wire, now_ms());
+        if let Some((xid, reply @ Message::Error(_))) = replies.first() {
+            let mut bytes = BytesMut::new();
+            reply.encode(*xid, &mut bytes);
+            return Err(ofp_to_string(&bytes).trim_end().to_string());
         }
         self.datapath.flows_changed();
-        Ok(replies)
+        Ok(replies.into_iter().map(|(_, m)| m).collect())
     }
 
     /// The datapath, for callers that drive packets themselves (the bench).
@@ -147,7 +149,7 @@ impl InProcess {
     }
 
     fn flow_mod(&mut self, spec: &str, command: FlowModCommand) -> Result<(), String> {
-        let parsed = parse_flow_mod(spec, command).map_err(|e| e.to_string())?;
+        let parsed = parse_flow_mod(spec, command).map_err(|e| format!("ovs-ofctl: {e}"))?;
         self.send(Message::FlowMod(parsed.flow_mod)).map(drop)
     }
 }
