@@ -6,13 +6,14 @@ use std::fmt::Write;
 use bytes::{BufMut, BytesMut};
 use nxm_fields::port::OFPP_ANY;
 
+use super::flow_mod::OFPG_ANY;
 use super::port::format_port;
 use super::wire::{self, Parsed};
 use crate::action::{self, Action};
 use crate::error::{BadRequestCode, GroupModFailedCode, OfpError};
 
-/// `OFPG_ANY`: no watch group.
-const OFPG_ANY: u32 = 0xffff_ffff;
+/// `OFPG_ALL`: every group (deletion and stats requests).
+pub const OFPG_ALL: u32 = 0xffff_fffc;
 /// Length of `ofp_bucket` without actions.
 const BUCKET_LEN: usize = 16;
 /// Length of `ofp_group_desc` without buckets.
@@ -37,6 +38,17 @@ impl GroupType {
         ]
         .into_iter()
         .find(|g| *g as u8 == t)
+    }
+
+    /// The type `type=NAME` names (`fast_failover` is `ff`'s long name).
+    pub fn from_name(name: &str) -> Option<GroupType> {
+        match name {
+            "all" => Some(GroupType::All),
+            "select" => Some(GroupType::Select),
+            "indirect" => Some(GroupType::Indirect),
+            "ff" | "fast_failover" => Some(GroupType::FastFailover),
+            _ => None,
+        }
     }
 
     fn name(self) -> &'static str {

@@ -10,10 +10,10 @@ use super::wire::{self, Parsed};
 use crate::error::{MeterModFailedCode, OfpError};
 
 /// Meter ids above this are OpenFlow's virtual meters.
-const OFPM_MAX: u32 = 0xffff_0000;
-const OFPM_SLOWPATH: u32 = 0xffff_fffd;
-const OFPM_CONTROLLER: u32 = 0xffff_fffe;
-const OFPM_ALL: u32 = 0xffff_ffff;
+pub const OFPM_MAX: u32 = 0xffff_0000;
+pub const OFPM_SLOWPATH: u32 = 0xffff_fffd;
+pub const OFPM_CONTROLLER: u32 = 0xffff_fffe;
+pub const OFPM_ALL: u32 = 0xffff_ffff;
 
 const OFPMBT_DROP: u16 = 1;
 const OFPMBT_DSCP_REMARK: u16 = 2;
@@ -22,10 +22,10 @@ const OFPMBT_EXPERIMENTER: u16 = 0xffff;
 const BAND_LEN: usize = 16;
 
 /// `ofp_meter_flags`.
-const METER_FLAGS: &[(u32, &str)] = &[(1, "kbps"), (2, "pktps"), (4, "burst"), (8, "stats")];
-const OFPMF_KBPS: u16 = 1;
-const OFPMF_PKTPS: u16 = 2;
-const OFPMF_BURST: u16 = 4;
+pub const METER_FLAGS: &[(u32, &str)] = &[(1, "kbps"), (2, "pktps"), (4, "burst"), (8, "stats")];
+pub const OFPMF_KBPS: u16 = 1;
+pub const OFPMF_PKTPS: u16 = 2;
+pub const OFPMF_BURST: u16 = 4;
 
 fn known_flags() -> u32 {
     METER_FLAGS.iter().fold(0, |acc, (bit, _)| acc | bit)

@@ -16,7 +16,8 @@ use crate::action::text::{
 };
 use crate::action::{parse_actions_text, resolve_against_match};
 use crate::error::BadActionCode;
-use crate::message::flow_mod::{flags, FlowMod, FlowModCommand, TABLE_ALL};
+use crate::message::flow_mod::{flags, FlowMod, FlowModCommand, OFPG_ANY, TABLE_ALL};
+use crate::message::group::OFPG_ALL;
 use crate::text::protocols::{self, Protocols};
 
 /// A parsed flow string.
@@ -225,11 +226,12 @@ fn flow_key(
     Ok(())
 }
 
-/// A group number or `ANY`/`ALL`, as ovs-ofctl reads `out_group=`.
-fn parse_group(text: &str) -> Option<u32> {
+/// A group number or `ANY`/`ALL`, as ovs-ofctl reads `out_group=` and
+/// `group_id=`.
+pub(crate) fn parse_group(text: &str) -> Option<u32> {
     match text.to_ascii_uppercase().as_str() {
-        "ANY" => Some(0xffff_ffff),
-        "ALL" => Some(0xffff_fffc),
+        "ANY" => Some(OFPG_ANY),
+        "ALL" => Some(OFPG_ALL),
         _ => text.parse::<u32>().ok().filter(|g| *g <= 0xffff_ff00),
     }
 }

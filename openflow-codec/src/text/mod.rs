@@ -4,4 +4,6 @@
 //! [`crate::action`].
 
 pub mod flow_mod;
+pub mod group_mod;
+pub mod meter_mod;
 pub mod protocols;
