@@ -134,13 +134,13 @@ fn extract_l4(flow: &mut Flow, proto: u8, l4: &[u8], v6: bool) {
                 flow.set(l::TCP_FLAGS, Value::from(t.flags()));
             }
         }
-        ip_proto::UDP => {
-            if let Ok(u) = udp::Packet::new_checked(l4) {
-                flow.set(l::TP_SRC, Value::from(u.src_port()));
-                flow.set(l::TP_DST, Value::from(u.dst_port()));
-            }
+        // Only the 8-byte header is needed: a first fragment's UDP length
+        // covers the whole datagram, more than the fragment holds, and OVS
+        // still reads its ports. SCTP's common header is 12 bytes.
+        ip_proto::UDP if l4.len() >= udp::HEADER_LEN => {
+            flow.set(l::TP_SRC, Value::from(be16(l4, 0)));
+            flow.set(l::TP_DST, Value::from(be16(l4, 2)));
         }
-        // SCTP's common header is 12 bytes; only its ports are read.
         IPPROTO_SCTP if l4.len() >= 12 => {
             flow.set(l::TP_SRC, Value::from(be16(l4, 0)));
             flow.set(l::TP_DST, Value::from(be16(l4, 2)));
@@ -285,6 +285,15 @@ mod tests {
         assert_eq!(f.get(l::TP_SRC), 1234);
         assert_eq!(f.get(l::TP_DST), 80);
         assert_eq!(f.get(l::TCP_FLAGS), 0x002);
+    }
+
+    #[test]
+    fn a_first_fragment_gives_its_udp_ports_though_the_datagram_is_longer() {
+        // UDP length 208, of which the fragment carries 16 bytes.
+        let udp = [0x0b, 0xb8, 0x0f, 0xa0, 0, 208, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        let f = extract(&eth(ethertype::IPV4, None, &ipv4(17, 0x2000, &udp)), 1);
+        assert_eq!(f.get(l::NW_FRAG), FRAG_ANY);
+        assert_eq!((f.get(l::TP_SRC), f.get(l::TP_DST)), (3000, 4000));
     }
 
     #[test]
