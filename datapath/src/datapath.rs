@@ -19,7 +19,7 @@ use crate::cache::{ExactCache, Megaflow, MegaflowTable};
 use crate::execute::{execute, Context, Transmit};
 use crate::packet::Packet;
 use crate::port::Port;
-use crate::upcall::Upcall;
+use crate::upcall::{StatsSink, Upcall};
 
 /// How many times a packet may recirculate (OVS's `MAX_RECIRC_DEPTH`);
 /// a packet that would go round once more is dropped.
@@ -86,16 +86,34 @@ impl core::fmt::Debug for Datapath {
 enum Target {
     /// An installed megaflow (its stats count the packets).
     Megaflow(Arc<Megaflow>),
-    /// Actions from an upcall whose megaflow could not be installed
-    /// (the tables changed meanwhile): good for this packet only.
-    Once(Actions),
+    /// An upcall's answer whose megaflow could not be installed (the
+    /// tables changed meanwhile): good for this packet only, counted in
+    /// the reply's sink alone.
+    Once {
+        actions: Actions,
+        sink: Option<Arc<dyn StatsSink>>,
+    },
 }
 
 impl Target {
     fn actions(&self) -> &Actions {
         match self {
             Target::Megaflow(m) => m.actions(),
-            Target::Once(a) => a,
+            Target::Once { actions, .. } => actions,
+        }
+    }
+
+    /// Credits a batch of packets to whatever counts them.
+    fn record(&self, batch: &[Packet], now_ms: u64) {
+        let packets = batch.len() as u64;
+        let bytes = batch.iter().map(|p| p.data.len() as u64).sum();
+        match self {
+            Target::Megaflow(m) => m.record(packets, bytes, now_ms),
+            Target::Once { sink, .. } => {
+                if let Some(sink) = sink {
+                    sink.credit(packets, bytes, now_ms);
+                }
+            }
         }
     }
 }
@@ -190,10 +208,7 @@ impl Datapath {
             }
             let mut next = Vec::new();
             for (target, batch) in self.classify(emc, pending, now_ms) {
-                if let Target::Megaflow(m) = &target {
-                    let bytes = batch.iter().map(|p| p.data.len() as u64).sum();
-                    m.record(batch.len() as u64, bytes, now_ms);
-                }
+                target.record(&batch, now_ms);
                 next.append(&mut execute(&ctx, batch, target.actions()).recirculate);
             }
             pending = next;
@@ -242,21 +257,28 @@ impl Datapath {
         // Read before translating: if the tables change while the upcall
         // runs, its answer may be stale and must not be installed.
         let generation = self.megaflows.generation();
-        let reply = self.upcall.miss(&flow).ok()?;
-        let mut mask = reply.mask;
+        let mut reply = self.upcall.miss(&flow).ok()?;
         // A megaflow always matches recirc_id and in_port exactly, as in
         // OVS: a first-pass entry must never catch a recirculated packet.
-        mask.set(l::RECIRC_ID, slot_ones(l::RECIRC_ID));
-        mask.set(l::IN_PORT, slot_ones(l::IN_PORT));
-        match self
-            .megaflows
-            .install(&flow, &mask, reply.actions.clone(), generation, now_ms)
-        {
+        reply.mask.set(l::RECIRC_ID, slot_ones(l::RECIRC_ID));
+        reply.mask.set(l::IN_PORT, slot_ones(l::IN_PORT));
+        let installed = self.megaflows.install(
+            &flow,
+            &reply.mask,
+            reply.actions.clone(),
+            reply.sink.clone(),
+            generation,
+            now_ms,
+        );
+        match installed {
             Some(m) => {
                 emc.insert(flow, Arc::clone(&m));
                 Some(Target::Megaflow(m))
             }
-            None => Some(Target::Once(reply.actions)),
+            None => Some(Target::Once {
+                actions: reply.actions,
+                sink: reply.sink,
+            }),
         }
     }
 }

@@ -18,7 +18,8 @@ use crate::cache::ExactCache;
 use crate::execute::{execute, Context, Transmit};
 use crate::port::{DummyPort, Port};
 use crate::{
-    Datapath, FnUpcall, MissReply, Packet, PacketThread, ThreadConfig, Upcall, UpcallError,
+    Datapath, FnUpcall, MissReply, Packet, PacketThread, StatsSink, ThreadConfig, Upcall,
+    UpcallError,
 };
 
 const MAC1: [u8; 6] = [0x50, 0x54, 0, 0, 0, 1];
@@ -80,6 +81,7 @@ fn firewall(seen: Arc<Mutex<Vec<Flow>>>) -> impl Upcall {
             return Ok(MissReply {
                 actions: Actions::new(vec![Action::Ct(ct), Action::Recirc(1)]),
                 mask,
+                sink: None,
             });
         }
         seen.lock().unwrap().push(flow.clone());
@@ -107,6 +109,7 @@ fn firewall(seen: Arc<Mutex<Vec<Flow>>>) -> impl Upcall {
         Ok(MissReply {
             actions: Actions::new(actions),
             mask,
+            sink: None,
         })
     })
 }
@@ -213,6 +216,7 @@ fn no_stale_forwarding_after_the_tables_change() {
         Ok(MissReply {
             actions: Actions::new(vec![Action::Output(table.load(Relaxed))]),
             mask: mask_of(&[l::ETH_TYPE]),
+            sink: None,
         })
     });
     let mut sw = Switch::new(upcall);
@@ -262,6 +266,7 @@ fn userspace_actions_hand_packets_up_with_their_ct_metadata() {
         Ok(MissReply {
             actions: Actions::new(actions),
             mask: mask_of(&[l::RECIRC_ID]),
+            sink: None,
         })
     })
     .with_userspace(tx);
@@ -281,6 +286,7 @@ fn endless_recirculation_stops_at_the_depth_limit() {
         Ok(MissReply {
             actions: Actions::new(vec![Action::Recirc(next)]),
             mask: Flow::zero(),
+            sink: None,
         })
     });
     let mut sw = Switch::new(upcall);
@@ -408,4 +414,61 @@ proptest! {
             let _ = p.flow();
         }
     }
+}
+
+/// A slow path's counters: packets and bytes credited.
+#[derive(Debug, Default)]
+struct Tally(Mutex<(u64, u64)>);
+
+impl StatsSink for Tally {
+    fn credit(&self, packets: u64, bytes: u64, _now_ms: u64) {
+        let mut t = self.0.lock().unwrap();
+        t.0 += packets;
+        t.1 += bytes;
+    }
+}
+
+#[test]
+fn a_replys_sink_is_credited_with_the_miss_and_every_cached_hit_in_bytes() {
+    let tally = Arc::new(Tally::default());
+    let sink: Arc<dyn StatsSink> = tally.clone();
+    let mut sw = Switch::new(FnUpcall::new(move |_: &Flow| {
+        Ok(MissReply {
+            actions: Actions::new(vec![Action::Output(2)]),
+            mask: mask_of(&[l::ETH_TYPE]),
+            sink: Some(Arc::clone(&sink)),
+        })
+    }));
+    let frame = tcp_frame(true, SYN, 1000, 0);
+    let len = frame.len() as u64;
+    for now in 1..=3 {
+        sw.send(1, frame.clone(), now);
+    }
+    assert_eq!(sw.dp.stats().missed, 1, "two of three came from the cache");
+    assert_eq!(*tally.0.lock().unwrap(), (3, 3 * len));
+}
+
+#[test]
+fn a_reply_that_cannot_be_installed_still_credits_its_packet() {
+    let tally = Arc::new(Tally::default());
+    let sink: Arc<dyn StatsSink> = tally.clone();
+    let dp_cell: Arc<Mutex<Option<Arc<Datapath>>>> = Arc::default();
+    let cell = Arc::clone(&dp_cell);
+    let mut sw = Switch::new(FnUpcall::new(move |_: &Flow| {
+        // The tables change while translating: nothing is installed.
+        if let Some(dp) = cell.lock().unwrap().as_ref() {
+            dp.flows_changed();
+        }
+        Ok(MissReply {
+            actions: Actions::default(),
+            mask: Flow::zero(),
+            sink: Some(Arc::clone(&sink)),
+        })
+    }));
+    *dp_cell.lock().unwrap() = Some(Arc::clone(&sw.dp));
+    let frame = tcp_frame(true, SYN, 1000, 0);
+    sw.send(1, frame.clone(), 1);
+    assert!(sw.dp.dump_flows(1).is_empty());
+    assert_eq!(*tally.0.lock().unwrap(), (1, frame.len() as u64));
+    *dp_cell.lock().unwrap() = None;
 }

@@ -2,10 +2,13 @@
 //! miss, and where `userspace` actions send packets.
 //!
 //! `ofproto` implements [`Upcall`] with its translation (xlate); tests use
-//! [`FnUpcall`], a closure from flows to actions.
+//! [`FnUpcall`], a closure from flows to actions. A reply may name a
+//! [`StatsSink`]: whatever the slow path counts per decision (OpenFlow
+//! rules, for ofproto) is then credited with every packet the decision
+//! handles, from the cache or not.
 
 use std::sync::mpsc::Sender;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use nxm_fields::Flow;
 
@@ -15,10 +18,20 @@ use crate::packet::Packet;
 /// The answer to a miss: the actions for the packet, and the mask of
 /// every bit of the flow that decided them. The megaflow installed from
 /// it covers every packet that agrees with this one on those bits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct MissReply {
     pub actions: Actions,
     pub mask: Flow,
+    /// Credited with the packets (and their bytes) these actions handle:
+    /// this one and every later hit of the megaflow.
+    pub sink: Option<Arc<dyn StatsSink>>,
+}
+
+/// The slow path's counters behind one decision, credited by the
+/// datapath with each batch of packets the decision handled.
+pub trait StatsSink: Send + Sync + core::fmt::Debug {
+    /// `packets` packets, `bytes` bytes in all (as received), at `now_ms`.
+    fn credit(&self, packets: u64, bytes: u64, now_ms: u64);
 }
 
 /// Why the slow path gave no answer. The packet is dropped and no

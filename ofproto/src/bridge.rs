@@ -60,6 +60,8 @@ pub struct Bridge {
     pub(crate) conntrack: Arc<Conntrack>,
     datapath: RwLock<Weak<Datapath>>,
     subscribers: Mutex<Vec<Sender<Message>>>,
+    /// When the bridge (and its LOCAL port) came up.
+    created: std::time::Instant,
 }
 
 impl Bridge {
@@ -72,6 +74,7 @@ impl Bridge {
             conntrack,
             datapath: RwLock::new(Weak::new()),
             subscribers: Mutex::new(Vec::new()),
+            created: std::time::Instant::now(),
         }
     }
 
@@ -189,8 +192,8 @@ impl Bridge {
                 duration_nsec: ((age_ms % 1000) * 1_000_000) as u32,
                 idle_timeout: r.rule.idle_timeout,
                 hard_timeout: r.rule.hard_timeout,
-                packet_count: r.rule.packet_count,
-                byte_count: r.rule.byte_count,
+                packet_count: r.rule.stats.packets(),
+                byte_count: r.rule.stats.bytes(),
                 r#match: r.rule.r#match,
             }));
         }
@@ -283,8 +286,8 @@ impl Bridge {
                     flow_count: 0,
                 };
                 for (_, rule) in selected(&self.tables(), fsr) {
-                    agg.packet_count += rule.packet_count;
-                    agg.byte_count += rule.byte_count;
+                    agg.packet_count += rule.stats.packets();
+                    agg.byte_count += rule.stats.bytes();
                     agg.flow_count += 1;
                 }
                 one(MpReply::Aggregate(agg))
@@ -304,6 +307,13 @@ impl Bridge {
             }
             MpRequest::TableFeatures(_) => one(MpReply::TableFeatures(table_features())),
             MpRequest::PortDesc => one(MpReply::PortDesc(self.port_descs())),
+            MpRequest::PortStats { port_no } => {
+                one(MpReply::PortStats(crate::port_stats::port_stats(
+                    self.datapath().as_deref(),
+                    *port_no,
+                    self.created.elapsed(),
+                )))
+            }
             _ => Err(BadRequestCode::BadStat.into()),
         }
     }
@@ -345,8 +355,8 @@ fn flow_stats(table_id: u8, rule: &Rule, now_ms: u64) -> FlowStats {
         hard_timeout: rule.hard_timeout,
         flags: rule.flags,
         cookie: rule.cookie,
-        packet_count: rule.packet_count,
-        byte_count: rule.byte_count,
+        packet_count: rule.stats.packets(),
+        byte_count: rule.stats.bytes(),
         r#match: rule.r#match.clone(),
         instructions: rule.instructions.clone(),
     }

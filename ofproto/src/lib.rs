@@ -6,7 +6,7 @@
 //!   reports the bits each lookup consulted) and the [`table`]s with
 //!   OpenFlow 1.3 flow-mod semantics.
 //! * [`xlate`]: a flow through the tables into datapath actions and a
-//!   megaflow mask; [`recirc`]: the frozen continuations recirculation ids
+//!   megaflow mask, with the [`rule_stats`] of every rule it hit; [`recirc`]: the frozen continuations recirculation ids
 //!   name; [`mac_learning`]: the table behind `NORMAL`.
 //! * [`bridge`]: what controllers talk to; [`slow_path`]: the bridge as
 //!   the datapath's upcall, packet-out; [`packet_in`]: PACKET_IN messages.
@@ -21,7 +21,9 @@ pub mod classifier;
 pub mod connection;
 pub mod mac_learning;
 pub mod packet_in;
+pub mod port_stats;
 pub mod recirc;
+pub mod rule_stats;
 pub mod slow_path;
 pub mod table;
 pub mod xlate;

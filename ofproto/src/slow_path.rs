@@ -2,10 +2,17 @@
 //! ([`datapath::Upcall::miss`]), turns `userspace` packets into OpenFlow
 //! 1.3 PACKET_INs for its subscribers, and runs PACKET_OUTs through
 //! translation and the datapath.
+//!
+//! Rule statistics: a miss's reply carries the counters of the rules its
+//! translation hit ([`RuleCredits`]), which the datapath credits with that
+//! packet and every later hit of the megaflow; a packet-out credits the
+//! rules it hit itself.
 
 use datapath::cache::ExactCache;
 use datapath::execute::{execute, Context};
-use datapath::{MissReply, Packet, Upcall, UpcallError, UserspacePacket};
+use std::sync::Arc;
+
+use datapath::{MissReply, Packet, StatsSink, Upcall, UpcallError, UserspacePacket};
 use nxm_fields::Flow;
 use openflow_codec::error::{BadRequestCode, OfpError};
 use openflow_codec::message::flow_mod::NO_BUFFER;
@@ -14,7 +21,8 @@ use openflow_codec::message::Message;
 
 use crate::bridge::Bridge;
 use crate::packet_in::packet_in;
-use crate::xlate::{translate, translate_packet_out, Env, Hit, XlateError, Xlated};
+use crate::rule_stats::RuleCredits;
+use crate::xlate::{translate, translate_packet_out, Env, XlateError, Xlated};
 
 impl Bridge {
     /// Translates with the tables read-locked only while translating.
@@ -33,7 +41,6 @@ impl Bridge {
                 now_ms: conntrack::now_ms(),
             })?
         };
-        self.count_hits(&xlated.hits);
         if xlated.learned {
             // Forwarding cached for the old whereabouts of an address is
             // stale; this translation's own megaflow is then not
@@ -43,26 +50,6 @@ impl Bridge {
             }
         }
         Ok(xlated)
-    }
-
-    /// Rule statistics, counted per translated packet. (Packets that hit
-    /// a megaflow are not counted: the datapath does not say which
-    /// megaflow came from which rules.)
-    fn count_hits(&self, hits: &[Hit]) {
-        if hits.is_empty() {
-            return;
-        }
-        let now_ms = conntrack::now_ms();
-        let mut tables = self.tables_mut();
-        for hit in hits {
-            let rule = tables
-                .table_mut(hit.table_id)
-                .and_then(|t| t.get_mut(&hit.r#match, hit.priority));
-            if let Some(rule) = rule {
-                rule.packet_count += 1;
-                rule.used_ms = now_ms;
-            }
-        }
     }
 
     /// OFPT_PACKET_OUT: the actions (which may send the packet through the
@@ -78,11 +65,12 @@ impl Bridge {
         let Ok(xlated) = self.xlate(|env| translate_packet_out(env, &flow, &po.actions)) else {
             return Ok(());
         };
+        let now_ms = conntrack::now_ms();
+        RuleCredits(xlated.hits).credit(1, packet.data.len() as u64, now_ms);
         // Without a datapath there are no ports to send to.
         let Some(dp) = self.datapath() else {
             return Ok(());
         };
-        let now_ms = conntrack::now_ms();
         let ctx = Context {
             conntrack: &self.conntrack,
             ports: dp.as_ref(),
@@ -105,6 +93,7 @@ impl Upcall for Bridge {
         Ok(MissReply {
             actions: xlated.actions,
             mask: xlated.mask,
+            sink: Some(Arc::new(RuleCredits(xlated.hits))),
         })
     }
 

@@ -14,13 +14,16 @@ use openflow_codec::error::{FlowModFailedCode, OfpError};
 use openflow_codec::instruction::Instruction;
 use openflow_codec::message::flow_mod::{flags, FlowMod, FlowModCommand, OFPG_ANY, TABLE_ALL};
 
+use std::sync::Arc;
+
 use crate::classifier::Classifier;
+use crate::rule_stats::RuleStats;
 
 /// How many tables a bridge has (0..=254; 255 means "all").
 pub const N_TABLES: usize = 255;
 
 /// One flow entry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Rule {
     pub cookie: u64,
     pub priority: u16,
@@ -30,11 +33,10 @@ pub struct Rule {
     pub hard_timeout: u16,
     /// `ofp_flow_mod_flags` as given.
     pub flags: u16,
-    /// When it was added, and when a packet last hit it (milliseconds).
+    /// When it was added (milliseconds).
     pub created_ms: u64,
-    pub used_ms: u64,
-    pub packet_count: u64,
-    pub byte_count: u64,
+    /// Packets, bytes and last use, credited by the datapath.
+    pub stats: Arc<RuleStats>,
 }
 
 impl Rule {
@@ -48,9 +50,7 @@ impl Rule {
             hard_timeout: fm.hard_timeout,
             flags: fm.flags,
             created_ms: now_ms,
-            used_ms: now_ms,
-            packet_count: 0,
-            byte_count: 0,
+            stats: RuleStats::new(now_ms),
         }
     }
 
@@ -104,7 +104,7 @@ pub enum RemovedReason {
 }
 
 /// A rule that left a table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Removed {
     pub table_id: u8,
     pub rule: Rule,
@@ -170,8 +170,7 @@ impl Tables {
         // A replaced rule keeps its counters unless asked to reset them.
         if let Some(old) = existing {
             if fm.flags & flags::RESET_COUNTS == 0 {
-                rule.packet_count = old.packet_count;
-                rule.byte_count = old.byte_count;
+                rule.stats = RuleStats::carried(old.stats.packets(), old.stats.bytes(), now_ms);
             }
         }
         table.insert(fm.r#match.clone(), fm.priority, rule);
@@ -232,8 +231,7 @@ impl Tables {
                     ..old
                 };
                 if fm.flags & flags::RESET_COUNTS != 0 {
-                    rule.packet_count = 0;
-                    rule.byte_count = 0;
+                    rule.stats = RuleStats::new(now_ms);
                     rule.created_ms = now_ms;
                 }
                 table.insert(m, p, rule);
@@ -286,7 +284,7 @@ fn expiry(rule: &Rule, now_ms: u64) -> Option<RemovedReason> {
     let passed = |since: u64, secs: u16| secs != 0 && now_ms >= since + u64::from(secs) * 1000;
     if passed(rule.created_ms, rule.hard_timeout) {
         Some(RemovedReason::HardTimeout)
-    } else if passed(rule.used_ms, rule.idle_timeout) {
+    } else if passed(rule.stats.used_ms(), rule.idle_timeout) {
         Some(RemovedReason::IdleTimeout)
     } else {
         None
@@ -313,26 +311,24 @@ mod tests {
             .sum()
     }
 
-    fn packets_of<'a>(t: &'a mut Tables, text: &str) -> &'a mut u64 {
+    fn stats_of(t: &Tables, text: &str) -> Arc<RuleStats> {
         let f = fm(text, FlowModCommand::Add);
-        let rule = t
-            .table_mut(0)
-            .unwrap()
-            .get_mut(&f.r#match, f.priority)
-            .unwrap();
-        &mut rule.packet_count
+        let rule = t.table(0).unwrap().get(&f.r#match, f.priority).unwrap();
+        Arc::clone(&rule.stats)
     }
 
     #[test]
     fn add_replaces_an_identical_rule_and_keeps_its_counters() {
         let mut t = Tables::new(100);
         add(&mut t, "priority=5,tcp,actions=output:1").unwrap();
-        *packets_of(&mut t, "priority=5,tcp,actions=drop") = 9;
+        stats_of(&t, "priority=5,tcp,actions=drop").credit(9, 540, 1);
         add(&mut t, "priority=5,tcp,actions=output:2").unwrap();
         assert_eq!(count(&t), 1);
-        assert_eq!(*packets_of(&mut t, "priority=5,tcp,actions=drop"), 9);
+        let kept = stats_of(&t, "priority=5,tcp,actions=drop");
+        assert_eq!((kept.packets(), kept.bytes()), (9, 540));
         add(&mut t, "priority=5,reset_counts,tcp,actions=output:3").unwrap();
-        assert_eq!(*packets_of(&mut t, "priority=5,tcp,actions=drop"), 0);
+        let reset = stats_of(&t, "priority=5,tcp,actions=drop");
+        assert_eq!((reset.packets(), reset.bytes()), (0, 0));
         add(&mut t, "priority=6,tcp,actions=output:2").unwrap();
         assert_eq!(count(&t), 2);
     }

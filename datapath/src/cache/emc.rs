@@ -80,7 +80,7 @@ mod tests {
         f.set(l::IN_PORT, 1);
         let gen = table.generation();
         let mf = table
-            .install(&f, &Flow::all_ones(), Actions::default(), gen, 0)
+            .install(&f, &Flow::all_ones(), Actions::default(), None, gen, 0)
             .unwrap();
         let mut emc = ExactCache::default();
         emc.insert(f.clone(), mf);
@@ -99,7 +99,7 @@ mod tests {
             let mut f = Flow::zero();
             f.set(l::IN_PORT, port.into());
             let mf = table
-                .install(&f, &Flow::all_ones(), Actions::default(), gen, 0)
+                .install(&f, &Flow::all_ones(), Actions::default(), None, gen, 0)
                 .unwrap();
             emc.insert(f, mf);
         }

@@ -15,6 +15,7 @@ use nxm_fields::Flow;
 
 use super::odp_key::format_key;
 use crate::action::Actions;
+use crate::upcall::StatsSink;
 
 /// One megaflow: what it matches, what it does, and its statistics.
 #[derive(Debug)]
@@ -24,6 +25,8 @@ pub struct Megaflow {
     key: Flow,
     mask: Flow,
     actions: Actions,
+    /// The slow path's counters that share this entry's hits.
+    sink: Option<Arc<dyn StatsSink>>,
     packets: AtomicU64,
     bytes: AtomicU64,
     /// When it was installed and last hit, in the datapath's milliseconds
@@ -56,11 +59,15 @@ impl Megaflow {
         self.dead.load(Relaxed)
     }
 
-    /// Counts `packets` packets of `bytes` bytes that hit at `now_ms`.
+    /// Counts `packets` packets of `bytes` bytes that hit at `now_ms`,
+    /// here and in the slow path's sink.
     pub fn record(&self, packets: u64, bytes: u64, now_ms: u64) {
         self.packets.fetch_add(packets, Relaxed);
         self.bytes.fetch_add(bytes, Relaxed);
         self.used_ms.fetch_max(now_ms.max(1), Relaxed);
+        if let Some(sink) = &self.sink {
+            sink.credit(packets, bytes, now_ms);
+        }
     }
 
     /// When it was last used, or installed if never.
@@ -140,12 +147,13 @@ impl MegaflowTable {
     /// flushed since `generation` was read (then `None`: the actions may
     /// be stale and only the packet in hand may use them). If an entry
     /// with the same key and mask exists (another thread's upcall won),
-    /// that one is returned.
+    /// that one is returned. Hits are also credited to `sink`.
     pub fn install(
         &self,
         flow: &Flow,
         mask: &Flow,
         actions: Actions,
+        sink: Option<Arc<dyn StatsSink>>,
         generation: u64,
         now_ms: u64,
     ) -> Option<Arc<Megaflow>> {
@@ -170,6 +178,7 @@ impl MegaflowTable {
                 key: flow.clone(),
                 mask: mask.clone(),
                 actions,
+                sink,
                 packets: AtomicU64::new(0),
                 bytes: AtomicU64::new(0),
                 created_ms: now_ms,
@@ -261,7 +270,7 @@ mod tests {
         let out = Actions::new(vec![Action::Output(2)]);
         let gen = table.generation();
         table
-            .install(&flow(1, 80), &port_mask(), out.clone(), gen, 5)
+            .install(&flow(1, 80), &port_mask(), out.clone(), None, gen, 5)
             .unwrap();
         assert_eq!(table.lookup(&flow(1, 443)).unwrap().actions(), &out);
         assert!(table.lookup(&flow(2, 80)).is_none());
@@ -272,12 +281,12 @@ mod tests {
         let table = MegaflowTable::default();
         let gen = table.generation();
         let hit = table
-            .install(&flow(1, 80), &port_mask(), Actions::default(), gen, 0)
+            .install(&flow(1, 80), &port_mask(), Actions::default(), None, gen, 0)
             .unwrap();
         table.flush();
         assert!(hit.is_dead());
         assert!(table.lookup(&flow(1, 80)).is_none());
-        let stale = table.install(&flow(1, 80), &port_mask(), Actions::default(), gen, 0);
+        let stale = table.install(&flow(1, 80), &port_mask(), Actions::default(), None, gen, 0);
         assert!(stale.is_none());
         assert!(table.is_empty());
     }
@@ -289,10 +298,10 @@ mod tests {
         let mut exact = port_mask();
         exact.set(l::TP_DST, 0xffff);
         let idle = table
-            .install(&flow(1, 80), &exact, Actions::default(), gen, 1_000)
+            .install(&flow(1, 80), &exact, Actions::default(), None, gen, 1_000)
             .unwrap();
         let busy = table
-            .install(&flow(1, 22), &exact, Actions::default(), gen, 1_000)
+            .install(&flow(1, 22), &exact, Actions::default(), None, gen, 1_000)
             .unwrap();
         busy.record(1, 60, 9_000);
         assert_eq!(table.expire(12_000, 10_000), 1);
@@ -309,7 +318,9 @@ mod tests {
         mask.set(l::CT_STATE, 0x20);
         let acts = Actions::new(vec![Action::Recirc(1)]);
         let gen = table.generation();
-        let mf = table.install(&flow(1, 80), &mask, acts, gen, 0).unwrap();
+        let mf = table
+            .install(&flow(1, 80), &mask, acts, None, gen, 0)
+            .unwrap();
         assert_eq!(
             table.dump(0),
             vec![

@@ -14,13 +14,15 @@
 //! * [`pipeline`]: tables, instructions, goto_table, resubmit, the action
 //!   set; [`actions`]: every action; [`ct`]: the `ct` action and
 //!   recirculation; [`output`]: ports, reserved ports, `NORMAL`, the
-//!   controller; [`commit`]: header changes as datapath actions;
+//!   controller; [`group`]: the `group` action; [`commit`]: header
+//!   changes as datapath actions;
 //!   [`field`] and [`prereq`]: field access that records the mask.
 
 mod actions;
 mod commit;
 mod ct;
 mod field;
+mod group;
 mod output;
 mod pipeline;
 mod prereq;
@@ -28,13 +30,18 @@ mod prereq;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use datapath::{Action as DpAction, Actions};
 use nxm_fields::layout as l;
-use nxm_fields::{Flow, Match};
+use nxm_fields::Flow;
 use openflow_codec::action::Action;
 
+use crate::group::Groups;
 use crate::mac_learning::MacLearning;
+use crate::meter::Meters;
 use crate::recirc::{Frozen, RecircTable};
+use crate::rule_stats::RuleStats;
 use crate::table::Tables;
 
 /// How deeply resubmits and goto_tables may nest (OVS's `MAX_DEPTH`).
@@ -50,15 +57,9 @@ pub struct Env<'a> {
     pub ports: &'a [u32],
     pub recirc: &'a RecircTable,
     pub macs: &'a MacLearning,
+    pub groups: &'a Groups,
+    pub meters: &'a Meters,
     pub now_ms: u64,
-}
-
-/// A rule a translation hit, for its statistics.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Hit {
-    pub table_id: u8,
-    pub r#match: Match,
-    pub priority: u16,
 }
 
 /// What a translation produced.
@@ -66,7 +67,9 @@ pub struct Hit {
 pub struct Xlated {
     pub actions: Actions,
     pub mask: Flow,
-    pub hits: Vec<Hit>,
+    /// The counters of every rule hit, once per hit, to be credited with
+    /// each packet these actions handle.
+    pub hits: Vec<Arc<RuleStats>>,
     /// The MAC learning table changed: cached `NORMAL` decisions are stale.
     pub learned: bool,
 }
@@ -134,7 +137,7 @@ pub(crate) struct Ctx<'a> {
     /// `exit` ran: nothing more is translated.
     exit: bool,
     in_packet_out: bool,
-    hits: Vec<Hit>,
+    hits: Vec<Arc<RuleStats>>,
     learned: bool,
 }
 

@@ -2,6 +2,8 @@
 //! `goto_table`, `resubmit` (including its `ct` form) and the OpenFlow 1.3
 //! action set. Table-miss without a table-miss rule drops (OpenFlow 1.3).
 
+use std::sync::Arc;
+
 use nxm_fields::flow::slot_ones;
 use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::port::{from_ofp10, OFPP_IN_PORT};
@@ -10,7 +12,7 @@ use openflow_codec::action::resubmit::{Resubmit, TABLE_NONE};
 use openflow_codec::action::Action;
 use openflow_codec::instruction::Instruction;
 
-use super::{Ctx, Hit, XlateError, MAX_DEPTH, MAX_RESUBMITS};
+use super::{Ctx, XlateError, MAX_DEPTH, MAX_RESUBMITS};
 
 /// ct_state's "tracked" bit.
 const CS_TRACKED: Value = 0x20;
@@ -70,11 +72,7 @@ impl Ctx<'_> {
         let Some((r#match, priority, rule)) = lookup else {
             return Ok(());
         };
-        self.hits.push(Hit {
-            table_id,
-            r#match: r#match.clone(),
-            priority,
-        });
+        self.hits.push(Arc::clone(&rule.stats));
         let saved = (self.table_id, self.rule_cookie, self.rule_is_table_miss);
         self.table_id = table_id;
         self.rule_cookie = rule.cookie;

@@ -412,3 +412,79 @@ fn packet_in_carries_table_cookie_ct_fields_and_truncated_data() {
         assert!(text.contains(want), "{want} not in {text}");
     }
 }
+
+/// Each rule's (n_packets, n_bytes) as a flow statistics request
+/// (what `ovs-ofctl dump-flows` asks) reports them, by table and priority.
+fn rule_counts(bridge: &Bridge) -> Vec<(u8, u16, u64, u64)> {
+    use openflow_codec::message::flow_mod::{OFPG_ANY, TABLE_ALL};
+    use openflow_codec::message::multipart::flow_stats::FlowStatsRequest;
+    use openflow_codec::message::multipart::{MpReply, MpRequest, MultipartRequest};
+    let request = MultipartRequest {
+        flags: 0,
+        body: MpRequest::Flow(Box::new(FlowStatsRequest {
+            table_id: TABLE_ALL,
+            out_port: nxm_fields::port::OFPP_ANY,
+            out_group: OFPG_ANY,
+            cookie: 0,
+            cookie_mask: 0,
+            r#match: nxm_fields::Match::default(),
+        })),
+    };
+    let mut counts = Vec::new();
+    for (_, reply) in bridge.handle(header(), &Message::MultipartRequest(request), &[], 0) {
+        if let Message::MultipartReply(r) = reply {
+            if let MpReply::Flow(stats) = r.body {
+                counts.extend(
+                    stats
+                        .iter()
+                        .map(|s| (s.table_id, s.priority, s.packet_count, s.byte_count)),
+                );
+            }
+        }
+    }
+    counts
+}
+
+#[test]
+fn rules_count_every_pass_of_every_packet_in_bytes_cached_or_not() {
+    let (bridge, dp, _ports) = switch(FIREWALL);
+    let mut emc = ExactCache::default();
+    let request = udp_frame(1, 2, 5353, 53);
+    let len = request.len() as u64;
+    // The first packet misses on both passes; the next two hit the cache.
+    for _ in 0..3 {
+        dp.process(&mut emc, vec![Packet::new(request.clone(), 1)], 0);
+    }
+    assert_eq!(dp.stats().missed, 3, "first pass, then new and est");
+    let counts = rule_counts(&bridge);
+    let of = |table, priority, in_port_rule: usize| {
+        counts
+            .iter()
+            .filter(|c| (c.0, c.1) == (table, priority))
+            .nth(in_port_rule)
+            .map(|c| (c.2, c.3))
+    };
+    assert_eq!(of(0, 100, 0), Some((3, 3 * len)), "{counts:?}");
+    assert_eq!(of(0, 1, 0), Some((0, 0)));
+    let table1: u64 = counts.iter().filter(|c| c.0 == 1).map(|c| c.2).sum();
+    let bytes1: u64 = counts.iter().filter(|c| c.0 == 1).map(|c| c.3).sum();
+    assert_eq!(
+        (table1, bytes1),
+        (3, 3 * len),
+        "one new, two est: {counts:?}"
+    );
+}
+
+#[test]
+fn a_packet_out_through_the_tables_counts_its_rules() {
+    let (bridge, _dp, _ports) = switch(&["table=0,in_port=1,actions=output:2"]);
+    let frame = udp_frame(1, 2, 5353, 53);
+    let po = PacketOut {
+        buffer_id: NO_BUFFER,
+        in_port: 1,
+        actions: vec![table_output()],
+        data: frame.clone(),
+    };
+    bridge.handle(header(), &Message::PacketOut(po), &[], 0);
+    assert_eq!(rule_counts(&bridge), [(0, 32768, 1, frame.len() as u64)]);
+}
