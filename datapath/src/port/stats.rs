@@ -1,6 +1,7 @@
 //! Port counters, as `ovs-ofctl dump-ports` shows them.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 
 /// A snapshot of a port's counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -11,10 +12,12 @@ pub struct PortStats {
     pub tx_packets: u64,
     pub tx_bytes: u64,
     pub tx_dropped: u64,
+    /// How long the counters have been counting: the port's age.
+    pub duration: Duration,
 }
 
 /// The live counters a port updates.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PortCounters {
     rx_packets: AtomicU64,
     rx_bytes: AtomicU64,
@@ -22,6 +25,22 @@ pub struct PortCounters {
     tx_packets: AtomicU64,
     tx_bytes: AtomicU64,
     tx_dropped: AtomicU64,
+    created: Instant,
+}
+
+impl Default for PortCounters {
+    /// Zeroed counters of a port made now.
+    fn default() -> Self {
+        PortCounters {
+            rx_packets: AtomicU64::default(),
+            rx_bytes: AtomicU64::default(),
+            rx_dropped: AtomicU64::default(),
+            tx_packets: AtomicU64::default(),
+            tx_bytes: AtomicU64::default(),
+            tx_dropped: AtomicU64::default(),
+            created: Instant::now(),
+        }
+    }
 }
 
 impl PortCounters {
@@ -51,6 +70,25 @@ impl PortCounters {
             tx_packets: self.tx_packets.load(Relaxed),
             tx_bytes: self.tx_bytes.load(Relaxed),
             tx_dropped: self.tx_dropped.load(Relaxed),
+            duration: self.created.elapsed(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_add_up_and_age() {
+        let c = PortCounters::default();
+        c.received(60);
+        c.received(40);
+        c.transmitted(100);
+        c.tx_dropped();
+        let s = c.snapshot();
+        assert_eq!((s.rx_packets, s.rx_bytes), (2, 100));
+        assert_eq!((s.tx_packets, s.tx_bytes, s.tx_dropped), (1, 100, 1));
+        assert!(c.snapshot().duration >= s.duration);
     }
 }
