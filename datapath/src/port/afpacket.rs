@@ -1,0 +1,231 @@
+//! The `afpacket` port: a Linux interface (a veth end, a NIC) reached
+//! through an AF_PACKET socket (`afpacket_socket`).
+//!
+//! Receiving takes a batch with one system call, completes the partial
+//! checksums the kernel's offloads leave (a veth with its default
+//! settings leaves every TCP checksum partial) and hands whole frames,
+//! GSO super-frames included, to the datapath. Transmitting queues the
+//! frame; the queue goes out with one system call when it is full and
+//! whenever the packet thread polls the port again, so a batch that the
+//! datapath forwards leaves as a batch. A frame longer than the MTU goes
+//! out as a TCP super-frame the kernel cuts to the MTU, or is dropped.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard};
+
+use super::afpacket_socket::{PacketSocket, MAX_FRAME};
+use super::vnet_hdr::{self, VnetHdr};
+use super::{Port, PortCounters, PortStats};
+
+/// Frames received per system call at most.
+const RX_BATCH: usize = 32;
+/// Frames queued for transmission before the queue is sent.
+const TX_BATCH: usize = 32;
+
+#[derive(Debug)]
+struct RxState {
+    slots: Vec<Vec<u8>>,
+    filled: Vec<(usize, usize)>,
+}
+
+#[derive(Debug, Default)]
+struct TxQueue {
+    /// Reused buffers, each a virtio-net header and a frame.
+    buffers: Vec<Vec<u8>>,
+    queued: usize,
+}
+
+/// A port on a Linux interface.
+#[derive(Debug)]
+pub struct AfPacketPort {
+    name: String,
+    mtu: usize,
+    socket: PacketSocket,
+    up: AtomicBool,
+    rx: Mutex<RxState>,
+    tx: Mutex<TxQueue>,
+    counters: PortCounters,
+}
+
+/// Locks `m`; a poisoned lock holds only buffers, which stay usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The MTU of interface `name`, from sysfs.
+fn interface_mtu(name: &str) -> io::Result<usize> {
+    let text = std::fs::read_to_string(format!("/sys/class/net/{name}/mtu"))?;
+    text.trim().parse().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{name}: bad MTU {text:?}"),
+        )
+    })
+}
+
+impl AfPacketPort {
+    /// Opens interface `name`.
+    pub fn open(name: &str) -> io::Result<Self> {
+        if name.is_empty() || name.contains('/') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{name:?} is not an interface name"),
+            ));
+        }
+        let socket = PacketSocket::open(name)
+            .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
+        let mtu = interface_mtu(name)?;
+        Ok(AfPacketPort {
+            name: name.to_string(),
+            mtu,
+            socket,
+            up: AtomicBool::new(true),
+            rx: Mutex::new(RxState {
+                slots: vec![vec![0u8; MAX_FRAME]; RX_BATCH],
+                filled: Vec::with_capacity(RX_BATCH),
+            }),
+            tx: Mutex::new(TxQueue::default()),
+            counters: PortCounters::default(),
+        })
+    }
+
+    /// The interface's MTU when the port was opened.
+    pub fn mtu(&self) -> usize {
+        self.mtu
+    }
+
+    /// Sends what is queued.
+    pub fn flush(&self) {
+        let mut tx = lock(&self.tx);
+        self.flush_locked(&mut tx);
+    }
+
+    fn flush_locked(&self, tx: &mut TxQueue) {
+        if tx.queued == 0 {
+            return;
+        }
+        let queued = tx.buffers.get(..tx.queued).unwrap_or_default();
+        self.socket.send_batch(queued, |buffer, sent| {
+            if sent {
+                self.counters
+                    .transmitted(buffer.len().saturating_sub(vnet_hdr::LEN));
+            } else {
+                self.counters.tx_dropped();
+            }
+        });
+        tx.queued = 0;
+    }
+
+    /// The frame of a received slot, its checksum completed, or `None`
+    /// when the kernel's header does not fit it.
+    fn take_frame(slot: &[u8]) -> Option<Vec<u8>> {
+        let hdr = VnetHdr::parse(slot)?;
+        let mut frame = slot.get(vnet_hdr::LEN..)?.to_vec();
+        vnet_hdr::complete_checksum(&hdr, &mut frame).ok()?;
+        Some(frame)
+    }
+}
+
+impl Port for AfPacketPort {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn receive(&self, batch: &mut Vec<Vec<u8>>, max: usize) -> usize {
+        self.flush();
+        let mut rx = lock(&self.rx);
+        let RxState { slots, filled } = &mut *rx;
+        filled.clear();
+        let want = max.min(slots.len());
+        let Some(slots) = slots.get_mut(..want) else {
+            return 0;
+        };
+        let truncated = match self.socket.receive_batch(slots, filled) {
+            Ok(n) => n,
+            Err(_) => return 0,
+        };
+        for _ in 0..truncated {
+            self.counters.rx_dropped();
+        }
+        if !self.is_up() {
+            return 0;
+        }
+        let mut taken = 0;
+        for &(index, len) in filled.iter() {
+            match slots
+                .get(index)
+                .and_then(|s| s.get(..len))
+                .and_then(Self::take_frame)
+            {
+                Some(frame) => {
+                    self.counters.received(frame.len());
+                    batch.push(frame);
+                    taken += 1;
+                }
+                None => self.counters.rx_dropped(),
+            }
+        }
+        taken
+    }
+
+    fn transmit(&self, frame: &[u8]) {
+        if !self.is_up() {
+            self.counters.tx_dropped();
+            return;
+        }
+        let mut tx = lock(&self.tx);
+        let index = tx.queued;
+        if tx.buffers.len() <= index {
+            tx.buffers.push(Vec::new());
+        }
+        let Some(buffer) = tx.buffers.get_mut(index) else {
+            self.counters.tx_dropped();
+            return;
+        };
+        buffer.clear();
+        buffer.extend_from_slice(&[0; vnet_hdr::LEN]);
+        buffer.extend_from_slice(frame);
+        let Some(body) = buffer.get_mut(vnet_hdr::LEN..) else {
+            self.counters.tx_dropped();
+            return;
+        };
+        match vnet_hdr::for_transmit(body, self.mtu) {
+            Ok(hdr) => {
+                if let Some(head) = buffer.get_mut(..vnet_hdr::LEN) {
+                    head.copy_from_slice(&hdr.emit());
+                }
+            }
+            Err(_) => {
+                self.counters.tx_dropped();
+                return;
+            }
+        }
+        tx.queued += 1;
+        if tx.queued >= TX_BATCH {
+            self.flush_locked(&mut tx);
+        }
+    }
+
+    fn stats(&self) -> PortStats {
+        self.counters.snapshot()
+    }
+
+    fn is_up(&self) -> bool {
+        self.up.load(Relaxed)
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, Relaxed);
+    }
+}
+
+impl Drop for AfPacketPort {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+#[cfg(test)]
+#[path = "afpacket_tests.rs"]
+mod tests;

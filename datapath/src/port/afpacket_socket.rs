@@ -1,0 +1,280 @@
+//! The AF_PACKET socket under an `afpacket` port: every system call the
+//! port makes, and so every `unsafe` block, lives here.
+//!
+//! The socket is raw (whole Ethernet frames), non-blocking, bound to one
+//! interface, in promiscuous mode, and exchanges a virtio-net header with
+//! each frame (`PACKET_VNET_HDR`, see `vnet_hdr`). Frames the socket
+//! itself sent are not delivered back to it (`PACKET_IGNORE_OUTGOING`,
+//! Linux 4.20, and, on older kernels, dropped by their `PACKET_OUTGOING`
+//! packet type). Frames move in batches: one `recvmmsg` or `sendmmsg` per
+//! batch, never one system call per frame.
+
+use std::ffi::CString;
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// The largest frame the kernel hands over: a 64 KiB GSO super-frame,
+/// its Ethernet header and a VLAN tag, after the virtio-net header.
+pub const MAX_FRAME: usize = 65_536 + 64;
+
+/// Socket buffers, so that a batch of super-frames fits.
+const SOCKET_BUFFER: libc::c_int = 8 << 20;
+
+/// `PACKET_IGNORE_OUTGOING` (Linux 4.20, `<linux/if_packet.h>`).
+const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
+/// `PACKET_VNET_HDR` (`<linux/if_packet.h>`).
+const PACKET_VNET_HDR: libc::c_int = 15;
+/// `PACKET_ADD_MEMBERSHIP` and `PACKET_MR_PROMISC` (packet(7)).
+const PACKET_ADD_MEMBERSHIP: libc::c_int = 1;
+const PACKET_MR_PROMISC: libc::c_ushort = 1;
+/// The `sll_pkttype` of a frame this host sent.
+const PACKET_OUTGOING: u8 = 4;
+
+/// An open, configured packet socket.
+#[derive(Debug)]
+pub struct PacketSocket {
+    fd: OwnedFd,
+}
+
+/// `htons(ETH_P_ALL)`: every protocol.
+fn all_protocols() -> u16 {
+    (libc::ETH_P_ALL as u16).to_be()
+}
+
+fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// The index of interface `name`.
+pub fn interface_index(name: &str) -> io::Result<u32> {
+    let cname = CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "interface name contains NUL"))?;
+    // SAFETY: `cname` is a valid NUL-terminated string that outlives the call.
+    let index = unsafe { libc::if_nametoindex(cname.as_ptr()) };
+    if index == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(index)
+}
+
+impl PacketSocket {
+    /// Opens a socket on interface `name`, configured as the module says.
+    pub fn open(name: &str) -> io::Result<PacketSocket> {
+        let index = interface_index(name)?;
+        // Protocol 0: nothing is delivered before the socket is bound,
+        // so no frame arrives without its virtio-net header.
+        // SAFETY: plain system call with constant arguments.
+        let raw = check(unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            )
+        })?;
+        // SAFETY: `raw` is a descriptor we just opened and own alone.
+        let socket = PacketSocket {
+            fd: unsafe { OwnedFd::from_raw_fd(raw) },
+        };
+        socket.set_int(libc::SOL_PACKET, PACKET_VNET_HDR, 1)?;
+        // Kernels before 4.20 refuse it; `receive_batch` filters by type.
+        let _ = socket.set_int(libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
+        // Larger buffers are an optimisation: forced as root, else asked.
+        for (force, plain) in [
+            (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+            (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+        ] {
+            if socket
+                .set_int(libc::SOL_SOCKET, force, SOCKET_BUFFER)
+                .is_err()
+            {
+                let _ = socket.set_int(libc::SOL_SOCKET, plain, SOCKET_BUFFER);
+            }
+        }
+        socket.promiscuous(index)?;
+        socket.bind(index)?;
+        Ok(socket)
+    }
+
+    fn set_int(
+        &self,
+        level: libc::c_int,
+        option: libc::c_int,
+        value: libc::c_int,
+    ) -> io::Result<()> {
+        // SAFETY: `value` is a live c_int and the length passed is its size.
+        check(unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                level,
+                option,
+                (&value as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        })
+        .map(drop)
+    }
+
+    fn promiscuous(&self, index: u32) -> io::Result<()> {
+        // SAFETY: packet_mreq is plain data; all zeroes is a valid value.
+        let mut mreq: libc::packet_mreq = unsafe { zeroed() };
+        mreq.mr_ifindex = index as libc::c_int;
+        mreq.mr_type = PACKET_MR_PROMISC;
+        // SAFETY: `mreq` is live and the length passed is its size. The
+        // membership ends when the socket is closed.
+        check(unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                PACKET_ADD_MEMBERSHIP,
+                (&mreq as *const libc::packet_mreq).cast(),
+                size_of::<libc::packet_mreq>() as libc::socklen_t,
+            )
+        })
+        .map(drop)
+    }
+
+    fn bind(&self, index: u32) -> io::Result<()> {
+        // SAFETY: sockaddr_ll is plain data; all zeroes is a valid value.
+        let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
+        addr.sll_family = libc::AF_PACKET as libc::c_ushort;
+        addr.sll_protocol = all_protocols();
+        addr.sll_ifindex = index as libc::c_int;
+        // SAFETY: `addr` is live and the length passed is its size.
+        check(unsafe {
+            libc::bind(
+                self.fd.as_raw_fd(),
+                (&addr as *const libc::sockaddr_ll).cast(),
+                size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        })
+        .map(drop)
+    }
+
+    /// Receives up to `slots.len()` frames (virtio-net header first) into
+    /// `slots`, one per slot, with one system call. Returns each filled
+    /// slot's length, in order, in `lengths`; frames this host sent and
+    /// frames cut short by their slot are left out. `Ok(0)` when nothing
+    /// was waiting.
+    pub fn receive_batch(
+        &self,
+        slots: &mut [Vec<u8>],
+        lengths: &mut Vec<(usize, usize)>,
+    ) -> io::Result<usize> {
+        const MAX: usize = 64;
+        let n = slots.len().min(MAX);
+        // SAFETY: these are plain C structs; all zeroes is a valid value.
+        let mut iovs: [libc::iovec; MAX] = unsafe { zeroed() };
+        // SAFETY: as above.
+        let mut addrs: [libc::sockaddr_ll; MAX] = unsafe { zeroed() };
+        // SAFETY: as above.
+        let mut msgs: [libc::mmsghdr; MAX] = unsafe { zeroed() };
+        for (((slot, iov), addr), msg) in slots
+            .iter_mut()
+            .zip(iovs.iter_mut())
+            .zip(addrs.iter_mut())
+            .zip(msgs.iter_mut())
+        {
+            iov.iov_base = slot.as_mut_ptr().cast();
+            iov.iov_len = slot.len();
+            msg.msg_hdr.msg_iov = iov;
+            msg.msg_hdr.msg_iovlen = 1;
+            msg.msg_hdr.msg_name = (addr as *mut libc::sockaddr_ll).cast();
+            msg.msg_hdr.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        }
+        // SAFETY: the first `n` messages point at live iovecs, addresses
+        // and slots whose lengths are the ones given; all outlive the call,
+        // and the slots are not otherwise borrowed while the kernel writes.
+        let got = unsafe {
+            libc::recvmmsg(
+                self.fd.as_raw_fd(),
+                msgs.as_mut_ptr(),
+                n as libc::c_uint,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        };
+        if got < 0 {
+            let err = io::Error::last_os_error();
+            return match err.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(0),
+                _ => Err(err),
+            };
+        }
+        let got = usize::try_from(got).unwrap_or(0).min(n);
+        let mut dropped = 0;
+        for (i, (msg, addr)) in msgs.iter().zip(addrs.iter()).take(got).enumerate() {
+            let truncated = msg.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+            if truncated {
+                dropped += 1;
+            } else if addr.sll_pkttype != PACKET_OUTGOING {
+                lengths.push((i, msg.msg_len as usize));
+            }
+        }
+        Ok(dropped)
+    }
+
+    /// Sends `frames` (each with its virtio-net header first), with as
+    /// few system calls as the kernel allows, and tells `done` of each
+    /// frame, in order, whether it was sent. A frame the kernel refuses
+    /// (too long, interface down) is skipped; when the socket buffer stays
+    /// full for a millisecond, the rest are given up.
+    pub fn send_batch(&self, frames: &[Vec<u8>], mut done: impl FnMut(&[u8], bool)) {
+        const MAX: usize = 64;
+        let mut waited = false;
+        let mut rest = frames;
+        while !rest.is_empty() {
+            let n = rest.len().min(MAX);
+            // SAFETY: plain C structs; all zeroes is a valid value.
+            let mut iovs: [libc::iovec; MAX] = unsafe { zeroed() };
+            // SAFETY: as above.
+            let mut msgs: [libc::mmsghdr; MAX] = unsafe { zeroed() };
+            for ((frame, iov), msg) in rest.iter().zip(iovs.iter_mut()).zip(msgs.iter_mut()) {
+                iov.iov_base = frame.as_ptr() as *mut libc::c_void;
+                iov.iov_len = frame.len();
+                msg.msg_hdr.msg_iov = iov;
+                msg.msg_hdr.msg_iovlen = 1;
+            }
+            // SAFETY: the first `n` messages point at live iovecs over
+            // frames that outlive the call; the kernel only reads them.
+            let ret = unsafe {
+                libc::sendmmsg(self.fd.as_raw_fd(), msgs.as_mut_ptr(), n as libc::c_uint, 0)
+            };
+            let (skip, sent) = if ret > 0 {
+                waited = false;
+                (usize::try_from(ret).unwrap_or(0).min(n), true)
+            } else {
+                match io::Error::last_os_error().kind() {
+                    io::ErrorKind::Interrupted => (0, false),
+                    io::ErrorKind::WouldBlock if !waited => {
+                        waited = true;
+                        self.wait_writable();
+                        (0, false)
+                    }
+                    io::ErrorKind::WouldBlock => (rest.len(), false),
+                    _ => (1, false),
+                }
+            };
+            let (gone, left) = rest.split_at(skip.min(rest.len()));
+            for frame in gone {
+                done(frame, sent);
+            }
+            rest = left;
+        }
+    }
+
+    /// Waits up to a millisecond for room in the socket's send buffer.
+    fn wait_writable(&self) {
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: one live pollfd, count 1.
+        unsafe { libc::poll(&mut pfd, 1, 1) };
+    }
+}

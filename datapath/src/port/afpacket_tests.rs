@@ -1,0 +1,147 @@
+//! The `afpacket` port on a real veth pair (needs root, as the suite does):
+//! each test makes its own pair, named after the process and the test,
+//! and deletes it when done, even on failure.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// A veth pair in this namespace, deleted on drop.
+struct Veth {
+    a: String,
+    b: String,
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("ip {args:?}: {e} (these tests need iproute2 and root)"));
+    assert!(
+        out.status.success(),
+        "ip {args:?}: {} (these tests need root)",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Veth {
+    fn new(tag: &str, mtu: u32) -> Veth {
+        let pid = std::process::id();
+        let veth = Veth {
+            a: format!("ctdp{pid}{tag}a"),
+            b: format!("ctdp{pid}{tag}b"),
+        };
+        let mtu = mtu.to_string();
+        ip(&[
+            "link", "add", &veth.a, "mtu", &mtu, "type", "veth", "peer", "name", &veth.b, "mtu",
+            &mtu,
+        ]);
+        for end in [&veth.a, &veth.b] {
+            // No IPv6 chatter (router solicitations, MLD) on the test link.
+            let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{end}/disable_ipv6"), "1");
+            ip(&["link", "set", end, "up"]);
+        }
+        veth
+    }
+}
+
+impl Drop for Veth {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", &self.a]).output();
+    }
+}
+
+/// An Ethernet frame of `len` bytes with `marker` in its payload.
+fn frame(len: usize, marker: u8) -> Vec<u8> {
+    let mut f = vec![marker; len];
+    f[..6].copy_from_slice(&[0x02, 0, 0, 0, 0, 2]);
+    f[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]);
+    f[12..14].copy_from_slice(&0x88b5u16.to_be_bytes()); // local experimental
+    f
+}
+
+/// Frames carrying `marker` that `port` receives within a second.
+fn receive_marked(port: &AfPacketPort, marker: u8, want: usize) -> Vec<Vec<u8>> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut got = Vec::new();
+    while got.len() < want && Instant::now() < deadline {
+        let mut batch = Vec::new();
+        port.receive(&mut batch, 32);
+        got.extend(batch.into_iter().filter(|f| f.last() == Some(&marker)));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    got
+}
+
+#[test]
+fn frames_cross_a_veth_in_batches_and_are_not_looped_back() {
+    let veth = Veth::new("x", 1500);
+    let a = AfPacketPort::open(&veth.a).unwrap();
+    let b = AfPacketPort::open(&veth.b).unwrap();
+    assert_eq!(a.mtu(), 1500);
+    for i in 0..40 {
+        a.transmit(&frame(60 + i, 0xa5));
+    }
+    a.flush();
+    let got = receive_marked(&b, 0xa5, 40);
+    assert_eq!(got.len(), 40);
+    assert_eq!(got[0], frame(60, 0xa5));
+    assert_eq!(got[39], frame(99, 0xa5));
+    assert_eq!(a.stats().tx_packets, 40);
+    assert!(b.stats().rx_packets >= 40);
+    assert!(
+        receive_marked(&a, 0xa5, 1).is_empty(),
+        "own frames came back"
+    );
+}
+
+#[test]
+fn frames_over_the_mtu_are_dropped_unless_tcp_the_kernel_can_cut() {
+    let veth = Veth::new("m", 1400);
+    let a = AfPacketPort::open(&veth.a).unwrap();
+    let b = AfPacketPort::open(&veth.b).unwrap();
+    a.transmit(&frame(1414, 0x5a));
+    a.transmit(&frame(1415, 0x5a));
+    a.flush();
+    assert_eq!(receive_marked(&b, 0x5a, 2).len(), 1);
+    assert_eq!(a.stats().tx_dropped, 1);
+
+    // A 6000-byte TCP segment leaves as a super-frame and arrives with a
+    // checksum that is valid over the whole of it.
+    let mut tcp = frame(14 + 20 + 20 + 6000, 0x77);
+    tcp[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+    let total = (tcp.len() - 14) as u16;
+    tcp[14..34].copy_from_slice(&[
+        0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ]);
+    tcp[16..18].copy_from_slice(&total.to_be_bytes());
+    let ip_sum = conntrack::wire::checksum::checksum(&tcp[14..34]);
+    tcp[24..26].copy_from_slice(&ip_sum.to_be_bytes());
+    tcp[34..54].copy_from_slice(&[0; 20]);
+    tcp[46] = 5 << 4;
+    tcp[47] = 0x10; // ACK
+    let acc = conntrack::wire::checksum::pseudo_header(
+        &tcp[26..30],
+        &tcp[30..34],
+        6,
+        (tcp.len() - 34) as u32,
+    );
+    let sum =
+        !conntrack::wire::checksum::fold(conntrack::wire::checksum::accumulate(acc, &tcp[34..]));
+    tcp[50..52].copy_from_slice(&sum.to_be_bytes());
+    a.transmit(&tcp);
+    a.flush();
+    let got = receive_marked(&b, 0x77, 1);
+    assert_eq!(a.stats().tx_dropped, 1, "the TCP super-frame was sent");
+    assert_eq!(got.len(), 1, "the super-frame arrived whole");
+    assert_eq!(got[0], tcp);
+}
+
+#[test]
+fn a_missing_interface_is_an_error() {
+    let err = AfPacketPort::open("ctdp-no-such").unwrap_err();
+    assert!(err.to_string().contains("ctdp-no-such"), "{err}");
+    assert!(AfPacketPort::open("a/b").is_err());
+    assert!(super::super::afpacket_socket::interface_index("a\0b").is_err());
+}

@@ -1,0 +1,320 @@
+//! The virtio-net header that an AF_PACKET socket with `PACKET_VNET_HDR`
+//! puts before every frame it receives and expects before every frame it
+//! sends (`struct virtio_net_hdr` of `<linux/virtio_net.h>`, 10 bytes, in
+//! the host's byte order for the legacy layout packet sockets use).
+//!
+//! It carries what the kernel knows about a frame beyond its bytes: that
+//! its L4 checksum is only partial (`NEEDS_CSUM`, the sender's stack left
+//! it for an offload to fill, which is what veths do by default), and that
+//! it is a GSO super-frame to be cut into segments of `gso_size`. On
+//! receive, [`complete_checksum`] fills a partial checksum so that
+//! conntrack and the far end see a valid one; on transmit, [`for_transmit`]
+//! describes a frame longer than the MTU as a TCP super-frame so that the
+//! kernel segments it for the interface.
+
+use conntrack::wire::checksum;
+
+/// The header's length on the wire.
+pub const LEN: usize = 10;
+
+/// `VIRTIO_NET_HDR_F_NEEDS_CSUM`: checksum from `csum_start` to the end,
+/// store it at `csum_start + csum_offset`.
+pub const F_NEEDS_CSUM: u8 = 1;
+/// `VIRTIO_NET_HDR_GSO_TCPV4`.
+pub const GSO_TCPV4: u8 = 1;
+/// `VIRTIO_NET_HDR_GSO_TCPV6`.
+pub const GSO_TCPV6: u8 = 4;
+
+mod field {
+    use core::ops::Range;
+    pub const FLAGS: usize = 0;
+    pub const GSO_TYPE: usize = 1;
+    pub const HDR_LEN: Range<usize> = 2..4;
+    pub const GSO_SIZE: Range<usize> = 4..6;
+    pub const CSUM_START: Range<usize> = 6..8;
+    pub const CSUM_OFFSET: Range<usize> = 8..10;
+}
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
+const ETHERTYPE_VLAN: [u16; 2] = [0x8100, 0x88a8];
+const IPPROTO_TCP: u8 = 6;
+const TCP_CHECKSUM_OFFSET: u16 = 16;
+
+/// A parsed virtio-net header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VnetHdr {
+    pub flags: u8,
+    pub gso_type: u8,
+    pub hdr_len: u16,
+    pub gso_size: u16,
+    pub csum_start: u16,
+    pub csum_offset: u16,
+}
+
+fn ne16(bytes: &[u8; LEN], range: core::ops::Range<usize>) -> u16 {
+    let mut out = [0u8; 2];
+    if let Some(src) = bytes.get(range) {
+        out.copy_from_slice(src);
+    }
+    u16::from_ne_bytes(out)
+}
+
+impl VnetHdr {
+    /// Reads the header at the front of `bytes`, if there is one.
+    pub fn parse(bytes: &[u8]) -> Option<VnetHdr> {
+        let raw: &[u8; LEN] = bytes.get(..LEN)?.try_into().ok()?;
+        Some(VnetHdr {
+            flags: raw[field::FLAGS],
+            gso_type: raw[field::GSO_TYPE],
+            hdr_len: ne16(raw, field::HDR_LEN),
+            gso_size: ne16(raw, field::GSO_SIZE),
+            csum_start: ne16(raw, field::CSUM_START),
+            csum_offset: ne16(raw, field::CSUM_OFFSET),
+        })
+    }
+
+    /// The header's bytes.
+    pub fn emit(&self) -> [u8; LEN] {
+        let mut out = [0u8; LEN];
+        out[field::FLAGS] = self.flags;
+        out[field::GSO_TYPE] = self.gso_type;
+        out[field::HDR_LEN].copy_from_slice(&self.hdr_len.to_ne_bytes());
+        out[field::GSO_SIZE].copy_from_slice(&self.gso_size.to_ne_bytes());
+        out[field::CSUM_START].copy_from_slice(&self.csum_start.to_ne_bytes());
+        out[field::CSUM_OFFSET].copy_from_slice(&self.csum_offset.to_ne_bytes());
+        out
+    }
+}
+
+/// Why a frame could not be handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError {
+    /// The header's checksum offsets point outside the frame.
+    BadChecksumOffsets,
+    /// Longer than the MTU and not a TCP segment the kernel can cut.
+    TooLong,
+}
+
+/// Fills the checksum `hdr` says is partial: the field already holds the
+/// pseudo-header sum, so the complement of the sum from `csum_start` to
+/// the end is the checksum. Frames without `NEEDS_CSUM` are left alone.
+pub fn complete_checksum(hdr: &VnetHdr, frame: &mut [u8]) -> Result<(), FrameError> {
+    if hdr.flags & F_NEEDS_CSUM == 0 {
+        return Ok(());
+    }
+    let start = usize::from(hdr.csum_start);
+    let at = start + usize::from(hdr.csum_offset);
+    let covered = frame.get(start..).ok_or(FrameError::BadChecksumOffsets)?;
+    if at + 2 > frame.len() {
+        return Err(FrameError::BadChecksumOffsets);
+    }
+    let mut sum = checksum::checksum(covered);
+    // UDP sends a computed 0 as 0xffff (0 means "no checksum").
+    if sum == 0 {
+        sum = 0xffff;
+    }
+    let field = frame
+        .get_mut(at..at + 2)
+        .ok_or(FrameError::BadChecksumOffsets)?;
+    field.copy_from_slice(&sum.to_be_bytes());
+    Ok(())
+}
+
+/// Where a TCP segment's headers are in a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TcpLayout {
+    gso_type: u8,
+    l3: usize,
+    l4: usize,
+    payload: usize,
+}
+
+fn be16(frame: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(frame.get(at..at + 2)?.try_into().ok()?))
+}
+
+/// The layout of an Ethernet (one optional VLAN tag) + IPv4/IPv6 + TCP
+/// frame, or `None` for anything else (IPv6 extension headers included).
+fn tcp_layout(frame: &[u8]) -> Option<TcpLayout> {
+    let mut l3 = 14;
+    let mut ethertype = be16(frame, 12)?;
+    if ETHERTYPE_VLAN.contains(&ethertype) {
+        ethertype = be16(frame, 16)?;
+        l3 = 18;
+    }
+    let (gso_type, l4) = match ethertype {
+        ETHERTYPE_IPV4 => {
+            let ihl = usize::from(frame.get(l3)? & 0x0f) * 4;
+            (*frame.get(l3 + 9)? == IPPROTO_TCP && ihl >= 20).then_some((GSO_TCPV4, l3 + ihl))?
+        }
+        ETHERTYPE_IPV6 => (*frame.get(l3 + 6)? == IPPROTO_TCP).then_some((GSO_TCPV6, l3 + 40))?,
+        _ => return None,
+    };
+    let doff = usize::from(frame.get(l4 + 12)? >> 4) * 4;
+    let payload = l4 + doff;
+    (doff >= 20 && payload <= frame.len()).then_some(TcpLayout {
+        gso_type,
+        l3,
+        l4,
+        payload,
+    })
+}
+
+/// The pseudo-header sum of the TCP segment at `layout`, folded but not
+/// complemented: what a partial checksum field holds.
+fn pseudo_sum(frame: &[u8], layout: &TcpLayout) -> Option<u16> {
+    let l4_len = u32::try_from(frame.len() - layout.l4).ok()?;
+    let (src, dst) = match layout.gso_type {
+        GSO_TCPV4 => (
+            frame.get(layout.l3 + 12..layout.l3 + 16)?,
+            frame.get(layout.l3 + 16..layout.l3 + 20)?,
+        ),
+        _ => (
+            frame.get(layout.l3 + 8..layout.l3 + 24)?,
+            frame.get(layout.l3 + 24..layout.l3 + 40)?,
+        ),
+    };
+    Some(checksum::fold(checksum::pseudo_header(
+        src,
+        dst,
+        IPPROTO_TCP,
+        l4_len,
+    )))
+}
+
+/// The header to send `frame` with on an interface of MTU `mtu`: none
+/// for a frame that fits; for a longer TCP frame a GSO request cutting it
+/// into MTU-sized segments, its checksum field turned back into the
+/// partial sum the kernel completes per segment.
+pub fn for_transmit(frame: &mut [u8], mtu: usize) -> Result<VnetHdr, FrameError> {
+    let l2 = match be16(frame, 12) {
+        Some(t) if ETHERTYPE_VLAN.contains(&t) => 18,
+        _ => 14,
+    };
+    if frame.len() <= mtu + l2 {
+        return Ok(VnetHdr::default());
+    }
+    let layout = tcp_layout(frame).ok_or(FrameError::TooLong)?;
+    let headers = layout.payload - layout.l3;
+    let gso_size = mtu.checked_sub(headers).filter(|&s| s > 0);
+    let gso_size = gso_size.ok_or(FrameError::TooLong)?;
+    let partial = pseudo_sum(frame, &layout).ok_or(FrameError::TooLong)?;
+    let at = layout.l4 + usize::from(TCP_CHECKSUM_OFFSET);
+    frame
+        .get_mut(at..at + 2)
+        .ok_or(FrameError::TooLong)?
+        .copy_from_slice(&partial.to_be_bytes());
+    let narrow = |n: usize| u16::try_from(n).map_err(|_| FrameError::TooLong);
+    Ok(VnetHdr {
+        flags: F_NEEDS_CSUM,
+        gso_type: layout.gso_type,
+        hdr_len: narrow(layout.payload)?,
+        gso_size: narrow(gso_size)?,
+        csum_start: narrow(layout.l4)?,
+        csum_offset: TCP_CHECKSUM_OFFSET,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ethernet + IPv4 (10.0.0.1 → 10.0.0.2) + TCP with `payload` bytes.
+    fn tcp4(payload: usize) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 20 + 20 + payload];
+        f[12..14].copy_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
+        f[14] = 0x45;
+        f[23] = IPPROTO_TCP;
+        f[26..30].copy_from_slice(&[10, 0, 0, 1]);
+        f[30..34].copy_from_slice(&[10, 0, 0, 2]);
+        f[34 + 12] = 5 << 4;
+        for (i, b) in f[54..].iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        f
+    }
+
+    fn tcp_is_valid(f: &[u8]) -> bool {
+        let l4_len = (f.len() - 34) as u32;
+        let acc = checksum::pseudo_header(&f[26..30], &f[30..34], IPPROTO_TCP, l4_len);
+        checksum::verify(acc, &f[34..])
+    }
+
+    #[test]
+    fn header_round_trips_in_host_order() {
+        let hdr = VnetHdr {
+            flags: F_NEEDS_CSUM,
+            gso_type: GSO_TCPV4,
+            hdr_len: 54,
+            gso_size: 1448,
+            csum_start: 34,
+            csum_offset: 16,
+        };
+        assert_eq!(VnetHdr::parse(&hdr.emit()), Some(hdr));
+        assert_eq!(VnetHdr::parse(&[0; 9]), None);
+    }
+
+    #[test]
+    fn a_partial_tcp_checksum_is_completed() {
+        let mut f = tcp4(1000);
+        let layout = tcp_layout(&f).unwrap();
+        let partial = pseudo_sum(&f, &layout).unwrap();
+        f[50..52].copy_from_slice(&partial.to_be_bytes());
+        assert!(!tcp_is_valid(&f));
+        let hdr = VnetHdr {
+            flags: F_NEEDS_CSUM,
+            csum_start: 34,
+            csum_offset: 16,
+            ..VnetHdr::default()
+        };
+        complete_checksum(&hdr, &mut f).unwrap();
+        assert!(tcp_is_valid(&f));
+    }
+
+    #[test]
+    fn offsets_outside_the_frame_are_an_error_not_a_panic() {
+        let mut f = tcp4(0);
+        let hdr = VnetHdr {
+            flags: F_NEEDS_CSUM,
+            csum_start: 53,
+            csum_offset: 16,
+            ..VnetHdr::default()
+        };
+        assert_eq!(
+            complete_checksum(&hdr, &mut f),
+            Err(FrameError::BadChecksumOffsets)
+        );
+        let untouched = f.clone();
+        complete_checksum(&VnetHdr::default(), &mut f).unwrap();
+        assert_eq!(f, untouched);
+    }
+
+    #[test]
+    fn frames_within_the_mtu_need_no_header() {
+        let mut f = tcp4(1460);
+        assert_eq!(for_transmit(&mut f, 1500), Ok(VnetHdr::default()));
+    }
+
+    #[test]
+    fn a_tcp_super_frame_is_cut_to_the_mtu_with_a_partial_checksum() {
+        let mut f = tcp4(10_000);
+        let hdr = for_transmit(&mut f, 1500).unwrap();
+        assert_eq!(hdr.gso_type, GSO_TCPV4);
+        assert_eq!(hdr.gso_size, 1460);
+        assert_eq!(hdr.hdr_len, 54);
+        assert_eq!((hdr.csum_start, hdr.csum_offset), (34, 16));
+        // Completing the partial sum gives the full segment's checksum.
+        complete_checksum(&hdr, &mut f).unwrap();
+        assert!(tcp_is_valid(&f));
+    }
+
+    #[test]
+    fn an_oversized_frame_that_is_not_tcp_is_too_long() {
+        let mut f = tcp4(2000);
+        f[23] = 17;
+        assert_eq!(for_transmit(&mut f, 1500), Err(FrameError::TooLong));
+        let mut short = vec![0u8; 3000];
+        assert_eq!(for_transmit(&mut short, 1500), Err(FrameError::TooLong));
+    }
+}
