@@ -13,6 +13,9 @@
 //!   `ovs-appctl dpctl/dump-conntrack` prints it, and parsed back from
 //!   that format or from Linux's `conntrack -L` ([`parse`]).
 //! * [`Sweeper`]: the background expiry thread.
+//! * [`ipf`]: IP fragment reassembly before tracking and refragmentation
+//!   after it, as OVS's `ipf` (`Conntrack::ipf`), with its
+//!   `dpctl/ipf-get-status` counters.
 //!
 //! * [`mod@bench`]: the `ctswitch ct-bench` workloads (also run by the
 //!   criterion benches).
@@ -20,8 +23,7 @@
 //! Seams for the next issue: [`ExecuteParams::nat`] and
 //! [`ExecuteParams::helper`] carry the NAT and ALG arguments (the helper is
 //! recorded and dumped; NAT is not applied yet), a connection's out-of-line
-//! part holds its NAT'd reply key and helper, and `Conntrack::execute`
-//! marks where IP fragment reassembly will sit. A connection is indexed by
+//! part holds its NAT'd reply key and helper. A connection is indexed by
 //! a hash that is the same in both directions, so a NAT'd reply key (which
 //! is not the reverse of the original) needs an index entry of its own, in
 //! the shard its own hash picks: that is the NAT issue's to add, together
@@ -33,6 +35,7 @@ mod entry;
 mod extract;
 mod flush;
 mod index;
+pub mod ipf;
 mod key;
 mod limits;
 mod params;

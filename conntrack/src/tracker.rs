@@ -19,6 +19,7 @@ use parking_lot::{Mutex, MutexGuard};
 use crate::conn::{Conn, ConnExt, LIBERAL};
 use crate::extract::{extract, Extracted, L4Info};
 use crate::index::Index;
+use crate::ipf::Ipf;
 use crate::key::{ConnKey, KeyHasher};
 use crate::limits::Limits;
 use crate::params::{CtMetadata, CtPacket, ExecuteParams, OrigTuple};
@@ -84,6 +85,7 @@ pub struct Conntrack {
     policies: Mutex<PolicyTable>,
     check_tcp_seq: AtomicBool,
     verify_checksums: AtomicBool,
+    ipf: Ipf,
 }
 
 impl Default for Conntrack {
@@ -107,7 +109,14 @@ impl Conntrack {
             policies: Mutex::new(PolicyTable::default()),
             check_tcp_seq: AtomicBool::new(true),
             verify_checksums: AtomicBool::new(true),
+            ipf: Ipf::new(),
         }
+    }
+
+    /// The fragment reassembler the caller runs a batch through before
+    /// [`Conntrack::execute`] (see [`crate::ipf`]).
+    pub fn ipf(&self) -> &Ipf {
+        &self.ipf
     }
 
     /// Turns TCP sequence (window) checking on or off; off is the liberal
@@ -153,9 +162,8 @@ impl Conntrack {
         let mut hashes: [Option<u64>; PASS] = [None; PASS];
         for ((packet, ext), slot) in pass.iter_mut().zip(keys.iter_mut()).zip(hashes.iter_mut()) {
             let l3 = packet.data.get(packet.l3_offset..).unwrap_or(&[]);
-            // IP fragment reassembly will sit here: a fragment is held until
-            // its datagram is whole, then the datagram is tracked. Until
-            // then a fragment has no key and is `+inv`.
+            // Fragments were reassembled before the batch came here (see
+            // `crate::ipf`); one still here has no key and is `+inv`.
             if extract(l3, packet.l3, params.zone, verify, ext).is_err() {
                 packet.md = invalid(params.zone, None);
                 continue;
@@ -251,7 +259,7 @@ impl Conntrack {
                     };
                     metadata(conn, CtState::RELATED | rpl, zone)
                 }
-                None => invalid(zone, None),
+                None => invalid(zone, Some(&ext.key)),
             };
         }
 

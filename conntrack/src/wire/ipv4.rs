@@ -171,6 +171,16 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         }
     }
 
+    pub fn set_total_len(&mut self, value: u16) {
+        put16(self.data_mut(), field::LENGTH, value);
+    }
+
+    /// Clears "more fragments", keeping "don't fragment" and the offset.
+    pub fn clear_more_frags(&mut self) {
+        let word = be16(self.data(), field::FLG_OFF) & !FLAG_MORE_FRAGS;
+        put16(self.data_mut(), field::FLG_OFF, word);
+    }
+
     pub fn set_checksum(&mut self, value: u16) {
         put16(self.data_mut(), field::CHECKSUM, value);
     }

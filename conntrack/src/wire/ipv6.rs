@@ -39,6 +39,9 @@ pub struct UpperLayer {
     /// Whether that fragment is not the first one (its offset is not zero),
     /// so that no upper-layer header follows.
     pub later_fragment: bool,
+    /// Where the fragment header starts (from the start of the IPv6
+    /// header), if there is one: reassembly keeps what precedes it.
+    pub frag_header: Option<usize>,
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
@@ -132,6 +135,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         let mut offset = 0usize;
         let mut fragment = false;
         let mut later_fragment = false;
+        let mut frag_header = None;
         for _ in 0..MAX_EXT_HEADERS {
             let len = match protocol {
                 ip_proto::HOPOPTS | ip_proto::IPV6_ROUTING | ip_proto::IPV6_DSTOPTS => {
@@ -149,6 +153,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
                     // fragment (RFC 6946): a whole datagram.
                     fragment |= off_flags & 0xfff9 != 0;
                     later_fragment |= off_flags & 0xfff8 != 0;
+                    frag_header = Some(HEADER_LEN + offset);
                     8
                 }
                 _ => {
@@ -157,6 +162,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
                         offset: HEADER_LEN + offset,
                         fragment,
                         later_fragment,
+                        frag_header,
                     });
                 }
             };
@@ -174,6 +180,10 @@ impl<T: AsRef<[u8]>> Packet<T> {
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     fn data_mut(&mut self) -> &mut [u8] {
         self.buffer.as_mut()
+    }
+
+    pub fn set_payload_len(&mut self, value: u16) {
+        put16(self.data_mut(), field::LENGTH, value);
     }
 
     pub fn set_src_addr(&mut self, addr: Ipv6Addr) {
@@ -272,6 +282,7 @@ mod tests {
                 offset: 40,
                 fragment: false,
                 later_fragment: false,
+                frag_header: None,
             }
         );
     }
@@ -307,6 +318,7 @@ mod tests {
                 offset: 40 + 32,
                 fragment: false,
                 later_fragment: false,
+                frag_header: None,
             }
         );
     }
