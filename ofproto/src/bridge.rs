@@ -26,7 +26,9 @@ use openflow_codec::message::nicira::NxMessage;
 use openflow_codec::message::port::Port;
 use openflow_codec::message::{Header, Message};
 
+use crate::group::Groups;
 use crate::mac_learning::MacLearning;
+use crate::meter::Meters;
 use crate::recirc::RecircTable;
 use crate::table::{Removed, Rule, Tables, N_TABLES};
 
@@ -60,6 +62,8 @@ pub struct Bridge {
     pub(crate) conntrack: Arc<Conntrack>,
     datapath: RwLock<Weak<Datapath>>,
     subscribers: Mutex<Vec<Sender<Message>>>,
+    pub(crate) groups: RwLock<Groups>,
+    pub(crate) meters: RwLock<Meters>,
     /// When the bridge (and its LOCAL port) came up.
     created: std::time::Instant,
 }
@@ -74,6 +78,8 @@ impl Bridge {
             conntrack,
             datapath: RwLock::new(Weak::new()),
             subscribers: Mutex::new(Vec::new()),
+            groups: RwLock::default(),
+            meters: RwLock::default(),
             created: std::time::Instant::now(),
         }
     }
@@ -212,6 +218,9 @@ impl Bridge {
         let error = |e: OfpError| vec![(xid, Message::Error(ErrorMsg::reply_to(e, raw)))];
         match message {
             Message::FlowMod(fm) => {
+                if let Err(e) = self.check_flow_mod_refs(fm) {
+                    return error(e);
+                }
                 let applied = self.tables_mut().apply(fm, now_ms);
                 match applied {
                     Ok(removed) => {
@@ -222,6 +231,12 @@ impl Bridge {
                     Err(e) => error(e),
                 }
             }
+            Message::GroupMod(gm) => self
+                .group_mod(gm, now_ms)
+                .map_or_else(error, |()| Vec::new()),
+            Message::MeterMod(mm) => self
+                .meter_mod(mm, now_ms)
+                .map_or_else(error, |()| Vec::new()),
             Message::PacketOut(po) => self.packet_out(po).map_or_else(error, |()| Vec::new()),
             Message::MultipartRequest(req) => match self.multipart(req, now_ms) {
                 Ok(replies) => replies
@@ -314,6 +329,12 @@ impl Bridge {
                     self.created.elapsed(),
                 )))
             }
+            MpRequest::Group { .. }
+            | MpRequest::GroupDesc
+            | MpRequest::GroupFeatures
+            | MpRequest::Meter { .. }
+            | MpRequest::MeterConfig { .. }
+            | MpRequest::MeterFeatures => one(self.group_meter_multipart(&req.body, now_ms)?),
             _ => Err(BadRequestCode::BadStat.into()),
         }
     }

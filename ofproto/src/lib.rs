@@ -12,14 +12,20 @@
 //!   the datapath's upcall, packet-out; [`packet_in`]: PACKET_IN messages.
 //! * [`connection`]: the OpenFlow connection state machine.
 //!
-//! Still to come: groups and meters, and the trace that runs conntrack on
+//! * [`group`] and [`meter`]: the group and meter tables;
+//!   [`bridge_groups`]: the bridge's group and meter messages.
+//!
+//! Still to come: the trace that runs conntrack on
 //! a snapshot of the connection table. Packet parsing and execution belong
 //! to `datapath`; wire formats belong to `openflow-codec`.
 
 pub mod bridge;
+pub mod bridge_groups;
 pub mod classifier;
 pub mod connection;
+pub mod group;
 pub mod mac_learning;
+pub mod meter;
 pub mod packet_in;
 pub mod port_stats;
 pub mod recirc;

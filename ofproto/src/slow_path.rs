@@ -33,11 +33,15 @@ impl Bridge {
         let ports = self.port_numbers();
         let xlated = {
             let tables = self.tables();
+            let groups = self.groups();
+            let meters = self.meters();
             run(Env {
                 tables: &tables,
                 ports: &ports,
                 recirc: &self.recirc,
                 macs: &self.macs,
+                groups: &groups,
+                meters: &meters,
                 now_ms: conntrack::now_ms(),
             })?
         };

@@ -82,8 +82,7 @@ impl Ctx<'_> {
             Action::DecTtl(d) => self.dec_ttl(&d.controller_ids),
             Action::Clone(c) => self.clone_actions(&c.actions)?,
             Action::Exit(_) => self.exit = true,
-            // The bridge has no groups yet: a group action does nothing.
-            Action::Group(_) => {}
+            Action::Group(g) => self.group(g.group_id)?,
             // Accepted and without effect on a packet: queues (no QoS),
             // notes, sampling (no collectors), fin_timeout (it adjusts
             // rule timeouts, not packets), tunnel ids (no tunnel ports),
@@ -196,7 +195,7 @@ impl Ctx<'_> {
 
     /// `clone(...)`: the nested actions see a copy of the packet; the
     /// packet itself goes on unchanged.
-    fn clone_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
+    pub(super) fn clone_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
         let saved_flow = self.flow.clone();
         let saved_base = self.base.clone();
         let saved_set = self.action_set.clone();

@@ -90,8 +90,7 @@ impl Ctx<'_> {
                 break;
             }
             match inst {
-                // Meters have no bands we enforce yet: every packet passes.
-                Instruction::Meter(_) => {}
+                Instruction::Meter(id) => self.meter(*id)?,
                 Instruction::ApplyActions(actions) => self.do_actions(actions)?,
                 Instruction::ClearActions => self.action_set.clear(),
                 Instruction::WriteActions(actions) => self.write_actions(actions),

@@ -20,7 +20,9 @@ use openflow_codec::text::flow_mod::parse_flow_mod;
 
 use super::{translate, Env, Xlated};
 use crate::bridge::{Bridge, BridgeConfig};
+use crate::group::Groups;
 use crate::mac_learning::MacLearning;
+use crate::meter::Meters;
 use crate::recirc::RecircTable;
 use crate::table::Tables;
 
@@ -48,7 +50,7 @@ fn tables(flows: &[&str]) -> Tables {
 }
 
 /// An Ethernet frame carrying a UDP datagram from 10.1.1.`from` to 10.1.1.`to`.
-fn udp_frame(from: u8, to: u8, sport: u16, dport: u16) -> Vec<u8> {
+pub(crate) fn udp_frame(from: u8, to: u8, sport: u16, dport: u16) -> Vec<u8> {
     let ip = |n| IpAddr::V4(Ipv4Addr::new(10, 1, 1, n));
     let mac = |n: u8| [0x50, 0x54, 0, 0, 0, n];
     let mut f = mac(to).to_vec();
@@ -63,6 +65,8 @@ struct Fixture {
     ports: Vec<u32>,
     recirc: RecircTable,
     macs: MacLearning,
+    groups: Groups,
+    meters: Meters,
 }
 
 impl Fixture {
@@ -72,6 +76,8 @@ impl Fixture {
             ports: vec![1, 2, 3],
             recirc: RecircTable::default(),
             macs: MacLearning::default(),
+            groups: Groups::default(),
+            meters: Meters::default(),
         }
     }
 
@@ -81,6 +87,8 @@ impl Fixture {
             ports: &self.ports,
             recirc: &self.recirc,
             macs: &self.macs,
+            groups: &self.groups,
+            meters: &self.meters,
             now_ms: 0,
         };
         translate(env, flow).unwrap()
@@ -266,7 +274,7 @@ fn normal_learns_and_floods_unknown_destinations() {
 }
 
 /// A bridge with a datapath and dummy ports 1 and 2, as the daemon wires them.
-fn switch(flows: &[&str]) -> (Arc<Bridge>, Arc<Datapath>, Vec<Arc<DummyPort>>) {
+pub(crate) fn switch(flows: &[&str]) -> (Arc<Bridge>, Arc<Datapath>, Vec<Arc<DummyPort>>) {
     let conntrack = Arc::new(Conntrack::new());
     let bridge = Arc::new(Bridge::new(
         BridgeConfig {
@@ -292,7 +300,7 @@ fn switch(flows: &[&str]) -> (Arc<Bridge>, Arc<Datapath>, Vec<Arc<DummyPort>>) {
     (bridge, dp, ports)
 }
 
-fn header() -> Header {
+pub(crate) fn header() -> Header {
     Header {
         version: 4,
         msg_type: 0,

@@ -1,0 +1,317 @@
+//! A bridge's meter table: METER_MOD add/modify/delete with the errors
+//! OVS 3.1's userspace datapath sends (drop bands only), the METER,
+//! METER_CONFIG and METER_FEATURES replies, and the rate check the
+//! `meter` instruction runs.
+//!
+//! The rate check is a token bucket per band, applied where the meter
+//! instruction is translated. Packets handled by a cached megaflow are
+//! not metered, and the slow path does not know a packet's length, so
+//! `kbps` meters count packets but do not drop; `pktps` meters drop.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use openflow_codec::error::{MeterModFailedCode, OfpError};
+use openflow_codec::message::meter::{
+    BandKind, MeterCommand, MeterConfig, MeterFeatures, MeterMod, MeterStats, OFPMF_BURST,
+    OFPMF_PKTPS, OFPM_ALL,
+};
+
+/// The most meters, and bands per meter, as OVS's userspace datapath.
+pub const MAX_METERS: u32 = 262_144;
+const MAX_BANDS: u8 = 8;
+/// `1 << OFPMBT_DROP`.
+const BAND_TYPES: u32 = 1 << 1;
+/// kbps, pktps, burst, stats.
+const CAPABILITIES: u32 = 0xf;
+
+/// One band's token bucket (in thousandths of a packet) and counters.
+#[derive(Debug, Default)]
+struct BandState {
+    tokens: u64,
+    last_ms: u64,
+    packets: u64,
+    bytes: u64,
+}
+
+/// One meter.
+#[derive(Debug)]
+pub struct Meter {
+    config: MeterConfig,
+    created_ms: u64,
+    packets: AtomicU64,
+    bytes: AtomicU64,
+    bands: Mutex<Vec<BandState>>,
+}
+
+impl Meter {
+    fn new(config: &MeterConfig, now_ms: u64) -> Meter {
+        Meter {
+            config: config.clone(),
+            created_ms: now_ms,
+            packets: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            bands: Mutex::new(
+                config
+                    .bands
+                    .iter()
+                    .map(|band| BandState {
+                        tokens: bucket_size(band.rate, band.burst_size, config.flags),
+                        last_ms: now_ms,
+                        ..BandState::default()
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Runs one packet of `bytes` bytes through the meter at `now_ms`:
+    /// `false` if a drop band is over its rate.
+    pub fn admit(&self, bytes: u64, now_ms: u64) -> bool {
+        self.packets.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        let pktps = self.config.flags & OFPMF_PKTPS != 0;
+        let mut states = self.bands.lock().unwrap_or_else(|e| e.into_inner());
+        let mut admitted = true;
+        for (band, state) in self.config.bands.iter().zip(states.iter_mut()) {
+            let size = bucket_size(band.rate, band.burst_size, self.config.flags);
+            let elapsed = now_ms.saturating_sub(state.last_ms);
+            state.last_ms = state.last_ms.max(now_ms);
+            // Tokens are thousandths of a packet: rate per second is
+            // rate thousandths per millisecond.
+            state.tokens = state
+                .tokens
+                .saturating_add(elapsed.saturating_mul(u64::from(band.rate)))
+                .min(size);
+            if !pktps {
+                continue;
+            }
+            if state.tokens >= 1000 {
+                state.tokens -= 1000;
+            } else if band.kind == BandKind::Drop {
+                state.packets += 1;
+                state.bytes += bytes;
+                admitted = false;
+            }
+        }
+        admitted
+    }
+
+    fn stats(&self, meter_id: u32, flow_count: u32, now_ms: u64) -> MeterStats {
+        let age_ms = now_ms.saturating_sub(self.created_ms);
+        let states = self.bands.lock().unwrap_or_else(|e| e.into_inner());
+        MeterStats {
+            meter_id,
+            flow_count,
+            packet_in_count: self.packets.load(Ordering::Relaxed),
+            byte_in_count: self.bytes.load(Ordering::Relaxed),
+            duration_sec: u32::try_from(age_ms / 1000).unwrap_or(u32::MAX),
+            duration_nsec: (age_ms % 1000) as u32 * 1_000_000,
+            bands: states.iter().map(|s| (s.packets, s.bytes)).collect(),
+        }
+    }
+}
+
+/// A band's bucket, in thousandths of a packet: one second of the rate,
+/// or the burst size when the meter asks for bursts.
+fn bucket_size(rate: u32, burst_size: u32, flags: u16) -> u64 {
+    let packets = if flags & OFPMF_BURST != 0 && burst_size != 0 {
+        burst_size
+    } else {
+        rate
+    };
+    u64::from(packets).saturating_mul(1000)
+}
+
+/// The meter table.
+#[derive(Debug, Default)]
+pub struct Meters {
+    meters: BTreeMap<u32, Meter>,
+}
+
+impl Meters {
+    pub fn get(&self, meter_id: u32) -> Option<&Meter> {
+        self.meters.get(&meter_id)
+    }
+
+    pub fn contains(&self, meter_id: u32) -> bool {
+        self.meters.contains_key(&meter_id)
+    }
+
+    /// Applies a METER_MOD; returns the ids of the meters it deleted
+    /// (whose rules the caller deletes).
+    pub fn apply(&mut self, mm: &MeterMod, now_ms: u64) -> Result<Vec<u32>, OfpError> {
+        let id = mm.config.meter_id;
+        match mm.command {
+            MeterCommand::Add | MeterCommand::Modify => {
+                check(&mm.config)?;
+                let exists = self.meters.contains_key(&id);
+                match (mm.command, exists) {
+                    (MeterCommand::Add, true) => Err(MeterModFailedCode::MeterExists.into()),
+                    (MeterCommand::Modify, false) => Err(MeterModFailedCode::UnknownMeter.into()),
+                    _ => {
+                        self.meters.insert(id, Meter::new(&mm.config, now_ms));
+                        Ok(Vec::new())
+                    }
+                }
+            }
+            MeterCommand::Delete if id == OFPM_ALL => {
+                let ids = self.meters.keys().copied().collect();
+                self.meters.clear();
+                Ok(ids)
+            }
+            MeterCommand::Delete => Ok(self.meters.remove(&id).map(|_| id).into_iter().collect()),
+        }
+    }
+
+    /// The METER_CONFIG reply's entries; an unknown meter is an error.
+    pub fn configs(&self, meter_id: u32) -> Result<Vec<MeterConfig>, OfpError> {
+        self.selected(meter_id)
+            .map(|list| list.map(|(_, m)| m.config.clone()).collect())
+    }
+
+    /// The METER reply's entries; `flow_count` says how many rules use a
+    /// meter.
+    pub fn stats(
+        &self,
+        meter_id: u32,
+        now_ms: u64,
+        flow_count: impl Fn(u32) -> u32,
+    ) -> Result<Vec<MeterStats>, OfpError> {
+        self.selected(meter_id).map(|list| {
+            list.map(|(id, m)| m.stats(*id, flow_count(*id), now_ms))
+                .collect()
+        })
+    }
+
+    fn selected(&self, meter_id: u32) -> Result<impl Iterator<Item = (&u32, &Meter)>, OfpError> {
+        if meter_id != OFPM_ALL && !self.meters.contains_key(&meter_id) {
+            return Err(MeterModFailedCode::UnknownMeter.into());
+        }
+        Ok(self
+            .meters
+            .iter()
+            .filter(move |(id, _)| meter_id == OFPM_ALL || **id == meter_id))
+    }
+}
+
+/// What the userspace datapath accepts: a real meter id, one to
+/// `MAX_BANDS` drop bands with a rate.
+fn check(config: &MeterConfig) -> Result<(), OfpError> {
+    if config.meter_id == 0 || config.meter_id > MAX_METERS {
+        return Err(MeterModFailedCode::InvalidMeter.into());
+    }
+    if config.bands.is_empty() {
+        return Err(MeterModFailedCode::BadBand.into());
+    }
+    if config.bands.len() > usize::from(MAX_BANDS) {
+        return Err(MeterModFailedCode::OutOfBands.into());
+    }
+    for band in &config.bands {
+        if band.kind != BandKind::Drop {
+            return Err(MeterModFailedCode::BadBand.into());
+        }
+        if band.rate == 0 {
+            return Err(MeterModFailedCode::BadRate.into());
+        }
+    }
+    Ok(())
+}
+
+/// What METER_FEATURES says (OVS 3.1's userspace datapath).
+pub fn features() -> MeterFeatures {
+    MeterFeatures {
+        max_meter: MAX_METERS,
+        band_types: BAND_TYPES,
+        capabilities: CAPABILITIES,
+        max_bands: MAX_BANDS,
+        max_color: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use openflow_codec::text::meter_mod::parse_meter_mod;
+
+    use super::*;
+
+    fn mm(text: &str, command: MeterCommand) -> MeterMod {
+        parse_meter_mod(text, command).expect(text)
+    }
+
+    // Errors as OVS 3.1 answered ovs-ofctl's add-meter/mod-meter.
+    #[test]
+    fn meter_mods_fail_as_ovs_does() {
+        let mut meters = Meters::default();
+        let add = mm("meter=1,kbps,bands=type=drop,rate=1000", MeterCommand::Add);
+        assert_eq!(meters.apply(&add, 0), Ok(Vec::new()));
+        assert_eq!(
+            meters.apply(&add, 0),
+            Err(MeterModFailedCode::MeterExists.into())
+        );
+        let modify = mm("meter=9,kbps,bands=type=drop,rate=1", MeterCommand::Modify);
+        assert_eq!(
+            meters.apply(&modify, 0),
+            Err(MeterModFailedCode::UnknownMeter.into())
+        );
+        let remark = mm(
+            "meter=3,pktps,bands=type=dscp_remark,rate=10,prec_level=1",
+            MeterCommand::Add,
+        );
+        assert_eq!(
+            meters.apply(&remark, 0),
+            Err(MeterModFailedCode::BadBand.into())
+        );
+        assert_eq!(
+            meters.configs(7),
+            Err(MeterModFailedCode::UnknownMeter.into())
+        );
+    }
+
+    #[test]
+    fn a_pktps_drop_band_passes_its_rate_and_drops_the_rest() {
+        let mut meters = Meters::default();
+        let add = mm(
+            "meter=2,pktps,stats,bands=type=drop,rate=10",
+            MeterCommand::Add,
+        );
+        assert_eq!(meters.apply(&add, 0), Ok(Vec::new()));
+        let Some(meter) = meters.get(2) else {
+            panic!("meter 2 is there");
+        };
+        let passed = (0..30).filter(|_| meter.admit(100, 0)).count();
+        assert_eq!(passed, 10);
+        // A second later, ten more.
+        let passed = (0..30).filter(|_| meter.admit(100, 1000)).count();
+        assert_eq!(passed, 10);
+        let stats = meters.stats(2, 1500, |_| 1).unwrap_or_default();
+        assert_eq!(
+            stats
+                .first()
+                .map(|s| (s.flow_count, s.packet_in_count, s.byte_in_count)),
+            Some((1, 60, 6000))
+        );
+        assert_eq!(
+            stats.first().map(|s| s.bands.clone()),
+            Some(vec![(40, 4000)])
+        );
+    }
+
+    #[test]
+    fn deleting_all_reports_every_meter() {
+        let mut meters = Meters::default();
+        for id in [1, 5] {
+            let add = mm(
+                &format!("meter={id},kbps,bands=type=drop,rate=1"),
+                MeterCommand::Add,
+            );
+            assert_eq!(meters.apply(&add, 0), Ok(Vec::new()));
+        }
+        assert_eq!(
+            meters.apply(&mm("", MeterCommand::Delete), 0),
+            Ok(vec![1, 5])
+        );
+        assert_eq!(meters.configs(OFPM_ALL), Ok(Vec::new()));
+    }
+}

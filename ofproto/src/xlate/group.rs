@@ -1,0 +1,132 @@
+//! The `group:N` action and the `meter:N` instruction.
+//!
+//! Each bucket a group uses runs as a `clone`: its changes to the packet
+//! stay inside it. `all` runs every live bucket, `indirect` its one
+//! bucket, `select` one live bucket chosen by a symmetric hash of the
+//! packet's Ethernet, VLAN, IP and L4 fields (which the megaflow then
+//! matches on), weights honoured, and `ff` the first live bucket. A
+//! bucket is live when the port it watches exists and the group it
+//! watches has a live bucket. A missing group drops the packet.
+//!
+//! A meter whose drop band is over its rate drops the packet without
+//! caching the decision (see [`crate::meter`] for what is metered).
+
+use nxm_fields::flow::slot_ones;
+use nxm_fields::layout::{self as l, Slot};
+use nxm_fields::port::OFPP_ANY;
+use nxm_fields::prereq::{ETH_TYPE_IP, ETH_TYPE_IPV6};
+use openflow_codec::message::flow_mod::OFPG_ANY;
+use openflow_codec::message::group::{Bucket, GroupType};
+
+use super::{Ctx, XlateError, MAX_DEPTH};
+use crate::group::{mix, select_bucket, Groups};
+
+const IPPROTO_TCP: u128 = 6;
+const IPPROTO_UDP: u128 = 17;
+const IPPROTO_SCTP: u128 = 132;
+
+/// How deeply liveness follows watch_group chains.
+const MAX_WATCH_DEPTH: usize = 32;
+
+impl Ctx<'_> {
+    /// `group:N`.
+    pub(super) fn group(&mut self, group_id: u32) -> Result<(), XlateError> {
+        let groups = self.env.groups;
+        let Some(group) = groups.get(group_id) else {
+            return Ok(());
+        };
+        if self.depth >= MAX_DEPTH {
+            return Err(XlateError::TooDeep);
+        }
+        let chosen: Vec<usize> = match group.group_type {
+            GroupType::All => (0..group.buckets.len())
+                .filter(|&i| group.buckets.get(i).is_some_and(|b| self.bucket_live(b, 0)))
+                .collect(),
+            GroupType::Indirect => vec![0],
+            GroupType::FastFailover => group
+                .buckets
+                .iter()
+                .position(|b| self.bucket_live(b, 0))
+                .into_iter()
+                .collect(),
+            GroupType::Select => {
+                let hash = self.select_hash();
+                select_bucket(&group.buckets, hash, |b| self.bucket_live(b, 0))
+                    .into_iter()
+                    .collect()
+            }
+        };
+        group.count(chosen.iter().copied(), 0);
+        self.depth += 1;
+        let mut result = Ok(());
+        for bucket in chosen.iter().filter_map(|&i| group.buckets.get(i)) {
+            result = self.clone_actions(&bucket.actions);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.depth -= 1;
+        result
+    }
+
+    /// Whether a bucket may be used: what it watches is alive.
+    fn bucket_live(&self, bucket: &Bucket, depth: usize) -> bool {
+        let port_live =
+            bucket.watch_port == OFPP_ANY || self.env.ports.contains(&bucket.watch_port);
+        port_live
+            && (bucket.watch_group == OFPG_ANY
+                || group_live(self, self.env.groups, bucket.watch_group, depth + 1))
+    }
+
+    /// The select hash, symmetric in source and destination, over the
+    /// fields the packet has; each field read joins the megaflow mask.
+    fn select_hash(&mut self) -> u64 {
+        let mut hash = self.hash_pair(0, l::ETH_SRC, l::ETH_DST);
+        hash = self.hash_pair(hash, l::ETH_TYPE, l::VLAN_TCI);
+        let eth_type = self.flow.get(l::ETH_TYPE) as u16;
+        let ip = match eth_type {
+            ETH_TYPE_IP => Some((l::NW_SRC, l::NW_DST)),
+            ETH_TYPE_IPV6 => Some((l::IPV6_SRC, l::IPV6_DST)),
+            _ => None,
+        };
+        if let Some((src, dst)) = ip {
+            hash = self.hash_pair(hash, src, dst);
+            self.wc.set(l::NW_PROTO, slot_ones(l::NW_PROTO));
+            let proto = self.flow.get(l::NW_PROTO);
+            hash = mix(hash ^ proto as u64);
+            if matches!(proto, IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP) {
+                hash = self.hash_pair(hash, l::TP_SRC, l::TP_DST);
+            }
+        }
+        hash
+    }
+
+    /// Folds `a ^ b` (so the order of the two does not matter) into
+    /// `hash`, and adds both to the mask.
+    fn hash_pair(&mut self, hash: u64, a: Slot, b: Slot) -> u64 {
+        for slot in [a, b] {
+            self.wc.set(slot, slot_ones(slot));
+        }
+        let v = self.flow.get(a) ^ self.flow.get(b);
+        mix(hash ^ (v as u64) ^ ((v >> 64) as u64))
+    }
+
+    /// The `meter:N` instruction: `false` if the meter drops the packet.
+    /// A meter that does not exist lets it through.
+    pub(super) fn meter(&mut self, meter_id: u32) -> Result<(), XlateError> {
+        match self.env.meters.get(meter_id) {
+            Some(meter) if !meter.admit(0, self.env.now_ms) => Err(XlateError::Metered(meter_id)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether a group has a live bucket (for `watch_group`).
+fn group_live(ctx: &Ctx<'_>, groups: &Groups, group_id: u32, depth: usize) -> bool {
+    if depth > MAX_WATCH_DEPTH {
+        return false;
+    }
+    groups
+        .get(group_id)
+        .is_some_and(|g| g.buckets.iter().any(|b| ctx.bucket_live(b, depth)))
+}
