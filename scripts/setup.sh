@@ -6,9 +6,10 @@ set -euo pipefail
 need_apt=()
 command -v ovs-ofctl >/dev/null 2>&1 || need_apt+=(openvswitch-common)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+command -v ping >/dev/null 2>&1 || need_apt+=(iputils-ping)
 if ((${#need_apt[@]})); then
     echo "setup: installing ${need_apt[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
+    export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi

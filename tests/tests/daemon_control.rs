@@ -83,7 +83,10 @@ fn ports_are_added_and_removed_and_bad_requests_explained() {
         String::from_utf8_lossy(&taken.stderr),
         "ctswitch: port 3 already exists\n"
     );
-    let later = d.ctswitch_ctl("port-add", &["4", "afpacket:veth0"]);
+    let missing = d.ctswitch_ctl("port-add", &["4", "afpacket:ctsw-nosuch0"]);
+    let missing = String::from_utf8_lossy(&missing.stderr);
+    assert!(missing.starts_with("ctswitch: ctsw-nosuch0: "), "{missing}");
+    let later = d.ctswitch_ctl("port-add", &["4", "tap:tap0"]);
     assert!(String::from_utf8_lossy(&later.stderr).contains("not supported yet"));
     stdout(d.ctswitch_ctl("port-del", &["3"]));
     assert!(!stdout(d.ctswitch_of("show", &[])).contains("(p3)"));

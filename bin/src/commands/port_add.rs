@@ -1,5 +1,5 @@
 //! `ctswitch port-add PORT TYPE:NAME`: adds a port to the running
-//! daemon (`dummy:NAME` so far).
+//! daemon (`dummy:NAME` or `afpacket:IFNAME`).
 
 use ctswitch::control::{Request, Response};
 
@@ -10,7 +10,7 @@ use super::CommandResult;
 pub struct Args {
     /// The new port's OpenFlow number (1 to 65279).
     pub port: u32,
-    /// What it is: `dummy:NAME`.
+    /// What it is: `dummy:NAME` or `afpacket:IFNAME` (a Linux interface).
     #[arg(value_name = "TYPE:NAME")]
     pub spec: String,
     #[command(flatten)]

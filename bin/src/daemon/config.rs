@@ -39,8 +39,9 @@ pub struct Settings {
     #[arg(long)]
     pub max_flows: Option<usize>,
 
-    /// A port, as NUMBER=TYPE:NAME, e.g. `1=dummy:p1` (repeatable). Only
-    /// `dummy` ports so far (in-process, fed through the control socket)
+    /// A port, as NUMBER=TYPE:NAME, e.g. `1=dummy:p1` (repeatable): `dummy`
+    /// (in-process, fed through the control socket) or `afpacket` (a Linux
+    /// interface, e.g. `2=afpacket:veth2`)
     /// [default: 1=dummy:p1 and 2=dummy:p2].
     #[arg(long, value_name = "N=TYPE:NAME")]
     pub port: Option<Vec<String>>,

@@ -1,23 +1,26 @@
 //! Ports as the command line and the control socket name them:
-//! `NUMBER=TYPE:NAME`, e.g. `1=dummy:p1`.
+//! `NUMBER=TYPE:NAME`, e.g. `1=dummy:p1` or `2=afpacket:veth2`.
 
 /// The kinds of port ctswitchd can open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PortKind {
     /// In-process: fed through the control socket, transmitted frames kept.
     Dummy,
+    /// A Linux interface over an AF_PACKET socket.
+    AfPacket,
 }
 
 impl PortKind {
     pub fn name(self) -> &'static str {
         match self {
             PortKind::Dummy => "dummy",
+            PortKind::AfPacket => "afpacket",
         }
     }
 }
 
 /// Kinds that are planned but not built yet, refused with a clear error.
-const LATER: [&str; 3] = ["afpacket", "tap", "pcap"];
+const LATER: [&str; 2] = ["tap", "pcap"];
 
 /// A port to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,11 +50,12 @@ pub fn parse_kind_name(spec: &str, text: &str) -> Result<(PortKind, String), Str
     }
     match kind {
         "dummy" => Ok((PortKind::Dummy, name.to_string())),
+        "afpacket" => Ok((PortKind::AfPacket, name.to_string())),
         later if LATER.contains(&later) => Err(format!(
-            "{spec}: {later} ports are not supported yet (only dummy ports so far)"
+            "{spec}: {later} ports are not supported yet (only dummy and afpacket ports so far)"
         )),
         other => Err(format!(
-            "{spec}: unknown port type {other} (known: dummy; planned: afpacket, tap, pcap)"
+            "{spec}: unknown port type {other} (known: dummy, afpacket; planned: tap, pcap)"
         )),
     }
 }
@@ -83,8 +87,17 @@ mod tests {
     }
 
     #[test]
+    fn afpacket_ports_parse() {
+        let spec = parse_port("3=afpacket:veth3").unwrap();
+        assert_eq!(
+            (spec.number, spec.kind, spec.name.as_str()),
+            (3, PortKind::AfPacket, "veth3")
+        );
+    }
+
+    #[test]
     fn planned_and_unknown_kinds_are_refused_clearly() {
-        let err = parse_port("1=afpacket:veth0").unwrap_err();
+        let err = parse_port("1=tap:tap0").unwrap_err();
         assert!(err.contains("not supported yet"), "{err}");
         assert!(parse_port("1=bogus:x")
             .unwrap_err()

@@ -1,12 +1,12 @@
 //! The switch the daemon runs: one bridge (the OpenFlow side and the
 //! datapath's slow path), its datapath, the connection tracker they share,
-//! and the dummy ports the control socket feeds and reads.
+//! its ports, and the dummy ports the control socket feeds and reads.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use conntrack::Conntrack;
-use datapath::port::DummyPort;
+use datapath::port::{AfPacketPort, DummyPort};
 use datapath::Datapath;
 use ofproto::bridge::{Bridge, BridgeConfig};
 use ofproto::connection::SwitchInfo;
@@ -68,6 +68,12 @@ impl Switch {
                     .add_port(spec.number, port.clone())
                     .map_err(|e| e.to_string())?;
                 dummies.insert(spec.number, port);
+            }
+            PortKind::AfPacket => {
+                let port = AfPacketPort::open(&spec.name).map_err(|e| e.to_string())?;
+                self.datapath
+                    .add_port(spec.number, Arc::new(port))
+                    .map_err(|e| e.to_string())?;
             }
         }
         self.datapath.flows_changed();
