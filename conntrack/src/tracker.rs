@@ -249,6 +249,9 @@ impl Conntrack {
             }
         }
 
+        // An ICMP error: related to the connection it quotes, else invalid
+        // with the quoted packet's reply-direction tuple (OVS 3.1 reports
+        // that tuple as ct_tuple).
         if ext.related {
             return match found.and_then(|(h, reply)| Some((shard.get(h)?, reply))) {
                 Some((conn, reply)) => {

@@ -363,6 +363,24 @@ fn icmp_error_is_related_to_the_connection_it_quotes() {
     assert_eq!(ct.len(), 1);
 }
 
+/// OVS 3.1 (rel-icmp-udp scenario): an ICMP error quoting a flow conntrack
+/// does not know is invalid, and its ct tuple is the quoted packet's reply
+/// direction.
+#[test]
+fn icmp_error_about_an_unknown_flow_is_invalid_with_the_quoted_tuple_reversed() {
+    let ct = Conntrack::new();
+    let quoted = udp_packet(A, B, 6000, 53);
+    let err = icmp_packet(B, A, icmpv4::types::DST_UNREACHABLE, 3, 0, &quoted.0);
+    let md = run(&ct, &err, &commit(0), 0);
+    assert_eq!(md.state.to_string(), "+inv+trk");
+    let orig = md.orig.expect("the quoted tuple");
+    assert_eq!(
+        (orig.src, orig.dst, orig.proto, orig.src_port, orig.dst_port),
+        (B.parse().unwrap(), A.parse().unwrap(), 17, 53, 6000)
+    );
+    assert_eq!(ct.len(), 0);
+}
+
 #[test]
 fn icmpv6_echo_and_error_are_tracked() {
     let ct = Conntrack::new();
