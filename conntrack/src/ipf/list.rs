@@ -185,7 +185,7 @@ impl FragList {
                 let total = u16::try_from(total).ok()?;
                 let mut ip = ipv4::Packet::new_unchecked(&mut out[..]);
                 ip.set_total_len(total);
-                ip.clear_more_frags();
+                ip.set_fragment(false, 0);
                 ip.fill_checksum();
             }
             Family::Ipv6 => {

@@ -186,12 +186,17 @@ impl Ipf {
         recirc_id: u32,
         now: u64,
     ) -> Outcome {
+        // Most packets are whole: they are told apart without the lock.
+        let parsed = parse(l3, family, zone, recirc_id, true);
+        if parsed == Parsed::Whole {
+            return Outcome::Pass;
+        }
         let mut inner = self.inner.lock();
         let config = *inner.family(family);
         if !config.enabled {
             return Outcome::Pass;
         }
-        let frag = match parse(l3, family, zone, recirc_id, true) {
+        let frag = match parsed {
             Parsed::Whole => return Outcome::Pass,
             Parsed::Malformed => return Outcome::Invalid,
             Parsed::Fragment(frag) => frag,

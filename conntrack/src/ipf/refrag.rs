@@ -55,7 +55,7 @@ impl Fragments {
     /// fragment keeps its own headers, takes the datagram's addresses
     /// (the part of an IP header NAT rewrites) and its own range of the
     /// datagram's data (where a rewritten L4 header and checksum lie).
-    pub fn refragment(self, packet: &[u8]) -> Result<Vec<Vec<u8>>, RefragError> {
+    pub fn refragment(&self, packet: &[u8]) -> Result<Vec<Vec<u8>>, RefragError> {
         let data_at = self.frags.first().map_or(0, |f| f.data_at);
         // Where the datagram ends: its IP length, link padding cut off.
         let end = match self.family {
@@ -73,7 +73,8 @@ impl Fragments {
             return Err(RefragError::Length);
         }
         let mut out = Vec::with_capacity(self.frags.len());
-        for mut frag in self.frags {
+        for held in &self.frags {
+            let mut frag = held.clone();
             let range = frag.start..frag.start + frag.len;
             let (Some(src), Some(dst)) = (data.get(range), frag.bytes.get_mut(frag.data_at..))
             else {

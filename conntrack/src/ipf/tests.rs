@@ -21,14 +21,8 @@ fn ip(s: &str) -> IpAddr {
 
 /// An IPv4 UDP fragment 10.1.1.1 -> 10.1.1.2 carrying `data` at `offset`.
 pub(crate) fn v4_fragment(ident: u16, offset: usize, more: bool, data: &[u8]) -> Vec<u8> {
-    let mut out = compose::ip_packet(ip(A4), ip(B4), ip_proto::UDP, data).unwrap();
-    // Identification, flags and offset (RFC 791), which the composer
-    // leaves zero.
-    out[4..6].copy_from_slice(&ident.to_be_bytes());
-    let flags = (offset / 8) as u16 | if more { 0x2000 } else { 0 };
-    out[6..8].copy_from_slice(&flags.to_be_bytes());
-    ipv4::Packet::new_unchecked(&mut out[..]).fill_checksum();
-    out
+    let offset = offset as u16;
+    compose::ipv4_fragment(ip(A4), ip(B4), ip_proto::UDP, ident, offset, more, data).unwrap()
 }
 
 /// An IPv6 fragment 2001:db8::1 -> ::2 behind a hop-by-hop header, of a
@@ -416,8 +410,8 @@ mod random {
                 let family = if v6 { Family::Ipv6 } else { Family::Ipv4 };
                 if let Outcome::Reassembled { packet: whole, fragments } = ipf.process(&packet, family, 0, 0, now) {
                     prop_assert!(!fragments.is_empty());
-                    let sizes: Vec<usize> = fragments.clone().into_packets().iter().map(Vec::len).collect();
                     let out = fragments.refragment(&whole).unwrap();
+                    let sizes: Vec<usize> = fragments.into_packets().iter().map(Vec::len).collect();
                     prop_assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), sizes);
                 }
                 now += noise % 4_000;

@@ -52,6 +52,25 @@ pub fn ip_packet(src: IpAddr, dst: IpAddr, protocol: u8, l4: &[u8]) -> Result<Ve
     Ok(out)
 }
 
+/// An IPv4 fragment of a datagram of `protocol`: `data` at byte `offset`
+/// (a multiple of 8) of the datagram's payload, identification `ident`.
+pub fn ipv4_fragment(
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    ident: u16,
+    offset: u16,
+    more: bool,
+    data: &[u8],
+) -> Result<Vec<u8>> {
+    let mut out = ip_packet(src, dst, protocol, data)?;
+    let mut ip = ipv4::Packet::new_checked(&mut out[..])?;
+    ip.set_ident(ident);
+    ip.set_fragment(more, offset);
+    ip.fill_checksum();
+    Ok(out)
+}
+
 /// A TCP segment of `repr` (its payload counting up) in an IP packet.
 pub fn tcp_packet(src: IpAddr, dst: IpAddr, repr: &tcp::Repr) -> Result<Vec<u8>> {
     let mut l4 = vec![0u8; repr.header_len()];

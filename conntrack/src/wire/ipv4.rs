@@ -175,10 +175,16 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         put16(self.data_mut(), field::LENGTH, value);
     }
 
-    /// Clears "more fragments", keeping "don't fragment" and the offset.
-    pub fn clear_more_frags(&mut self) {
-        let word = be16(self.data(), field::FLG_OFF) & !FLAG_MORE_FRAGS;
-        put16(self.data_mut(), field::FLG_OFF, word);
+    pub fn set_ident(&mut self, value: u16) {
+        put16(self.data_mut(), field::IDENT, value);
+    }
+
+    /// Sets "more fragments" and the offset (in bytes, a multiple of 8),
+    /// keeping "don't fragment".
+    pub fn set_fragment(&mut self, more: bool, offset: u16) {
+        let keep = be16(self.data(), field::FLG_OFF) & FLAG_DONT_FRAG;
+        let more = if more { FLAG_MORE_FRAGS } else { 0 };
+        put16(self.data_mut(), field::FLG_OFF, keep | more | (offset >> 3));
     }
 
     pub fn set_checksum(&mut self, value: u16) {

@@ -1,16 +1,30 @@
 //! Running a `ct` action over a batch: the IP packets go to the
 //! connection tracker together (it prefetches across them), the others
 //! come back `+inv+trk` as OVS's userspace tracker marks them.
+//!
+//! IP fragments are reassembled first (`conntrack::ipf`), as OVS does
+//! around its tracker: a fragment held for its datagram leaves the batch,
+//! the one that completes a datagram is tracked as the whole datagram,
+//! and after tracking the datagram goes on as its original fragments,
+//! each with the datagram's ct metadata and rewrite.
 
-use conntrack::{Conntrack, CtMetadata, CtPacket, CtState};
+use conntrack::ipf::{Fragments, Ipf, Outcome};
+use conntrack::{Conntrack, CtMetadata, CtPacket, CtState, Family, L3};
 
 use super::layers::Layers;
 use crate::action::Ct;
 use crate::packet::Packet;
 
-pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut [Packet], now_ms: u64) {
+/// A datagram reassembled in the batch: its place, where its IP header
+/// starts, and the fragments it was made of.
+type Whole = (usize, usize, Fragments);
+
+/// Runs `ct` over `batch`; returns how many fragments it dropped (those
+/// of datagrams that timed out before they were whole).
+pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut Vec<Packet>, now_ms: u64) -> usize {
     let params = ct.params();
-    let layers: Vec<Option<Layers>> = batch.iter().map(|p| Layers::of(&p.data)).collect();
+    let ipf = conntrack.ipf();
+    let (layers, whole) = reassemble(ipf, batch, params.zone, now_ms);
     let mut tracked: Vec<CtPacket<'_>> = batch
         .iter()
         .zip(&layers)
@@ -28,5 +42,198 @@ pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut [Packet], now_ms: 
                 ..CtMetadata::default()
             },
         };
+    }
+    refragment(batch, whole);
+    // OVS sends the fragments of a timed-out datagram on `+inv`; the
+    // tracker keeps no link-layer header for them, so here they are
+    // dropped (and counted), which is where a firewall sends `+inv`.
+    ipf.expire(now_ms).iter().map(Fragments::len).sum()
+}
+
+/// Takes the batch's fragments to the reassembler: held ones leave the
+/// batch, one that completes a datagram is replaced by the datagram
+/// (behind its own link-layer header). Gives the layers of what stays.
+fn reassemble(
+    ipf: &Ipf,
+    batch: &mut Vec<Packet>,
+    zone: u16,
+    now_ms: u64,
+) -> (Vec<Option<Layers>>, Vec<Whole>) {
+    let mut layers = Vec::with_capacity(batch.len());
+    let mut whole = Vec::new();
+    let mut kept = Vec::with_capacity(batch.len());
+    for mut packet in batch.drain(..) {
+        let layer = Layers::of(&packet.data);
+        if let Some(l) = layer {
+            let family = match l.l3 {
+                L3::Ipv4 => Family::Ipv4,
+                L3::Ipv6 => Family::Ipv6,
+            };
+            let l3 = packet.data.get(l.l3_at..).unwrap_or(&[]);
+            match ipf.process(l3, family, zone, packet.md.recirc_id, now_ms) {
+                // A refused fragment is tracked as it is: `+inv`.
+                Outcome::Pass | Outcome::Invalid => {}
+                Outcome::Held => continue,
+                Outcome::Reassembled {
+                    packet: datagram,
+                    fragments,
+                } => {
+                    packet.data.truncate(l.l3_at);
+                    packet.data.extend_from_slice(&datagram);
+                    whole.push((kept.len(), l.l3_at, fragments));
+                }
+            }
+        }
+        layers.push(layer);
+        kept.push(packet);
+    }
+    *batch = kept;
+    (layers, whole)
+}
+
+/// Puts each tracked datagram's fragments in its place, carrying what
+/// the tracker rewrote and its metadata. A datagram that cannot be cut
+/// as it came (a rewrite changed its length) goes on as the original
+/// fragments.
+fn refragment(batch: &mut Vec<Packet>, whole: Vec<Whole>) {
+    if whole.is_empty() {
+        return;
+    }
+    let mut whole = whole.into_iter().peekable();
+    let mut out = Vec::with_capacity(batch.len());
+    for (i, packet) in batch.drain(..).enumerate() {
+        let Some((_, l3_at, fragments)) = whole.next_if(|(at, ..)| *at == i) else {
+            out.push(packet);
+            continue;
+        };
+        let (l2, l3) = packet.data.split_at(l3_at.min(packet.data.len()));
+        let frags = match fragments.refragment(l3) {
+            Ok(frags) => frags,
+            Err(_) => fragments.into_packets(),
+        };
+        for frag in frags {
+            let mut data = l2.to_vec();
+            data.extend_from_slice(&frag);
+            out.push(Packet {
+                data,
+                md: packet.md,
+            });
+        }
+    }
+    *batch = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+    use std::sync::Mutex;
+
+    use conntrack::wire::{compose, ip_proto};
+    use nxm_fields::Flow;
+
+    use super::*;
+    use crate::action::{Action, Actions, CtCommit};
+    use crate::execute::{execute, Context, Transmit};
+    use crate::upcall::{FnUpcall, UpcallError};
+
+    /// What each port was given.
+    #[derive(Default)]
+    struct Wire(Mutex<Vec<(u32, Packet)>>);
+
+    impl Transmit for Wire {
+        fn transmit(&self, port: u32, packet: &Packet) {
+            if let Ok(mut sent) = self.0.lock() {
+                sent.push((port, packet.clone()));
+            }
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    /// `ip` behind an Ethernet header.
+    fn frame(ip: Vec<u8>) -> Vec<u8> {
+        let mut out = vec![0x50, 0x54, 0, 0, 0, 2, 0x50, 0x54, 0, 0, 0, 1, 0x08, 0x00];
+        out.extend(ip);
+        out
+    }
+
+    /// A 3000-byte UDP datagram 10.1.1.1:5000 -> 10.1.1.2:53 in three
+    /// fragments of 1480, 1480 and 48 bytes of it.
+    fn fragments() -> Vec<Vec<u8>> {
+        let whole = compose::udp_packet(ip("10.1.1.1"), ip("10.1.1.2"), 5000, 53, 3000).unwrap();
+        let l4 = &whole[20..];
+        [(0usize, 1480usize), (1480, 2960), (2960, l4.len())]
+            .iter()
+            .map(|&(from, to)| {
+                let more = to < l4.len();
+                let (a, b) = (ip("10.1.1.1"), ip("10.1.1.2"));
+                let data = &l4[from..to];
+                frame(
+                    compose::ipv4_fragment(a, b, ip_proto::UDP, 7, from as u16, more, data)
+                        .unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fragmented_datagram_is_tracked_once_and_forwarded_as_its_fragments() {
+        let conntrack = Conntrack::new();
+        let wire = Wire::default();
+        let upcall = FnUpcall::new(|_: &Flow| Err(UpcallError::Translation(String::new())));
+        let ctx = Context {
+            conntrack: &conntrack,
+            ports: &wire,
+            upcall: &upcall,
+            now_ms: 1,
+        };
+        let commit = Ct {
+            commit: Some(CtCommit::Commit),
+            ..Ct::default()
+        };
+        let actions = Actions::new(vec![Action::Ct(commit), Action::Output(2)]);
+        let frags = fragments();
+        // Out of order, one batch a fragment: nothing leaves until the
+        // datagram is whole.
+        for i in [2, 0] {
+            execute(&ctx, vec![Packet::new(frags[i].clone(), 1)], &actions);
+            assert!(wire.0.lock().unwrap().is_empty());
+        }
+        execute(&ctx, vec![Packet::new(frags[1].clone(), 1)], &actions);
+        let sent = wire.0.lock().unwrap().clone();
+        let data: Vec<Vec<u8>> = sent.iter().map(|(_, p)| p.data.clone()).collect();
+        assert_eq!(data, frags);
+        for (port, packet) in &sent {
+            assert_eq!(*port, 2);
+            assert_eq!(packet.md.ct.state.to_datapath_string(), "new|trk");
+        }
+        assert_eq!(conntrack.len(), 1);
+        let status = conntrack.ipf().status();
+        assert_eq!((status.v4.completed, status.num_frags), (3, 0));
+    }
+
+    #[test]
+    fn fragments_of_a_datagram_that_times_out_are_dropped_and_counted() {
+        let conntrack = Conntrack::new();
+        let upcall = FnUpcall::new(|_: &Flow| Err(UpcallError::Translation(String::new())));
+        let wire = Wire::default();
+        let mut ctx = Context {
+            conntrack: &conntrack,
+            ports: &wire,
+            upcall: &upcall,
+            now_ms: 1,
+        };
+        let actions = Actions::new(vec![Action::Ct(Ct::default()), Action::Output(2)]);
+        let frags = fragments();
+        execute(&ctx, vec![Packet::new(frags[0].clone(), 1)], &actions);
+        ctx.now_ms = 1 + 15_001;
+        // The late fragment joins its list before the list is given up, as
+        // in OVS, so both go.
+        let done = execute(&ctx, vec![Packet::new(frags[1].clone(), 1)], &actions);
+        assert_eq!(done.dropped, 2);
+        assert_eq!(conntrack.ipf().status().v4.expired, 2);
+        assert!(wire.0.lock().unwrap().is_empty());
     }
 }

@@ -78,7 +78,9 @@ fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut 
                 }
             }
             Action::Drop => return,
-            Action::Ct(action) => ct::run(ctx.conntrack, action, &mut batch, ctx.now_ms),
+            Action::Ct(action) => {
+                out.dropped += ct::run(ctx.conntrack, action, &mut batch, ctx.now_ms);
+            }
             Action::CtClear => {
                 for packet in &mut batch {
                     packet.md.ct = CtMetadata::default();
