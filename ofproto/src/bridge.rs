@@ -314,8 +314,8 @@ impl Bridge {
                         .map(|id| TableStats {
                             table_id: id,
                             active_count: tables.table(id).map_or(0, |t| t.len() as u32),
-                            lookup_count: 0,
-                            matched_count: 0,
+                            lookup_count: tables.table_stats(id).map_or(0, |s| s.lookups()),
+                            matched_count: tables.table_stats(id).map_or(0, |s| s.matched()),
                         })
                         .collect(),
                 ))

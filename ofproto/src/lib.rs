@@ -6,8 +6,9 @@
 //!   reports the bits each lookup consulted) and the [`table`]s with
 //!   OpenFlow 1.3 flow-mod semantics.
 //! * [`xlate`]: a flow through the tables into datapath actions and a
-//!   megaflow mask, with the [`rule_stats`] of every rule it hit; [`recirc`]: the frozen continuations recirculation ids
-//!   name; [`mac_learning`]: the table behind `NORMAL`.
+//!   megaflow mask, with the [`rule_stats`] (shared counters) of every
+//!   table and rule it consulted; [`recirc`]: the frozen continuations
+//!   recirculation ids name; [`mac_learning`]: the table behind `NORMAL`.
 //! * [`bridge`]: what controllers talk to; [`slow_path`]: the bridge as
 //!   the datapath's upcall, packet-out; [`packet_in`]: PACKET_IN messages.
 //! * [`connection`]: the OpenFlow connection state machine.

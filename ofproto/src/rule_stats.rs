@@ -1,9 +1,10 @@
-//! A rule's counters (packets, bytes, last use), shared by the rule and
-//! every translation that hit it, and [`RuleCredits`]: the rules one
-//! translation hit, which the datapath credits with each packet the
-//! translation's megaflow handles. Counting through the megaflow is what
-//! makes cached hits count as OVS counts them (there, revalidators push
-//! megaflow statistics to the rules xlate recorded).
+//! A rule's counters (packets, bytes, last use) and a table's (lookups,
+//! matches), shared by the rule or table and every translation that
+//! consulted it, and [`Credits`]: what one translation consulted, which
+//! the datapath credits with each packet the translation's megaflow
+//! handles. Counting through the megaflow is what makes cached hits count
+//! as OVS counts them (there, revalidators push megaflow statistics to
+//! the rules and tables xlate recorded).
 //!
 //! Counters are atomics so that packet threads credit them without the
 //! tables' lock.
@@ -57,14 +58,46 @@ impl RuleStats {
     }
 }
 
-/// The counters of every rule one translation hit, once per hit (a rule
-/// resubmitted to twice counts twice per packet).
+/// One table's lookup counters (OpenFlow's table statistics).
 #[derive(Debug, Default)]
-pub struct RuleCredits(pub Vec<Arc<RuleStats>>);
+pub struct TableStats {
+    lookups: AtomicU64,
+    matched: AtomicU64,
+}
 
-impl StatsSink for RuleCredits {
+impl TableStats {
+    pub fn lookups(&self) -> u64 {
+        self.lookups.load(Relaxed)
+    }
+
+    pub fn matched(&self) -> u64 {
+        self.matched.load(Relaxed)
+    }
+
+    /// Counts `packets` lookups, which found a rule if `matched`.
+    pub fn credit(&self, packets: u64, matched: bool) {
+        self.lookups.fetch_add(packets, Relaxed);
+        if matched {
+            self.matched.fetch_add(packets, Relaxed);
+        }
+    }
+}
+
+/// What one translation consulted, once per time it did (a rule
+/// resubmitted to twice counts twice per packet): every table lookup and
+/// whether it matched, and every rule hit.
+#[derive(Debug, Clone, Default)]
+pub struct Credits {
+    pub lookups: Vec<(Arc<TableStats>, bool)>,
+    pub rules: Vec<Arc<RuleStats>>,
+}
+
+impl StatsSink for Credits {
     fn credit(&self, packets: u64, bytes: u64, now_ms: u64) {
-        for rule in &self.0 {
+        for (table, matched) in &self.lookups {
+            table.credit(packets, *matched);
+        }
+        for rule in &self.rules {
             rule.credit(packets, bytes, now_ms);
         }
     }
@@ -78,10 +111,15 @@ mod tests {
     fn credits_reach_every_hit_and_keep_the_latest_use() {
         let a = RuleStats::new(5);
         let b = RuleStats::carried(2, 120, 5);
-        let credits = RuleCredits(vec![a.clone(), b.clone(), b.clone()]);
+        let t = Arc::new(TableStats::default());
+        let credits = Credits {
+            lookups: vec![(t.clone(), true), (t.clone(), false)],
+            rules: vec![a.clone(), b.clone(), b.clone()],
+        };
         credits.credit(3, 300, 9);
         credits.credit(1, 60, 7);
         assert_eq!((a.packets(), a.bytes(), a.used_ms()), (4, 360, 9));
         assert_eq!((b.packets(), b.bytes(), b.used_ms()), (10, 840, 9));
+        assert_eq!((t.lookups(), t.matched()), (8, 4));
     }
 }

@@ -4,7 +4,7 @@
 //! translation and the datapath.
 //!
 //! Rule statistics: a miss's reply carries the counters of the rules its
-//! translation hit ([`RuleCredits`]), which the datapath credits with that
+//! translation consulted ([`crate::rule_stats::Credits`]), which the datapath credits with that
 //! packet and every later hit of the megaflow; a packet-out credits the
 //! rules it hit itself.
 
@@ -21,7 +21,6 @@ use openflow_codec::message::Message;
 
 use crate::bridge::Bridge;
 use crate::packet_in::packet_in;
-use crate::rule_stats::RuleCredits;
 use crate::xlate::{translate, translate_packet_out, Env, XlateError, Xlated};
 
 impl Bridge {
@@ -70,7 +69,7 @@ impl Bridge {
             return Ok(());
         };
         let now_ms = conntrack::now_ms();
-        RuleCredits(xlated.hits).credit(1, packet.data.len() as u64, now_ms);
+        xlated.credits.credit(1, packet.data.len() as u64, now_ms);
         // Without a datapath there are no ports to send to.
         let Some(dp) = self.datapath() else {
             return Ok(());
@@ -97,7 +96,7 @@ impl Upcall for Bridge {
         Ok(MissReply {
             actions: xlated.actions,
             mask: xlated.mask,
-            sink: Some(Arc::new(RuleCredits(xlated.hits))),
+            sink: Some(Arc::new(xlated.credits)),
         })
     }
 

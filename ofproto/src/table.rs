@@ -17,7 +17,7 @@ use openflow_codec::message::flow_mod::{flags, FlowMod, FlowModCommand, OFPG_ANY
 use std::sync::Arc;
 
 use crate::classifier::Classifier;
-use crate::rule_stats::RuleStats;
+use crate::rule_stats::{RuleStats, TableStats};
 
 /// How many tables a bridge has (0..=254; 255 means "all").
 pub const N_TABLES: usize = 255;
@@ -115,6 +115,8 @@ pub struct Removed {
 #[derive(Debug)]
 pub struct Tables {
     tables: Vec<Classifier<Rule>>,
+    /// Each table's lookup counters.
+    stats: Vec<Arc<TableStats>>,
     /// The most rules one table may hold.
     max_rules: usize,
 }
@@ -124,12 +126,18 @@ impl Tables {
     pub fn new(max_rules: usize) -> Self {
         Tables {
             tables: (0..N_TABLES).map(|_| Classifier::new()).collect(),
+            stats: (0..N_TABLES).map(|_| Arc::default()).collect(),
             max_rules,
         }
     }
 
     pub fn table(&self, id: u8) -> Option<&Classifier<Rule>> {
         self.tables.get(usize::from(id))
+    }
+
+    /// Table `id`'s lookup counters.
+    pub fn table_stats(&self, id: u8) -> Option<&Arc<TableStats>> {
+        self.stats.get(usize::from(id))
     }
 
     /// Table `id`'s rules, for statistics and translation.

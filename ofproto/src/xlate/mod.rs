@@ -30,8 +30,6 @@ mod prereq;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::sync::Arc;
-
 use datapath::{Action as DpAction, Actions};
 use nxm_fields::layout as l;
 use nxm_fields::Flow;
@@ -41,7 +39,7 @@ use crate::group::Groups;
 use crate::mac_learning::MacLearning;
 use crate::meter::Meters;
 use crate::recirc::{Frozen, RecircTable};
-use crate::rule_stats::RuleStats;
+use crate::rule_stats::Credits;
 use crate::table::Tables;
 
 /// How deeply resubmits and goto_tables may nest (OVS's `MAX_DEPTH`).
@@ -67,9 +65,9 @@ pub struct Env<'a> {
 pub struct Xlated {
     pub actions: Actions,
     pub mask: Flow,
-    /// The counters of every rule hit, once per hit, to be credited with
-    /// each packet these actions handle.
-    pub hits: Vec<Arc<RuleStats>>,
+    /// The counters of every table looked up and rule hit, to be credited
+    /// with each packet these actions handle.
+    pub credits: Credits,
     /// The MAC learning table changed: cached `NORMAL` decisions are stale.
     pub learned: bool,
 }
@@ -140,7 +138,7 @@ pub(crate) struct Ctx<'a> {
     /// `exit` ran: nothing more is translated.
     exit: bool,
     in_packet_out: bool,
-    hits: Vec<Arc<RuleStats>>,
+    credits: Credits,
     learned: bool,
 }
 
@@ -173,7 +171,7 @@ impl<'a> Ctx<'a> {
             resubmits: 0,
             exit: false,
             in_packet_out: false,
-            hits: Vec::new(),
+            credits: Credits::default(),
             learned: false,
         }
     }
@@ -219,7 +217,7 @@ impl<'a> Ctx<'a> {
         Xlated {
             actions: Actions::new(self.out),
             mask: self.wc,
-            hits: self.hits,
+            credits: self.credits,
             learned: self.learned,
         }
     }

@@ -68,11 +68,16 @@ impl Ctx<'_> {
             self.wc.or_with(&found.consulted);
             found.rule
         };
+        if let Some(stats) = tables.table_stats(table_id) {
+            self.credits
+                .lookups
+                .push((Arc::clone(stats), lookup.is_some()));
+        }
         // No rule: OpenFlow 1.3's table-miss default is to drop.
         let Some((r#match, priority, rule)) = lookup else {
             return Ok(());
         };
-        self.hits.push(Arc::clone(&rule.stats));
+        self.credits.rules.push(Arc::clone(&rule.stats));
         let saved = (self.table_id, self.rule_cookie, self.rule_is_table_miss);
         self.table_id = table_id;
         self.rule_cookie = rule.cookie;

@@ -182,7 +182,7 @@ fn registers_resubmit_and_goto_stay_out_of_the_megaflow() {
     let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
     assert_eq!(out.actions.to_string(), "2");
     assert_eq!(slots(&out.mask, &[l::reg(0), l::reg(2)]), [0, 0]);
-    assert_eq!(out.hits.len(), 3);
+    assert_eq!(out.credits.rules.len(), 3);
 }
 
 #[test]
@@ -495,4 +495,39 @@ fn a_packet_out_through_the_tables_counts_its_rules() {
     };
     bridge.handle(header(), &Message::PacketOut(po), &[], 0);
     assert_eq!(rule_counts(&bridge), [(0, 32768, 1, frame.len() as u64)]);
+}
+
+/// Table `id`'s (lookup_count, matched_count) as a table statistics
+/// request (`ovs-ofctl dump-tables`) reports them.
+fn table_counts(bridge: &Bridge, id: u8) -> Option<(u64, u64)> {
+    use openflow_codec::message::multipart::{MpReply, MpRequest, MultipartRequest};
+    let request = MultipartRequest {
+        flags: 0,
+        body: MpRequest::Table,
+    };
+    let replies = bridge.handle(header(), &Message::MultipartRequest(request), &[], 0);
+    replies.into_iter().find_map(|(_, reply)| match reply {
+        Message::MultipartReply(r) => match r.body {
+            MpReply::Table(tables) => tables
+                .iter()
+                .find(|t| t.table_id == id)
+                .map(|t| (t.lookup_count, t.matched_count)),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+#[test]
+fn table_lookups_and_matches_count_cached_packets_too() {
+    let (bridge, dp, _ports) = switch(&["table=0,in_port=1,actions=output:2"]);
+    let mut emc = ExactCache::default();
+    for (port, times) in [(1, 2), (2, 3)] {
+        for _ in 0..times {
+            dp.process(&mut emc, vec![Packet::new(udp_frame(1, 2, 1, 2), port)], 0);
+        }
+    }
+    assert_eq!(dp.stats().missed, 2, "one miss per in_port");
+    assert_eq!(table_counts(&bridge, 0), Some((5, 2)));
+    assert_eq!(table_counts(&bridge, 1), Some((0, 0)));
 }
