@@ -32,6 +32,7 @@ pub(crate) mod tests;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use parking_lot::Mutex;
 
@@ -82,6 +83,10 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct Ipf {
     inner: Mutex<Inner>,
+    /// The earliest expiration of a list (`u64::MAX` when there is none),
+    /// so that [`Ipf::expire`], called on every `ct`, takes the lock only
+    /// when a list is due.
+    next_expiry: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -135,6 +140,7 @@ impl Ipf {
                 held: 0,
                 lists: HashMap::new(),
             }),
+            next_expiry: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -211,10 +217,12 @@ impl Ipf {
             return Outcome::Pass;
         }
         let max_list = inner.max_list_len(family);
+        let expiration = now.saturating_add(FRAG_LIST_TIMEOUT_MS);
+        self.next_expiry.fetch_min(expiration, Relaxed);
         let list = inner
             .lists
             .entry(frag.key)
-            .or_insert_with(|| FragList::new(now.saturating_add(FRAG_LIST_TIMEOUT_MS)));
+            .or_insert_with(|| FragList::new(expiration));
         let step = if !list.state.is_open() || list.frags.len() >= max_list {
             Step::Pass
         } else if list.overlaps(&frag) {
@@ -251,6 +259,9 @@ impl Ipf {
     /// Ends the lists whose time ran out by `now`, giving back the
     /// fragments they still hold (to be forwarded `+inv`, as OVS does).
     pub fn expire(&self, now: u64) -> Vec<Fragments> {
+        if now <= self.next_expiry.load(Relaxed) {
+            return Vec::new();
+        }
         let mut inner = self.inner.lock();
         let mut out = Vec::new();
         let mut expired = [0u64; 2];
@@ -265,6 +276,8 @@ impl Ipf {
             }
             false
         });
+        let next = inner.lists.values().map(|l| l.expiration).min();
+        self.next_expiry.store(next.unwrap_or(u64::MAX), Relaxed);
         let [v4, v6] = expired;
         inner.v4.expired += v4;
         inner.v6.expired += v6;
