@@ -92,13 +92,15 @@ fn put_printable(out: &mut String, data: &[u8]) {
 }
 
 impl ErrorMsg {
-    /// The error a switch sends for `request`: OVS includes up to the first
-    /// 64 bytes of the offending message.
+    /// The error a switch sends for `request`, quoting all of it that
+    /// fits in one message: OVS 3.1 quotes flow-mods and group-mods of 72
+    /// to 200 bytes whole.
     pub fn reply_to(error: OfpError, request: &[u8]) -> ErrorMsg {
-        let n = request.len().min(64);
+        // The error's own header (8) and type and code (4).
+        let room = usize::from(u16::MAX) - 12;
         ErrorMsg {
             error,
-            data: request[..n].to_vec(),
+            data: request.get(..room).unwrap_or(request).to_vec(),
         }
     }
 }
@@ -133,10 +135,10 @@ mod tests {
     }
 
     #[test]
-    fn replies_quote_at_most_64_bytes_of_the_request() {
+    fn replies_quote_the_whole_request_as_ovs_3_1_does() {
         let request = [7u8; 100];
         let reply = ErrorMsg::reply_to(BadRequestCode::BadType.into(), &request);
-        assert_eq!(reply.data.len(), 64);
+        assert_eq!(reply.data.len(), 100);
     }
 
     #[test]
