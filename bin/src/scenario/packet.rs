@@ -74,19 +74,7 @@ fn parse_int(text: &str) -> Option<u64> {
 }
 
 fn from_hex(spec: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = spec.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err("hex frame: odd number of digits".into());
-    }
-    digits
-        .chunks(2)
-        .map(|pair| {
-            std::str::from_utf8(pair)
-                .ok()
-                .and_then(|s| u8::from_str_radix(s, 16).ok())
-                .ok_or_else(|| "hex frame: bad digit".to_string())
-        })
-        .collect()
+    ctswitch::hex::decode(spec).ok_or_else(|| "hex frame: bad digit or odd number of digits".into())
 }
 
 /// The flow whose fields are `fields` (OpenFlow names and text values).
