@@ -49,9 +49,6 @@ pub(crate) enum ListState {
     Last,
     /// Both ends seen; a hole or a stray fragment keeps it from completing.
     FirstLast,
-    /// Reassembled and handed on; kept until its expiry so that a late
-    /// duplicate goes to the tracker (`+inv`) instead of starting a list.
-    Completed,
     /// Whole but too long to reassemble; held until it expires.
     ReassembleFail,
 }
@@ -63,14 +60,13 @@ impl ListState {
             ListState::First => "first frag",
             ListState::Last => "last frag",
             ListState::FirstLast => "first/last frag",
-            ListState::Completed => "complete",
             ListState::ReassembleFail => "reassemble fail",
         }
     }
 
     /// Whether the list still takes fragments.
     pub fn is_open(self) -> bool {
-        !matches!(self, ListState::Completed | ListState::ReassembleFail)
+        self != ListState::ReassembleFail
     }
 
     fn after(self, first: bool, last: bool) -> ListState {
@@ -148,18 +144,15 @@ impl FragList {
         contiguous && ends
     }
 
-    /// Reassembles a complete list, leaving it `Completed` (or
-    /// `ReassembleFail`, still holding its fragments, if the datagram
-    /// would be too long).
+    /// Reassembles a complete list, taking its fragments (or leaves it
+    /// `ReassembleFail`, still holding them, if the datagram would be too
+    /// long).
     pub fn take_if_complete(&mut self, family: Family) -> Step {
         if !self.is_complete() {
             return Step::Held;
         }
         match self.reassemble(family) {
-            Some(packet) => {
-                self.state = ListState::Completed;
-                Step::Whole(packet, std::mem::take(&mut self.frags))
-            }
+            Some(packet) => Step::Whole(packet, std::mem::take(&mut self.frags)),
             None => {
                 self.state = ListState::ReassembleFail;
                 Step::Held
@@ -247,6 +240,6 @@ mod tests {
     fn state_names_are_ovs_names() {
         assert_eq!(ListState::FirstLast.name(), "first/last frag");
         assert_eq!(ListState::ReassembleFail.name(), "reassemble fail");
-        assert!(!ListState::Completed.is_open());
+        assert!(!ListState::ReassembleFail.is_open());
     }
 }

@@ -243,7 +243,10 @@ impl Ipf {
                 Outcome::Held
             }
             Step::Whole(packet, frags) => {
-                // Every fragment of the datagram leaves with it.
+                // Every fragment of the datagram leaves with it, and so
+                // does its list: a late duplicate starts a new one, as in
+                // OVS.
+                inner.lists.remove(&frag.key);
                 inner.held = (inner.held + 1).saturating_sub(frags.len());
                 let counters = inner.family(family);
                 counters.accepted += 1;

@@ -249,15 +249,25 @@ fn a_list_times_out_after_15_seconds_and_gives_its_fragments_back() {
     );
 }
 
+/// As OVS 3.1 does: after `ct(commit,zone=9)` took a datagram whole, its
+/// last fragment sent again shows in `ipf-get-status -m` as a list of
+/// its own, `num_fragments=1,state=last frag`.
 #[test]
-fn a_late_duplicate_of_a_completed_datagram_goes_to_the_tracker() {
+fn a_late_duplicate_after_completion_starts_a_new_list() {
     let ipf = Ipf::new();
     let (_, frags) = fragmented(Family::Ipv4, 2000, &[1480]);
     assert!(feed(&ipf, Family::Ipv4, &frags.iter().collect::<Vec<_>>(), 0).is_some());
-    assert_eq!(ipf.process(&frags[1], Family::Ipv4, 0, 0, 5), Outcome::Pass);
-    assert_eq!(ipf.status().lists[0].state, "complete");
-    assert!(ipf.expire(FRAG_LIST_TIMEOUT_MS + 1).is_empty());
     assert!(ipf.status().lists.is_empty());
+    assert_eq!(ipf.process(&frags[1], Family::Ipv4, 9, 0, 5), Outcome::Held);
+    let status = ipf.status();
+    assert_eq!(
+        (status.v4.accepted, status.v4.completed, status.num_frags),
+        (3, 2, 1)
+    );
+    assert_eq!(
+        status.lists[0].to_string(),
+        "(src=10.1.1.1,dst=10.1.1.2,recirc_id=0,ip_id=4660,dl_type=0x800,zone=9,nw_proto=17,num_fragments=1,state=last frag)"
+    );
 }
 
 #[test]
