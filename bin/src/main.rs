@@ -62,10 +62,33 @@ enum Command {
     DumpTables(commands::dump_tables::Args),
     /// Send frames through a switch with actions (as ovs-ofctl packet-out).
     PacketOut(commands::packet_out::Args),
+    /// Add a group to a switch (as ovs-ofctl add-group).
+    AddGroup(commands::add_group::Args),
+    /// Add every group of a file to a switch (as ovs-ofctl add-groups).
+    AddGroups(commands::add_groups::Args),
+    /// Replace a group's type and buckets (as ovs-ofctl mod-group).
+    ModGroup(commands::mod_group::Args),
+    /// Delete a group, or all, with the flows that use them (as ovs-ofctl del-groups).
+    DelGroups(commands::del_groups::Args),
     /// Print a switch's groups (as ovs-ofctl dump-groups).
     DumpGroups(commands::dump_groups::Args),
+    /// Print group and bucket counters (as ovs-ofctl dump-group-stats).
+    DumpGroupStats(commands::dump_group_stats::Args),
+    /// Print the group types, capabilities and limits (as ovs-ofctl dump-group-features).
+    DumpGroupFeatures(commands::dump_group_features::Args),
+    /// Add a meter to a switch (as ovs-ofctl add-meter).
+    AddMeter(commands::add_meter::Args),
+    /// Replace a meter's flags and bands (as ovs-ofctl mod-meter).
+    ModMeter(commands::mod_meter::Args),
+    /// Delete a meter, or all, with the flows that use them (as ovs-ofctl del-meters).
+    DelMeters(commands::del_meters::Args),
     /// Print a switch's meters (as ovs-ofctl dump-meters).
     DumpMeters(commands::dump_meters::Args),
+    /// Print meter and band counters (as ovs-ofctl meter-stats).
+    #[command(alias = "meter-stats")]
+    DumpMeterStats(commands::dump_meter_stats::Args),
+    /// Print the meter band types, capabilities and limits (as ovs-ofctl meter-features).
+    MeterFeatures(commands::meter_features::Args),
     /// Print the daemon's tracked connections (as ovs-appctl dpctl/dump-conntrack).
     DumpConntrack(commands::dump_conntrack::Args),
     /// Delete tracked connections (as ovs-appctl dpctl/flush-conntrack).
@@ -104,8 +127,19 @@ fn main() -> ExitCode {
         Command::DumpPortsDesc(args) => commands::dump_ports_desc::run(args),
         Command::DumpTables(args) => commands::dump_tables::run(args),
         Command::PacketOut(args) => commands::packet_out::run(args),
+        Command::AddGroup(args) => commands::add_group::run(args),
+        Command::AddGroups(args) => commands::add_groups::run(args),
+        Command::ModGroup(args) => commands::mod_group::run(args),
+        Command::DelGroups(args) => commands::del_groups::run(args),
         Command::DumpGroups(args) => commands::dump_groups::run(args),
+        Command::DumpGroupStats(args) => commands::dump_group_stats::run(args),
+        Command::DumpGroupFeatures(args) => commands::dump_group_features::run(args),
+        Command::AddMeter(args) => commands::add_meter::run(args),
+        Command::ModMeter(args) => commands::mod_meter::run(args),
+        Command::DelMeters(args) => commands::del_meters::run(args),
         Command::DumpMeters(args) => commands::dump_meters::run(args),
+        Command::DumpMeterStats(args) => commands::dump_meter_stats::run(args),
+        Command::MeterFeatures(args) => commands::meter_features::run(args),
         Command::DumpConntrack(args) => commands::dump_conntrack::run(args),
         Command::FlushConntrack(args) => commands::flush_conntrack::run(args),
         Command::DumpDpFlows(args) => commands::dump_dp_flows::run(args),

@@ -3,17 +3,14 @@
 use openflow_codec::message::multipart::MpRequest;
 
 use super::format::FormatArg;
-use super::{stats, CommandResult};
-
-/// `OFPM_ALL`: every meter.
-const OFPM_ALL: u32 = 0xffff_ffff;
+use super::{group_mods, stats, CommandResult};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The switch: tcp:IP[:PORT] or unix:PATH.
     pub switch: String,
-    /// Only this meter.
-    pub meter: Option<u32>,
+    /// Only this meter (`meter=N`, or just N).
+    pub meter: Option<String>,
     #[command(flatten)]
     pub format: FormatArg,
 }
@@ -22,7 +19,7 @@ pub fn run(args: Args) -> CommandResult {
     stats::dump_and_print(
         &args.switch,
         MpRequest::MeterConfig {
-            meter_id: args.meter.unwrap_or(OFPM_ALL),
+            meter_id: group_mods::meter_id(args.meter.as_deref())?,
         },
         args.format.format,
     )

@@ -1,21 +1,29 @@
 //! The verbs of `ctswitch`, one module each. Every verb exposes a clap
 //! `Args` struct and `run(Args) -> CommandResult`. Helpers shared by
-//! several verbs: `vconn` (the OpenFlow connection), `flow_mods`,
+//! several verbs: `vconn` (the OpenFlow connection), `flow_mods`, `group_mods`,
 //! `stats`, `format` (`--format`), `control` (the control socket).
 
 pub mod add_flow;
 pub mod add_flows;
+pub mod add_group;
+pub mod add_groups;
+pub mod add_meter;
 pub mod bench;
 mod control;
 pub mod ct_bench;
 pub mod ct_replay;
 pub mod del_flows;
+pub mod del_groups;
+pub mod del_meters;
 pub mod demo;
 pub mod dump_aggregate;
 pub mod dump_conntrack;
 pub mod dump_dp_flows;
 pub mod dump_flows;
+pub mod dump_group_features;
+pub mod dump_group_stats;
 pub mod dump_groups;
+pub mod dump_meter_stats;
 pub mod dump_meters;
 pub mod dump_ports;
 pub mod dump_ports_desc;
@@ -23,8 +31,12 @@ pub mod dump_tables;
 mod flow_mods;
 pub mod flush_conntrack;
 mod format;
+mod group_mods;
 pub mod inject;
+pub mod meter_features;
 pub mod mod_flows;
+pub mod mod_group;
+pub mod mod_meter;
 pub mod ofp_print;
 pub mod packet_out;
 pub mod parse_flow;
