@@ -7,6 +7,7 @@ need_apt=()
 command -v ovs-ofctl >/dev/null 2>&1 || need_apt+=(openvswitch-common)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 command -v ping >/dev/null 2>&1 || need_apt+=(iputils-ping)
+command -v ethtool >/dev/null 2>&1 || need_apt+=(ethtool)
 if ((${#need_apt[@]})); then
     echo "setup: installing ${need_apt[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes

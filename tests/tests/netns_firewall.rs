@@ -3,10 +3,13 @@
 //! ports 1 and 2, with the classic stateful firewall programmed by the
 //! real ovs-ofctl. ns1 may open connections to ns2, never the reverse.
 //! The veths keep the kernel's default offloads (partial checksums, TSO),
-//! under which OVS 3.1's userspace datapath passes no TCP at all.
+//! under which OVS 3.1's userspace datapath passes no TCP at all; the same
+//! runs with them off (`ethtool -K IF tx off`) on both sides and on ns2's
+//! side only, where the switch's TCP super-frames from ns1 must be cut
+//! by the kernel for an interface without TSO.
 //!
-//! Needs root and iproute2 with `ip netns` (scripts/setup.sh installs
-//! them, ping included); without them it fails, saying so. Everything it
+//! Needs root, iproute2 with `ip netns`, ping and ethtool (scripts/setup.sh
+//! installs them); without them it fails, saying so. Everything it
 //! makes is named after the process id and removed at the end, failure
 //! or not; addresses exist only inside the namespaces.
 
@@ -68,7 +71,9 @@ struct Net {
 }
 
 impl Net {
-    fn new() -> Net {
+    /// The namespaces of test `tag` (one letter); side `i`'s two veth ends
+    /// have transmit offloads off when `offloads_off[i]`.
+    fn new(tag: char, offloads_off: [bool; 2]) -> Net {
         let is_root = run(Command::new("id").arg("-u")).stdout == b"0\n";
         assert!(
             is_root,
@@ -81,11 +86,11 @@ impl Net {
         );
         let pid = std::process::id();
         let net = Net {
-            ns: [format!("ctsw{pid}n1"), format!("ctsw{pid}n2")],
-            host: [format!("ctsw{pid}a"), format!("ctsw{pid}b")],
+            ns: [format!("ctsw{pid}{tag}n1"), format!("ctsw{pid}{tag}n2")],
+            host: [format!("ctsw{pid}{tag}a"), format!("ctsw{pid}{tag}b")],
         };
         let addrs = [NS1_ADDR, NS2_ADDR];
-        for ((ns, host), addr) in net.ns.iter().zip(&net.host).zip(addrs) {
+        for (((ns, host), addr), off) in net.ns.iter().zip(&net.host).zip(addrs).zip(offloads_off) {
             ip(&["netns", "add", ns]);
             let inner = format!("{host}i");
             ip(&[
@@ -98,6 +103,10 @@ impl Net {
             ip(&["-n", ns, "addr", "add", &cidr, "dev", &inner]);
             ip(&["-n", ns, "link", "set", &inner, "up"]);
             ip(&["-n", ns, "link", "set", "lo", "up"]);
+            if off {
+                run(Command::new("ethtool").args(["-K", host, "tx", "off"]));
+                run(&mut in_ns(ns, "ethtool", &["-K", &inner, "tx", "off"]));
+            }
         }
         net
     }
@@ -171,13 +180,61 @@ fn source(ns: &str, addr: &str, port: u16, bytes: usize, connect_secs: u32) -> O
         .expect("python3 runs")
 }
 
+/// ns2 reports whether a datagram from ns1's address reached its UDP
+/// port within two seconds of ns2's sending a few.
+fn udp_reaches_ns1(net: &Net) -> bool {
+    let mut listener = in_ns(
+        &net.ns[0],
+        "/usr/bin/python3",
+        &[
+            "-c",
+            "import socket\n\
+            s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',5003))\n\
+            s.settimeout(2); print('ready',flush=True)\n\
+            try: s.recv(100); print('got')\n\
+            except OSError: print('none')",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .expect("python3 runs");
+    let mut out = BufReader::new(listener.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready");
+    let script = format!(
+        "import socket,time\n\
+         s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n\
+         for _ in range(5): s.sendto(b'x',('{NS1_ADDR}',5003)); time.sleep(0.1)"
+    );
+    run(&mut in_ns(&net.ns[1], "/usr/bin/python3", &["-c", &script]));
+    let mut verdict = String::new();
+    out.read_to_string(&mut verdict).unwrap();
+    let _ = listener.wait();
+    verdict.trim() == "got"
+}
+
 #[test]
 fn the_stateful_firewall_passes_ns1_to_ns2_and_refuses_the_reverse() {
-    let net = Net::new();
+    firewall('d', [false, false]);
+}
+
+#[test]
+fn the_firewall_works_with_offloads_off() {
+    firewall('o', [true, true]);
+}
+
+#[test]
+fn the_firewall_works_with_offloads_on_one_side_only() {
+    firewall('m', [false, true]);
+}
+
+fn firewall(tag: char, offloads_off: [bool; 2]) {
+    let net = Net::new(tag, offloads_off);
     let port1 = format!("1=afpacket:{}", net.host[0]);
     let port2 = format!("afpacket:{}", net.host[1]);
     // Port 1 from the command line, port 2 added at run time.
-    let d = Daemon::start("netns", &["--port", &port1]);
+    let d = Daemon::start(&format!("netns-{tag}"), &["--port", &port1]);
     stdout(d.ctswitch_ctl("port-add", &["2", &port2]));
     let flows = d.dir.join("firewall.flows");
     std::fs::write(&flows, FLOWS).unwrap();
@@ -216,9 +273,10 @@ fn the_stateful_firewall_passes_ns1_to_ns2_and_refuses_the_reverse() {
         .and_then(|(pkts, bytes)| Some((pkts.parse::<u64>().ok()?, bytes.parse::<u64>().ok()?)));
     let (pkts, bytes) = rx.unwrap_or_else(|| panic!("no rx counters in:\n{ports}"));
     assert!(bytes > TRANSFER as u64, "port 1 received {bytes} bytes");
-    assert!(
-        bytes / pkts > 1514,
-        "no super-frames: {pkts} frames, {bytes} bytes"
+    let super_frames = bytes / pkts > 1514;
+    assert_eq!(
+        super_frames, !offloads_off[0],
+        "{pkts} frames, {bytes} bytes"
     );
 
     let (_listener, _) = sink(&net.ns[0], 5002);
@@ -229,6 +287,8 @@ fn the_stateful_firewall_passes_ns1_to_ns2_and_refuses_the_reverse() {
         "ns2 opened a connection to ns1: {}",
         String::from_utf8_lossy(&refused.stdout)
     );
+
+    assert!(!udp_reaches_ns1(&net), "ns2's UDP reached ns1");
 
     let dump = stdout(d.ctswitch_ctl("dump-conntrack", &[]));
     let has = |needle: &str| dump.lines().any(|l| l.contains(needle));
@@ -245,5 +305,9 @@ fn the_stateful_firewall_passes_ns1_to_ns2_and_refuses_the_reverse() {
     assert!(
         !has("dport=5002"),
         "the refused connection was committed:\n{dump}"
+    );
+    assert!(
+        !has("dport=5003"),
+        "the refused datagrams were committed:\n{dump}"
     );
 }
