@@ -7,19 +7,20 @@
 //! exist yet) and nothing checks for loops when a group is written;
 //! translation's depth limit stops a loop when a packet meets one.
 //!
-//! The counters count packets as translation sends them through a group
-//! (datapath misses and packet-outs); packets handled by a cached
-//! megaflow do not reach them, and the byte counts stay zero because the
-//! slow path does not see packet lengths.
+//! The group's and its buckets' counters are credited as rules' are:
+//! translation lists them with the rules it hit, and the datapath credits
+//! them with every packet (and its bytes) the megaflow handles.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use openflow_codec::error::{GroupModFailedCode, OfpError};
 use openflow_codec::message::flow_mod::OFPG_ANY;
 use openflow_codec::message::group::OFPG_ALL;
 use openflow_codec::message::group::{Bucket, GroupCommand, GroupDesc, GroupMod, GroupType};
 use openflow_codec::message::multipart::group_stats::{GroupFeatures, GroupStats};
+
+use crate::rule_stats::RuleStats;
 
 /// The highest group id a group may have (`OFPG_MAX`).
 const OFPG_MAX: u32 = 0xffff_ff00;
@@ -31,35 +32,14 @@ const CAPABILITIES: u32 = 0x7;
 /// them: output, set_mpls_ttl .. set_field.
 const BUCKET_ACTIONS: u32 = 0x0000_0001 | (0x7ff << 15);
 
-/// Packets through a group or a bucket.
-#[derive(Debug, Default)]
-struct Counter {
-    packets: AtomicU64,
-    bytes: AtomicU64,
-}
-
-impl Counter {
-    fn add(&self, bytes: u64) {
-        self.packets.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
-    }
-
-    fn get(&self) -> (u64, u64) {
-        (
-            self.packets.load(Ordering::Relaxed),
-            self.bytes.load(Ordering::Relaxed),
-        )
-    }
-}
-
 /// One group.
 #[derive(Debug)]
 pub struct Group {
     pub group_type: GroupType,
     pub buckets: Vec<Bucket>,
     created_ms: u64,
-    counter: Counter,
-    bucket_counters: Vec<Counter>,
+    counter: Arc<RuleStats>,
+    bucket_counters: Vec<Arc<RuleStats>>,
 }
 
 impl Group {
@@ -68,21 +48,18 @@ impl Group {
             group_type: gm.group_type,
             buckets: gm.buckets.clone(),
             created_ms: now_ms,
-            counter: Counter::default(),
-            bucket_counters: gm.buckets.iter().map(|_| Counter::default()).collect(),
+            counter: RuleStats::new(now_ms),
+            bucket_counters: gm.buckets.iter().map(|_| RuleStats::new(now_ms)).collect(),
         }
     }
 
-    /// Counts a packet of `bytes` bytes through the group and the
-    /// buckets it took.
-    pub fn count(&self, buckets: impl IntoIterator<Item = usize>, bytes: u64) {
-        self.counter.add(bytes);
-        for counter in buckets
-            .into_iter()
-            .filter_map(|b| self.bucket_counters.get(b))
-        {
-            counter.add(bytes);
-        }
+    /// The counters a packet through the group and the buckets it took
+    /// credits: the group's, then each bucket's.
+    pub fn counters(&self, buckets: &[usize]) -> Vec<Arc<RuleStats>> {
+        std::iter::once(&self.counter)
+            .chain(buckets.iter().filter_map(|&b| self.bucket_counters.get(b)))
+            .cloned()
+            .collect()
     }
 }
 
@@ -171,15 +148,18 @@ impl Groups {
             .filter(|(id, _)| group_id == OFPG_ALL || **id == group_id)
             .map(|(id, g)| {
                 let age_ms = now_ms.saturating_sub(g.created_ms);
-                let (packet_count, byte_count) = g.counter.get();
                 GroupStats {
                     group_id: *id,
                     ref_count: ref_count(*id),
-                    packet_count,
-                    byte_count,
+                    packet_count: g.counter.packets(),
+                    byte_count: g.counter.bytes(),
                     duration_sec: u32::try_from(age_ms / 1000).unwrap_or(u32::MAX),
                     duration_nsec: (age_ms % 1000) as u32 * 1_000_000,
-                    buckets: g.bucket_counters.iter().map(Counter::get).collect(),
+                    buckets: g
+                        .bucket_counters
+                        .iter()
+                        .map(|c| (c.packets(), c.bytes()))
+                        .collect(),
                 }
             })
             .collect()
@@ -303,8 +283,8 @@ mod tests {
             GroupCommand::Add,
         );
         assert_eq!(groups.apply(&add, 1000), Ok(Vec::new()));
-        if let Some(g) = groups.get(2) {
-            g.count([1], 60);
+        for counter in groups.get(2).map(|g| g.counters(&[1])).unwrap_or_default() {
+            counter.credit(1, 60, 1500);
         }
         let stats = groups.stats(OFPG_ALL, 3500, |_| 4);
         assert_eq!(

@@ -56,7 +56,8 @@ impl Ctx<'_> {
                     .collect()
             }
         };
-        group.count(chosen.iter().copied(), 0);
+        // The group's counters ride with the rules' through the megaflow.
+        self.credits.rules.extend(group.counters(&chosen));
         self.depth += 1;
         let mut result = Ok(());
         for bucket in chosen.iter().filter_map(|&i| group.buckets.get(i)) {
