@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use conntrack::wire::{ipv4, tcp};
+use conntrack::wire::{compose, ip_proto, ipv4, tcp};
 use conntrack::{Conntrack, CtState};
 use nxm_fields::flow::slot_ones;
 use nxm_fields::layout::{self as l, Slot};
@@ -53,6 +53,27 @@ fn tcp_frame(from_1: bool, flags: u8, seq: u32, ack: u32) -> Vec<u8> {
     f.extend_from_slice(&ip);
     f.extend_from_slice(&t);
     f
+}
+
+/// A 3000-byte UDP datagram 10.1.1.1:5000 -> 10.1.1.2:53 from MAC1 to
+/// MAC2, in three frames of 1480, 1480 and 48 bytes of it.
+pub(crate) fn udp_fragments() -> Vec<Vec<u8>> {
+    let (a, b) = (IP1.into(), IP2.into());
+    let whole = compose::udp_packet(a, b, 5000, 53, 3000).unwrap();
+    let l4 = &whole[20..];
+    [(0usize, 1480usize), (1480, 2960), (2960, l4.len())]
+        .iter()
+        .map(|&(from, to)| {
+            let more = to < l4.len();
+            let data = &l4[from..to];
+            let ip = compose::ipv4_fragment(a, b, ip_proto::UDP, 7, from as u16, more, data);
+            let mut f = MAC2.to_vec();
+            f.extend_from_slice(&MAC1);
+            f.extend_from_slice(&[0x08, 0x00]);
+            f.extend(ip.unwrap());
+            f
+        })
+        .collect()
 }
 
 fn mask_of(slots: &[Slot]) -> Flow {
@@ -114,6 +135,16 @@ fn firewall(seen: Arc<Mutex<Vec<Flow>>>) -> impl Upcall {
     })
 }
 
+/// The ct_state of every recirculated flow the firewall saw, as the
+/// datapath prints it.
+fn ct_states(seen: &Mutex<Vec<Flow>>) -> Vec<String> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .map(|f| CtState(f.get(l::CT_STATE) as u32).to_datapath_string())
+        .collect()
+}
+
 struct Switch {
     dp: Arc<Datapath>,
     p1: Arc<DummyPort>,
@@ -149,12 +180,7 @@ fn a_tcp_handshake_through_ct_and_recirc_is_new_then_established() {
     sw.send(1, tcp_frame(true, SYN, 1000, 0), 1);
     sw.send(2, tcp_frame(false, SYN | ACK, 5000, 1001), 2);
     sw.send(1, tcp_frame(true, ACK, 1001, 5001), 3);
-    let states: Vec<String> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|f| CtState(f.get(l::CT_STATE) as u32).to_datapath_string())
-        .collect();
+    let states = ct_states(&seen);
     assert_eq!(states, ["new|trk", "est|rpl|trk", "est|trk"]);
     let first = &seen.lock().unwrap()[0];
     assert_eq!(first.get(l::CT_ZONE), 5);
@@ -171,6 +197,26 @@ fn a_tcp_handshake_through_ct_and_recirc_is_new_then_established() {
         sw.p1.transmitted(),
         vec![tcp_frame(false, SYN | ACK, 5000, 1001)]
     );
+}
+
+/// Fragments meet `ct` twice (before and after recirculation, first and
+/// later fragments in batches of their own megaflows): each time they
+/// are tracked as one datagram, and what leaves is the fragments.
+#[test]
+fn a_fragmented_udp_datagram_crosses_the_firewall_as_its_fragments() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut sw = Switch::new(firewall(seen.clone()));
+    let frags = udp_fragments();
+    for (i, frag) in frags.iter().enumerate() {
+        sw.send(1, frag.clone(), 1 + i as u64);
+    }
+    assert_eq!(sw.p2.transmitted(), frags);
+    let states = ct_states(&seen);
+    // One miss for the first fragment's megaflow, one for the later
+    // fragments' (the third hits it), each tracked as the datagram.
+    assert_eq!(states, ["new|trk", "new|trk"]);
+    let status = sw.dp.conntrack().ipf().status();
+    assert_eq!((status.v4.completed, status.num_frags), (6, 0));
 }
 
 #[test]

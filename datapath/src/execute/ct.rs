@@ -125,14 +125,13 @@ fn refragment(batch: &mut Vec<Packet>, whole: Vec<Whole>) {
 
 #[cfg(test)]
 mod tests {
-    use std::net::IpAddr;
     use std::sync::Mutex;
 
-    use conntrack::wire::{compose, ip_proto};
     use nxm_fields::Flow;
 
     use super::*;
     use crate::action::{Action, Actions, CtCommit};
+    use crate::datapath_tests::udp_fragments;
     use crate::execute::{execute, Context, Transmit};
     use crate::upcall::{FnUpcall, UpcallError};
 
@@ -146,36 +145,6 @@ mod tests {
                 sent.push((port, packet.clone()));
             }
         }
-    }
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    /// `ip` behind an Ethernet header.
-    fn frame(ip: Vec<u8>) -> Vec<u8> {
-        let mut out = vec![0x50, 0x54, 0, 0, 0, 2, 0x50, 0x54, 0, 0, 0, 1, 0x08, 0x00];
-        out.extend(ip);
-        out
-    }
-
-    /// A 3000-byte UDP datagram 10.1.1.1:5000 -> 10.1.1.2:53 in three
-    /// fragments of 1480, 1480 and 48 bytes of it.
-    fn fragments() -> Vec<Vec<u8>> {
-        let whole = compose::udp_packet(ip("10.1.1.1"), ip("10.1.1.2"), 5000, 53, 3000).unwrap();
-        let l4 = &whole[20..];
-        [(0usize, 1480usize), (1480, 2960), (2960, l4.len())]
-            .iter()
-            .map(|&(from, to)| {
-                let more = to < l4.len();
-                let (a, b) = (ip("10.1.1.1"), ip("10.1.1.2"));
-                let data = &l4[from..to];
-                frame(
-                    compose::ipv4_fragment(a, b, ip_proto::UDP, 7, from as u16, more, data)
-                        .unwrap(),
-                )
-            })
-            .collect()
     }
 
     #[test]
@@ -194,7 +163,7 @@ mod tests {
             ..Ct::default()
         };
         let actions = Actions::new(vec![Action::Ct(commit), Action::Output(2)]);
-        let frags = fragments();
+        let frags = udp_fragments();
         // Out of order, one batch a fragment: nothing leaves until the
         // datagram is whole.
         for i in [2, 0] {
@@ -226,7 +195,7 @@ mod tests {
             now_ms: 1,
         };
         let actions = Actions::new(vec![Action::Ct(Ct::default()), Action::Output(2)]);
-        let frags = fragments();
+        let frags = udp_fragments();
         execute(&ctx, vec![Packet::new(frags[0].clone(), 1)], &actions);
         ctx.now_ms = 1 + 15_001;
         // The late fragment joins its list before the list is given up, as
