@@ -217,16 +217,7 @@ pub fn parse_actions_text(
 /// Parses a plain action list (a group's bucket): instructions other than
 /// the actions themselves are refused as ovs-ofctl refuses them.
 pub fn parse_action_list_text(text: &str) -> Result<Vec<Action>, ParseError> {
-    let mut cx = parse::ParseCx::new(None);
-    cx.parse_list(text, false, Outer::None)?;
-    Ok(cx
-        .items
-        .into_iter()
-        .filter_map(|item| match item {
-            Item::Action(a) => Some(a),
-            Item::Inst(_) => None,
-        })
-        .collect())
+    parse::ParseCx::new(None).nested(text, Outer::None)
 }
 
 /// OVS's `ofpacts_check_consistency()` for an OpenFlow 1.3 flow: checks
