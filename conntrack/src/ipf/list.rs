@@ -115,7 +115,11 @@ impl FragList {
         }
     }
 
-    /// Whether `frag` shares a byte with a fragment already held.
+    /// Whether `frag` shares a byte with a fragment already held. Stricter
+    /// than OVS 3.1, which only looks for either end of `frag` inside a
+    /// held fragment and so takes one that covers a held fragment whole
+    /// (and then holds a list that can only expire); overlaps are how
+    /// fragment attacks hide headers (RFC 5722), so any overlap is refused.
     pub fn overlaps(&self, frag: &Fragment) -> bool {
         self.frags
             .iter()

@@ -180,6 +180,21 @@ fn overlapping_and_duplicate_fragments_are_invalid_and_counted() {
     );
 }
 
+/// OVS 3.1 takes this one (accepted 2, overlapped 0); see
+/// `FragList::overlaps` for why we do not.
+#[test]
+fn a_fragment_covering_a_held_one_is_an_overlap() {
+    let ipf = Ipf::new();
+    let last = v4_fragment(0x66, 1280, false, &[0; 200]);
+    assert_eq!(ipf.process(&last, Family::Ipv4, 9, 0, 0), Outcome::Held);
+    let covering = v4_fragment(0x66, 1272, true, &[0; 1216]);
+    assert_eq!(
+        ipf.process(&covering, Family::Ipv4, 9, 0, 0),
+        Outcome::Invalid
+    );
+    assert_eq!(ipf.status().v4.overlapped, 1);
+}
+
 #[test]
 fn small_fragments_but_the_last_are_invalid_and_counted() {
     let ipf = Ipf::new();
