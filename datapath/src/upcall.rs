@@ -68,6 +68,12 @@ pub trait Upcall: Send + Sync {
 
     /// Receives a packet sent up by a `userspace` action.
     fn userspace(&self, packet: UserspacePacket);
+
+    /// Whether meter `meter_id` lets a packet of `len` bytes through at
+    /// `now_ms`. Without meters, every packet passes.
+    fn meter(&self, _meter_id: u32, _len: usize, _now_ms: u64) -> bool {
+        true
+    }
 }
 
 /// An [`Upcall`] made of a closure (for misses) and, optionally, a channel

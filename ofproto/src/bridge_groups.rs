@@ -43,6 +43,14 @@ impl Bridge {
         Ok(())
     }
 
+    /// Whether meter `meter_id` lets a packet of `len` bytes through
+    /// (the datapath's `meter` action); a meter that is gone lets it.
+    pub(crate) fn meter_admit(&self, meter_id: u32, len: usize, now_ms: u64) -> bool {
+        self.meters()
+            .get(meter_id)
+            .is_none_or(|m| m.admit(len as u64, now_ms))
+    }
+
     /// OFPT_METER_MOD.
     pub(crate) fn meter_mod(&self, mm: &MeterMod, now_ms: u64) -> Result<(), OfpError> {
         let deleted = self.meters_mut().apply(mm, now_ms)?;

@@ -3,10 +3,10 @@
 //! METER_CONFIG and METER_FEATURES replies, and the rate check the
 //! `meter` instruction runs.
 //!
-//! The rate check is a token bucket per band, applied where the meter
-//! instruction is translated. Packets handled by a cached megaflow are
-//! not metered, and the slow path does not know a packet's length, so
-//! `kbps` meters count packets but do not drop; `pktps` meters drop.
+//! The rate check is a token bucket per band, asked by the datapath's
+//! `meter(N)` action for every packet, cached or not: `pktps` bands
+//! count packets, `kbps` bands bits; a bucket holds one second of the
+//! rate, or the burst size when the meter has the `burst` flag.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +26,8 @@ const BAND_TYPES: u32 = 1 << 1;
 /// kbps, pktps, burst, stats.
 const CAPABILITIES: u32 = 0xf;
 
-/// One band's token bucket (in thousandths of a packet) and counters.
+/// One band's token bucket (thousandths of a packet, or bits) and
+/// counters.
 #[derive(Debug, Default)]
 struct BandState {
     tokens: u64,
@@ -71,24 +72,25 @@ impl Meter {
     pub fn admit(&self, bytes: u64, now_ms: u64) -> bool {
         self.packets.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
-        let pktps = self.config.flags & OFPMF_PKTPS != 0;
+        // A packet costs a thousand thousandths of a packet, or its bits;
+        // a band earns its rate of either every millisecond.
+        let cost = if self.config.flags & OFPMF_PKTPS != 0 {
+            1000
+        } else {
+            bytes.saturating_mul(8)
+        };
         let mut states = self.bands.lock().unwrap_or_else(|e| e.into_inner());
         let mut admitted = true;
         for (band, state) in self.config.bands.iter().zip(states.iter_mut()) {
             let size = bucket_size(band.rate, band.burst_size, self.config.flags);
             let elapsed = now_ms.saturating_sub(state.last_ms);
             state.last_ms = state.last_ms.max(now_ms);
-            // Tokens are thousandths of a packet: rate per second is
-            // rate thousandths per millisecond.
             state.tokens = state
                 .tokens
                 .saturating_add(elapsed.saturating_mul(u64::from(band.rate)))
                 .min(size);
-            if !pktps {
-                continue;
-            }
-            if state.tokens >= 1000 {
-                state.tokens -= 1000;
+            if state.tokens >= cost {
+                state.tokens -= cost;
             } else if band.kind == BandKind::Drop {
                 state.packets += 1;
                 state.bytes += bytes;
@@ -113,8 +115,8 @@ impl Meter {
     }
 }
 
-/// A band's bucket, in thousandths of a packet: one second of the rate,
-/// or the burst size when the meter asks for bursts.
+/// A band's bucket (thousandths of a packet, or bits): one second of
+/// the rate, or the burst size when the meter asks for bursts.
 fn bucket_size(rate: u32, burst_size: u32, flags: u16) -> u64 {
     let packets = if flags & OFPMF_BURST != 0 && burst_size != 0 {
         burst_size
@@ -296,6 +298,21 @@ mod tests {
             stats.first().map(|s| s.bands.clone()),
             Some(vec![(40, 4000)])
         );
+    }
+
+    #[test]
+    fn a_kbps_drop_band_passes_its_bits_per_second() {
+        let mut meters = Meters::default();
+        let add = mm("meter=3,kbps,bands=type=drop,rate=8", MeterCommand::Add);
+        assert_eq!(meters.apply(&add, 0), Ok(Vec::new()));
+        let Some(meter) = meters.get(3) else {
+            panic!("meter 3 is there");
+        };
+        // 8 kbit/s is 1000 bytes a second: ten 100-byte packets.
+        let passed = (0..30).filter(|_| meter.admit(100, 0)).count();
+        assert_eq!(passed, 10);
+        let passed = (0..30).filter(|_| meter.admit(100, 500)).count();
+        assert_eq!(passed, 5);
     }
 
     #[test]

@@ -100,6 +100,10 @@ impl Upcall for Bridge {
         })
     }
 
+    fn meter(&self, meter_id: u32, len: usize, now_ms: u64) -> bool {
+        self.meter_admit(meter_id, len, now_ms)
+    }
+
     fn userspace(&self, packet: UserspacePacket) {
         let frozen = self.recirc.thaw(packet.action.cookie.recirc_id);
         let message = packet_in(&packet, frozen.as_deref());

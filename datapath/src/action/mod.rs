@@ -38,6 +38,9 @@ pub enum Action {
     Userspace(Userspace),
     /// Run the nested actions on a copy; the packet itself is unchanged.
     Clone(Actions),
+    /// Pass the packet through meter N (the slow path's meter table); a
+    /// drop band over its rate drops it.
+    Meter(u32),
 }
 
 /// A list of datapath actions, run in order.
@@ -79,6 +82,7 @@ impl fmt::Display for Action {
             Action::PopVlan => f.write_str("pop_vlan"),
             Action::Userspace(u) => u.fmt(f),
             Action::Clone(inner) => write!(f, "clone({})", Inner(inner)),
+            Action::Meter(id) => write!(f, "meter({id})"),
         }
     }
 }
@@ -128,6 +132,7 @@ mod tests {
         assert_eq!(Action::Recirc(16).to_string(), "recirc(0x10)");
         assert_eq!(Action::CtClear.to_string(), "ct_clear");
         assert_eq!(Action::PopVlan.to_string(), "pop_vlan");
+        assert_eq!(Action::Meter(0).to_string(), "meter(0)");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! `odp_execute_actions`: a `ct` hands the batch to the connection tracker
 //! at once; `output` and `userspace` hand each packet on (a copy, the
 //! batch goes on); `clone` runs its actions on a copy of the batch;
-//! `recirc` gives the batch back to the caller to be looked up again.
+//! `recirc` gives the batch back to the caller to be looked up again;
+//! `meter` asks the slow path's meter about each packet.
 //! Nothing here panics on a packet's bytes: a header an action needs and
 //! the packet lacks makes the action a no-op for that packet (OVS's
 //! behaviour), counted in [`Executed::skipped`].
@@ -56,6 +57,8 @@ pub struct Executed {
     pub skipped: usize,
     /// Packets dropped because an action could not apply to them.
     pub dropped: usize,
+    /// Packets a meter dropped.
+    pub metered: usize,
 }
 
 /// Runs `actions` over `batch`.
@@ -124,6 +127,11 @@ fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut 
                 }
             }
             Action::Clone(inner) => run(ctx, batch.clone(), inner.0.as_slice(), out),
+            Action::Meter(id) => {
+                let before = batch.len();
+                batch.retain(|p| ctx.upcall.meter(*id, p.data.len(), ctx.now_ms));
+                out.metered += before - batch.len();
+            }
         }
     }
 }

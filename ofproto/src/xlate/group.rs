@@ -8,9 +8,10 @@
 //! bucket is live when the port it watches exists and the group it
 //! watches has a live bucket. A missing group drops the packet.
 //!
-//! A meter whose drop band is over its rate drops the packet without
-//! caching the decision (see [`crate::meter`] for what is metered).
+//! The meter instruction becomes the datapath's `meter(N)` action, which
+//! asks the bridge's meter table about every packet it meets.
 
+use datapath::Action as DpAction;
 use nxm_fields::flow::slot_ones;
 use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::port::OFPP_ANY;
@@ -112,12 +113,11 @@ impl Ctx<'_> {
         mix(hash ^ (v as u64) ^ ((v >> 64) as u64))
     }
 
-    /// The `meter:N` instruction: `false` if the meter drops the packet.
-    /// A meter that does not exist lets it through.
-    pub(super) fn meter(&mut self, meter_id: u32) -> Result<(), XlateError> {
-        match self.env.meters.get(meter_id) {
-            Some(meter) if !meter.admit(0, self.env.now_ms) => Err(XlateError::Metered(meter_id)),
-            _ => Ok(()),
+    /// The `meter:N` instruction: the datapath asks the meter about each
+    /// packet (cached or not). A meter that does not exist meters nothing.
+    pub(super) fn meter(&mut self, meter_id: u32) {
+        if self.env.meters.contains(meter_id) {
+            self.out.push(DpAction::Meter(meter_id));
         }
     }
 }

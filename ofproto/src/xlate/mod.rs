@@ -81,8 +81,6 @@ pub enum XlateError {
     UnknownRecircId(u32),
     /// An action the datapath cannot carry out yet.
     Unsupported(&'static str),
-    /// A meter's drop band dropped the packet.
-    Metered(u32),
 }
 
 impl core::fmt::Display for XlateError {
@@ -91,7 +89,6 @@ impl core::fmt::Display for XlateError {
             XlateError::TooDeep => f.write_str("over max translation depth"),
             XlateError::UnknownRecircId(id) => write!(f, "unknown recirc_id {id:#x}"),
             XlateError::Unsupported(what) => write!(f, "unsupported action {what}"),
-            XlateError::Metered(id) => write!(f, "dropped by meter {id}"),
         }
     }
 }

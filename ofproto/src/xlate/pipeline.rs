@@ -95,7 +95,7 @@ impl Ctx<'_> {
                 break;
             }
             match inst {
-                Instruction::Meter(id) => self.meter(*id)?,
+                Instruction::Meter(id) => self.meter(*id),
                 Instruction::ApplyActions(actions) => self.do_actions(actions)?,
                 Instruction::ClearActions => self.action_set.clear(),
                 Instruction::WriteActions(actions) => self.write_actions(actions),
