@@ -24,6 +24,9 @@ pub const F_NEEDS_CSUM: u8 = 1;
 pub const GSO_TCPV4: u8 = 1;
 /// `VIRTIO_NET_HDR_GSO_TCPV6`.
 pub const GSO_TCPV6: u8 = 4;
+/// `VIRTIO_NET_HDR_GSO_ECN`: the segment carries CWR, set on the first
+/// segment only.
+pub const GSO_ECN: u8 = 0x80;
 
 mod field {
     use core::ops::Range;
@@ -40,6 +43,8 @@ const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_VLAN: [u16; 2] = [0x8100, 0x88a8];
 const IPPROTO_TCP: u8 = 6;
 const TCP_CHECKSUM_OFFSET: u16 = 16;
+const TCP_FLAGS_OFFSET: usize = 13;
+const TCP_CWR: u8 = 0x80;
 
 /// A parsed virtio-net header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -196,6 +201,10 @@ pub fn for_transmit(frame: &mut [u8], mtu: usize) -> Result<VnetHdr, FrameError>
         return Ok(VnetHdr::default());
     }
     let layout = tcp_layout(frame).ok_or(FrameError::TooLong)?;
+    let cwr = frame
+        .get(layout.l4 + TCP_FLAGS_OFFSET)
+        .is_some_and(|f| f & TCP_CWR != 0);
+    let ecn = if cwr { GSO_ECN } else { 0 };
     let headers = layout.payload - layout.l3;
     let gso_size = mtu.checked_sub(headers).filter(|&s| s > 0);
     let gso_size = gso_size.ok_or(FrameError::TooLong)?;
@@ -208,7 +217,7 @@ pub fn for_transmit(frame: &mut [u8], mtu: usize) -> Result<VnetHdr, FrameError>
     let narrow = |n: usize| u16::try_from(n).map_err(|_| FrameError::TooLong);
     Ok(VnetHdr {
         flags: F_NEEDS_CSUM,
-        gso_type: layout.gso_type,
+        gso_type: layout.gso_type | ecn,
         hdr_len: narrow(layout.payload)?,
         gso_size: narrow(gso_size)?,
         csum_start: narrow(layout.l4)?,
@@ -307,6 +316,13 @@ mod tests {
         // Completing the partial sum gives the full segment's checksum.
         complete_checksum(&hdr, &mut f).unwrap();
         assert!(tcp_is_valid(&f));
+
+        let mut cwr = tcp4(10_000);
+        cwr[34 + 13] |= 0x80;
+        assert_eq!(
+            for_transmit(&mut cwr, 1500).unwrap().gso_type,
+            GSO_TCPV4 | GSO_ECN
+        );
     }
 
     #[test]
