@@ -4,7 +4,7 @@
 //! `ovs-ofctl -O OpenFlow13` against `ctswitchd` and print what they
 //! printed against OVS 3.1 (`groups-meters.ovs-transcript`, recorded on an
 //! ovs-sandbox); the same steps through `ctswitch` print the same dumps.
-//! Then packets through `all` and `select` groups.
+//! Then packets through `all` and `select` groups and a meter.
 
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
@@ -177,6 +177,34 @@ fn injected_packets_go_through_every_bucket_of_an_all_group_and_one_of_a_select_
     let stats = stdout(d.ctswitch_of("dump-group-stats", &["group_id=1"]));
     assert!(
         stats.contains("group_id=1,duration=") && stats.contains(",ref_count=1,packet_count=1,"),
+        "{stats}"
+    );
+}
+
+#[test]
+fn a_meter_drops_what_is_over_its_rate_in_the_daemons_datapath() {
+    let d = Daemon::start("meters-packets", &[]);
+    stdout(d.ctswitch_of("add-meter", &["meter=1,pktps,stats,bands=type=drop,rate=1"]));
+    stdout(d.ctswitch_of("add-flow", &["in_port=2,actions=meter:1,output:1"]));
+    // The same flow five times: the first packet is a miss, the rest hit
+    // the megaflow, and every one meets the meter.
+    for _ in 0..5 {
+        stdout(d.ctswitch_ctl("inject", &["2", &udp(7)]));
+    }
+    let start = Instant::now();
+    let stats = loop {
+        let stats = stdout(d.ctswitch_of("dump-meter-stats", &["meter=1"]));
+        if stats.contains("packet_in_count:5 ") || start.elapsed() > Duration::from_secs(10) {
+            break stats;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(stats.contains("flow_count:1 packet_in_count:5 "), "{stats}");
+    // One packet a second: one passes (two if a second went by).
+    let passed = transmitted(&d, "1").len();
+    assert!((1..=2).contains(&passed), "{passed}\n{stats}");
+    assert!(
+        stats.contains(&format!("0: packet_count:{} ", 5 - passed)),
         "{stats}"
     );
 }
