@@ -95,6 +95,14 @@ enum Command {
     FlushConntrack(commands::flush_conntrack::Args),
     /// Print the datapath's flows (as ovs-appctl dpctl/dump-flows).
     DumpDpFlows(commands::dump_dp_flows::Args),
+    /// Print the IP fragment reassembler's settings and counters (as ovs-appctl dpctl/ipf-get-status).
+    IpfGetStatus(commands::ipf::StatusArgs),
+    /// Turn IP fragment reassembly on or off for one family (as dpctl/ipf-set-enabled).
+    IpfSetEnabled(commands::ipf::EnabledArgs),
+    /// Set the smallest fragment reassembly accepts (as dpctl/ipf-set-min-frag).
+    IpfSetMinFrag(commands::ipf::MinFragArgs),
+    /// Set how many fragments may be held at once (as dpctl/ipf-set-max-nfrags).
+    IpfSetMaxNfrags(commands::ipf::MaxFragsArgs),
     /// Hand a frame to a dummy port of the daemon.
     Inject(commands::inject::Args),
     /// Print (and optionally clear or save) what a dummy port transmitted.
@@ -144,6 +152,10 @@ fn main() -> ExitCode {
         Command::FlushConntrack(args) => commands::flush_conntrack::run(args),
         Command::DumpDpFlows(args) => commands::dump_dp_flows::run(args),
         Command::Inject(args) => commands::inject::run(args),
+        Command::IpfGetStatus(args) => commands::ipf::status(args),
+        Command::IpfSetEnabled(args) => commands::ipf::set_enabled(args),
+        Command::IpfSetMinFrag(args) => commands::ipf::set_min_frag(args),
+        Command::IpfSetMaxNfrags(args) => commands::ipf::set_max_frags(args),
         Command::PortTx(args) => commands::port_tx::run(args),
         Command::PortAdd(args) => commands::port_add::run(args),
         Command::PortDel(args) => commands::port_del::run(args),

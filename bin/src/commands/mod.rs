@@ -33,6 +33,7 @@ pub mod flush_conntrack;
 mod format;
 mod group_mods;
 pub mod inject;
+pub mod ipf;
 pub mod meter_features;
 pub mod mod_flows;
 pub mod mod_group;

@@ -12,5 +12,5 @@ mod tuple;
 
 pub use client::{call, ClientError};
 pub use path::{default_run_dir, default_socket, SOCKET_NAME};
-pub use protocol::{DatapathCounters, PortInfo, Request, Response, Stats};
+pub use protocol::{DatapathCounters, IpfSetting, PortInfo, Request, Response, Stats};
 pub use tuple::parse_flush_filter;

@@ -1,7 +1,7 @@
 //! The messages of the control socket: one [`Request`] per line from the
 //! client, one [`Response`] per line from the daemon.
 
-use conntrack::{ConnEntry, Counts, FlushFilter};
+use conntrack::{ConnEntry, Counts, Family, FlushFilter};
 use serde::{Deserialize, Serialize};
 
 /// What a client asks.
@@ -36,6 +36,28 @@ pub enum Request {
     /// Counters of the datapath, its ports and the connection tracker.
     /// Answered by [`Response::Stats`].
     Stats,
+    /// The IP fragment reassembler's settings and counters as
+    /// `dpctl/ipf-get-status` prints them; `more` adds the fragment lists
+    /// held (`-m`). Answered by [`Response::Text`].
+    IpfStatus {
+        #[serde(default)]
+        more: bool,
+    },
+    /// Changes a reassembler setting. Answered by [`Response::Text`]
+    /// with the line to print.
+    IpfSet(IpfSetting),
+}
+
+/// A setting of the IP fragment reassembler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "setting", rename_all = "kebab-case")]
+pub enum IpfSetting {
+    /// Reassembly of one family on or off (`dpctl/ipf-set-enabled`).
+    Enabled { family: Family, enabled: bool },
+    /// The smallest fragment other than the last (`dpctl/ipf-set-min-frag`).
+    MinFrag { family: Family, size: u32 },
+    /// The most fragments held at once (`dpctl/ipf-set-max-nfrags`).
+    MaxFrags { max: u32 },
 }
 
 /// What the daemon answers.
@@ -56,6 +78,10 @@ pub enum Response {
         packets: Vec<String>,
     },
     Stats(Stats),
+    /// Text to print as it is.
+    Text {
+        text: String,
+    },
     Done,
     /// The request failed; `message` says why in one line.
     Error {
