@@ -17,6 +17,9 @@
 //!   after it, as OVS's `ipf` (`Conntrack::ipf`), with its
 //!   `dpctl/ipf-get-status` counters.
 //!
+//! * [`nat`]: choosing a NAT'd connection's reply key and rewriting
+//!   packets to it.
+//!
 //! * [`mod@bench`]: the `ctswitch ct-bench` workloads (also run by the
 //!   criterion benches).
 //!
@@ -38,6 +41,7 @@ mod index;
 pub mod ipf;
 mod key;
 mod limits;
+pub mod nat;
 mod params;
 pub mod parse;
 mod policy;

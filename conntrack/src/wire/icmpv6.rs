@@ -110,6 +110,10 @@ impl<T: AsRef<[u8]>> Packet<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
+    pub fn set_echo_ident(&mut self, ident: u16) {
+        put16(self.buffer.as_mut(), field::IDENT, ident);
+    }
+
     pub fn set_checksum(&mut self, value: u16) {
         put16(self.buffer.as_mut(), field::CHECKSUM, value);
     }
