@@ -22,7 +22,12 @@ use crate::scenario::run::Switch;
 use crate::scenario::switch::InProcess;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Real traffic instead (root): two network namespaces on veths, a
+    /// ping and a TCP connection each way through the firewall.
+    #[arg(long)]
+    pub netns: bool,
+}
 
 /// The firewall: anything IP is tracked first; inside may open
 /// connections, replies come back, nothing new comes in.
@@ -95,7 +100,10 @@ const STEPS: &[Step] = &[
     },
 ];
 
-pub fn run(_args: Args) -> CommandResult {
+pub fn run(args: Args) -> CommandResult {
+    if args.netns {
+        return super::demo_netns::run_netns();
+    }
     let mut switch = InProcess::new();
     let mut out = String::new();
     writeln!(

@@ -16,6 +16,7 @@ pub mod del_flows;
 pub mod del_groups;
 pub mod del_meters;
 pub mod demo;
+pub mod demo_netns;
 pub mod dump_aggregate;
 pub mod dump_conntrack;
 pub mod dump_dp_flows;
