@@ -153,6 +153,18 @@ pub fn run(args: Args) -> CommandResult {
         }
     }
 
+    write_tables(&mut out, &mut switch)?;
+    print!("{out}");
+    if surprises.is_empty() {
+        println!("\nEvery packet got the firewall's verdict.");
+        Ok(())
+    } else {
+        Err(format!("unexpected verdicts: {}", surprises.join("; ")).into())
+    }
+}
+
+/// Appends the flow table with its counters and the conntrack table.
+pub(crate) fn write_tables(out: &mut String, switch: &mut InProcess) -> CommandResult {
     writeln!(out, "\nThe flow table (ctswitch dump-flows):")?;
     for line in switch.dump_flows("")? {
         writeln!(out, "  {line}")?;
@@ -161,11 +173,5 @@ pub fn run(args: Args) -> CommandResult {
     for line in switch.dump_conntrack(None, DumpStyle::default()) {
         writeln!(out, "  {line}")?;
     }
-    print!("{out}");
-    if surprises.is_empty() {
-        println!("\nEvery packet got the firewall's verdict.");
-        Ok(())
-    } else {
-        Err(format!("unexpected verdicts: {}", surprises.join("; ")).into())
-    }
+    Ok(())
 }

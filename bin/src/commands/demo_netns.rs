@@ -10,11 +10,10 @@ use std::fmt::Write as _;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
-use conntrack::DumpStyle;
 use datapath::port::AfPacketPort;
 use datapath::{PacketThread, ThreadConfig};
 
-use super::demo::FLOWS;
+use super::demo::{write_tables, FLOWS};
 use super::CommandResult;
 use crate::scenario::run::Switch;
 use crate::scenario::switch::InProcess;
@@ -190,14 +189,7 @@ pub fn run_netns() -> CommandResult {
         }
     }
     thread.stop();
-    writeln!(out, "\nThe flow table (ctswitch dump-flows):")?;
-    for line in switch.dump_flows("")? {
-        writeln!(out, "  {line}")?;
-    }
-    writeln!(out, "\nThe conntrack table (ctswitch dump-conntrack):")?;
-    for line in switch.dump_conntrack(None, DumpStyle::default()) {
-        writeln!(out, "  {line}")?;
-    }
+    write_tables(&mut out, &mut switch)?;
     print!("{out}");
     drop(net);
     if surprises.is_empty() {
