@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# One TCP stream between two network namespaces, through ctswitchd's ct
-# firewall on afpacket ports and over a bare veth pair as the ceiling,
-# interleaved, RUNS runs of SECS seconds each; prints median, min and max
-# Gbit/s per path and the CPU ctswitchd used. Root; veths keep their
+# One TCP stream, and a flood of 64-byte UDP frames, between two network
+# namespaces, through ctswitchd's ct firewall on afpacket ports and over a
+# bare veth pair as the ceiling, interleaved, RUNS runs of SECS seconds
+# each; prints median, min and max per path and the CPU ctswitchd used. Root; veths keep their
 # default offloads. Not part of the test suite.
 #
 #   scripts/netns-throughput.sh [CTSWITCHD] [RUNS] [SECS]
@@ -87,15 +87,49 @@ s.close()"
     tail -n1 "$dir/rx"
 }
 
+# "SENT_PPS RECEIVED_PPS" of 64-byte frames (18-byte UDP payloads) sent
+# as fast as one Python thread can from namespace $1 to $2 in $3.
+udp() {
+    local port=$((6200 + RANDOM % 1000))
+    ip netns exec "$3" python3 -c "
+import socket,time
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',$port))
+s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,8<<20); s.settimeout(1)
+print('ready',flush=True); n=0
+try:
+    while True: s.recv(64); n+=1
+except OSError: pass
+print(n)" >"$dir/rx" &
+    local rx=$!
+    until grep -q ready "$dir/rx" 2>/dev/null; do sleep 0.05; done
+    local sent
+    sent=$(ip netns exec "$1" python3 -c "
+import socket,time
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.connect(('$2',$port))
+b=bytes(18); n=0; end=time.monotonic()+$secs
+while time.monotonic()<end:
+    for _ in range(100):
+        try: s.send(b); n+=1
+        except OSError: pass
+print(n)")
+    wait "$rx"
+    awk -v s="$sent" -v r="$(tail -n1 "$dir/rx")" -v t="$secs" \
+        'BEGIN {printf "%.0f %.0f %.2f\n", s / t / 1000, r / t / 1000, 100 * (s - r) / s}'
+}
+
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$daemon_pid/stat"; }
 hz=$(getconf CLK_TCK)
-switched=() bare=() cpu=()
+switched=() bare=() cpu=() uswitched=() ubare=() ucpu=()
+percent() { awk -v t=$(($2 - $1)) -v hz="$hz" -v s="$secs" 'BEGIN {printf "%.0f", 100 * t / hz / s}'; }
 for _ in $(seq "$runs"); do
     t0=$(cpu_ticks)
     switched+=("$(stream "${tag}s1" 10.232.0.2 "${tag}s2")")
-    t1=$(cpu_ticks)
-    cpu+=("$(awk -v t=$((t1 - t0)) -v hz="$hz" -v s="$secs" 'BEGIN {printf "%.0f", 100 * t / hz / s}')")
+    cpu+=("$(percent "$t0" "$(cpu_ticks)")")
     bare+=("$(stream "${tag}b1" 10.233.0.2 "${tag}b2")")
+    t0=$(cpu_ticks)
+    uswitched+=("$(udp "${tag}s1" 10.232.0.2 "${tag}s2")")
+    ucpu+=("$(percent "$t0" "$(cpu_ticks)")")
+    ubare+=("$(udp "${tag}b1" 10.233.0.2 "${tag}b2")")
 done
 
 summary() {
@@ -104,3 +138,7 @@ summary() {
 echo "one TCP stream, $runs interleaved runs of ${secs}s, default veth offloads (Gbit/s)"
 echo "bare veth:              $(printf '%s\n' "${bare[@]}" | summary)"
 echo "ctswitchd ct firewall:  $(printf '%s\n' "${switched[@]}" | summary), ctswitchd CPU $(printf '%s\n' "${cpu[@]}" | summary) %"
+column() { printf '%s\n' "${@:2}" | awk -v c="$1" '{print $c}' | summary; }
+echo "64-byte UDP frames, one Python sender (kpps sent / kpps received / loss %)"
+echo "bare veth:              $(column 1 "${ubare[@]}") / $(column 2 "${ubare[@]}") / $(column 3 "${ubare[@]}")"
+echo "ctswitchd ct firewall:  $(column 1 "${uswitched[@]}") / $(column 2 "${uswitched[@]}") / $(column 3 "${uswitched[@]}"), ctswitchd CPU $(printf '%s\n' "${ucpu[@]}" | summary) %"
