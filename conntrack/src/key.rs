@@ -45,6 +45,16 @@ impl PartialEq for ConnKey {
     }
 }
 
+/// Hashes what [`PartialEq`] compares (for maps keyed by one direction;
+/// the table itself uses [`KeyHasher`]).
+impl core::hash::Hash for ConnKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write(&self.src);
+        state.write(&self.dst);
+        state.write_u64(self.tail_word());
+    }
+}
+
 impl ConnKey {
     /// Ports, zone, protocol and family in one word.
     fn tail_word(&self) -> u64 {

@@ -23,14 +23,12 @@
 //! * [`mod@bench`]: the `ctswitch ct-bench` workloads (also run by the
 //!   criterion benches).
 //!
-//! Seams for the next issue: [`ExecuteParams::nat`] and
-//! [`ExecuteParams::helper`] carry the NAT and ALG arguments (the helper is
-//! recorded and dumped; NAT is not applied yet), a connection's out-of-line
-//! part holds its NAT'd reply key and helper. A connection is indexed by
-//! a hash that is the same in both directions, so a NAT'd reply key (which
-//! is not the reverse of the original) needs an index entry of its own, in
-//! the shard its own hash picks: that is the NAT issue's to add, together
-//! with choosing NAT ports.
+//! NAT: a connection committed with `nat(src=..)`/`nat(dst=..)` keeps its
+//! translated reply key out of line, filed by that key's own hash in the
+//! table's NAT index (it does not hash like the original key); a packet of
+//! it seen by a `ct` with `nat` gets `+snat`/`+dnat` and a
+//! [`nat::Rewrite`] in [`CtPacket::rewrite`] for the caller to apply.
+//! [`ExecuteParams::helper`] is recorded and dumped (the ALGs come later).
 
 pub mod bench;
 mod conn;

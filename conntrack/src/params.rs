@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::conn::Helper;
 use crate::extract::L3;
 use crate::key::ConnKey;
+use crate::nat::Rewrite;
 use crate::state::CtState;
 
 /// A value written through a mask: bits outside the mask keep their value.
@@ -37,9 +38,7 @@ pub enum NatKind {
     Dst,
 }
 
-/// The `nat(...)` argument of a `ct` action. The tracker does not apply it
-/// yet: the NAT issue fills in the translation and the connection's
-/// out-of-line reply key.
+/// The `nat(...)` argument of a `ct` action (see [`crate::nat`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NatAction {
     /// `None` for a bare `nat`: undo the NAT of an existing connection.
@@ -113,13 +112,15 @@ pub struct CtMetadata {
 }
 
 /// One packet of a batch: its bytes, where its network header starts and
-/// which it is, and the metadata the tracker fills in.
+/// which it is, and the metadata and NAT rewrite the tracker fills in
+/// (the caller applies the rewrite to its own copy of the bytes).
 #[derive(Debug, Clone)]
 pub struct CtPacket<'a> {
     pub data: &'a [u8],
     pub l3_offset: usize,
     pub l3: L3,
     pub md: CtMetadata,
+    pub rewrite: Option<Rewrite>,
 }
 
 impl<'a> CtPacket<'a> {
@@ -129,6 +130,7 @@ impl<'a> CtPacket<'a> {
             l3_offset,
             l3,
             md: CtMetadata::default(),
+            rewrite: None,
         }
     }
 }

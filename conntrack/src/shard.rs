@@ -11,6 +11,7 @@ use hashbrown::HashMap;
 use crate::conn::{Conn, LIVE};
 use crate::index::Index;
 use crate::key::{ConnKey, KeyHasher};
+use crate::nat::index::NatIndex;
 use crate::policy::PolicyTable;
 use crate::prefetch::prefetch;
 use crate::wheel::{tick_of, Wheel, SLOTS};
@@ -37,10 +38,12 @@ pub(crate) struct Shard {
     pub policies: Arc<PolicyTable>,
     /// The table's key hash: entries do not store theirs, to stay small.
     hasher: KeyHasher,
+    /// The table's NAT'd reply keys, kept in step with the entries.
+    nat: Arc<NatIndex>,
 }
 
 impl Shard {
-    pub fn new(hasher: KeyHasher) -> Self {
+    pub fn new(hasher: KeyHasher, nat: Arc<NatIndex>) -> Self {
         Shard {
             slab: Vec::new(),
             free: Vec::new(),
@@ -49,6 +52,7 @@ impl Shard {
             wheel: Wheel::default(),
             policies: Arc::default(),
             hasher,
+            nat,
         }
     }
 
@@ -101,6 +105,9 @@ impl Shard {
         members.push(handle);
         conn.wheel_tick = self.wheel.schedule(handle, conn.expiration) as u32;
         conn.flags |= LIVE;
+        if let Some(reply) = conn.ext.as_ref().and_then(|e| e.reply) {
+            self.nat.insert(self.hasher.hash(&reply), reply, hash);
+        }
         match self.slab.get_mut(handle as usize) {
             Some(slot) => *slot = conn,
             None => self.slab.push(conn),
@@ -119,6 +126,7 @@ impl Shard {
         let conn = self.slab.get_mut(handle as usize).filter(|c| c.is_live())?;
         let (zone, pos) = (conn.key.zone, conn.zone_pos as usize);
         conn.flags = 0;
+        unfile_reply(&self.nat, &self.hasher, conn);
         conn.ext = None;
         self.index.remove(hash, handle);
         if let Some(members) = self.zones.get_mut(&zone) {
@@ -157,6 +165,7 @@ impl Shard {
             self.index.remove(hash, handle);
             if let Some(conn) = self.slab.get_mut(handle as usize) {
                 conn.flags = 0;
+                unfile_reply(&self.nat, &self.hasher, conn);
                 conn.ext = None;
             }
         }
@@ -187,6 +196,9 @@ impl Shard {
             .iter()
             .map(|(&z, m)| (z, u32::try_from(m.len()).unwrap_or(u32::MAX)))
             .collect();
+        for conn in self.slab.iter().filter(|c| c.is_live()) {
+            unfile_reply(&self.nat, &self.hasher, conn);
+        }
         self.slab.clear();
         self.free.clear();
         self.index.clear();
@@ -261,6 +273,13 @@ impl Shard {
     /// Whether the wheel still has ticks that passed by `now`.
     pub fn sweep_pending(&self, now: u64) -> bool {
         self.wheel.pending(tick_of(now))
+    }
+}
+
+/// Forgets `conn`'s NAT'd reply key, if it has one, in `nat`.
+fn unfile_reply(nat: &NatIndex, hasher: &KeyHasher, conn: &Conn) {
+    if let Some(reply) = conn.ext.as_ref().and_then(|e| e.reply) {
+        nat.remove(hasher.hash(&reply), &reply);
     }
 }
 

@@ -11,7 +11,7 @@
 //! limits are atomics, so the packet path takes no global lock and
 //! allocates nothing (but a new connection's slab slot).
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
@@ -22,7 +22,8 @@ use crate::index::Index;
 use crate::ipf::Ipf;
 use crate::key::{ConnKey, KeyHasher};
 use crate::limits::Limits;
-use crate::params::{CtMetadata, CtPacket, ExecuteParams, OrigTuple};
+use crate::nat::{self, index::NatIndex, Rewrite};
+use crate::params::{CtMetadata, CtPacket, ExecuteParams, NatAction, OrigTuple};
 use crate::policy::PolicyTable;
 use crate::proto::{icmp::IcmpState, other::OtherState, tcp, L4State, Verdict};
 use crate::shard::Shard;
@@ -86,6 +87,14 @@ pub struct Conntrack {
     check_tcp_seq: AtomicBool,
     verify_checksums: AtomicBool,
     ipf: Ipf,
+    /// NAT'd reply keys (see [`NatIndex`]).
+    nat: Arc<NatIndex>,
+    /// The random basis of NAT's hashed choices.
+    nat_basis: u64,
+    /// Counts the `random` NAT choices, for a fresh seed each.
+    nat_draws: AtomicU64,
+    /// Commits refused because the NAT range had no free tuple left.
+    nat_exhausted: AtomicU64,
 }
 
 impl Default for Conntrack {
@@ -97,12 +106,22 @@ impl Default for Conntrack {
 impl Conntrack {
     pub fn new() -> Self {
         let hasher = KeyHasher::default();
+        let nat = Arc::new(NatIndex::default());
+        let basis_key = ConnKey::new_icmp(
+            std::net::Ipv4Addr::UNSPECIFIED.into(),
+            std::net::Ipv4Addr::UNSPECIFIED.into(),
+            0,
+            0,
+            0,
+            0,
+        );
         Conntrack {
             shards: (0..SHARDS)
                 .map(|_| Padded {
-                    lock: Mutex::new(Shard::new(hasher.clone())),
+                    lock: Mutex::new(Shard::new(hasher.clone(), Arc::clone(&nat))),
                 })
                 .collect(),
+            nat_basis: hasher.hash(&basis_key),
             hints: (0..SHARDS).map(|_| IndexHint::default()).collect(),
             hasher,
             limits: Limits::default(),
@@ -110,7 +129,16 @@ impl Conntrack {
             check_tcp_seq: AtomicBool::new(true),
             verify_checksums: AtomicBool::new(true),
             ipf: Ipf::new(),
+            nat,
+            nat_draws: AtomicU64::new(0),
+            nat_exhausted: AtomicU64::new(0),
         }
+    }
+
+    /// How many commits were refused because their NAT range had no free
+    /// tuple left.
+    pub fn nat_exhausted(&self) -> u64 {
+        self.nat_exhausted.load(Relaxed)
     }
 
     /// The fragment reassembler the caller runs a batch through before
@@ -209,22 +237,42 @@ impl Conntrack {
             .zip(hashes.iter())
             .zip(hints.iter());
         for (((packet, ext), slot), hint) in packets {
-            let Some(hash) = slot else { continue };
-            let index = Self::shard_of(*hash);
-            if held.as_ref().map(|(i, _)| *i) != Some(index) {
-                // Let go of the previous shard before taking the next one:
-                // a thread never holds two shard locks.
-                drop(held.take());
-                held = self.lock(index).map(|guard| (index, guard));
+            let Some(mut hash) = *slot else { continue };
+            self.hold(&mut held, Self::shard_of(hash));
+            let Some((_, shard)) = held.as_mut() else {
+                continue;
+            };
+            let mut found = match hint.and_then(|h| Some((h, shard.direction(h, &ext.key)?))) {
+                Some(found) => Some(found),
+                None => shard.lookup(&ext.key, hash),
+            };
+            if found.is_none() {
+                // A NAT'd reply lives in its connection's shard.
+                if let Some(orig_hash) = self.nat.get(hash, &ext.key) {
+                    self.hold(&mut held, Self::shard_of(orig_hash));
+                    found = held
+                        .as_ref()
+                        .and_then(|(_, shard)| shard.lookup(&ext.key, orig_hash));
+                    match found {
+                        Some(_) => hash = orig_hash,
+                        None => self.hold(&mut held, Self::shard_of(hash)),
+                    }
+                }
             }
             let Some((_, shard)) = held.as_mut() else {
                 continue;
             };
-            let found = match hint.and_then(|h| Some((h, shard.direction(h, &ext.key)?))) {
-                Some(found) => Some(found),
-                None => shard.lookup(&ext.key, *hash),
-            };
-            packet.md = self.process(shard, ext, *hash, found, params, now, check_seq);
+            (packet.md, packet.rewrite) =
+                self.process(shard, ext, hash, found, params, now, check_seq);
+        }
+    }
+
+    /// Makes `held` the lock of shard `index`, letting go of the one held
+    /// before: a thread never holds two shard locks.
+    fn hold<'s>(&'s self, held: &mut Option<(usize, MutexGuard<'s, Shard>)>, index: usize) {
+        if held.as_ref().map(|(i, _)| *i) != Some(index) {
+            drop(held.take());
+            *held = self.lock(index).map(|guard| (index, guard));
         }
     }
 
@@ -240,7 +288,7 @@ impl Conntrack {
         params: &ExecuteParams,
         now: u64,
         check_seq: bool,
-    ) -> CtMetadata {
+    ) -> (CtMetadata, Option<Rewrite>) {
         let zone = params.zone;
         if let Some((handle, _)) = found {
             if shard.get(handle).is_some_and(|c| c.expiration <= now) {
@@ -260,9 +308,9 @@ impl Conntrack {
                     } else {
                         CtState::default()
                     };
-                    metadata(conn, CtState::RELATED | rpl, zone)
+                    (metadata(conn, CtState::RELATED | rpl, zone), None)
                 }
-                None => invalid(zone, Some(&ext.key)),
+                None => (invalid(zone, Some(&ext.key)), None),
             };
         }
 
@@ -273,7 +321,9 @@ impl Conntrack {
 
         let mut state = CtState::TRACKED;
         let mut handle = None;
+        let mut direction = false;
         if let Some((h, reply)) = found {
+            direction = reply;
             let verdict = match shard.conn_and_policies(h) {
                 Some((conn, policies)) => {
                     let liberal = !check_seq || conn.flags & LIBERAL != 0;
@@ -312,22 +362,23 @@ impl Conntrack {
 
         if handle.is_none() {
             if !valid_new(&ext.l4) {
-                return invalid(zone, Some(&ext.key));
+                return (invalid(zone, Some(&ext.key)), None);
             }
             state |= CtState::NEW;
-            if params.commit && self.limits.try_add(zone).is_ok() {
-                handle = Some(self.create(shard, ext, hash, params, now));
+            if params.commit {
+                handle = self.commit(shard, ext, hash, params, now);
             }
         }
 
         let Some(conn) = handle.and_then(|h| shard.get_mut(h)) else {
-            return CtMetadata {
+            let md = CtMetadata {
                 state,
                 zone,
                 mark: 0,
                 label: 0,
                 orig: Some(OrigTuple::from(&ext.key)),
             };
+            return (md, None);
         };
         if params.commit {
             if let Some(mark) = params.mark {
@@ -337,7 +388,71 @@ impl Conntrack {
                 conn.set_label(label.apply(conn.label()));
             }
         }
-        metadata(conn, state, zone)
+        let nat = params
+            .nat
+            .and_then(|_| nat::apply::for_packet(conn, &ext.key, direction));
+        match nat {
+            Some((bits, rewrite)) => (metadata(conn, state | bits, zone), Some(rewrite)),
+            None => (metadata(conn, state, zone), None),
+        }
+    }
+
+    /// Commits the new connection of `ext`, translated as `params` asks,
+    /// unless a limit or an exhausted NAT range refuses it.
+    fn commit(
+        &self,
+        shard: &mut Shard,
+        ext: &Extracted,
+        hash: u64,
+        params: &ExecuteParams,
+        now: u64,
+    ) -> Option<u32> {
+        let reply = match params.nat.filter(|n| n.kind.is_some()) {
+            Some(action) => match self.nat_reply(shard, &ext.key, hash, &action) {
+                Ok(reply) => Some(reply),
+                Err(_) => {
+                    self.nat_exhausted.fetch_add(1, Relaxed);
+                    return None;
+                }
+            },
+            None => None,
+        };
+        self.limits.try_add(params.zone).ok()?;
+        Some(self.create(shard, ext, hash, params, reply, now))
+    }
+
+    /// Chooses the translated reply key of new connection `orig` (hashing
+    /// to `hash`, in `shard`) under `action`. A candidate is taken if it is
+    /// a NAT'd reply key already, or a key of a connection in its shard;
+    /// another shard is only tried, never waited for (a thread never
+    /// waits for a second shard lock), and a busy one counts as taken.
+    fn nat_reply(
+        &self,
+        shard: &Shard,
+        orig: &ConnKey,
+        hash: u64,
+        action: &NatAction,
+    ) -> Result<ConnKey, nat::NatError> {
+        let basis = if action.random {
+            self.nat_basis ^ self.nat_draws.fetch_add(1, Relaxed).rotate_left(32)
+        } else {
+            self.nat_basis
+        };
+        let home = Self::shard_of(hash);
+        nat::choose(orig, action, nat::seed(orig, action, basis), |key| {
+            let h = self.hasher.hash(key);
+            if key == orig || self.nat.get(h, key).is_some() {
+                return true;
+            }
+            let index = Self::shard_of(h);
+            if index == home {
+                return shard.lookup(key, h).is_some();
+            }
+            match self.shards.get(index).and_then(|s| s.lock.try_lock()) {
+                Some(other) => other.lookup(key, h).is_some(),
+                None => true,
+            }
+        })
     }
 
     fn create(
@@ -346,6 +461,7 @@ impl Conntrack {
         ext: &Extracted,
         hash: u64,
         params: &ExecuteParams,
+        reply: Option<ConnKey>,
         now: u64,
     ) -> u32 {
         let (l4, kind) = match ext.l4 {
@@ -358,10 +474,10 @@ impl Conntrack {
         };
         let policy = shard.policies.resolve(params.timeout_policy, params.zone);
         let expiration = now + shard.policies.get(policy).millis(kind);
-        let ext_part = params.helper.map(|helper| {
+        let ext_part = (reply.is_some() || params.helper.is_some()).then(|| {
             Box::new(ConnExt {
-                reply: None,
-                helper: Some(helper),
+                reply,
+                helper: params.helper,
             })
         });
         let handle = shard.insert(

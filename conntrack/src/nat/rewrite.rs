@@ -41,6 +41,21 @@ impl Change<'_> {
     }
 }
 
+/// A packet's rewrite, as the tracker decided it: from its key to the one
+/// it must carry on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rewrite {
+    pub from: ConnKey,
+    pub to: ConnKey,
+}
+
+impl Rewrite {
+    /// Applies the rewrite to the packet whose network header starts `l3`.
+    pub fn apply(&self, l3: &mut [u8], family: L3) -> Result<()> {
+        rewrite(l3, family, &self.from, &self.to)
+    }
+}
+
 /// Rewrites the packet whose network header starts `l3`, whose key is
 /// `from`, so that its key becomes `to` (same family and protocol; for
 /// ICMP only the echo identifier of `to`'s ports is used).

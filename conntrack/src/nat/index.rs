@@ -1,0 +1,93 @@
+//! The index of NAT'd reply keys.
+//!
+//! A connection lives in the shard its original key's hash picks, and the
+//! reverse of that key hashes alike; a NAT'd reply key does not, so it is
+//! filed here, by its own hash, with the hash of the connection's
+//! original key (which names the connection's shard). Each part has its
+//! own lock, taken only while a shard lock is held or with none held and
+//! never two at once, so it cannot deadlock with the shards.
+
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use hashbrown::HashMap;
+use parking_lot::Mutex;
+
+use crate::key::ConnKey;
+
+/// Parts of the index, a power of two.
+const PARTS: usize = 16;
+
+type Part = HashMap<ConnKey, u64, foldhash::fast::FixedState>;
+
+#[derive(Debug)]
+pub(crate) struct NatIndex {
+    parts: Box<[Mutex<Part>]>,
+    /// Entries in all parts, so that a table without NAT skips the locks.
+    len: AtomicUsize,
+}
+
+impl Default for NatIndex {
+    fn default() -> Self {
+        NatIndex {
+            parts: (0..PARTS).map(|_| Mutex::new(Part::default())).collect(),
+            len: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl NatIndex {
+    fn part(&self, reply_hash: u64) -> Option<&Mutex<Part>> {
+        self.parts.get((reply_hash >> 60) as usize % PARTS)
+    }
+
+    /// Files `reply` (hashing to `reply_hash`) under its connection's
+    /// original-key hash.
+    pub fn insert(&self, reply_hash: u64, reply: ConnKey, orig_hash: u64) {
+        if let Some(part) = self.part(reply_hash) {
+            if part.lock().insert(reply, orig_hash).is_none() {
+                self.len.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    pub fn remove(&self, reply_hash: u64, reply: &ConnKey) {
+        if let Some(part) = self.part(reply_hash) {
+            if part.lock().remove(reply).is_some() {
+                self.len.fetch_sub(1, Relaxed);
+            }
+        }
+    }
+
+    /// The original-key hash of the connection whose NAT'd reply key is
+    /// `reply`.
+    pub fn get(&self, reply_hash: u64, reply: &ConnKey) -> Option<u64> {
+        if self.len.load(Relaxed) == 0 {
+            return None;
+        }
+        self.part(reply_hash)?.lock().get(reply).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_and_forgets_reply_keys() {
+        let index = NatIndex::default();
+        let key = ConnKey::new(
+            "10.0.0.2".parse().unwrap(),
+            "192.168.0.10".parse().unwrap(),
+            6,
+            80,
+            1500,
+            0,
+        );
+        assert_eq!(index.get(7, &key), None);
+        index.insert(7, key, 42);
+        assert_eq!(index.get(7, &key), Some(42));
+        index.remove(7, &key);
+        assert_eq!(index.get(7, &key), None);
+        assert_eq!(index.len.load(Relaxed), 0);
+    }
+}

@@ -1,0 +1,177 @@
+//! NAT through the tracker, packet by packet: the states, the rewritten
+//! packets and the dumps. States and dumps marked "OVS 3.1" are those of
+//! the recorded reports in tests/scenarios (snat, dnat, snat-v6).
+
+use crate::extract::tests::{icmp_packet, tcp_packet, udp_packet};
+use crate::extract::{extract, Extracted, L3};
+use crate::key::ConnKey;
+use crate::params::{CtPacket, ExecuteParams, NatAction, NatKind};
+use crate::wire::tcp::flags::{ACK, SYN};
+use crate::Conntrack;
+
+type Pkt = (Vec<u8>, L3);
+
+fn nat(kind: Option<NatKind>, addr: &str, ports: Option<(u16, u16)>) -> NatAction {
+    NatAction {
+        kind,
+        addr_min: kind.map(|_| addr.parse().unwrap()),
+        addr_max: None,
+        port_min: ports.map(|p| p.0),
+        port_max: ports.map(|p| p.1),
+        persistent: false,
+        random: false,
+    }
+}
+
+fn commit_nat(action: NatAction) -> ExecuteParams {
+    ExecuteParams {
+        commit: true,
+        nat: Some(action),
+        ..ExecuteParams::default()
+    }
+}
+
+/// The bare `nat` of `ct(nat)`.
+fn bare() -> ExecuteParams {
+    ExecuteParams {
+        nat: Some(nat(None, "", None)),
+        ..ExecuteParams::default()
+    }
+}
+
+/// Runs `pkt` through `ct`; gives its state and the packet as rewritten.
+fn run(ct: &Conntrack, pkt: &Pkt, params: &ExecuteParams) -> (String, Pkt) {
+    let mut batch = [CtPacket::new(&pkt.0, 0, pkt.1)];
+    ct.execute(&mut batch, params, 0);
+    let mut out = pkt.0.clone();
+    if let Some(rewrite) = batch[0].rewrite {
+        rewrite.apply(&mut out, pkt.1).unwrap();
+    }
+    (batch[0].md.state.to_string(), (out, pkt.1))
+}
+
+/// The key of a packet, its checksums verified.
+fn key(pkt: &Pkt) -> ConnKey {
+    let mut out = Extracted::EMPTY;
+    extract(&pkt.0, pkt.1, 0, true, &mut out).unwrap();
+    out.key
+}
+
+fn tuple(pkt: &Pkt) -> String {
+    let k = key(pkt);
+    format!(
+        "{} {}:{} > {}:{}",
+        k.proto,
+        k.src_ip(),
+        k.src_port,
+        k.dst_ip(),
+        k.dst_port
+    )
+}
+
+#[test]
+fn tcp_snat_rewrites_the_source_and_de_nats_the_reply() {
+    let ct = Conntrack::new();
+    let snat = commit_nat(nat(Some(NatKind::Src), "192.168.0.10", Some((1024, 2048))));
+    let syn = tcp_packet("10.1.1.1", "10.1.1.2", 1234, 80, SYN, 1000, 0, 0);
+    assert_eq!(run(&ct, &syn, &bare()).0, "+new+trk");
+    let (state, out) = run(&ct, &syn, &snat);
+    assert_eq!(state, "+new+trk+snat");
+    let k = key(&out);
+    assert_eq!(
+        k.src_ip(),
+        "192.168.0.10".parse::<std::net::IpAddr>().unwrap()
+    );
+    assert!((1024..=2048).contains(&k.src_port));
+    // OVS 3.1: the reply is +est+rpl+dnat and goes back to 10.1.1.1:1234.
+    let synack = tcp_packet(
+        "10.1.1.2",
+        "192.168.0.10",
+        80,
+        k.src_port,
+        SYN | ACK,
+        5000,
+        1001,
+        0,
+    );
+    let (state, back) = run(&ct, &synack, &bare());
+    assert_eq!(state, "+est+rpl+trk+dnat");
+    assert_eq!(tuple(&back), "6 10.1.1.2:80 > 10.1.1.1:1234");
+    let ack = tcp_packet("10.1.1.1", "10.1.1.2", 1234, 80, ACK, 1001, 5001, 10);
+    let (state, again) = run(&ct, &ack, &bare());
+    assert_eq!(state, "+est+trk+snat");
+    assert_eq!(key(&again), key(&out));
+    // OVS 3.1's dump shows the reply tuple as rewritten.
+    let dump = ct.dump(None, 0)[0].to_string();
+    assert!(
+        dump.contains(&format!(
+            "reply=(src=10.1.1.2,dst=192.168.0.10,sport=80,dport={})",
+            k.src_port
+        )),
+        "{dump}"
+    );
+}
+
+#[test]
+fn udp_dnat_v4_and_v6_rewrite_the_destination() {
+    for (client, vip, server) in [
+        ("10.1.1.1", "10.1.1.100", "10.1.1.2"),
+        ("2001:db8::1", "2001:db8::100", "2001:db8::2"),
+    ] {
+        let ct = Conntrack::new();
+        let dnat = commit_nat(nat(Some(NatKind::Dst), server, Some((8053, 8053))));
+        let (state, out) = run(&ct, &udp_packet(client, vip, 40000, 53), &dnat);
+        assert_eq!(state, "+new+trk+dnat");
+        assert_eq!(tuple(&out), format!("17 {client}:40000 > {server}:8053"));
+        let (state, back) = run(&ct, &udp_packet(server, client, 8053, 40000), &bare());
+        assert_eq!(state, "+est+rpl+trk+snat");
+        assert_eq!(tuple(&back), format!("17 {vip}:53 > {client}:40000"));
+    }
+}
+
+#[test]
+fn icmp_snat_v4_and_v6_keeps_the_identifier() {
+    for (client, nat_addr, server, (req, rep)) in [
+        ("10.1.1.1", "192.168.0.10", "10.1.1.2", (8, 0)),
+        ("2001:db8::1", "fd00::10", "2001:db8::2", (128, 129)),
+    ] {
+        let ct = Conntrack::new();
+        let snat = commit_nat(nat(Some(NatKind::Src), nat_addr, None));
+        let (state, out) = run(&ct, &icmp_packet(client, server, req, 0, 7, b"ping"), &snat);
+        assert_eq!(state, "+new+trk+snat");
+        assert_eq!(
+            tuple(&out),
+            format!(
+                "{} {nat_addr}:7 > {server}:{}",
+                key(&out).proto,
+                u16::from(req) << 8
+            )
+        );
+        let (state, back) = run(
+            &ct,
+            &icmp_packet(server, nat_addr, rep, 0, 7, b"ping"),
+            &bare(),
+        );
+        assert_eq!(state, "+est+rpl+trk+dnat");
+        assert_eq!(
+            key(&back).dst_ip(),
+            client.parse::<std::net::IpAddr>().unwrap()
+        );
+    }
+}
+
+#[test]
+fn an_exhausted_port_range_refuses_the_commit_and_counts_it() {
+    let ct = Conntrack::new();
+    let snat = commit_nat(nat(Some(NatKind::Src), "192.168.0.10", Some((3000, 3000))));
+    let (_, first) = run(&ct, &udp_packet("10.1.1.1", "10.1.1.2", 1000, 53), &snat);
+    assert_eq!(key(&first).src_port, 3000);
+    let (state, second) = run(&ct, &udp_packet("10.1.1.1", "10.1.1.2", 1001, 53), &snat);
+    assert_eq!(state, "+new+trk");
+    assert_eq!(key(&second).src_port, 1001);
+    assert_eq!((ct.len(), ct.nat_exhausted()), (1, 1));
+    // Once the first connection is gone, its port is free again.
+    ct.flush(&crate::FlushFilter::default());
+    let (state, _) = run(&ct, &udp_packet("10.1.1.1", "10.1.1.2", 1001, 53), &snat);
+    assert_eq!(state, "+new+trk+snat");
+}
