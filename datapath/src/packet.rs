@@ -9,6 +9,7 @@
 use std::net::IpAddr;
 
 use conntrack::{CtMetadata, OrigTuple};
+use nxm_fields::format::FRAG_LATER;
 use nxm_fields::layout as l;
 use nxm_fields::{Flow, Value};
 
@@ -74,6 +75,12 @@ impl Metadata {
         }
         if let Some(orig) = ct.orig {
             write_orig(flow, &orig);
+            // OVS keys the tuple's ports together with the packet's own
+            // transport ports, which a later fragment does not have.
+            if flow.get(l::NW_FRAG) & FRAG_LATER != 0 {
+                flow.set(l::CT_TP_SRC, 0);
+                flow.set(l::CT_TP_DST, 0);
+            }
         }
     }
 }
@@ -134,5 +141,16 @@ mod tests {
         assert_eq!(f.get(l::CT_NW_SRC), 0x0a00_0001);
         assert_eq!(f.get(l::CT_TP_DST), 80);
         assert_eq!(f.get(l::CT_NW_PROTO), 6);
+
+        // A later IPv4 fragment (offset 8) keys the tuple without ports.
+        let mut later = vec![0; 12];
+        later.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 28, 0, 1, 0, 1, 64, 6, 0, 0]);
+        later.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let md = p.md;
+        p = Packet::new(later, 3);
+        p.md = md;
+        let f = p.flow();
+        assert_eq!(f.get(l::CT_NW_SRC), 0x0a00_0001);
+        assert_eq!((f.get(l::CT_TP_SRC), f.get(l::CT_TP_DST)), (0, 0));
     }
 }
