@@ -46,7 +46,7 @@ impl PartialEq for ConnKey {
 }
 
 /// Hashes what [`PartialEq`] compares (for maps keyed by one direction;
-/// the table itself uses [`KeyHasher`]).
+/// the table itself hashes both directions alike with `KeyHasher`).
 impl core::hash::Hash for ConnKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write(&self.src);

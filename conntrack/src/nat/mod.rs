@@ -6,7 +6,7 @@
 //! * `apply`: the ct_state bits and rewrite of a NAT'd connection's packet.
 //! * `index`: where a NAT'd reply key is found (its hash does not pick
 //!   its connection's shard).
-//! * [`rewrite`]: rewriting a packet's addresses, ports or ICMP echo
+//! * [`mod@rewrite`]: rewriting a packet's addresses, ports or ICMP echo
 //!   identifier from one key to another, checksums fixed incrementally.
 
 pub(crate) mod apply;

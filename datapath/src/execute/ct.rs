@@ -9,6 +9,7 @@
 //! each with the datagram's ct metadata and rewrite.
 
 use conntrack::ipf::{Fragments, Ipf, Outcome};
+use conntrack::nat::Rewrite;
 use conntrack::{Conntrack, CtMetadata, CtPacket, CtState, Family, L3};
 
 use super::layers::Layers;
@@ -31,11 +32,21 @@ pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut Vec<Packet>, now_m
         .filter_map(|(p, l)| l.map(|l| CtPacket::new(&p.data, l.l3_at, l.l3)))
         .collect();
     conntrack.execute(&mut tracked, &params, now_ms);
-    let results: Vec<CtMetadata> = tracked.into_iter().map(|p| p.md).collect();
+    let results: Vec<(CtMetadata, Option<Rewrite>)> =
+        tracked.into_iter().map(|p| (p.md, p.rewrite)).collect();
     let mut results = results.into_iter();
     for (packet, layer) in batch.iter_mut().zip(&layers) {
         packet.md.ct = match layer {
-            Some(_) => results.next().unwrap_or_default(),
+            Some(l) => {
+                let (md, rewrite) = results.next().unwrap_or_default();
+                // NAT: the tracker parsed these headers already, so the
+                // rewrite fits them; one that cannot apply leaves the
+                // packet as it came.
+                if let (Some(rewrite), Some(l3)) = (rewrite, packet.data.get_mut(l.l3_at..)) {
+                    rewrite.apply(l3, l.l3).ok();
+                }
+                md
+            }
             None => CtMetadata {
                 state: CtState::INVALID | CtState::TRACKED,
                 zone: params.zone,
