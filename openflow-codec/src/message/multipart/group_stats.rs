@@ -114,7 +114,7 @@ const GROUP_TYPES: [&str; 4] = ["all", "select", "indirect", "fast failover"];
 
 /// OF1.3 action types (bit numbers of the `actions` bitmaps) with OVS's
 /// names, in the order OVS prints them (its own action order).
-const ACTION_BITS: &[(u32, &str)] = &[
+pub(super) const ACTION_BITS: &[(u32, &str)] = &[
     (0, "output"),
     (22, "group"),
     (25, "set_field"),

@@ -5,9 +5,12 @@
 pub mod desc;
 pub mod flow_stats;
 pub mod group_stats;
+pub mod name_groups;
 pub mod port_stats;
 pub mod queue_stats;
 pub mod table_features;
+pub mod table_features_format;
+pub mod table_features_props;
 pub mod table_stats;
 
 use bytes::{BufMut, BytesMut};

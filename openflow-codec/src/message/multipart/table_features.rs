@@ -1,12 +1,11 @@
 //! The TABLE_FEATURES request and reply: one `ofp_table_features` per
-//! table, each with a property list kept as received.
-
-use std::fmt::Write;
+//! table, each with a property list kept as received and checked as OVS
+//! checks it.
 
 use bytes::{BufMut, BytesMut};
 
+use super::table_features_props;
 use crate::error::{BadPropertyCode, TableFeaturesFailedCode};
-use crate::message::property;
 use crate::message::wire::{self, Parsed};
 
 /// Length of `ofp_table_features` without properties.
@@ -25,7 +24,8 @@ pub struct TableFeatures {
     pub metadata_write: u64,
     pub config: u32,
     pub max_entries: u32,
-    /// The `ofp_table_feature_prop_*` list, checked for framing only.
+    /// The `ofp_table_feature_prop_*` list as sent, checked by
+    /// [`table_features_props::decode`] (which also reads it).
     pub properties: Vec<u8>,
 }
 
@@ -45,15 +45,13 @@ impl TableFeatures {
         let (rest, config) = wire::u32(rest)?;
         let (rest, max_entries) = wire::u32(rest)?;
         let (rest, props) = wire::take(len - TABLE_FEATURES_LEN)(rest)?;
-        let mut check = props;
-        let mut seen = 0u32;
-        while !check.is_empty() {
-            let (next, prop) = property::parse(check)?;
-            if prop.kind < 32 {
-                seen |= 1 << prop.kind;
-            }
-            check = next;
-        }
+        let seen = match table_features_props::decode(props) {
+            Ok(list) => list
+                .iter()
+                .filter(|p| p.kind < 32)
+                .fold(0u32, |acc, p| acc | 1 << p.kind),
+            Err(err) => return wire::fail(err),
+        };
         if seen & REQUIRED_PROPS != REQUIRED_PROPS {
             return wire::fail(TableFeaturesFailedCode::BadFeatures);
         }
@@ -84,68 +82,7 @@ impl TableFeatures {
     }
 }
 
-/// Prints table features: the table line and the fixed fields. The
-/// property lists (instructions, actions, match fields) are not printed.
-pub fn format_list(out: &mut String, list: &[TableFeatures]) {
-    // Like OVS, a run of tables identical to the one before (but for their
-    // ids) prints as one "ditto" line.
-    let mut ditto: Option<(u8, u8)> = None;
-    let mut prev: Option<&TableFeatures> = None;
-    for features in list {
-        if prev.is_some_and(|p| p.same_but_id(features)) {
-            ditto = Some(
-                ditto.map_or((features.table_id, features.table_id), |(first, _)| {
-                    (first, features.table_id)
-                }),
-            );
-        } else {
-            format_ditto(out, ditto.take());
-            format_one(out, features);
-        }
-        prev = Some(features);
-    }
-    format_ditto(out, ditto);
-}
-
-fn format_one(out: &mut String, features: &TableFeatures) {
-    let _ = write!(out, "\n  table {}", features.table_id);
-    if !features.name.is_empty() {
-        let _ = write!(out, " (\"{}\")", features.name);
-    }
-    out.push_str(":\n");
-    if features.metadata_match != 0 || features.metadata_write != 0 {
-        let _ = writeln!(
-            out,
-            "    metadata: match={:#x} write={:#x}",
-            features.metadata_match, features.metadata_write
-        );
-    }
-    if features.max_entries != 0 {
-        let _ = writeln!(out, "    max_entries={}", features.max_entries);
-    }
-}
-
-fn format_ditto(out: &mut String, run: Option<(u8, u8)>) {
-    match run {
-        Some((first, last)) if first == last => {
-            let _ = writeln!(out, "\n  table {first}: ditto");
-        }
-        Some((first, last)) => {
-            let _ = writeln!(out, "\n  tables {first}...{last}: ditto");
-        }
-        None => {}
-    }
-}
-
-impl TableFeatures {
-    /// Whether `other` says the same as `self` about a different table.
-    fn same_but_id(&self, other: &TableFeatures) -> bool {
-        TableFeatures {
-            table_id: other.table_id,
-            ..self.clone()
-        } == *other
-    }
-}
+pub use super::table_features_format::format_list;
 
 #[cfg(test)]
 mod tests {
