@@ -308,7 +308,13 @@ impl Conntrack {
                     } else {
                         CtState::default()
                     };
-                    (metadata(conn, CtState::RELATED | rpl, zone), None)
+                    // The error goes on with the quoted packet (and its
+                    // own addresses) NAT'd as the connection's are.
+                    let rewrite = params
+                        .nat
+                        .and_then(|_| nat::apply::for_packet(conn, &ext.key, reply))
+                        .map(|(_, rewrite)| rewrite);
+                    (metadata(conn, CtState::RELATED | rpl, zone), rewrite)
                 }
                 None => (invalid(zone, Some(&ext.key)), None),
             };

@@ -1,7 +1,10 @@
 //! Rewriting a packet from one tuple to another: addresses, TCP/UDP ports
 //! or the ICMP echo identifier, with every checksum the change touches
 //! fixed incrementally (the IPv4 header's, and the transport checksum
-//! over the pseudo-header and the ports or identifier).
+//! over the pseudo-header and the ports or identifier). An ICMP error
+//! about a NAT'd connection gets the packet it quotes rewritten too (the
+//! quoted headers are cut short, so only what is there is read or
+//! written), and its checksum computed anew over the changed quote.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -9,40 +12,59 @@ use crate::extract::L3;
 use crate::key::{ConnKey, Family};
 use crate::wire::{checksum, icmpv4, icmpv6, ip_proto, ipv4, ipv6, tcp, udp, Error, Result};
 
-/// The endpoint values a packet carries, before and after a rewrite.
+/// The endpoint values of one IP header and its transport header, before
+/// and after.
 #[derive(Debug, Clone, Copy)]
-struct Change<'k> {
-    from: &'k ConnKey,
-    to: &'k ConnKey,
+struct Change {
+    addr_len: usize,
+    src: ([u8; 16], [u8; 16]),
+    dst: ([u8; 16], [u8; 16]),
+    src_port: (u16, u16),
+    dst_port: (u16, u16),
 }
 
-impl Change<'_> {
-    fn addr_len(&self) -> usize {
-        match self.from.family {
-            Family::Ipv4 => 4,
-            Family::Ipv6 => 16,
+impl Change {
+    /// The change of a header whose addresses are `src` and `dst` when its
+    /// packet goes from key `from` to key `to`: an address that is not
+    /// `from`'s (an ICMP error's sender, a router) stays.
+    fn of(src: [u8; 16], dst: [u8; 16], from: &ConnKey, to: &ConnKey) -> Self {
+        let keep = |cur: [u8; 16], old: [u8; 16], new: [u8; 16]| if cur == old { new } else { cur };
+        Change {
+            addr_len: match from.family {
+                Family::Ipv4 => 4,
+                Family::Ipv6 => 16,
+            },
+            src: (src, keep(src, from.src, to.src)),
+            dst: (dst, keep(dst, from.dst, to.dst)),
+            src_port: (from.src_port, to.src_port),
+            dst_port: (from.dst_port, to.dst_port),
         }
     }
 
     /// The checksum after the addresses change, for a checksum that covers
     /// them (the IPv4 header, or a pseudo-header).
     fn addresses(&self, check: u16) -> u16 {
-        let len = self.addr_len();
-        let (fs, ts) = (self.from.src.get(..len), self.to.src.get(..len));
-        let (fd, td) = (self.from.dst.get(..len), self.to.dst.get(..len));
-        let check = checksum::update_bytes(check, fs.unwrap_or(&[]), ts.unwrap_or(&[]));
-        checksum::update_bytes(check, fd.unwrap_or(&[]), td.unwrap_or(&[]))
+        let len = self.addr_len;
+        let check = update_addr(check, &self.src.0, &self.src.1, len);
+        update_addr(check, &self.dst.0, &self.dst.1, len)
     }
 
     /// The checksum after the source and destination ports change.
     fn ports(&self, check: u16) -> u16 {
-        let check = checksum::update_u16(check, self.from.src_port, self.to.src_port);
-        checksum::update_u16(check, self.from.dst_port, self.to.dst_port)
+        let check = checksum::update_u16(check, self.src_port.0, self.src_port.1);
+        checksum::update_u16(check, self.dst_port.0, self.dst_port.1)
     }
 }
 
+/// The checksum after the first `len` bytes of an address change.
+fn update_addr(check: u16, old: &[u8; 16], new: &[u8; 16], len: usize) -> u16 {
+    let (old, new) = (old.get(..len), new.get(..len));
+    checksum::update_bytes(check, old.unwrap_or(&[]), new.unwrap_or(&[]))
+}
+
 /// A packet's rewrite, as the tracker decided it: from its key to the one
-/// it must carry on.
+/// it must carry on (for an ICMP error, the keys of the connection it
+/// quotes, in the error's direction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rewrite {
     pub from: ConnKey,
@@ -60,76 +82,142 @@ impl Rewrite {
 /// `from`, so that its key becomes `to` (same family and protocol; for
 /// ICMP only the echo identifier of `to`'s ports is used).
 pub fn rewrite(l3: &mut [u8], family: L3, from: &ConnKey, to: &ConnKey) -> Result<()> {
-    let change = Change { from, to };
+    rewrite_ip(l3, family, from, to, false)
+}
+
+/// Rewrites an IP packet, or (`quoted`) the start of one an ICMP error
+/// quotes.
+fn rewrite_ip(l3: &mut [u8], family: L3, from: &ConnKey, to: &ConnKey, quoted: bool) -> Result<()> {
     match family {
         L3::Ipv4 => {
-            let mut ip = ipv4::Packet::new_checked(l3)?;
-            let check = change.addresses(ip.checksum());
-            ip.set_checksum(check);
-            let [a, b, c, d, ..] = to.src;
+            let mut ip = if quoted {
+                let len = l3.len();
+                let ip = ipv4::Packet::new_unchecked(l3);
+                if ip.header_len() < ipv4::HEADER_LEN || ip.header_len() > len {
+                    return Err(Error::Truncated);
+                }
+                ip
+            } else {
+                ipv4::Packet::new_checked(l3)?
+            };
+            let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
+            copy_prefix(&mut src, &ip.src_bytes());
+            copy_prefix(&mut dst, &ip.dst_bytes());
+            let change = Change::of(src, dst, from, to);
+            ip.set_checksum(change.addresses(ip.checksum()));
+            let [a, b, c, d, ..] = change.src.1;
             ip.set_src_addr(Ipv4Addr::new(a, b, c, d));
-            let [a, b, c, d, ..] = to.dst;
+            let [a, b, c, d, ..] = change.dst.1;
             ip.set_dst_addr(Ipv4Addr::new(a, b, c, d));
-            let proto = ip.protocol();
-            rewrite_l4(ip.payload_mut(), proto, &change)
+            let (proto, start) = (ip.protocol(), ip.header_len());
+            let end = if quoted {
+                usize::MAX
+            } else {
+                usize::from(ip.total_len())
+            };
+            let data = ip.into_inner();
+            let end = end.min(data.len());
+            let l4 = data.get_mut(start..end).ok_or(Error::Truncated)?;
+            rewrite_l4(l4, family, proto, &change, (from, to), quoted)
         }
         L3::Ipv6 => {
-            let mut ip = ipv6::Packet::new_checked(l3)?;
+            let mut ip = if quoted {
+                if l3.len() < ipv6::HEADER_LEN {
+                    return Err(Error::Truncated);
+                }
+                ipv6::Packet::new_unchecked(l3)
+            } else {
+                ipv6::Packet::new_checked(l3)?
+            };
             let upper = ip.upper_layer()?;
-            ip.set_src_addr(Ipv6Addr::from(to.src));
-            ip.set_dst_addr(Ipv6Addr::from(to.dst));
-            let l4 = ip
-                .into_inner()
-                .get_mut(upper.offset..)
-                .ok_or(Error::Truncated)?;
-            rewrite_l4(l4, upper.protocol, &change)
+            let change = Change::of(ip.src_bytes(), ip.dst_bytes(), from, to);
+            ip.set_src_addr(Ipv6Addr::from(change.src.1));
+            ip.set_dst_addr(Ipv6Addr::from(change.dst.1));
+            let end = ipv6::HEADER_LEN + usize::from(ip.payload_len());
+            let data = ip.into_inner();
+            let end = end.min(data.len());
+            let l4 = data.get_mut(upper.offset..end).ok_or(Error::Truncated)?;
+            rewrite_l4(l4, family, upper.protocol, &change, (from, to), quoted)
         }
     }
 }
 
-/// Rewrites the transport header at the start of `l4`.
-fn rewrite_l4(l4: &mut [u8], proto: u8, change: &Change<'_>) -> Result<()> {
+fn copy_prefix(out: &mut [u8; 16], bytes: &[u8]) {
+    for (o, b) in out.iter_mut().zip(bytes) {
+        *o = *b;
+    }
+}
+
+/// Rewrites the transport header at the start of `l4`. Its views are
+/// unchecked so that a quoted header cut short is rewritten as far as it
+/// goes: their reads past the end give zero and their writes do nothing.
+/// An error quoted inside an error is left alone (nothing NATs it).
+fn rewrite_l4(
+    l4: &mut [u8],
+    family: L3,
+    proto: u8,
+    change: &Change,
+    (from, to): (&ConnKey, &ConnKey),
+    quoted: bool,
+) -> Result<()> {
     match proto {
         ip_proto::TCP => {
-            let mut seg = tcp::Packet::new_checked(l4)?;
-            let check = change.ports(change.addresses(seg.checksum()));
-            seg.set_checksum(check);
-            seg.set_src_port(change.to.src_port);
-            seg.set_dst_port(change.to.dst_port);
+            let mut seg = tcp::Packet::new_unchecked(l4);
+            seg.set_checksum(change.ports(change.addresses(seg.checksum())));
+            seg.set_src_port(change.src_port.1);
+            seg.set_dst_port(change.dst_port.1);
         }
         ip_proto::UDP => {
-            let mut dgram = udp::Packet::new_checked(l4)?;
-            // An IPv4 datagram without a checksum keeps none.
+            let mut dgram = udp::Packet::new_unchecked(l4);
+            // A datagram without a checksum keeps none.
             let old = dgram.checksum();
             if old != 0 {
                 let check = change.ports(change.addresses(old));
                 dgram.set_checksum(if check == 0 { 0xffff } else { check });
             }
-            dgram.set_src_port(change.to.src_port);
-            dgram.set_dst_port(change.to.dst_port);
+            dgram.set_src_port(change.src_port.1);
+            dgram.set_dst_port(change.dst_port.1);
         }
         ip_proto::ICMP => {
-            let mut msg = icmpv4::Packet::new_checked(l4)?;
-            if !icmpv4::is_error(msg.msg_type()) {
-                let (old, new) = (change.from.icmp_id(), change.to.icmp_id());
+            let mut msg = icmpv4::Packet::new_checked(&mut *l4)?;
+            if icmpv4::is_error(msg.msg_type()) {
+                if !quoted {
+                    rewrite_quote(msg.into_inner(), family, from, to)?;
+                    icmpv4::Packet::new_unchecked(l4).fill_checksum();
+                }
+            } else {
+                let (old, new) = (from.icmp_id(), to.icmp_id());
                 msg.set_checksum(checksum::update_u16(msg.checksum(), old, new));
                 msg.set_echo_ident(new);
             }
         }
         ip_proto::ICMPV6 => {
-            let mut msg = icmpv6::Packet::new_checked(l4)?;
-            let mut check = change.addresses(msg.checksum());
-            if !icmpv6::is_error(msg.msg_type()) {
-                let (old, new) = (change.from.icmp_id(), change.to.icmp_id());
-                check = checksum::update_u16(check, old, new);
+            let mut msg = icmpv6::Packet::new_checked(&mut *l4)?;
+            if icmpv6::is_error(msg.msg_type()) {
+                if !quoted {
+                    rewrite_quote(msg.into_inner(), family, from, to)?;
+                    let (src, dst) = (change.src.1, change.dst.1);
+                    icmpv6::Packet::new_unchecked(l4).fill_checksum(&src, &dst);
+                }
+            } else {
+                let (old, new) = (from.icmp_id(), to.icmp_id());
+                let check = change.addresses(msg.checksum());
+                msg.set_checksum(checksum::update_u16(check, old, new));
                 msg.set_echo_ident(new);
             }
-            msg.set_checksum(check);
         }
         // Other protocols carry no ports and no checksum over addresses.
         _ => {}
     }
     Ok(())
+}
+
+/// Rewrites the packet quoted by the ICMP error message `icmp` (its
+/// 8-byte header first): the quoted packet went the other way, so its key
+/// goes from `from`'s reverse to `to`'s.
+fn rewrite_quote(icmp: &mut [u8], family: L3, from: &ConnKey, to: &ConnKey) -> Result<()> {
+    let quote = icmp.get_mut(icmpv4::HEADER_LEN..).ok_or(Error::Truncated)?;
+    rewrite_ip(quote, family, &from.reverse(), &to.reverse(), true)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::extract::{extract, Extracted, L3};
 use crate::key::ConnKey;
 use crate::params::{CtPacket, ExecuteParams, NatAction, NatKind};
 use crate::wire::tcp::flags::{ACK, SYN};
+use crate::wire::{icmpv4, icmpv6};
 use crate::Conntrack;
 
 type Pkt = (Vec<u8>, L3);
@@ -174,4 +175,36 @@ fn an_exhausted_port_range_refuses_the_commit_and_counts_it() {
     ct.flush(&crate::FlushFilter::default());
     let (state, _) = run(&ct, &udp_packet("10.1.1.1", "10.1.1.2", 1001, 53), &snat);
     assert_eq!(state, "+new+trk+snat");
+}
+
+#[test]
+fn an_icmp_error_quoting_a_snat_flow_is_de_nated_inside_and_out() {
+    for (client, nat_addr, server, unreach) in [
+        (
+            "10.1.1.1",
+            "192.168.0.10",
+            "10.1.1.2",
+            icmpv4::types::DST_UNREACHABLE,
+        ),
+        (
+            "2001:db8::1",
+            "fd00::10",
+            "2001:db8::2",
+            icmpv6::types::DST_UNREACHABLE,
+        ),
+    ] {
+        let ct = Conntrack::new();
+        let snat = commit_nat(nat(Some(NatKind::Src), nat_addr, Some((1024, 2048))));
+        let (_, sent) = run(&ct, &udp_packet(client, server, 5353, 53), &snat);
+        // The server answers the translated datagram with an error.
+        let err = icmp_packet(server, nat_addr, unreach, 3, 0, &sent.0);
+        let (state, out) = run(&ct, &err, &bare());
+        assert_eq!(state, "+rel+rpl+trk");
+        // It now reaches the client, quoting what the client sent.
+        let mut quoted = Extracted::EMPTY;
+        extract(&out.0, out.1, 0, true, &mut quoted).unwrap();
+        assert!(quoted.related);
+        let original = key(&udp_packet(client, server, 5353, 53));
+        assert_eq!(quoted.key, original.reverse());
+    }
 }
