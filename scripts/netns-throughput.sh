@@ -66,6 +66,7 @@ ovs-ofctl -O OpenFlow13 add-flows "tcp:127.0.0.1:$ofport" "$dir/flows"
 # Gbit/s of one stream from namespace $1 to address $2 in namespace $3.
 stream() {
     local port=$((5200 + RANDOM % 1000))
+    rm -f "$dir/rx" # no stale "ready" from the last run
     ip netns exec "$3" python3 -c "
 import socket,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
@@ -91,6 +92,7 @@ s.close()"
 # as fast as one Python thread can from namespace $1 to $2 in $3.
 udp() {
     local port=$((6200 + RANDOM % 1000))
+    rm -f "$dir/rx" # no stale "ready" from the last run
     ip netns exec "$3" python3 -c "
 import socket,time
 s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',$port))
