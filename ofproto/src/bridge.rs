@@ -10,7 +10,6 @@
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
-use bytes::BytesMut;
 use conntrack::{Conntrack, FlushFilter};
 use datapath::Datapath;
 use openflow_codec::error::{BadRequestCode, OfpError};
@@ -320,7 +319,7 @@ impl Bridge {
                         .collect(),
                 ))
             }
-            MpRequest::TableFeatures(_) => one(MpReply::TableFeatures(table_features())),
+            MpRequest::TableFeatures(_) => Ok(table_features()),
             MpRequest::PortDesc => one(MpReply::PortDesc(self.port_descs())),
             MpRequest::PortStats { port_no } => {
                 one(MpReply::PortStats(crate::port_stats::port_stats(
@@ -404,25 +403,75 @@ fn split_flow_replies(stats: Vec<FlowStats>) -> Vec<MultipartReply> {
         .collect()
 }
 
-/// Every table with the eight properties OpenFlow 1.3 requires (here with
-/// empty lists), which is what ovs-ofctl needs to accept the reply.
-fn table_features() -> Vec<TableFeatures> {
-    let mut props = BytesMut::new();
-    for prop_type in (0u16..16).step_by(2) {
-        props.extend_from_slice(&prop_type.to_be_bytes());
-        props.extend_from_slice(&4u16.to_be_bytes());
-        props.extend_from_slice(&[0; 4]);
-    }
+/// Every table a controller may use with what it supports: the OpenFlow 1.3
+/// instructions and actions the bridge executes, the later tables, and from
+/// the field registry the settable, matchable and maskable fields. Like OVS,
+/// the tables go in as many messages as keep each under 64 KiB.
+fn table_features() -> Vec<MultipartReply> {
+    use nxm_fields::FIELDS;
+    use openflow_codec::message::multipart::table_features_props::{self as props, FieldHeader};
+
+    // Every OpenFlow 1.3 instruction, and every OpenFlow 1.3 action but the
+    // TTL copies and PBB: output, set_mpls_ttl, dec_mpls_ttl, push_vlan,
+    // pop_vlan, push_mpls, pop_mpls, set_queue, group, set_nw_ttl,
+    // dec_nw_ttl, set_field.
+    const ACTIONS: [u16; 12] = [0, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+    // The fields of the registry that have an OpenFlow 1.3 header.
+    let fields = || {
+        FIELDS
+            .iter()
+            .filter_map(|f| f.header_of13().map(|h| (f, h)))
+    };
+    let header = |f: &nxm_fields::FieldDef, h, masked| FieldHeader::new(h, masked, f.n_bytes);
+    let last = N_TABLES as u8 - 2;
     // The tables a controller may use (OVS keeps the last one to itself).
-    (0..N_TABLES as u8 - 1)
-        .map(|table_id| TableFeatures {
+    let tables = (0..=last).map(|table_id| {
+        let support = props::Support {
+            // goto_table only where there is a later table.
+            instructions: if table_id < last {
+                vec![1, 2, 3, 4, 5, 6]
+            } else {
+                vec![2, 3, 4, 5, 6]
+            },
+            next_tables: (table_id + 1..=last).collect(),
+            actions: ACTIONS.to_vec(),
+            set_fields: fields()
+                .filter(|(f, _)| f.writable)
+                .map(|(f, h)| header(f, h, false))
+                .collect(),
+            matching: fields().map(|(f, h)| header(f, h, f.maskable)).collect(),
+            wildcards: fields().map(|(f, h)| header(f, h, false)).collect(),
+        };
+        TableFeatures {
             table_id,
             name: String::new(),
             metadata_match: u64::MAX,
             metadata_write: u64::MAX,
             config: 0,
             max_entries: 1_000_000,
-            properties: props.to_vec(),
+            properties: props::encode(&support.properties()),
+        }
+    });
+    // Fill each message up to a budget well under the 64 KiB limit.
+    const BUDGET: usize = 60_000;
+    let mut chunks: Vec<(usize, Vec<TableFeatures>)> = vec![(0, Vec::new())];
+    for table in tables {
+        let size = 64 + table.properties.len();
+        match chunks.last_mut() {
+            Some((used, list)) if *used + size <= BUDGET => {
+                *used += size;
+                list.push(table);
+            }
+            _ => chunks.push((size, vec![table])),
+        }
+    }
+    let last_chunk = chunks.len().saturating_sub(1);
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, list))| MultipartReply {
+            flags: if i < last_chunk { OFPMPF_REPLY_MORE } else { 0 },
+            body: MpReply::TableFeatures(list),
         })
         .collect()
 }

@@ -40,6 +40,73 @@ pub struct FieldHeader {
     pub length: u8,
 }
 
+impl FieldHeader {
+    /// The header of a field whose value is `value_len` bytes, with a mask
+    /// of the same size after it or not.
+    pub fn new(header: OxmHeader, has_mask: bool, value_len: usize) -> FieldHeader {
+        let exp_len = if header.experimenter.is_some() { 4 } else { 0 };
+        let length = value_len * (1 + usize::from(has_mask)) + exp_len;
+        FieldHeader {
+            header,
+            has_mask,
+            length: u8::try_from(length).unwrap_or(u8::MAX),
+        }
+    }
+}
+
+/// What a table supports, the same for table-miss flows and the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Support {
+    pub instructions: Vec<u16>,
+    pub next_tables: Vec<u8>,
+    /// For both Write-Actions and Apply-Actions.
+    pub actions: Vec<u16>,
+    pub set_fields: Vec<FieldHeader>,
+    /// Matchable fields, masked headers for the arbitrarily maskable ones.
+    pub matching: Vec<FieldHeader>,
+    pub wildcards: Vec<FieldHeader>,
+}
+
+impl Support {
+    /// The properties that describe it, in the order OVS sends them: the
+    /// other flows' six, the table-miss flows' six, MATCH, WILDCARDS.
+    pub fn properties(&self) -> Vec<TableProp> {
+        let ids = |kinds: &[u16]| {
+            Body::Ids(
+                kinds
+                    .iter()
+                    .map(|&kind| Id { kind, data: vec![] })
+                    .collect(),
+            )
+        };
+        let mut list = Vec::new();
+        for miss in [0, MISS] {
+            for (kind, body) in [
+                (INSTRUCTIONS, ids(&self.instructions)),
+                (NEXT_TABLES, Body::Tables(self.next_tables.clone())),
+                (WRITE_ACTIONS, ids(&self.actions)),
+                (WRITE_SETFIELD, Body::Fields(self.set_fields.clone())),
+                (APPLY_ACTIONS, ids(&self.actions)),
+                (APPLY_SETFIELD, Body::Fields(self.set_fields.clone())),
+            ] {
+                list.push(TableProp {
+                    kind: kind + miss,
+                    body,
+                });
+            }
+        }
+        list.push(TableProp {
+            kind: MATCH,
+            body: Body::Fields(self.matching.clone()),
+        });
+        list.push(TableProp {
+            kind: WILDCARDS,
+            body: Body::Fields(self.wildcards.clone()),
+        });
+        list
+    }
+}
+
 /// What a property carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -70,7 +137,7 @@ pub fn decode(mut input: &[u8]) -> Result<Vec<TableProp>, OfpError> {
         let body = match prop.kind {
             0 | 1 | 4..=7 => Body::Ids(decode_ids(prop.value)?),
             2 | 3 => Body::Tables(decode_tables(prop.value)?),
-            8..=15 => Body::Fields(decode_fields(prop.value, prop.kind == MATCH)?),
+            8 | 10 | 12..=15 => Body::Fields(decode_fields(prop.value, prop.kind == MATCH)?),
             _ => Body::Other(prop.value.to_vec()),
         };
         props.push(TableProp {
@@ -215,5 +282,23 @@ mod tests {
             decode(&hex("0008000680000000")),
             Err(BadMatchCode::BadLen.into())
         );
+    }
+
+    #[test]
+    fn support_lists_the_twelve_instruction_properties_then_match_and_wildcards() {
+        let eth_dst = FieldHeader::new(OxmHeader::basic(3), true, 6);
+        assert_eq!(eth_dst.length, 12);
+        let support = Support {
+            instructions: vec![1],
+            next_tables: vec![2],
+            actions: vec![0],
+            set_fields: vec![FieldHeader::new(OxmHeader::basic(3), false, 6)],
+            matching: vec![eth_dst],
+            wildcards: vec![],
+        };
+        let list = support.properties();
+        let kinds: Vec<u16> = list.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [0, 2, 4, 12, 6, 14, 1, 3, 5, 13, 7, 15, 8, 10]);
+        assert_eq!(decode(&encode(&list)), Ok(list));
     }
 }
