@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::extract::L3;
 use crate::flush::FlushFilter;
-use crate::params::{CtPacket, ExecuteParams};
+use crate::params::{CtPacket, ExecuteParams, NatAction, NatKind};
 use crate::state::CtState;
 use crate::sweeper::now_ms;
 use crate::tracker::Conntrack;
@@ -53,6 +53,11 @@ pub struct Figures {
     pub full_zone_flush_us: Option<f64>,
     /// µs per flush of an empty zone (`zones`).
     pub empty_zone_flush_us: Option<f64>,
+    /// ns per connection created with DNAT (`tcp`).
+    pub nat_commit_ns: Option<f64>,
+    /// ns per lookup of a DNAT'd connection's reply, found through its
+    /// translated key and de-NATed (`tcp`).
+    pub nat_lookup_ns: Option<f64>,
 }
 
 impl Figures {
@@ -67,6 +72,8 @@ impl Figures {
             bytes_per_conn: None,
             full_zone_flush_us: None,
             empty_zone_flush_us: None,
+            nat_commit_ns: None,
+            nat_lookup_ns: None,
         }
     }
 }
@@ -268,7 +275,9 @@ pub fn hot(threads: usize, packets: usize) -> Figures {
     fig
 }
 
-/// `tcp`: `conns` connections created, looked up and flushed.
+/// `tcp`: `conns` connections created, looked up and flushed; then the
+/// same connections created with DNAT and their answers looked up (found
+/// through their translated reply keys, de-NATed).
 pub fn tcp(threads: usize, conns: usize) -> Figures {
     let server = Ipv4Addr::new(10, 255, 0, 1);
     let syns = frames(conns, |i| {
@@ -312,6 +321,43 @@ pub fn tcp(threads: usize, conns: usize) -> Figures {
     fig.bytes_per_conn = before
         .zip(after)
         .map(|(b, a)| a.saturating_sub(b) as f64 / conns as f64);
+    drop(answers);
+    // The same connections again, DNAT'd to another server: its answers
+    // are found through their translated reply keys.
+    let real = Ipv4Addr::new(10, 255, 0, 2);
+    let nat_answers = frames(conns, |i| {
+        let (addr, port) = client(i);
+        syn_ack_frame(real, addr, 80, port)
+    });
+    let action = NatAction {
+        kind: Some(NatKind::Dst),
+        addr_min: Some(real.into()),
+        addr_max: None,
+        port_min: None,
+        port_max: None,
+        persistent: false,
+        random: false,
+    };
+    let nat_commit = ExecuteParams {
+        nat: Some(action),
+        ..commit
+    };
+    let nat_lookup = ExecuteParams {
+        nat: Some(NatAction {
+            kind: None,
+            addr_min: None,
+            ..action
+        }),
+        ..lookup
+    };
+    let create = timed_threads(threads, |t| {
+        run_frames(&ct, &syns, part(t), &nat_commit);
+    });
+    let look = timed_threads(threads, |t| {
+        run_frames(&ct, &nat_answers, part(t), &nat_lookup);
+    });
+    fig.nat_commit_ns = Some(create / conns as f64);
+    fig.nat_lookup_ns = Some(look / conns as f64);
     fig
 }
 
@@ -421,6 +467,8 @@ pub fn median(runs: &[Figures]) -> Option<Figures> {
         bytes_per_conn: med(|f| f.bytes_per_conn),
         full_zone_flush_us: med(|f| f.full_zone_flush_us),
         empty_zone_flush_us: med(|f| f.empty_zone_flush_us),
+        nat_commit_ns: med(|f| f.nat_commit_ns),
+        nat_lookup_ns: med(|f| f.nat_lookup_ns),
         ..first.clone()
     })
 }
@@ -435,6 +483,7 @@ mod tests {
         assert!(h.lookup_ns.is_some_and(|ns| ns > 0.0));
         let t = tcp(1, 2000);
         assert!(t.commit_ns.is_some() && t.lookup_ns.is_some() && t.flush_ns_per_conn.is_some());
+        assert!(t.nat_commit_ns.is_some() && t.nat_lookup_ns.is_some());
         let z = zones(2, 4, 2);
         assert_eq!(z.conns, 4000);
         assert!(z.full_zone_flush_us.is_some() && z.empty_zone_flush_us.is_some());

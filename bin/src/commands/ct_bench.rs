@@ -138,7 +138,7 @@ fn cell(v: Option<f64>) -> String {
 
 fn print_table(results: &[Figures]) {
     println!(
-        "{:<8} {:>7} {:>9} {:>10} {:>10} {:>14} {:>11} {:>14} {:>15}",
+        "{:<8} {:>7} {:>9} {:>10} {:>10} {:>14} {:>11} {:>14} {:>15} {:>14} {:>14}",
         "workload",
         "threads",
         "conns",
@@ -147,11 +147,13 @@ fn print_table(results: &[Figures]) {
         "flush_ns/conn",
         "bytes/conn",
         "zone_flush_us",
-        "empty_flush_us"
+        "empty_flush_us",
+        "nat_commit_ns",
+        "nat_lookup_ns"
     );
     for f in results {
         println!(
-            "{:<8} {:>7} {:>9} {:>10} {:>10} {:>14} {:>11} {:>14} {:>15}",
+            "{:<8} {:>7} {:>9} {:>10} {:>10} {:>14} {:>11} {:>14} {:>15} {:>14} {:>14}",
             f.workload,
             f.threads,
             f.conns,
@@ -160,7 +162,9 @@ fn print_table(results: &[Figures]) {
             cell(f.flush_ns_per_conn),
             cell(f.bytes_per_conn),
             cell(f.full_zone_flush_us),
-            cell(f.empty_zone_flush_us)
+            cell(f.empty_zone_flush_us),
+            cell(f.nat_commit_ns),
+            cell(f.nat_lookup_ns)
         );
     }
 }
