@@ -20,7 +20,11 @@ dir=$(mktemp -d)
 daemon_pid=
 
 cleanup() {
-    [[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    set +e # remove everything, whatever fails
+    if [[ -n $daemon_pid ]]; then
+        kill "$daemon_pid" 2>/dev/null
+        wait "$daemon_pid" 2>/dev/null
+    fi
     for ns in "${tag}s1" "${tag}s2" "${tag}b1" "${tag}b2"; do ip netns del "$ns" 2>/dev/null || true; done
     ip link del "${tag}a" 2>/dev/null || true
     ip link del "${tag}b" 2>/dev/null || true
