@@ -169,3 +169,31 @@ fn quick_bench_prints_every_workload_as_json() {
     }
     assert!(text.contains("\"bytes_per_conn\": null"), "{text}");
 }
+
+#[test]
+fn nat_prints_the_rewritten_packets_and_the_translated_reply_tuples() {
+    let out = replay("udp.pcap", &["--commit", "--nat", "dst=10.9.9.9"]);
+    assert!(
+        out.starts_with("1 +new+trk+dnat -> udp 10.1.1.1:5353 > 10.9.9.9:53\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("udp,orig=(src=10.1.1.1,dst=10.1.1.2,sport=5353,dport=53),reply=(src=10.9.9.9,dst=10.1.1.1,sport=53,dport=5353)\n"),
+        "{out}"
+    );
+    let snat = replay(
+        "tcp-session.pcap",
+        &["--commit", "--nat", "src=192.168.0.10:1024-2048"],
+    );
+    let first = snat.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("1 +new+trk+snat -> tcp 192.168.0.10:"),
+        "{snat}"
+    );
+    let bad = Command::new(ctswitch_tests::ctswitch())
+        .args(["ct-replay", "--nat", "bogus=1"])
+        .arg(Path::new(CAPTURES).join("udp.pcap"))
+        .output()
+        .expect("cannot run ctswitch");
+    assert!(!bad.status.success());
+}

@@ -2,11 +2,16 @@
 //! fresh connection tracker, as a `ct(commit)` (with `--commit`) or a plain
 //! `ct` would, and prints one line per packet (its number and `ct_state`
 //! as OVS prints a match on it, `+new+trk`), then the final table as
-//! `ovs-appctl dpctl/dump-conntrack` prints it, sorted.
+//! `ovs-appctl dpctl/dump-conntrack` prints it, sorted. With `--nat`,
+//! the `ct` also NATs (`ct(commit,nat(src=..))`, or a bare `nat` without
+//! `--commit`), and a packet it rewrote is followed on its line by
+//! `-> ` and its new tuple.
 
 use std::path::PathBuf;
 
-use conntrack::{Conntrack, CtPacket, ExecuteParams, L3};
+use conntrack::nat::Rewrite;
+use conntrack::{proto_name, ConnKey, Conntrack, CtPacket, ExecuteParams, NatAction, L3};
+use openflow_codec::action::{parse_action_list_text, Action};
 
 use super::CommandResult;
 
@@ -23,6 +28,10 @@ pub struct Args {
     /// Skip TCP sequence checks (OVS's `dpctl/ct-disable-tcp-seq-chk`).
     #[arg(long)]
     liberal: bool,
+    /// NAT as `nat(SPEC)` does: `src=ADDR[-ADDR][:PORT[-PORT]]`,
+    /// `dst=...`, with `random`, `hash` or `persistent` after a comma.
+    #[arg(long, value_name = "SPEC")]
+    nat: Option<String>,
     /// Output format: text lines, or one JSON object with every packet's
     /// metadata and the final connections.
     #[arg(long, value_enum, default_value = "text")]
@@ -134,9 +143,11 @@ pub fn run(args: Args) -> CommandResult {
     let (link, records) = read_pcap(&name, &bytes)?;
     let ct = Conntrack::new();
     ct.set_tcp_seq_check(!args.liberal);
+    let nat = args.nat.as_deref().map(parse_nat).transpose()?;
     let params = ExecuteParams {
         zone: args.zone,
         commit: args.commit,
+        nat,
         ..ExecuteParams::default()
     };
     let mut last_ms = 0;
@@ -146,7 +157,7 @@ pub fn run(args: Args) -> CommandResult {
         let md = locate(link, record.data).map(|(offset, l3)| {
             let mut batch = [CtPacket::new(record.data, offset, l3)];
             ct.execute(&mut batch, &params, record.ms);
-            batch[0].md
+            (batch[0].md, batch[0].rewrite)
         });
         packets.push((i + 1, md));
     }
@@ -155,8 +166,11 @@ pub fn run(args: Args) -> CommandResult {
     match args.format {
         Format::Text => {
             for (index, md) in &packets {
-                let state = md.map_or_else(|| "-".to_string(), |md| md.state.to_string());
-                println!("{index} {state}");
+                let state = md.map_or_else(|| "-".to_string(), |(md, _)| md.state.to_string());
+                match md.and_then(|(_, rewrite)| rewrite) {
+                    Some(rewrite) => println!("{index} {state} -> {}", summary(&rewrite.to)),
+                    None => println!("{index} {state}"),
+                }
             }
             for entry in &entries {
                 println!("{entry}");
@@ -166,13 +180,14 @@ pub fn run(args: Args) -> CommandResult {
             let packets: Vec<serde_json::Value> = packets
                 .iter()
                 .map(|(index, md)| match md {
-                    Some(md) => serde_json::json!({
+                    Some((md, rewrite)) => serde_json::json!({
                         "index": index,
                         "ct_state": md.state.to_string(),
                         "ct_zone": md.zone,
                         "ct_mark": md.mark,
                         "ct_label": format!("{:#x}", md.label),
                         "orig": md.orig,
+                        "rewritten": rewrite.as_ref().map(|r: &Rewrite| summary(&r.to)),
                     }),
                     None => serde_json::json!({ "index": index, "ct_state": null }),
                 })
@@ -182,4 +197,36 @@ pub fn run(args: Args) -> CommandResult {
         }
     }
     Ok(())
+}
+
+/// `--nat SPEC` as the `nat(SPEC)` of an ovs-ofctl action is parsed.
+fn parse_nat(spec: &str) -> Result<NatAction, String> {
+    let actions = parse_action_list_text(&format!("ct(nat({spec}))"))
+        .map_err(|e| format!("--nat {spec}: {e}"))?;
+    actions
+        .iter()
+        .find_map(|action| match action {
+            Action::Ct(ct) => ct.actions.iter().find_map(|inner| match inner {
+                Action::Nat(nat) => Some(ofproto::xlate::nat_action(nat)),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .ok_or_else(|| format!("--nat {spec}: not a nat argument"))
+}
+
+/// A rewritten packet's tuple on one line: `tcp 192.168.0.10:1500 >
+/// 10.1.1.2:80`, `icmp 192.168.0.10 > 10.1.1.2 id=7`.
+fn summary(key: &ConnKey) -> String {
+    let proto = proto_name(key.proto);
+    let (src, dst) = (key.src_ip(), key.dst_ip());
+    if key.is_icmp() {
+        return format!("{proto} {src} > {dst} id={}", key.icmp_id());
+    }
+    let (sport, dport) = (key.src_port, key.dst_port);
+    if src.is_ipv6() {
+        format!("{proto} [{src}]:{sport} > [{dst}]:{dport}")
+    } else {
+        format!("{proto} {src}:{sport} > {dst}:{dport}")
+    }
 }

@@ -115,7 +115,7 @@ impl Ctx<'_> {
 }
 
 /// The codec's `nat(...)` as the connection tracker takes it.
-fn nat_action(nat: &Nat) -> NatAction {
+pub fn nat_action(nat: &Nat) -> NatAction {
     let kind = if nat.flags & nat_flags::SRC != 0 {
         Some(NatKind::Src)
     } else if nat.flags & nat_flags::DST != 0 {

@@ -42,6 +42,8 @@ use crate::recirc::{Frozen, RecircTable};
 use crate::rule_stats::Credits;
 use crate::table::Tables;
 
+pub use ct::nat_action;
+
 /// How deeply resubmits and goto_tables may nest (OVS's `MAX_DEPTH`).
 pub const MAX_DEPTH: usize = 64;
 /// How many tables one translation may visit (OVS's `MAX_RESUBMITS`).
