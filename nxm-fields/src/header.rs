@@ -23,6 +23,9 @@ pub const CLASS_EXPERIMENTER: u16 = 0xffff;
 pub const EXPERIMENTER_NICIRA: u32 = 0x0000_2320;
 /// The Open Networking Foundation's experimenter id (`ONFOXM_*`).
 pub const EXPERIMENTER_ONF: u32 = 0x4f4e_4600;
+/// The experimenter id OVS gives its NSH fields (`NXOXM_NSH_*`), not
+/// Nicira's.
+pub const EXPERIMENTER_NSH: u32 = 0x005a_d650;
 
 /// The identity of a TLV: which field it carries, without mask bit or length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -93,7 +93,11 @@ impl Prereq {
                         && state_mask & CS_INVALID != 0
                         && state & CS_INVALID == 0)
             }
-            Prereq::Nsh => dl_type == ETH_TYPE_NSH,
+            // NSH in Ethernet, or NSH as the packet type itself.
+            Prereq::Nsh => {
+                dl_type == ETH_TYPE_NSH
+                    || f.get(layout::PACKET_TYPE) == (1 << 16) | u128::from(ETH_TYPE_NSH)
+            }
         }
     }
 }

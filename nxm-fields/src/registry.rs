@@ -11,7 +11,7 @@
 
 use crate::flow::{ones, Value};
 use crate::format::Format;
-use crate::header::{OxmHeader, EXPERIMENTER_NICIRA, EXPERIMENTER_ONF};
+use crate::header::{OxmHeader, EXPERIMENTER_NICIRA, EXPERIMENTER_NSH, EXPERIMENTER_ONF};
 use crate::layout::{self as l, Slot};
 use crate::prereq::Prereq;
 
@@ -165,6 +165,9 @@ const fn oxm(name: &'static str, field: u8) -> Option<(&'static str, OxmHeader)>
 }
 const fn nxoxm(name: &'static str, field: u8) -> Option<(&'static str, OxmHeader)> {
     Some((name, OxmHeader::experimenter(EXPERIMENTER_NICIRA, field)))
+}
+const fn nshoxm(name: &'static str, field: u8) -> Option<(&'static str, OxmHeader)> {
+    Some((name, OxmHeader::experimenter(EXPERIMENTER_NSH, field)))
 }
 const fn onfoxm(name: &'static str, field: u8) -> Option<(&'static str, OxmHeader)> {
     Some((name, OxmHeader::experimenter(EXPERIMENTER_ONF, field)))
@@ -359,18 +362,18 @@ registry! {
         doc: "ARP target hardware address.", ..def("arp_tha", 6, Ethernet, whole(l::ARP_THA)) },
 
     // NSH.
-    NshFlags => FieldDef { nxm: nxoxm("NXOXM_NSH_FLAGS", 1), prereq: Prereq::Nsh, doc: "NSH flags.", ..def("nsh_flags", 1, Decimal, whole(l::NSH_FLAGS)) },
-    NshTtl => exact(FieldDef { nxm: nxoxm("NXOXM_NSH_TTL", 10), prereq: Prereq::Nsh, doc: "NSH TTL.", ..def("nsh_ttl", 1, Decimal, whole(l::NSH_TTL)) }),
-    NshMdtype => read_only(exact(FieldDef { nxm: nxoxm("NXOXM_NSH_MDTYPE", 2), prereq: Prereq::Nsh, doc: "NSH metadata type.", ..def("nsh_mdtype", 1, Decimal, whole(l::NSH_MDTYPE)) })),
-    NshNp => read_only(exact(FieldDef { nxm: nxoxm("NXOXM_NSH_NP", 3), prereq: Prereq::Nsh, doc: "NSH next protocol.", ..def("nsh_np", 1, Decimal, whole(l::NSH_NP)) })),
-    NshSpi => exact(FieldDef { aliases: &["nsp"], n_bits: 24, nxm: nxoxm("NXOXM_NSH_SPI", 4), prereq: Prereq::Nsh,
+    NshFlags => FieldDef { nxm: nshoxm("NXOXM_NSH_FLAGS", 1), prereq: Prereq::Nsh, doc: "NSH flags.", ..def("nsh_flags", 1, Decimal, whole(l::NSH_FLAGS)) },
+    NshTtl => exact(FieldDef { nxm: nshoxm("NXOXM_NSH_TTL", 10), prereq: Prereq::Nsh, doc: "NSH TTL.", ..def("nsh_ttl", 1, Decimal, whole(l::NSH_TTL)) }),
+    NshMdtype => read_only(exact(FieldDef { nxm: nshoxm("NXOXM_NSH_MDTYPE", 2), prereq: Prereq::Nsh, doc: "NSH metadata type.", ..def("nsh_mdtype", 1, Decimal, whole(l::NSH_MDTYPE)) })),
+    NshNp => read_only(exact(FieldDef { nxm: nshoxm("NXOXM_NSH_NP", 3), prereq: Prereq::Nsh, doc: "NSH next protocol.", ..def("nsh_np", 1, Decimal, whole(l::NSH_NP)) })),
+    NshSpi => exact(FieldDef { aliases: &["nsp"], n_bits: 24, nxm: nshoxm("NXOXM_NSH_SPI", 4), prereq: Prereq::Nsh,
         doc: "NSH service path identifier.", ..def("nsh_spi", 4, Hex, bits(l::NSH_PATH_HDR, 0xffff_ff00, 8)) }),
-    NshSi => exact(FieldDef { aliases: &["nsi"], nxm: nxoxm("NXOXM_NSH_SI", 5), prereq: Prereq::Nsh,
+    NshSi => exact(FieldDef { aliases: &["nsi"], nxm: nshoxm("NXOXM_NSH_SI", 5), prereq: Prereq::Nsh,
         doc: "NSH service index.", ..def("nsh_si", 1, Decimal, bits(l::NSH_PATH_HDR, 0xff, 0)) }),
-    NshC1 => FieldDef { aliases: &["nshc1"], nxm: nxoxm("NXOXM_NSH_C1", 6), prereq: Prereq::Nsh, doc: "NSH context header 1.", ..def("nsh_c1", 4, Hex, whole(l::nsh_c(0))) },
-    NshC2 => FieldDef { aliases: &["nshc2"], nxm: nxoxm("NXOXM_NSH_C2", 7), prereq: Prereq::Nsh, doc: "NSH context header 2.", ..def("nsh_c2", 4, Hex, whole(l::nsh_c(1))) },
-    NshC3 => FieldDef { aliases: &["nshc3"], nxm: nxoxm("NXOXM_NSH_C3", 8), prereq: Prereq::Nsh, doc: "NSH context header 3.", ..def("nsh_c3", 4, Hex, whole(l::nsh_c(2))) },
-    NshC4 => FieldDef { aliases: &["nshc4"], nxm: nxoxm("NXOXM_NSH_C4", 9), prereq: Prereq::Nsh, doc: "NSH context header 4.", ..def("nsh_c4", 4, Hex, whole(l::nsh_c(3))) },
+    NshC1 => FieldDef { aliases: &["nshc1"], nxm: nshoxm("NXOXM_NSH_C1", 6), prereq: Prereq::Nsh, doc: "NSH context header 1.", ..def("nsh_c1", 4, Hex, whole(l::nsh_c(0))) },
+    NshC2 => FieldDef { aliases: &["nshc2"], nxm: nshoxm("NXOXM_NSH_C2", 7), prereq: Prereq::Nsh, doc: "NSH context header 2.", ..def("nsh_c2", 4, Hex, whole(l::nsh_c(1))) },
+    NshC3 => FieldDef { aliases: &["nshc3"], nxm: nshoxm("NXOXM_NSH_C3", 8), prereq: Prereq::Nsh, doc: "NSH context header 3.", ..def("nsh_c3", 4, Hex, whole(l::nsh_c(2))) },
+    NshC4 => FieldDef { aliases: &["nshc4"], nxm: nshoxm("NXOXM_NSH_C4", 9), prereq: Prereq::Nsh, doc: "NSH context header 4.", ..def("nsh_c4", 4, Hex, whole(l::nsh_c(3))) },
 
     // Transport.
     TcpSrc => FieldDef { aliases: &["tp_src"], nxm: of("NXM_OF_TCP_SRC", 9), oxm: oxm("OXM_OF_TCP_SRC", 13), prereq: Prereq::Tcp,

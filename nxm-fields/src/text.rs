@@ -71,9 +71,10 @@ impl Match {
             }
             return Ok(Applied::NotAMatchKey);
         };
-        if def.prereq != Prereq::None {
+        if def.prereq != Prereq::None && self.slot(l::PACKET_TYPE).1 == 0 {
             // A field above L1 says the packet is Ethernet, even when the
-            // field itself is later dropped for a missing prerequisite.
+            // field itself is later dropped for a missing prerequisite,
+            // unless the flow already named its packet type (NSH).
             self.set_default_packet_type();
         }
         // A field with no value matches "anything", as ovs-ofctl reads it.
@@ -114,7 +115,7 @@ impl Match {
             (old_value & !bits) | (value << sf.ofs),
             old_mask | bits,
         );
-        if def.prereq != Prereq::None {
+        if def.prereq != Prereq::None && self.slot(l::PACKET_TYPE).1 == 0 {
             self.set_default_packet_type();
         }
         Ok(())
