@@ -415,6 +415,9 @@ impl Conntrack {
     ) -> Option<u32> {
         let reply = match params.nat.filter(|n| n.kind.is_some()) {
             Some(action) => match self.nat_reply(shard, &ext.key, hash, &action) {
+                // Translated to itself (an all-zero address without a
+                // collision): not NAT'd.
+                Ok(reply) if reply == ext.key.reverse() => None,
                 Ok(reply) => Some(reply),
                 Err(_) => {
                     self.nat_exhausted.fetch_add(1, Relaxed);

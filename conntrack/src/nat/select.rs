@@ -8,7 +8,9 @@
 //! with a port range the port is always taken from the range, even when
 //! the original port lies in it; without one the original port is tried
 //! first, and on a collision a source port is searched in the ephemeral
-//! range 1024-65535. ICMP keeps its identifier. The search is bounded
+//! range 1024-65535. ICMP keeps its identifier. An all-zero address
+//! (`nat(src=0.0.0.0)`) keeps the connection's own address: only a port
+//! collision translates, as OVS documents for that case. The search is bounded
 //! ([`MAX_ATTEMPTS`] candidates), so a full range costs a bounded time and
 //! ends in [`NatError::Exhausted`].
 
@@ -47,9 +49,16 @@ struct AddrRange {
 }
 
 impl AddrRange {
-    fn of(action: &NatAction, family: Family) -> Result<Self, NatError> {
+    /// The action's range, or `own` (the translated side's address) for
+    /// an all-zero one.
+    fn of(action: &NatAction, family: Family, own: IpAddr) -> Result<Self, NatError> {
         let min = action.addr_min.ok_or(NatError::BadRange)?;
         let max = action.addr_max.unwrap_or(min);
+        let (min, max) = if min.is_unspecified() && max.is_unspecified() {
+            (own, own)
+        } else {
+            (min, max)
+        };
         let (min, max) = match (family, min, max) {
             (Family::Ipv4, IpAddr::V4(a), IpAddr::V4(b)) => {
                 (u128::from(u32::from(a)), u128::from(u32::from(b)))
@@ -112,7 +121,11 @@ pub fn choose(
     mut taken: impl FnMut(&ConnKey) -> bool,
 ) -> Result<ConnKey, NatError> {
     let kind = action.kind.ok_or(NatError::BadRange)?;
-    let addrs = AddrRange::of(action, orig.family)?;
+    let own = match kind {
+        NatKind::Src => orig.src_ip(),
+        NatKind::Dst => orig.dst_ip(),
+    };
+    let addrs = AddrRange::of(action, orig.family, own)?;
     let has_ports = orig.proto == ip_proto::TCP || orig.proto == ip_proto::UDP;
     let base = orig.reverse();
     // The reply key with address `addr` and port `port` in place of the
@@ -281,6 +294,17 @@ mod tests {
         let second = choose(&orig, &d, 5, |k| *k == first).unwrap();
         assert_eq!((second.src_port, second.src_ip()), (80, ip("172.16.0.5")));
         assert_ne!(second.dst_port, 1234);
+    }
+
+    #[test]
+    fn an_all_zero_source_translates_only_a_colliding_port() {
+        let a = action(NatKind::Src, "0.0.0.0", None, None);
+        let orig = tcp("10.1.1.1", "10.1.1.2", 1234, 80);
+        let first = choose(&orig, &a, 5, |_| false).unwrap();
+        assert_eq!(first, orig.reverse());
+        let second = choose(&orig, &a, 5, |k| *k == first).unwrap();
+        assert_eq!(second.dst_ip(), ip("10.1.1.1"));
+        assert!(second.dst_port >= 1024 && second.dst_port != 1234);
     }
 
     #[test]

@@ -208,3 +208,23 @@ fn an_icmp_error_quoting_a_snat_flow_is_de_nated_inside_and_out() {
         assert_eq!(quoted.key, original.reverse());
     }
 }
+
+#[test]
+fn an_all_zero_snat_translates_only_on_a_port_collision() {
+    let ct = Conntrack::new();
+    // A DNAT'd connection takes 10.1.1.2:80 <- 10.1.1.1:1234 as its reply.
+    let dnat = commit_nat(nat(Some(NatKind::Dst), "10.1.1.2", None));
+    run(&ct, &udp_packet("10.1.1.1", "10.1.1.100", 1234, 80), &dnat);
+    let zero = commit_nat(nat(Some(NatKind::Src), "0.0.0.0", None));
+    let (state, out) = run(&ct, &udp_packet("10.1.1.3", "10.1.1.2", 1234, 80), &zero);
+    assert_eq!(
+        (state.as_str(), tuple(&out)),
+        ("+new+trk", "17 10.1.1.3:1234 > 10.1.1.2:80".to_string())
+    );
+    // The same tuple as the DNAT'd connection's translation collides.
+    let (state, out) = run(&ct, &udp_packet("10.1.1.1", "10.1.1.2", 1234, 80), &zero);
+    assert_eq!(state, "+new+trk+snat");
+    let k = key(&out);
+    assert_eq!(k.src_ip(), "10.1.1.1".parse::<std::net::IpAddr>().unwrap());
+    assert!(k.src_port >= 1024 && k.src_port != 1234);
+}
