@@ -43,6 +43,9 @@ pub struct Counts {
     pub total: u64,
     pub by_proto: BTreeMap<String, u64>,
     pub tcp_states: BTreeMap<String, u64>,
+    /// Commits refused because their NAT range had no free tuple left.
+    #[serde(default)]
+    pub nat_exhausted: u64,
 }
 
 /// What a sweep did.
@@ -186,7 +189,10 @@ impl Conntrack {
 
     /// Connections by protocol and TCP state (`dpctl/ct-stats-show`).
     pub fn counts(&self) -> Counts {
-        let mut counts = Counts::default();
+        let mut counts = Counts {
+            nat_exhausted: self.nat_exhausted(),
+            ..Counts::default()
+        };
         self.each_shard(|shard| {
             for (_, c) in shard.iter() {
                 counts.total += 1;

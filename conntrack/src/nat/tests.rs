@@ -171,6 +171,7 @@ fn an_exhausted_port_range_refuses_the_commit_and_counts_it() {
     assert_eq!(state, "+new+trk");
     assert_eq!(key(&second).src_port, 1001);
     assert_eq!((ct.len(), ct.nat_exhausted()), (1, 1));
+    assert_eq!(ct.counts().nat_exhausted, 1);
     // Once the first connection is gone, its port is free again.
     ct.flush(&crate::FlushFilter::default());
     let (state, _) = run(&ct, &udp_packet("10.1.1.1", "10.1.1.2", 1001, 53), &snat);
