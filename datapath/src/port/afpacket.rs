@@ -11,7 +11,7 @@
 //! out as a TCP super-frame the kernel cuts to the MTU, or is dropped.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 
 use super::afpacket_socket::{PacketSocket, MAX_FRAME};
@@ -46,6 +46,8 @@ pub struct AfPacketPort {
     rx: Mutex<RxState>,
     tx: Mutex<TxQueue>,
     counters: PortCounters,
+    /// Frames the kernel dropped before the port could read them.
+    kernel_drops: AtomicU64,
 }
 
 /// Locks `m`; a poisoned lock holds only buffers, which stay usable.
@@ -87,6 +89,7 @@ impl AfPacketPort {
             }),
             tx: Mutex::new(TxQueue::default()),
             counters: PortCounters::default(),
+            kernel_drops: AtomicU64::new(0),
         })
     }
 
@@ -207,8 +210,14 @@ impl Port for AfPacketPort {
         }
     }
 
+    /// The counters; `rx_dropped` includes the frames the kernel dropped
+    /// because the port did not read them in time.
     fn stats(&self) -> PortStats {
-        self.counters.snapshot()
+        let new = self.socket.kernel_drops().unwrap_or(0);
+        let drops = self.kernel_drops.fetch_add(new, Relaxed) + new;
+        let mut stats = self.counters.snapshot();
+        stats.rx_dropped += drops;
+        stats
     }
 
     fn is_up(&self) -> bool {

@@ -30,6 +30,16 @@ const PACKET_ADD_MEMBERSHIP: libc::c_int = 1;
 const PACKET_MR_PROMISC: libc::c_ushort = 1;
 /// The `sll_pkttype` of a frame this host sent.
 const PACKET_OUTGOING: u8 = 4;
+/// `PACKET_STATISTICS` (packet(7)): `struct tpacket_stats`, reset on read.
+const PACKET_STATISTICS: libc::c_int = 6;
+
+/// `struct tpacket_stats` of `<linux/if_packet.h>`.
+#[repr(C)]
+#[derive(Debug, Default)]
+struct TpacketStats {
+    packets: libc::c_uint,
+    drops: libc::c_uint,
+}
 
 /// An open, configured packet socket.
 #[derive(Debug)]
@@ -265,6 +275,25 @@ impl PacketSocket {
             }
             rest = left;
         }
+    }
+
+    /// Frames the kernel dropped since the last call because the socket's
+    /// receive queue was full (the kernel resets its count on each read).
+    pub fn kernel_drops(&self) -> io::Result<u64> {
+        let mut stats = TpacketStats::default();
+        let mut len = size_of::<TpacketStats>() as libc::socklen_t;
+        // SAFETY: `stats` is a live repr(C) tpacket_stats and `len` its
+        // size; the kernel writes at most `len` bytes into it.
+        check(unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                PACKET_STATISTICS,
+                (&mut stats as *mut TpacketStats).cast(),
+                &mut len,
+            )
+        })?;
+        Ok(u64::from(stats.drops))
     }
 
     /// Waits up to a millisecond for room in the socket's send buffer.

@@ -42,6 +42,16 @@ impl Veth {
             let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{end}/disable_ipv6"), "1");
             ip(&["link", "set", end, "up"]);
         }
+        // A veth drops what it is given until both ends are running.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let up = |end: &str| {
+            std::fs::read_to_string(format!("/sys/class/net/{end}/operstate"))
+                .is_ok_and(|s| s.trim() == "up")
+        };
+        while !(up(&veth.a) && up(&veth.b)) {
+            assert!(Instant::now() < deadline, "{} never came up", veth.a);
+            std::thread::sleep(Duration::from_millis(10));
+        }
         veth
     }
 }
@@ -94,6 +104,25 @@ fn frames_cross_a_veth_in_batches_and_are_not_looped_back() {
         receive_marked(&a, 0xa5, 1).is_empty(),
         "own frames came back"
     );
+}
+
+#[test]
+fn frames_the_kernel_dropped_count_as_receive_drops() {
+    let veth = Veth::new("k", 1500);
+    let a = AfPacketPort::open(&veth.a).unwrap();
+    let b = AfPacketPort::open(&veth.b).unwrap();
+    // Far more than the socket's receive queue holds, never read.
+    let big = frame(1500, 0x3c);
+    for _ in 0..200 {
+        for _ in 0..64 {
+            a.transmit(&big);
+        }
+        a.flush();
+    }
+    let sent = a.stats().tx_packets;
+    let dropped = b.stats().rx_dropped;
+    assert!(dropped > 0, "{sent} sent, none dropped");
+    assert_eq!(b.stats().rx_dropped, dropped, "drops are counted once");
 }
 
 #[test]
