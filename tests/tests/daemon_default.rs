@@ -55,12 +55,26 @@ fn a_config_file_sets_what_the_flags_set() {
 #[test]
 fn a_bad_configuration_is_one_clear_line() {
     let out = Command::new(ctswitchd())
-        .args(["--port", "1=afpacket:veth0", "--listen", "ptcp:0:127.0.0.1"])
+        .args(["--port", "1=tap:tap0", "--listen", "ptcp:0:127.0.0.1"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).lines().last().unwrap(),
-        "ctswitchd: 1=afpacket:veth0: afpacket ports are not supported yet (only dummy ports so far)"
+        "ctswitchd: 1=tap:tap0: tap ports are not supported yet (only dummy and afpacket ports so far)"
+    );
+    let missing = Command::new(ctswitchd())
+        .args(["--port", "1=afpacket:ctsw-nosuch0"])
+        .args(["--listen", "ptcp:0:127.0.0.1", "--socket"])
+        .arg(std::env::temp_dir().join(format!("ctsw-nosuch-{}.ctl", std::process::id())))
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&missing.stderr)
+            .lines()
+            .last()
+            .unwrap(),
+        "ctswitchd: ctsw-nosuch0: No such device (os error 19)"
     );
 }
