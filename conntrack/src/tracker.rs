@@ -38,6 +38,10 @@ use crate::timeout::{TimeoutError, TimeoutKind, TimeoutPolicy};
 pub(crate) const SHARDS: usize = 16;
 const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
 
+/// How many times a NAT commit tries a lower-numbered shard's lock
+/// before counting a candidate there as taken.
+const LOWER_SHARD_TRIES: usize = 64;
+
 /// Packets handled in one pass of [`Conntrack::execute`]: their index
 /// buckets are prefetched together before any is processed.
 const PASS: usize = 32;
@@ -268,7 +272,7 @@ impl Conntrack {
     }
 
     /// Makes `held` the lock of shard `index`, letting go of the one held
-    /// before: a thread never holds two shard locks.
+    /// before (the packet path holds one shard lock at a time).
     fn hold<'s>(&'s self, held: &mut Option<(usize, MutexGuard<'s, Shard>)>, index: usize) {
         if held.as_ref().map(|(i, _)| *i) != Some(index) {
             drop(held.take());
@@ -432,9 +436,11 @@ impl Conntrack {
 
     /// Chooses the translated reply key of new connection `orig` (hashing
     /// to `hash`, in `shard`) under `action`. A candidate is taken if it is
-    /// a NAT'd reply key already, or a key of a connection in its shard;
-    /// another shard is only tried, never waited for (a thread never
-    /// waits for a second shard lock), and a busy one counts as taken.
+    /// a NAT'd reply key already, or a key of a connection in its shard.
+    /// Looking in another shard means holding two shard locks, the only
+    /// place that does: it waits for a higher-numbered shard, and only
+    /// tries a lower one (a busy one counts as taken), so two commits
+    /// never wait for each other.
     fn nat_reply(
         &self,
         shard: &Shard,
@@ -457,10 +463,20 @@ impl Conntrack {
             if index == home {
                 return shard.lookup(key, h).is_some();
             }
-            match self.shards.get(index).and_then(|s| s.lock.try_lock()) {
-                Some(other) => other.lookup(key, h).is_some(),
-                None => true,
-            }
+            let Some(other) = self.shards.get(index) else {
+                return true;
+            };
+            // Waiting only for a higher-numbered shard than the one held
+            // cannot deadlock; a lower one is only tried, a few times.
+            let guard = if index > home {
+                Some(other.lock.lock())
+            } else {
+                (0..LOWER_SHARD_TRIES).find_map(|_| {
+                    std::hint::spin_loop();
+                    other.lock.try_lock()
+                })
+            };
+            guard.is_none_or(|other| other.lookup(key, h).is_some())
         })
     }
 

@@ -229,3 +229,29 @@ fn an_all_zero_snat_translates_only_on_a_port_collision() {
     assert_eq!(k.src_ip(), "10.1.1.1".parse::<std::net::IpAddr>().unwrap());
     assert!(k.src_port >= 1024 && k.src_port != 1234);
 }
+
+#[test]
+fn two_threads_committing_nat_at_once_neither_deadlock_nor_collide() {
+    let ct = Conntrack::new();
+    let snat = commit_nat(nat(Some(NatKind::Src), "192.168.0.10", Some((1024, 65535))));
+    let translated: Vec<Vec<ConnKey>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..2u16)
+            .map(|t| {
+                let (ct, snat) = (&ct, &snat);
+                s.spawn(move || {
+                    (0..2000u16)
+                        .map(|i| {
+                            let src = format!("10.1.{t}.{}", i % 200 + 1);
+                            let pkt = udp_packet(&src, "10.2.2.2", 1000 + i, 53);
+                            key(&run(ct, &pkt, snat).1)
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let all: std::collections::HashSet<ConnKey> = translated.into_iter().flatten().collect();
+    assert_eq!((ct.len(), ct.nat_exhausted()), (4000, 0));
+    assert_eq!(all.len(), 4000, "two connections were given one tuple");
+}
