@@ -198,6 +198,7 @@ impl Conntrack {
             // `crate::ipf`); one still here has no key and is `+inv`.
             if extract(l3, packet.l3, params.zone, verify, ext).is_err() {
                 packet.md = invalid(params.zone, None);
+                packet.rewrite = None;
                 continue;
             }
             let hash = self.hasher.hash(&ext.key);
