@@ -213,7 +213,10 @@ impl Conntrack {
         // connection), so a handle found here is only a hint, checked
         // again below; a run of packets of one connection looks it up once.
         let mut held: Option<(usize, MutexGuard<'_, Shard>)> = None;
-        let mut hints = [None; PASS];
+        // A key not found may be a NAT'd reply key: the hash of its
+        // connection's original key is looked up here too, and that
+        // shard's index bucket prefetched.
+        let mut hints = [(None, None); PASS];
         let mut previous = None;
         for ((ext, hash), hint) in keys.iter().zip(hashes.iter()).zip(hints.iter_mut()) {
             let Some(hash) = hash else { continue };
@@ -221,16 +224,22 @@ impl Conntrack {
                 *hint = found;
                 continue;
             }
-            let index = Self::shard_of(*hash);
-            if held.as_ref().map(|(i, _)| *i) != Some(index) {
-                drop(held.take());
-                held = self.lock(index).map(|guard| (index, guard));
-            }
+            self.hold(&mut held, Self::shard_of(*hash));
             if let Some((_, shard)) = held.as_ref() {
-                *hint = shard.lookup(&ext.key, *hash).map(|(handle, _)| handle);
-                if let Some(handle) = *hint {
-                    shard.prefetch_conn(handle);
+                let handle = shard.lookup(&ext.key, *hash).map(|(handle, _)| handle);
+                let alias = match handle {
+                    Some(handle) => {
+                        shard.prefetch_conn(handle);
+                        None
+                    }
+                    None => self.nat.get(*hash, &ext.key),
+                };
+                if let Some(orig) = alias {
+                    if let Some(hint) = self.hints.get(Self::shard_of(orig)) {
+                        hint.prefetch(orig);
+                    }
                 }
+                *hint = (handle, alias);
             }
             previous = Some((*hash, *hint));
         }
@@ -241,7 +250,7 @@ impl Conntrack {
             .zip(keys.iter())
             .zip(hashes.iter())
             .zip(hints.iter());
-        for (((packet, ext), slot), hint) in packets {
+        for (((packet, ext), slot), &(hint, alias)) in packets {
             let Some(mut hash) = *slot else { continue };
             self.hold(&mut held, Self::shard_of(hash));
             let Some((_, shard)) = held.as_mut() else {
@@ -253,7 +262,7 @@ impl Conntrack {
             };
             if found.is_none() {
                 // A NAT'd reply lives in its connection's shard.
-                if let Some(orig_hash) = self.nat.get(hash, &ext.key) {
+                if let Some(orig_hash) = alias.or_else(|| self.nat.get(hash, &ext.key)) {
                     self.hold(&mut held, Self::shard_of(orig_hash));
                     found = held
                         .as_ref()
