@@ -7,22 +7,11 @@
 
 mod daemon_support;
 
-use std::time::{Duration, Instant};
-
-use daemon_support::{stdout, Daemon};
+use daemon_support::{eventually, stdout, Daemon};
 
 /// A UDP datagram 10.0.0.1:1000 → 10.0.0.2:2000, from port 1's host.
 const UDP: &str =
     "00000000000200000000000108004500002000010000401166ca0a0000010a00000203e807d0000c0000aabbccdd";
-
-/// Waits for `cond` (packet threads forward asynchronously).
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(10), "never: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn inject_forward_dump_and_flush_round_trip() {

@@ -6,23 +6,15 @@
 
 mod daemon_support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use daemon_support::{stdout, Daemon};
+use daemon_support::{eventually, stdout, Daemon};
 
 const LIMIT: usize = 40;
 const INSIDE: &str =
     "dl_src=50:54:00:00:00:01,dl_dst=50:54:00:00:00:02,nw_src=10.1.1.1,nw_dst=10.1.1.2";
 const OUTSIDE: &str =
     "dl_src=50:54:00:00:00:02,dl_dst=50:54:00:00:00:01,nw_src=10.1.1.2,nw_dst=10.1.1.1";
-
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(10), "never: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// Injects `packet` on `port` and waits until `out` transmitted one frame,
 /// which is returned (the port's record is cleared).

@@ -7,9 +7,7 @@
 
 mod daemon_support;
 
-use std::time::{Duration, Instant};
-
-use daemon_support::{stdout, Daemon};
+use daemon_support::{eventually, stdout, Daemon};
 
 /// `ovs-appctl dpctl/ipf-get-status` of a fresh OVS 3.1.
 const FRESH: &str = "        Fragmentation Module Status
@@ -116,16 +114,11 @@ fn status_setters_and_a_fragmented_datagram() {
     let [first, last] = fragments();
     stdout(d.ctswitch_ctl("inject", &["1", &first]));
     stdout(d.ctswitch_ctl("inject", &["1", &last]));
-    let start = Instant::now();
     let mut tx = String::new();
-    while tx.lines().count() < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "port 2 sent {tx:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+    eventually("port 2 sends both fragments", || {
         tx = stdout(d.ctswitch_ctl("port-tx", &["2"]));
-    }
+        tx.lines().count() >= 2
+    });
     assert_eq!(tx, format!("{first}\n{last}\n"));
     let status = stdout(d.ctswitch_ctl("ipf-get-status", &[]));
     // Both ct actions (table 0, then the commit in table 1) reassemble the

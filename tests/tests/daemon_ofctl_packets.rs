@@ -8,9 +8,7 @@
 
 mod daemon_support;
 
-use std::time::{Duration, Instant};
-
-use daemon_support::{stdout, Daemon};
+use daemon_support::{eventually, stdout, Daemon};
 
 /// A UDP datagram 10.0.0.1:1000 → 10.0.0.2:2000.
 const UDP_A: &str =
@@ -18,23 +16,6 @@ const UDP_A: &str =
 /// The same from port 1001, tracked in another zone by the rules below.
 const UDP_B: &str =
     "00000000000200000000000108004500002000010000401166ca0a0000010a00000203e907d0000c0000aabbccdd";
-
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(10), "never: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn ok(out: std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn packet_out_runs_the_pipeline_and_ct_flush_zone_empties_one_zone() {
@@ -48,10 +29,10 @@ fn packet_out_runs_the_pipeline_and_ct_flush_zone_empties_one_zone() {
          table=0,priority=10,udp,tp_src=1002,actions=output:1\n",
     )
     .unwrap();
-    ok(d.ovs_ofctl("add-flows", &[flows.to_str().unwrap()]));
+    stdout(d.ovs_ofctl("add-flows", &[flows.to_str().unwrap()]));
 
     for frame in [UDP_A, UDP_B] {
-        ok(d.ovs_ofctl(
+        stdout(d.ovs_ofctl(
             "packet-out",
             &[&format!("in_port=1 packet={frame} actions=table")],
         ));
@@ -73,18 +54,18 @@ fn packet_out_runs_the_pipeline_and_ct_flush_zone_empties_one_zone() {
         "{dump}"
     );
 
-    let flows = ok(d.ovs_ofctl("dump-flows", &[]));
+    let flows = stdout(d.ovs_ofctl("dump-flows", &[]));
     assert!(
         flows.contains(
             "table=1, n_packets=2, n_bytes=92, priority=10,ct_state=+new+trk,ip actions=output:2"
         ),
         "{flows}"
     );
-    let ports = ok(d.ovs_ofctl("dump-ports", &["2"]));
+    let ports = stdout(d.ovs_ofctl("dump-ports", &["2"]));
     assert!(ports.contains("tx pkts=2, bytes=92"), "{ports}");
 
     // A packet given as a flow is built into a frame and forwarded.
-    ok(d.ctswitch_ctl(
+    stdout(d.ctswitch_ctl(
         "inject",
         &["2", "udp,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_src=1002,tp_dst=2000"],
     ));
@@ -93,7 +74,7 @@ fn packet_out_runs_the_pipeline_and_ct_flush_zone_empties_one_zone() {
         tx.starts_with("000000000002000000000001080045") && tx.contains("0a0000010a00000203ea07d0")
     });
 
-    ok(d.ovs_ofctl("ct-flush-zone", &["5"]));
+    stdout(d.ovs_ofctl("ct-flush-zone", &["5"]));
     let dump = stdout(d.ctswitch_ctl("dump-conntrack", &[]));
     assert!(!dump.contains("zone=5"), "{dump}");
     assert!(dump.contains("zone=6"), "{dump}");
