@@ -22,16 +22,11 @@ use datapath::cache::ExactCache;
 use datapath::Packet;
 
 use super::demo::FLOWS;
+use super::format::{print_json, Format, FormatArg};
 use super::CommandResult;
 use crate::scenario::packet;
 use crate::scenario::run::Switch;
 use crate::scenario::switch::InProcess;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -47,9 +42,8 @@ pub struct Args {
     /// A short run (for the test suite).
     #[arg(long)]
     quick: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 /// Packets handed to the datapath at once on the hit path.
@@ -112,11 +106,13 @@ pub fn run(args: Args) -> CommandResult {
         hit_vs_extract: hit / extract.max(f64::MIN_POSITIVE),
         miss_vs_extract: miss / extract.max(f64::MIN_POSITIVE),
     };
-    match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Text => print_text(&report),
+    match args.format.format {
+        Format::Json => print_json(&report),
+        Format::Text => {
+            print_text(&report);
+            Ok(())
+        }
     }
-    Ok(())
 }
 
 /// Opens `flows` UDP connections through the firewall (request from
