@@ -5,22 +5,19 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use nxm_fields::format::CT_STATE_FLAGS;
 use nxm_fields::layout as l;
 use nxm_fields::Flow;
-
-/// ct_state bit names, lowest bit first, as the report prints them.
-const CT_BITS: [&str; 8] = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"];
 
 const ETH_TYPE_IPV6: u128 = 0x86dd;
 
 /// The flow's ct_state as the report prints it: `new|trk`, or `0`.
 pub fn ct_state_text(flow: &Flow) -> String {
-    let state = flow.get(l::CT_STATE) as u8;
-    let bits: Vec<&str> = CT_BITS
+    let state = flow.get(l::CT_STATE);
+    let bits: Vec<&str> = CT_STATE_FLAGS
         .iter()
-        .enumerate()
-        .filter(|(i, _)| state & (1 << i) != 0)
-        .map(|(_, n)| *n)
+        .filter(|(bit, _)| state & bit != 0)
+        .map(|(_, name)| *name)
         .collect();
     if bits.is_empty() {
         "0".into()
