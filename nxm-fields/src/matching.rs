@@ -35,6 +35,17 @@ impl Match {
         &self.mask
     }
 
+    /// The match of `flow`'s bits under `mask` (a megaflow as a match).
+    pub fn masked(flow: &Flow, mask: &Flow) -> Self {
+        let mut flow = flow.clone();
+        flow.and_with(mask);
+        Match {
+            flow,
+            mask: mask.clone(),
+            tun_md: TunMetadata::default(),
+        }
+    }
+
     /// Whether the match constrains nothing.
     pub fn is_catch_all(&self) -> bool {
         self.mask.is_all_zero() && self.tun_md.is_empty()

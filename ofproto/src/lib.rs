@@ -16,6 +16,9 @@
 //! * [`group`] and [`meter`]: the group and meter tables;
 //!   [`bridge_groups`]: the bridge's group and meter messages.
 //!
+//! * [`trace`]: `ofproto/trace`, what a flow does in the tables, printed
+//!   as OVS prints it.
+//!
 //! Still to come: the trace that runs conntrack on
 //! a snapshot of the connection table. Packet parsing and execution belong
 //! to `datapath`; wire formats belong to `openflow-codec`.
@@ -33,6 +36,7 @@ pub mod recirc;
 pub mod rule_stats;
 pub mod slow_path;
 pub mod table;
+pub mod trace;
 pub mod xlate;
 
 pub use bridge::{Bridge, BridgeConfig};

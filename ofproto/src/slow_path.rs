@@ -24,26 +24,30 @@ use crate::packet_in::packet_in;
 use crate::xlate::{translate, translate_packet_out, Env, XlateError, Xlated};
 
 impl Bridge {
+    /// Runs `run` with the bridge's state, the tables read-locked only
+    /// meanwhile.
+    pub(crate) fn with_env<R>(&self, run: impl FnOnce(Env<'_>) -> R) -> R {
+        let ports = self.port_numbers();
+        let tables = self.tables();
+        let groups = self.groups();
+        let meters = self.meters();
+        run(Env {
+            tables: &tables,
+            ports: &ports,
+            recirc: &self.recirc,
+            macs: &self.macs,
+            groups: &groups,
+            meters: &meters,
+            now_ms: conntrack::now_ms(),
+        })
+    }
+
     /// Translates with the tables read-locked only while translating.
     fn xlate(
         &self,
         run: impl FnOnce(Env<'_>) -> Result<Xlated, XlateError>,
     ) -> Result<Xlated, XlateError> {
-        let ports = self.port_numbers();
-        let xlated = {
-            let tables = self.tables();
-            let groups = self.groups();
-            let meters = self.meters();
-            run(Env {
-                tables: &tables,
-                ports: &ports,
-                recirc: &self.recirc,
-                macs: &self.macs,
-                groups: &groups,
-                meters: &meters,
-                now_ms: conntrack::now_ms(),
-            })?
-        };
+        let xlated = self.with_env(run)?;
         if xlated.learned {
             // Forwarding cached for the old whereabouts of an address is
             // stale; this translation's own megaflow is then not

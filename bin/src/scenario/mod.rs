@@ -8,7 +8,8 @@
 //! * [`packet`] and [`compose`]: frames built as OVS builds them;
 //! * [`run`]: the runner and the [`run::Switch`] it drives;
 //! * [`switch`]: the in-process switch with its pass observer;
-//! * [`report`]: pass metadata, rule lines, `let` masking.
+//! * [`report`]: pass metadata, rule lines, `let` masking;
+//! * [`trace`]: `trace` lines (`ofproto/trace`).
 
 pub mod compose;
 pub mod packet;
@@ -16,3 +17,4 @@ pub mod parse;
 pub mod report;
 pub mod run;
 pub mod switch;
+pub mod trace;

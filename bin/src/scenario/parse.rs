@@ -7,7 +7,8 @@
 //! let NAME=FIELD
 //! dump-conntrack [ARGS] | flush-conntrack [zone=N]
 //! dump-flows [ARGS]
-//! trace ARGS | appctl ARGS | ofctl ARGS     (reported as unsupported)
+//! trace FLOW [--ct-next STATE]...
+//! appctl ARGS | ofctl ARGS    (the commands ctswitch has; others "unsupported")
 //! ```
 //!
 //! `$NAME` is replaced by a `let` binding when the line runs, so a line's
@@ -57,8 +58,12 @@ pub enum Step {
     DumpConntrack(Vec<String>),
     FlushConntrack(Vec<String>),
     DumpFlows(Vec<String>),
-    /// `trace`, `appctl`, `ofctl`: no ctswitch equivalent yet.
-    Unsupported,
+    /// `trace FLOW [--ct-next STATE]...`: `ofproto/trace br0 ...`.
+    Trace(Vec<String>),
+    /// `appctl ARGS`: an `ovs-appctl` command.
+    Appctl(Vec<String>),
+    /// `ofctl ARGS`: an `ovs-ofctl -O OpenFlow13` command.
+    Ofctl(Vec<String>),
 }
 
 /// One non-blank line of a scenario.
@@ -117,7 +122,9 @@ impl Step {
             "dump-conntrack" => Step::DumpConntrack(words(rest)),
             "flush-conntrack" => Step::FlushConntrack(words(rest)),
             "dump-flows" => Step::DumpFlows(words(rest)),
-            "trace" | "appctl" | "ofctl" => Step::Unsupported,
+            "trace" => Step::Trace(words(rest)),
+            "appctl" => Step::Appctl(words(rest)),
+            "ofctl" => Step::Ofctl(words(rest)),
             _ => return Err(format!("unknown scenario command: {text}")),
         })
     }
@@ -181,7 +188,10 @@ mod tests {
                 (7, Step::DumpConntrack(vec!["-m".into(), "zone=5".into()])),
                 (8, Step::FlushConntrack(vec!["zone=5".into()])),
                 (9, Step::DumpFlows(vec!["table=1".into()])),
-                (10, Step::Unsupported),
+                (
+                    10,
+                    Step::Trace(vec!["in_port=1".into(), "--ct-next".into(), "trk".into()])
+                ),
             ]
         );
     }

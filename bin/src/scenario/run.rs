@@ -7,9 +7,9 @@ use conntrack::DumpStyle;
 use nxm_fields::packet::format_packet;
 use nxm_fields::Flow;
 
-use super::packet;
 use super::parse::{Line, LineError, Step};
 use super::report::{mask, number_after, pass_metadata, rule_text, sort_rules};
+use super::{packet, trace};
 
 /// What one injected packet did.
 #[derive(Debug, Default)]
@@ -35,6 +35,9 @@ pub trait Switch {
     fn dump_conntrack(&mut self, zone: Option<u16>, style: DumpStyle) -> Vec<String>;
     /// `dpctl/flush-conntrack [zone=N]`.
     fn flush_conntrack(&mut self, zone: Option<u16>);
+    /// `ofproto/trace br0 FLOW`, with the ct_state of each conntrack
+    /// recirculation in turn: what it prints.
+    fn trace(&mut self, flow: &Flow, ct_next: &[u32]) -> String;
 }
 
 /// The runner's state between lines.
@@ -147,7 +150,17 @@ impl<S: Switch> Runner<'_, S> {
                     self.say(&format!("  {l}"));
                 }
             }
-            Step::Unsupported => self.say("  unsupported"),
+            Step::Trace(args) => {
+                // OVS's errors go to the standard error, which the report
+                // leaves out.
+                if let Ok(t) = trace::parse_args(&args) {
+                    let text = self.switch.trace(&t.flow, &t.ct_next);
+                    for l in trace::report_lines(&text) {
+                        self.say(&l);
+                    }
+                }
+            }
+            Step::Appctl(_) | Step::Ofctl(_) => self.say("  unsupported"),
         }
         Ok(())
     }

@@ -228,4 +228,8 @@ impl Switch for InProcess {
         let filter = zone.map_or_else(FlushFilter::default, FlushFilter::zone);
         self.conntrack.flush(&filter);
     }
+
+    fn trace(&mut self, flow: &Flow, ct_next: &[u32]) -> String {
+        self.bridge.trace(flow, ct_next)
+    }
 }

@@ -6,14 +6,15 @@ use datapath::Action as DpAction;
 use nxm_fields::flow::slot_ones;
 use nxm_fields::layout as l;
 use nxm_fields::port::from_ofp10;
-use nxm_fields::prereq::Prereq;
-use nxm_fields::{field, FieldId, Value};
+use nxm_fields::prereq::{Prereq, ETH_TYPE_IPV6};
+use nxm_fields::{field, FieldId, Flow, Subfield, Value};
 use openflow_codec::action::legacy::LegacySet;
 use openflow_codec::action::vlan::PushIfNeeded;
-use openflow_codec::action::Action;
+use openflow_codec::action::{format_actions, Action};
 
 use super::field::{read, read_subfield, write, write_subfield};
 use super::prereq::prereqs_ok;
+use super::trace::NodeKind;
 use super::{Ctx, XlateError};
 
 const VLAN_CFI: Value = 0x1000;
@@ -34,6 +35,9 @@ impl Ctx<'_> {
     }
 
     fn do_action(&mut self, action: &Action) -> Result<(), XlateError> {
+        self.note(NodeKind::Action, |_| {
+            format_actions(std::slice::from_ref(action))
+        });
         match action {
             Action::Output(o) => self.output(from_ofp10(o.port), o.max_len)?,
             Action::OutputTrunc(o) => self.output(from_ofp10(o.port), u16::MAX)?,
@@ -62,6 +66,7 @@ impl Ctx<'_> {
             Action::RegMove(m) => {
                 let value = read_subfield(&self.flow, &mut self.wc, &m.src);
                 write_subfield(&mut self.flow, &mut self.wc, &m.dst, value);
+                self.note(NodeKind::Detail, |flow| subfield_now(flow, &m.dst));
             }
             Action::LegacySet(set) => self.legacy_set(set),
             Action::PushVlan(_) => self.push_vlan(),
@@ -182,6 +187,14 @@ impl Ctx<'_> {
             self.flow.set(l::NW_TTL, ttl - 1);
             return;
         }
+        self.note(NodeKind::Warn, |flow| {
+            let version = if flow.get(l::ETH_TYPE) == Value::from(ETH_TYPE_IPV6) {
+                6
+            } else {
+                4
+            };
+            format!("IPv{version} decrement TTL exception")
+        });
         let ids: &[u16] = if controller_ids.is_empty() {
             &[0]
         } else {
@@ -213,4 +226,17 @@ impl Ctx<'_> {
         }
         result
     }
+}
+
+/// `SUBFIELD is now VALUE`, a move's note in a trace: a whole field's
+/// value as the field prints, part of one in hex.
+fn subfield_now(flow: &Flow, sf: &Subfield) -> String {
+    let def = sf.def();
+    let value = read_subfield(flow, &mut Flow::zero(), sf);
+    let text = if sf.ofs == 0 && sf.n_bits >= def.n_bits {
+        def.format_value(value, None)
+    } else {
+        format!("{value:#x}")
+    };
+    format!("{sf} is now {text}")
 }

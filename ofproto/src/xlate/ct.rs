@@ -10,13 +10,15 @@ use conntrack::{Helper, Masked, NatAction, NatKind};
 use datapath::action::{Ct as DpCt, CtCommit, Nat as DpNat};
 use datapath::Action as DpAction;
 use nxm_fields::flow::ones;
+use nxm_fields::layout as l;
 use nxm_fields::{field, FieldId, Subfield, Value};
 use openflow_codec::action::ct::{flags, Ct, CtZone, ALG_FTP, ALG_TFTP, TABLE_NONE};
 use openflow_codec::action::nat::{flags as nat_flags, Nat, NatAddrs};
-use openflow_codec::action::Action;
+use openflow_codec::action::{format_actions, Action};
 
 use super::commit::commit;
 use super::field::read_subfield;
+use super::trace::{NodeKind, Recirc};
 use super::Ctx;
 
 /// ct_mark and ct_label as `exec(...)` leaves them: the bits written and
@@ -66,7 +68,13 @@ impl Ctx<'_> {
             CtZone::Field(sf) => read_subfield(&self.flow, &mut self.wc, &sf) as u16,
         };
         let mut exec = Exec::default();
+        if ct.actions.is_empty() {
+            self.note(NodeKind::Action, |_| "drop".into());
+        }
         for action in &ct.actions {
+            self.note(NodeKind::Action, |_| {
+                format_actions(std::slice::from_ref(action))
+            });
             match action {
                 Action::SetField(s) => exec.write(s.field, s.value, field(s.field).exact_mask()),
                 Action::RegLoad(r) => exec.write_subfield(&r.dst, Value::from(r.value)),
@@ -108,9 +116,53 @@ impl Ctx<'_> {
             frozen.conntracked = true;
             let id = self.env.recirc.id_for(frozen);
             self.out.push(DpAction::Recirc(id));
+            self.note_recirc(ct, id, zone, &exec);
         }
         self.conntracked = false;
         self.clear_ct_fields();
+        self.note(NodeKind::Detail, |_| {
+            "Sets the packet to an untracked state, and clears all the conntrack fields.".into()
+        });
+    }
+
+    /// A trace's note that `ct(table=N)` forks the packet, and the
+    /// recirculation the trace follows: the flow as frozen, in the ct's
+    /// zone, with the ct_mark and ct_label `exec` wrote.
+    fn note_recirc(&mut self, ct: &Ct, id: u32, zone: u16, exec: &Exec) {
+        let Some(t) = self.trace.as_deref_mut() else {
+            return;
+        };
+        t.add(
+            NodeKind::Detail,
+            format!(
+                "A clone of the packet is forked to recirculate. \
+                 The forked pipeline will be resumed at table {}.",
+                ct.table
+            ),
+        );
+        let mut flow = self.flow.clone();
+        flow.set(l::CT_ZONE, Value::from(zone));
+        if let Some(m) = exec.mark {
+            let old = flow.get(l::CT_MARK) as u32;
+            flow.set(
+                l::CT_MARK,
+                Value::from((old & !m.mask) | (m.value & m.mask)),
+            );
+        }
+        if let Some(m) = exec.label {
+            let old = flow.get(l::CT_LABEL);
+            flow.set(l::CT_LABEL, (old & !m.mask) | (m.value & m.mask));
+        }
+        let nat = ct.actions.iter().find_map(|a| match a {
+            Action::Nat(n) => Some(*n),
+            _ => None,
+        });
+        t.recircs.push(Recirc {
+            id,
+            flow,
+            conntrack: true,
+            nat,
+        });
     }
 }
 

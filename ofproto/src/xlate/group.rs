@@ -19,6 +19,7 @@ use nxm_fields::prereq::{ETH_TYPE_IP, ETH_TYPE_IPV6};
 use openflow_codec::message::flow_mod::OFPG_ANY;
 use openflow_codec::message::group::{Bucket, GroupType};
 
+use super::trace::NodeKind;
 use super::{Ctx, XlateError, MAX_DEPTH};
 use crate::group::{mix, select_bucket, Groups};
 
@@ -61,8 +62,13 @@ impl Ctx<'_> {
         self.credits.rules.extend(group.counters(&chosen));
         self.depth += 1;
         let mut result = Ok(());
-        for bucket in chosen.iter().filter_map(|&i| group.buckets.get(i)) {
+        for (i, bucket) in chosen
+            .iter()
+            .filter_map(|&i| group.buckets.get(i).map(|b| (i, b)))
+        {
+            let entered = self.note_enter(NodeKind::Bucket, || format!("bucket {i}"));
             result = self.clone_actions(&bucket.actions);
+            self.note_leave(entered);
             if result.is_err() {
                 break;
             }

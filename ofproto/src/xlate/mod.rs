@@ -26,6 +26,7 @@ mod group;
 mod output;
 mod pipeline;
 mod prereq;
+pub mod trace;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -139,6 +140,8 @@ pub(crate) struct Ctx<'a> {
     in_packet_out: bool,
     credits: Credits,
     learned: bool,
+    /// What `ofproto/trace` prints, when tracing.
+    trace: Option<Box<trace::Recorder>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -172,6 +175,7 @@ impl<'a> Ctx<'a> {
             in_packet_out: false,
             credits: Credits::default(),
             learned: false,
+            trace: None,
         }
     }
 
@@ -242,6 +246,54 @@ pub fn translate(env: Env<'_>, packet: &Flow) -> Result<Xlated, XlateError> {
     }
     ctx.run_pipeline(table)?;
     Ok(ctx.finish())
+}
+
+/// What a traced translation produced.
+#[derive(Debug)]
+pub struct Traced {
+    /// The actions and mask as far as translation got.
+    pub xlated: Xlated,
+    /// Why translation stopped early, if it did.
+    pub error: Option<XlateError>,
+    /// The flow as the pipeline left it.
+    pub final_flow: Flow,
+    pub recorder: trace::Recorder,
+}
+
+/// Translates as [`translate`] does, recording what `ofproto/trace`
+/// prints under a `bridge("NAME")` node. The flow's ct fields are taken
+/// as given, as OVS's trace takes them.
+pub fn translate_traced(env: Env<'_>, bridge: &str, packet: &Flow) -> Traced {
+    let mut ctx = Ctx::new(env, packet);
+    let mut recorder = trace::Recorder::default();
+    recorder.enter(trace::NodeKind::Bridge, format!("bridge(\"{bridge}\")"));
+    ctx.trace = Some(Box::new(recorder));
+    let recirc_id = packet.get(l::RECIRC_ID) as u32;
+    let result = if recirc_id == 0 {
+        ctx.conntracked = packet.get(l::CT_STATE) != 0;
+        ctx.run_pipeline(0)
+    } else {
+        match env.recirc.thaw(recirc_id) {
+            Some(frozen) => {
+                ctx.thaw(&frozen);
+                let thawed = ctx.note_enter(trace::NodeKind::Thaw, || "thaw".into());
+                ctx.note(trace::NodeKind::Thaw, |_| {
+                    format!("Resuming from table {}", frozen.table_id)
+                });
+                ctx.note_leave(thawed);
+                ctx.run_pipeline(frozen.table_id)
+            }
+            None => Err(XlateError::UnknownRecircId(recirc_id)),
+        }
+    };
+    let final_flow = ctx.flow.clone();
+    let recorder = ctx.trace.take().map(|b| *b).unwrap_or_default();
+    Traced {
+        xlated: ctx.finish(),
+        error: result.err(),
+        final_flow,
+        recorder,
+    }
 }
 
 /// Translates a packet-out's actions for a packet with flow `packet`.

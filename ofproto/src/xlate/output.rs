@@ -11,6 +11,7 @@ use nxm_fields::port::{
 };
 
 use super::commit::commit;
+use super::trace::NodeKind;
 use super::{Ctx, XlateError};
 use crate::mac_learning::is_multicast;
 
@@ -41,7 +42,9 @@ impl Ctx<'_> {
             }
             // OpenFlow never sends a packet back where it came from
             // unless asked with IN_PORT.
-            port if port == self.in_port() => {}
+            port if port == self.in_port() => {
+                self.note(NodeKind::Warn, |_| "skipping output to input port".into());
+            }
             port => self.emit_output(port),
         }
         Ok(())
@@ -52,6 +55,8 @@ impl Ctx<'_> {
         if self.env.ports.contains(&port) {
             commit(&self.flow, &mut self.base, &self.wc, &mut self.out);
             self.out.push(DpAction::Output(port));
+        } else {
+            self.note(NodeKind::Warn, |_| "Nonexistent output port".into());
         }
     }
 
@@ -93,17 +98,34 @@ impl Ctx<'_> {
         let src = self.flow.get(l::ETH_SRC) as u64;
         let dst = self.flow.get(l::ETH_DST) as u64;
         let in_port = self.in_port();
-        if self.env.macs.learn(vlan, src, in_port, self.env.now_ms) {
+        // A trace has no side effects (as OVS's, which learns nothing).
+        if !self.tracing() && self.env.macs.learn(vlan, src, in_port, self.env.now_ms) {
             self.learned = true;
         }
         if is_multicast(dst) {
+            // Never learned, so OVS reports it as any unknown address.
+            self.note(NodeKind::Detail, |_| {
+                "no learned MAC for destination, flooding".into()
+            });
             return self.flood();
         }
         match self.env.macs.lookup(vlan, dst) {
             // Learned on the port it came in on: nowhere to go.
-            Some(port) if port == in_port => {}
-            Some(port) => self.emit_output(port),
-            None => self.flood(),
+            Some(port) if port == in_port => {
+                self.note(NodeKind::Detail, |_| {
+                    "learned port is input port, dropping".into()
+                });
+            }
+            Some(port) => {
+                self.note(NodeKind::Detail, |_| "forwarding to learned port".into());
+                self.emit_output(port);
+            }
+            None => {
+                self.note(NodeKind::Detail, |_| {
+                    "no learned MAC for destination, flooding".into()
+                });
+                self.flood();
+            }
         }
     }
 }

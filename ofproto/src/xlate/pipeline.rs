@@ -10,8 +10,9 @@ use nxm_fields::port::{from_ofp10, OFPP_IN_PORT};
 use nxm_fields::{Flow, Value};
 use openflow_codec::action::resubmit::{Resubmit, TABLE_NONE};
 use openflow_codec::action::Action;
-use openflow_codec::instruction::Instruction;
+use openflow_codec::instruction::{format_instructions, Instruction};
 
+use super::trace::NodeKind;
 use super::{Ctx, XlateError, MAX_DEPTH, MAX_RESUBMITS};
 
 /// ct_state's "tracked" bit.
@@ -75,8 +76,14 @@ impl Ctx<'_> {
         }
         // No rule: OpenFlow 1.3's table-miss default is to drop.
         let Some((r#match, priority, rule)) = lookup else {
+            let entered = self.note_enter(NodeKind::Table, || format!("{table_id:2}. No match."));
+            self.note(NodeKind::Action, |_| "drop".into());
+            self.note_leave(entered);
             return Ok(());
         };
+        let entered = self.note_enter(NodeKind::Table, || {
+            rule_text(table_id, r#match, priority, rule.cookie)
+        });
         self.credits.rules.push(Arc::clone(&rule.stats));
         let saved = (self.table_id, self.rule_cookie, self.rule_is_table_miss);
         self.table_id = table_id;
@@ -85,14 +92,23 @@ impl Ctx<'_> {
         self.depth += 1;
         let result = self.run_instructions(&rule.instructions);
         self.depth -= 1;
+        self.note_leave(entered);
         (self.table_id, self.rule_cookie, self.rule_is_table_miss) = saved;
         result
     }
 
     fn run_instructions(&mut self, instructions: &[Instruction]) -> Result<(), XlateError> {
+        if self.tracing() && format_instructions(instructions) == "drop" {
+            self.note(NodeKind::Action, |_| "drop".into());
+        }
         for inst in instructions {
             if self.exit {
                 break;
+            }
+            if !matches!(inst, Instruction::ApplyActions(_)) {
+                self.note(NodeKind::Action, |_| {
+                    format_instructions(std::slice::from_ref(inst))
+                });
             }
             match inst {
                 Instruction::Meter(id) => self.meter(*id),
@@ -190,4 +206,17 @@ fn ct_tuple_key(flow: &Flow) -> Flow {
         key.set(header, flow.get(orig));
     }
     key
+}
+
+/// A table's line in a trace: the rule's match, priority and cookie.
+fn rule_text(table_id: u8, r#match: &nxm_fields::Match, priority: u16, cookie: u64) -> String {
+    let mut text = format!("{table_id:2}. {match}");
+    if !text.ends_with(' ') {
+        text.push_str(", ");
+    }
+    text.push_str(&format!("priority {priority}"));
+    if cookie != 0 {
+        text.push_str(&format!(", cookie {cookie:#x}"));
+    }
+    text
 }
