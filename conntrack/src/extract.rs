@@ -322,7 +322,13 @@ fn related(outer: &Net, quoted: &[u8], out: &mut Extracted) -> Result<(), Reject
             )
         }
     };
-    if inner.src != outer.dst || l4.len() < QUOTED_L4_LEN {
+    // OVS 3.1 takes 8 quoted bytes of any protocol from an ICMP error,
+    // but from an ICMPv6 error a quoted TCP segment's whole fixed header.
+    let needed = match (outer.family, proto) {
+        (Family::Ipv6, ip_proto::TCP) => tcp::HEADER_LEN,
+        _ => QUOTED_L4_LEN,
+    };
+    if inner.src != outer.dst || l4.len() < needed {
         return Err(Reject::Invalid);
     }
     let word = |at: usize| {
@@ -530,6 +536,28 @@ pub(crate) mod tests {
             0,
             0,
             &quoted,
+        );
+        assert!(extract(&p, l3, 0, true).unwrap().related);
+        // Only 8 bytes of the quoted segment: OVS 3.1 wants TCP's whole
+        // header from an ICMPv6 error (unlike from an ICMPv4 one).
+        let short = &quoted[..ipv6::HEADER_LEN + 8];
+        let (p, l3) = icmp_packet(
+            "2001:db8::2",
+            "2001:db8::1",
+            icmpv6::types::PACKET_TOO_BIG,
+            0,
+            0,
+            short,
+        );
+        assert_eq!(extract(&p, l3, 0, true), Err(Reject::Invalid));
+        let (quoted4, _) = tcp_packet("10.1.1.1", "10.1.1.2", 40000, 80, tcp::flags::SYN, 1, 0, 0);
+        let (p, l3) = icmp_packet(
+            "10.1.1.2",
+            "10.1.1.1",
+            icmpv4::types::DST_UNREACHABLE,
+            4,
+            0,
+            &quoted4[..ipv4::HEADER_LEN + 8],
         );
         assert!(extract(&p, l3, 0, true).unwrap().related);
         let (p, l3) = icmp_packet("2001:db8::1", "2001:db8::2", 135, 0, 0, &[0; 16]);

@@ -323,12 +323,14 @@ impl Conntrack {
                         CtState::default()
                     };
                     // The error goes on with the quoted packet (and its
-                    // own addresses) NAT'd as the connection's are.
-                    let rewrite = params
+                    // own addresses) NAT'd as the connection's are, and
+                    // with the direction's +snat/+dnat, as in OVS.
+                    let translated = params
                         .nat
-                        .and_then(|_| nat::apply::for_packet(conn, &ext.key, reply))
-                        .map(|(_, rewrite)| rewrite);
-                    (metadata(conn, CtState::RELATED | rpl, zone), rewrite)
+                        .and_then(|_| nat::apply::for_packet(conn, &ext.key, reply));
+                    let bits = translated.map_or(CtState::default(), |(bits, _)| bits);
+                    let state = CtState::RELATED | rpl | bits;
+                    (metadata(conn, state, zone), translated.map(|(_, r)| r))
                 }
                 None => (invalid(zone, Some(&ext.key)), None),
             };

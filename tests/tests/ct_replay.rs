@@ -1,6 +1,6 @@
 //! End-to-end runs of `ctswitch ct-replay` on the captures under
 //! `tests/captures/ct/` (written by
-//! `cargo run -p conntrack --example gen_ct_captures -- tests/captures/ct`),
+//! `cargo run -p conntrack --example gen_ct_captures -- tests/captures`),
 //! and of `ctswitch ct-bench --quick`.
 //!
 //! The expected per-packet states and final dumps are what Open vSwitch
