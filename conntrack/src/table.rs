@@ -226,6 +226,11 @@ impl Conntrack {
         self.limits.set_default_zone(limit);
     }
 
+    /// The limit of every zone without its own (0 = unlimited).
+    pub fn default_zone_limit(&self) -> u32 {
+        self.limits.default_zone()
+    }
+
     /// Sets (`Some`) or removes (`None`) `zone`'s own limit (0 = unlimited).
     pub fn set_zone_limit(&self, zone: u16, limit: Option<u32>) {
         self.limits.set_zone(zone, limit);

@@ -9,8 +9,10 @@
 //! * [`run`]: the runner and the [`run::Switch`] it drives;
 //! * [`switch`]: the in-process switch with its pass observer;
 //! * [`report`]: pass metadata, rule lines, `let` masking;
-//! * [`trace`]: `trace` lines (`ofproto/trace`).
+//! * [`trace`]: `trace` lines (`ofproto/trace`); [`commands`]: `appctl`
+//!   and `ofctl` lines.
 
+pub mod commands;
 pub mod compose;
 pub mod packet;
 pub mod parse;

@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use conntrack::DumpStyle;
+use conntrack::{Conntrack, DumpStyle};
 use nxm_fields::packet::format_packet;
 use nxm_fields::Flow;
+use openflow_codec::message::group::GroupCommand;
+use openflow_codec::message::multipart::MpRequest;
 
 use super::parse::{Line, LineError, Step};
 use super::report::{mask, number_after, pass_metadata, rule_text, sort_rules};
-use super::{packet, trace};
+use super::{commands, packet, trace};
 
 /// What one injected packet did.
 #[derive(Debug, Default)]
@@ -38,6 +40,15 @@ pub trait Switch {
     /// `ofproto/trace br0 FLOW`, with the ct_state of each conntrack
     /// recirculation in turn: what it prints.
     fn trace(&mut self, flow: &Flow, ct_next: &[u32]) -> String;
+    /// The switch's connection tracker.
+    fn conntrack(&self) -> &Conntrack;
+    /// `ovs-ofctl add-group/mod-group/del-groups br0 SPEC`.
+    fn group_mod(&mut self, spec: &str, command: GroupCommand) -> Result<(), String>;
+    /// A multipart request's replies as ovs-ofctl prints them, their xid
+    /// `xid`.
+    fn dump(&mut self, request: MpRequest, xid: u32) -> Result<String, String>;
+    /// `ovs-ofctl dump-flows br0 [FILTER]` as it prints the replies.
+    fn dump_flows_reply(&mut self, filter: &str, xid: u32) -> Result<String, String>;
 }
 
 /// The runner's state between lines.
@@ -160,9 +171,29 @@ impl<S: Switch> Runner<'_, S> {
                     }
                 }
             }
-            Step::Appctl(_) | Step::Ofctl(_) => self.say("  unsupported"),
+            Step::Appctl(args) => {
+                let lines = commands::appctl(self.switch, &args);
+                self.print(lines);
+            }
+            Step::Ofctl(args) => {
+                let lines = commands::ofctl(self.switch, &args);
+                self.print(lines);
+            }
         }
         Ok(())
+    }
+
+    /// A command's output lines, each indented two spaces; `None`: the
+    /// command is not supported.
+    fn print(&mut self, lines: Option<Vec<String>>) {
+        match lines {
+            Some(lines) => {
+                for l in lines {
+                    self.say(&format!("  {l}"));
+                }
+            }
+            None => self.say("  unsupported"),
+        }
     }
 
     fn packet(&mut self, port: u32, spec: &str, substituted: bool) -> Result<(), String> {

@@ -19,11 +19,13 @@ use datapath::{Datapath, MissReply, Packet, Upcall, UpcallError, UserspacePacket
 use nxm_fields::Flow;
 use ofproto::bridge::{Bridge, BridgeConfig};
 use openflow_codec::message::flow_mod::{FlowModCommand, OFPG_ANY};
+use openflow_codec::message::group::GroupCommand;
 use openflow_codec::message::multipart::flow_stats::FlowStatsRequest;
 use openflow_codec::message::multipart::{MpReply, MpRequest, MultipartRequest};
 use openflow_codec::message::print::ofp_to_string;
 use openflow_codec::message::Message;
 use openflow_codec::text::flow_mod::parse_flow_mod;
+use openflow_codec::text::group_mod::parse_group_mod;
 
 use super::parse::PORTS;
 use super::run::{Injected, Switch};
@@ -164,20 +166,9 @@ impl Switch for InProcess {
     }
 
     fn dump_flows(&mut self, filter: &str) -> Result<Vec<String>, String> {
-        let fm = parse_flow_mod(filter, FlowModCommand::Delete)
-            .map_err(|e| e.to_string())?
-            .flow_mod;
-        let request = FlowStatsRequest {
-            table_id: fm.table_id,
-            out_port: fm.out_port,
-            out_group: OFPG_ANY,
-            cookie: fm.cookie,
-            cookie_mask: fm.cookie_mask,
-            r#match: fm.r#match,
-        };
         let replies = self.send(Message::MultipartRequest(MultipartRequest {
             flags: 0,
-            body: MpRequest::Flow(Box::new(request)),
+            body: flow_stats_request(filter)?,
         }))?;
         let mut lines = Vec::new();
         for reply in replies {
@@ -232,4 +223,47 @@ impl Switch for InProcess {
     fn trace(&mut self, flow: &Flow, ct_next: &[u32]) -> String {
         self.bridge.trace(flow, ct_next)
     }
+
+    fn conntrack(&self) -> &Conntrack {
+        &self.conntrack
+    }
+
+    fn group_mod(&mut self, spec: &str, command: GroupCommand) -> Result<(), String> {
+        let gm = parse_group_mod(spec, command).map_err(|e| format!("ovs-ofctl: {e}"))?;
+        self.send(Message::GroupMod(gm)).map(drop)
+    }
+
+    fn dump(&mut self, request: MpRequest, xid: u32) -> Result<String, String> {
+        let replies = self.send(Message::MultipartRequest(MultipartRequest {
+            flags: 0,
+            body: request,
+        }))?;
+        let mut text = String::new();
+        for reply in replies {
+            let mut wire = BytesMut::new();
+            reply.encode(xid, &mut wire);
+            text.push_str(&ofp_to_string(&wire));
+        }
+        Ok(text)
+    }
+
+    fn dump_flows_reply(&mut self, filter: &str, xid: u32) -> Result<String, String> {
+        let request = flow_stats_request(filter)?;
+        self.dump(request, xid)
+    }
+}
+
+/// The flow-stats request `ovs-ofctl dump-flows br0 FILTER` sends.
+fn flow_stats_request(filter: &str) -> Result<MpRequest, String> {
+    let fm = parse_flow_mod(filter, FlowModCommand::Delete)
+        .map_err(|e| e.to_string())?
+        .flow_mod;
+    Ok(MpRequest::Flow(Box::new(FlowStatsRequest {
+        table_id: fm.table_id,
+        out_port: fm.out_port,
+        out_group: OFPG_ANY,
+        cookie: fm.cookie,
+        cookie_mask: fm.cookie_mask,
+        r#match: fm.r#match,
+    })))
 }

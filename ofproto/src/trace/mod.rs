@@ -23,6 +23,7 @@ use crate::bridge::Bridge;
 use crate::xlate::trace::Recirc;
 use crate::xlate::translate_traced;
 
+const VLAN_CFI: Value = 0x1000;
 const CS_NEW: u32 = 0x01;
 const CS_ESTABLISHED: u32 = 0x02;
 const CS_REPLY_DIR: u32 = 0x08;
@@ -94,7 +95,7 @@ impl Bridge {
         let _ = write!(
             out,
             "\nFinal flow: {final_flow}\nMegaflow: {}\nDatapath actions: {}",
-            Match::masked(flow, &traced.xlated.mask),
+            Match::masked(flow, &ovs_megaflow_mask(flow, &traced.xlated.mask)),
             traced.xlated.actions
         );
         if let Some(err) = traced.error {
@@ -102,6 +103,20 @@ impl Bridge {
         }
         queue.extend(recircs);
     }
+}
+
+/// The megaflow mask as OVS shows it: without the VLAN bits of tags the
+/// packet does not have. OVS's datapath key tells a missing tag by its
+/// ethertype, and its translation drops those bits; ctswitch's flow tells
+/// it by the tag's CFI bit, which its megaflow cache must keep matching.
+fn ovs_megaflow_mask(flow: &Flow, mask: &Flow) -> Flow {
+    let mut mask = mask.clone();
+    for slot in [l::VLAN_TCI, l::VLAN_TCI1] {
+        if flow.get(slot) & VLAN_CFI == 0 {
+            mask.set(slot, 0);
+        }
+    }
+    mask
 }
 
 /// Writes the banner of a resumed pass and returns the flow it runs

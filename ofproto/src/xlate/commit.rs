@@ -1,30 +1,34 @@
 //! Committing header changes: before the packet leaves the translation's
 //! hands (output, ct, recirc, userspace), the differences between the
 //! translated flow and the flow the datapath packet has (`base`) become
-//! datapath actions: pop/push VLAN, then masked `set`s of Ethernet, IP and
-//! transport fields, as OVS's `commit_odp_actions` does. A set carries the
-//! megaflow mask of its header's fields as its mask (so fields the flow
-//! also matched on are rewritten to the value they already have, which is
-//! what OVS prints too).
+//! datapath actions: masked `set`s of Ethernet, IP and transport fields,
+//! then pop/push VLAN, in the order OVS's `commit_odp_actions` uses. A set's mask is
+//! the megaflow mask of the fields that changed (a field the flow also
+//! matched on but that kept its value is left out, as OVS 3.1 leaves it
+//! out). As in OVS, an IP header is rewritten only when the packet has an
+//! IP protocol (which the megaflow then matches), and transport ports
+//! only when the packet had some nonzero.
 
 use conntrack::Masked;
 use datapath::action::{EthSet, Ipv4Set, Ipv6Set, PortsSet, PushVlan, SetAction};
 use datapath::Action as DpAction;
+use nxm_fields::flow::slot_ones;
 use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::prereq as p;
 use nxm_fields::Flow;
 
 const VLAN_CFI: u128 = 0x1000;
 
-/// Appends to `out` what turns `base` into `flow`, and updates `base`.
-pub fn commit(flow: &Flow, base: &mut Flow, wc: &Flow, out: &mut Vec<DpAction>) {
-    commit_vlan(flow, base, out);
-    if changed(flow, base, &[l::ETH_SRC, l::ETH_DST]) {
+/// Appends to `out` what turns `base` into `flow`, and updates `base`;
+/// `wc` gains what the decision read.
+pub fn commit(flow: &Flow, base: &mut Flow, wc: &mut Flow, out: &mut Vec<DpAction>) {
+    let eth = [l::ETH_SRC, l::ETH_DST];
+    if changed(flow, base, &eth) {
         out.push(DpAction::Set(SetAction::Eth(EthSet {
-            src: masked(flow, wc, l::ETH_SRC),
-            dst: masked(flow, wc, l::ETH_DST),
+            src: masked(flow, base, wc, l::ETH_SRC),
+            dst: masked(flow, base, wc, l::ETH_DST),
         })));
-        copy(flow, base, &[l::ETH_SRC, l::ETH_DST]);
+        copy(flow, base, &eth);
     }
     let eth_type = flow.get(l::ETH_TYPE) as u16;
     let v4 = [l::NW_SRC, l::NW_DST, l::NW_TOS, l::NW_TTL];
@@ -35,31 +39,42 @@ pub fn commit(flow: &Flow, base: &mut Flow, wc: &Flow, out: &mut Vec<DpAction>) 
         l::NW_TOS,
         l::NW_TTL,
     ];
-    if eth_type == p::ETH_TYPE_IP && changed(flow, base, &v4) {
-        out.push(DpAction::Set(SetAction::Ipv4(Ipv4Set {
-            src: masked(flow, wc, l::NW_SRC),
-            dst: masked(flow, wc, l::NW_DST),
-            tos: masked(flow, wc, l::NW_TOS),
-            ttl: masked(flow, wc, l::NW_TTL),
-        })));
-        copy(flow, base, &v4);
-    }
-    if eth_type == p::ETH_TYPE_IPV6 && changed(flow, base, &v6) {
-        out.push(DpAction::Set(SetAction::Ipv6(Ipv6Set {
-            src: masked(flow, wc, l::IPV6_SRC),
-            dst: masked(flow, wc, l::IPV6_DST),
-            label: masked(flow, wc, l::IPV6_LABEL),
-            tclass: masked(flow, wc, l::NW_TOS),
-            hlimit: masked(flow, wc, l::NW_TTL),
-        })));
-        copy(flow, base, &v6);
+    let l3 = match eth_type {
+        p::ETH_TYPE_IP => &v4[..],
+        p::ETH_TYPE_IPV6 => &v6[..],
+        _ => &[],
+    };
+    if changed(flow, base, l3) {
+        // Only a packet with an IP protocol has an IP header to rewrite.
+        wc.set(l::NW_PROTO, slot_ones(l::NW_PROTO));
+        if flow.get(l::NW_PROTO) != 0 {
+            let set = if eth_type == p::ETH_TYPE_IP {
+                SetAction::Ipv4(Ipv4Set {
+                    src: masked(flow, base, wc, l::NW_SRC),
+                    dst: masked(flow, base, wc, l::NW_DST),
+                    tos: masked(flow, base, wc, l::NW_TOS),
+                    ttl: masked(flow, base, wc, l::NW_TTL),
+                })
+            } else {
+                SetAction::Ipv6(Ipv6Set {
+                    src: masked(flow, base, wc, l::IPV6_SRC),
+                    dst: masked(flow, base, wc, l::IPV6_DST),
+                    label: masked(flow, base, wc, l::IPV6_LABEL),
+                    tclass: masked(flow, base, wc, l::NW_TOS),
+                    hlimit: masked(flow, base, wc, l::NW_TTL),
+                })
+            };
+            out.push(DpAction::Set(set));
+            copy(flow, base, l3);
+        }
     }
     let is_ip = matches!(eth_type, p::ETH_TYPE_IP | p::ETH_TYPE_IPV6);
     let ports = [l::TP_SRC, l::TP_DST];
-    if is_ip && changed(flow, base, &ports) {
+    let had_ports = base.get(l::TP_SRC) != 0 || base.get(l::TP_DST) != 0;
+    if is_ip && had_ports && changed(flow, base, &ports) {
         let set = PortsSet {
-            src: masked(flow, wc, l::TP_SRC),
-            dst: masked(flow, wc, l::TP_DST),
+            src: masked(flow, base, wc, l::TP_SRC),
+            dst: masked(flow, base, wc, l::TP_DST),
         };
         match flow.get(l::NW_PROTO) as u8 {
             p::IPPROTO_TCP => out.push(DpAction::Set(SetAction::Tcp(set))),
@@ -69,6 +84,8 @@ pub fn commit(flow: &Flow, base: &mut Flow, wc: &Flow, out: &mut Vec<DpAction>) 
         }
         copy(flow, base, &ports);
     }
+    // Last, as in OVS: the sets above rewrite the packet under its tags.
+    commit_vlan(flow, base, out);
 }
 
 /// A tag that changed is popped and the new one pushed, as OVS does for
@@ -101,10 +118,20 @@ fn copy(flow: &Flow, base: &mut Flow, slots: &[Slot]) {
     }
 }
 
-/// The slot's value under the megaflow mask, narrowed to the set's type
-/// (slots are never wider than the type they are read as).
-fn masked<T: TryFrom<u128> + Default>(flow: &Flow, wc: &Flow, slot: Slot) -> Masked<T> {
-    let mask = wc.get(slot);
+/// The slot's value under the megaflow mask if it changed (nothing
+/// otherwise), narrowed to the set's type (slots are never wider than the
+/// type they are read as).
+fn masked<T: TryFrom<u128> + Default>(
+    flow: &Flow,
+    base: &Flow,
+    wc: &Flow,
+    slot: Slot,
+) -> Masked<T> {
+    let mask = if flow.get(slot) == base.get(slot) {
+        0
+    } else {
+        wc.get(slot)
+    };
     Masked {
         value: T::try_from(flow.get(slot) & mask).unwrap_or_default(),
         mask: T::try_from(mask).unwrap_or_default(),
@@ -121,7 +148,7 @@ mod tests {
         flow.set(l::ETH_TYPE, 0x0800);
         let mut base = flow.clone();
         let mut out = Vec::new();
-        commit(&flow, &mut base, &Flow::all_ones(), &mut out);
+        commit(&flow, &mut base, &mut Flow::all_ones(), &mut out);
         assert!(out.is_empty());
     }
 
@@ -129,15 +156,41 @@ mod tests {
     fn a_rewritten_address_becomes_a_masked_set() {
         let mut flow = Flow::zero();
         flow.set(l::ETH_TYPE, 0x0800);
+        flow.set(l::NW_PROTO, 17);
+        flow.set(l::NW_SRC, 0x0a00_0001);
         let mut base = flow.clone();
         flow.set(l::NW_DST, 0x0a00_0002);
+        // The source was matched too, but kept its value: OVS 3.1 sets
+        // the destination only.
         let mut wc = Flow::zero();
         wc.set(l::NW_DST, 0xffff_ffff);
+        wc.set(l::NW_SRC, 0xffff_ffff);
         let mut out = Vec::new();
-        commit(&flow, &mut base, &wc, &mut out);
+        commit(&flow, &mut base, &mut wc, &mut out);
         let text: Vec<String> = out.iter().map(ToString::to_string).collect();
         assert_eq!(text, ["set(ipv4(dst=10.0.0.2))"]);
         assert_eq!(base, flow);
+        assert_eq!(wc.get(l::NW_PROTO), 0xff);
+    }
+
+    // OVS 3.1 leaves an IP packet without a protocol (a traced `ip` flow)
+    // as it is, and transport ports that were both zero.
+    #[test]
+    fn no_ip_protocol_or_no_ports_means_no_set() {
+        let mut flow = Flow::zero();
+        flow.set(l::ETH_TYPE, 0x0800);
+        let mut base = flow.clone();
+        flow.set(l::NW_DST, 0x0a00_0002);
+        let mut out = Vec::new();
+        commit(&flow, &mut base, &mut Flow::all_ones(), &mut out);
+        assert!(out.is_empty());
+        let mut flow = Flow::zero();
+        flow.set(l::ETH_TYPE, 0x0800);
+        flow.set(l::NW_PROTO, 6);
+        let mut base = flow.clone();
+        flow.set(l::TP_DST, 8080);
+        commit(&flow, &mut base, &mut Flow::all_ones(), &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]
@@ -146,11 +199,11 @@ mod tests {
         let mut base = flow.clone();
         flow.set(l::VLAN_TCI, 0x1005);
         let mut out = Vec::new();
-        commit(&flow, &mut base, &Flow::zero(), &mut out);
+        commit(&flow, &mut base, &mut Flow::zero(), &mut out);
         assert_eq!(out, [DpAction::PushVlan(PushVlan::new(5, 0))]);
         flow.set(l::VLAN_TCI, 0x1006);
         out.clear();
-        commit(&flow, &mut base, &Flow::zero(), &mut out);
+        commit(&flow, &mut base, &mut Flow::zero(), &mut out);
         assert_eq!(
             out,
             [DpAction::PopVlan, DpAction::PushVlan(PushVlan::new(6, 0))]

@@ -62,7 +62,7 @@ impl Exec {
 
 impl Ctx<'_> {
     pub(super) fn ct(&mut self, ct: &Ct) {
-        commit(&self.flow, &mut self.base, &self.wc, &mut self.out);
+        commit(&self.flow, &mut self.base, &mut self.wc, &mut self.out);
         let zone = match ct.zone {
             CtZone::Imm(zone) => zone,
             CtZone::Field(sf) => read_subfield(&self.flow, &mut self.wc, &sf) as u16,

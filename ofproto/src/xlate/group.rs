@@ -1,7 +1,8 @@
 //! The `group:N` action and the `meter:N` instruction.
 //!
-//! Each bucket a group uses runs as a `clone`: its changes to the packet
-//! stay inside it. `all` runs every live bucket, `indirect` its one
+//! Each bucket a group uses runs on a copy of the translated flow, as in
+//! OVS: its changes stay inside it, and the next output commits whatever
+//! it must set back (no datapath `clone`). `all` runs every live bucket, `indirect` its one
 //! bucket, `select` one live bucket chosen by a symmetric hash of the
 //! packet's Ethernet, VLAN, IP and L4 fields (which the megaflow then
 //! matches on), weights honoured, and `ff` the first live bucket. A
@@ -16,6 +17,7 @@ use nxm_fields::flow::slot_ones;
 use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::port::OFPP_ANY;
 use nxm_fields::prereq::{ETH_TYPE_IP, ETH_TYPE_IPV6};
+use openflow_codec::action::Action;
 use openflow_codec::message::flow_mod::OFPG_ANY;
 use openflow_codec::message::group::{Bucket, GroupType};
 
@@ -45,12 +47,7 @@ impl Ctx<'_> {
                 .filter(|&i| group.buckets.get(i).is_some_and(|b| self.bucket_live(b, 0)))
                 .collect(),
             GroupType::Indirect => vec![0],
-            GroupType::FastFailover => group
-                .buckets
-                .iter()
-                .position(|b| self.bucket_live(b, 0))
-                .into_iter()
-                .collect(),
+            GroupType::FastFailover => self.first_live_bucket(&group.buckets).into_iter().collect(),
             GroupType::Select => {
                 let hash = self.select_hash();
                 select_bucket(&group.buckets, hash, |b| self.bucket_live(b, 0))
@@ -67,7 +64,7 @@ impl Ctx<'_> {
             .filter_map(|&i| group.buckets.get(i).map(|b| (i, b)))
         {
             let entered = self.note_enter(NodeKind::Bucket, || format!("bucket {i}"));
-            result = self.clone_actions(&bucket.actions);
+            result = self.bucket_actions(&bucket.actions);
             self.note_leave(entered);
             if result.is_err() {
                 break;
@@ -75,6 +72,43 @@ impl Ctx<'_> {
         }
         self.depth -= 1;
         result
+    }
+
+    /// A bucket's actions on a copy of the flow (and action set); what
+    /// was committed to the datapath stays committed.
+    fn bucket_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
+        let saved_flow = self.flow.clone();
+        let saved_set = self.action_set.clone();
+        let saved_ct = self.conntracked;
+        let result = self.do_actions(actions);
+        self.flow = saved_flow;
+        self.action_set = saved_set;
+        self.conntracked = saved_ct;
+        // A bucket that exits does not end the translation.
+        self.exit = false;
+        result
+    }
+
+    /// A fast-failover group's first live bucket, with a trace's notes on
+    /// the dead ones before it.
+    fn first_live_bucket(&mut self, buckets: &[Bucket]) -> Option<usize> {
+        for (i, b) in buckets.iter().enumerate() {
+            if self.bucket_live(b, 0) {
+                self.note(NodeKind::Detail, |_| format!("using bucket {i}"));
+                return Some(i);
+            }
+            if self.tracing() {
+                let port_dead = b.watch_port != OFPP_ANY && !self.env.ports.contains(&b.watch_port);
+                self.note(NodeKind::Detail, |_| {
+                    if port_dead {
+                        format!("bucket {i}: not live due to port {}", b.watch_port)
+                    } else {
+                        format!("bucket {i}: not live due to group {}", b.watch_group)
+                    }
+                });
+            }
+        }
+        None
     }
 
     /// Whether a bucket may be used: what it watches is alive.

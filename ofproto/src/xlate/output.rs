@@ -53,7 +53,7 @@ impl Ctx<'_> {
     /// Outputs on a datapath port, if it exists.
     fn emit_output(&mut self, port: u32) {
         if self.env.ports.contains(&port) {
-            commit(&self.flow, &mut self.base, &self.wc, &mut self.out);
+            commit(&self.flow, &mut self.base, &mut self.wc, &mut self.out);
             self.out.push(DpAction::Output(port));
         } else {
             self.note(NodeKind::Warn, |_| "Nonexistent output port".into());
@@ -72,7 +72,7 @@ impl Ctx<'_> {
     /// A packet-in: the datapath hands the packet up with a cookie whose
     /// recirc_id names the table, registers and metadata at this point.
     pub(super) fn controller(&mut self, reason: u8, max_len: u16, controller_id: u16) {
-        commit(&self.flow, &mut self.base, &self.wc, &mut self.out);
+        commit(&self.flow, &mut self.base, &mut self.wc, &mut self.out);
         let frozen = self.freeze(self.table_id);
         let recirc_id = self.env.recirc.id_for(frozen);
         self.out.push(DpAction::Userspace(Userspace {

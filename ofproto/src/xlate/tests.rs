@@ -227,9 +227,11 @@ fn set_field_on_headers_becomes_a_masked_set_before_output() {
         "table=0,udp,actions=set_field:10.9.9.9->nw_dst,mod_tp_src:99,output:2,dec_ttl,output:3",
     ]);
     let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    // As OVS 3.1's ofproto/trace shows for this rule: the second set
+    // leaves out the destination already set.
     assert_eq!(
         out.actions.to_string(),
-        "set(ipv4(dst=10.9.9.9)),set(udp(src=99)),2,set(ipv4(dst=10.9.9.9,ttl=63)),3"
+        "set(ipv4(dst=10.9.9.9)),set(udp(src=99)),2,set(ipv4(ttl=63)),3"
     );
 }
 
