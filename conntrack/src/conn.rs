@@ -4,12 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::alg::AlgState;
 use crate::key::ConnKey;
 use crate::proto::L4State;
 use crate::timeout::TimeoutKind;
 
 /// An application-layer gateway a connection is committed with
-/// (`ct(alg=ftp)`); the helpers themselves arrive with the ALG issue.
+/// (`ct(alg=ftp)`; see [`crate::alg`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Helper {
@@ -34,6 +35,7 @@ pub(crate) struct ConnExt {
     /// original one (a NAT'd connection, or one read from a dump of one).
     pub reply: Option<ConnKey>,
     pub helper: Option<Helper>,
+    pub alg: AlgState,
 }
 
 /// `Conn::flags` bits.

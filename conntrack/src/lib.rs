@@ -28,8 +28,13 @@
 //! table's NAT index (it does not hash like the original key); a packet of
 //! it seen by a `ct` with `nat` gets `+snat`/`+dnat` and a
 //! [`nat::Rewrite`] in [`CtPacket::rewrite`] for the caller to apply.
-//! [`ExecuteParams::helper`] is recorded and dumped (the ALGs come later).
+//!
+//! * [`alg`]: the FTP and TFTP ALGs (`ct(alg=..)`): expectations and
+//!   their `+rel` data connections, FTP's payload rewrite under NAT and
+//!   the sequence adjustment that follows it ([`alg::Edit`] in
+//!   [`CtPacket::alg`]); [`Conntrack::expectations`] lists them.
 
+pub mod alg;
 pub mod bench;
 mod conn;
 mod entry;

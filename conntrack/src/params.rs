@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::alg::Edit;
 use crate::conn::Helper;
 use crate::extract::L3;
 use crate::key::ConnKey;
@@ -64,7 +65,7 @@ pub struct ExecuteParams {
     pub mark: Option<Masked<u32>>,
     /// `ct_label` to write on commit.
     pub label: Option<Masked<u128>>,
-    /// The ALG to attach on commit (recorded; the helpers come later).
+    /// The ALG to attach on commit (see [`crate::alg`]).
     pub helper: Option<Helper>,
     pub nat: Option<NatAction>,
     /// The timeout policy to commit under, instead of the zone's.
@@ -112,8 +113,9 @@ pub struct CtMetadata {
 }
 
 /// One packet of a batch: its bytes, where its network header starts and
-/// which it is, and the metadata and NAT rewrite the tracker fills in
-/// (the caller applies the rewrite to its own copy of the bytes).
+/// which it is, and the metadata, NAT rewrite and ALG edit the tracker
+/// fills in (the caller applies the rewrite, then the edit, to its own
+/// copy of the bytes).
 #[derive(Debug, Clone)]
 pub struct CtPacket<'a> {
     pub data: &'a [u8],
@@ -121,6 +123,7 @@ pub struct CtPacket<'a> {
     pub l3: L3,
     pub md: CtMetadata,
     pub rewrite: Option<Rewrite>,
+    pub alg: Option<Edit>,
 }
 
 impl<'a> CtPacket<'a> {
@@ -131,6 +134,7 @@ impl<'a> CtPacket<'a> {
             l3,
             md: CtMetadata::default(),
             rewrite: None,
+            alg: None,
         }
     }
 }

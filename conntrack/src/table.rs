@@ -297,6 +297,7 @@ impl Conntrack {
             Box::new(ConnExt {
                 reply,
                 helper: entry.helper,
+                alg: Default::default(),
             })
         });
         shard.insert(

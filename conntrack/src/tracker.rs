@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
 
+use crate::alg::{expect::Expectation, expect::Expectations, AlgIo, AlgState};
 use crate::conn::{Conn, ConnExt, LIBERAL};
 use crate::extract::{extract, Extracted, L4Info};
 use crate::index::Index;
@@ -99,6 +100,8 @@ pub struct Conntrack {
     nat_draws: AtomicU64,
     /// Commits refused because the NAT range had no free tuple left.
     nat_exhausted: AtomicU64,
+    /// The data connections ALGs expect (see [`crate::alg`]).
+    pub(crate) expectations: Expectations,
 }
 
 impl Default for Conntrack {
@@ -136,6 +139,7 @@ impl Conntrack {
             nat,
             nat_draws: AtomicU64::new(0),
             nat_exhausted: AtomicU64::new(0),
+            expectations: Expectations::default(),
         }
     }
 
@@ -276,8 +280,15 @@ impl Conntrack {
             let Some((_, shard)) = held.as_mut() else {
                 continue;
             };
+            packet.alg = None;
+            let data = packet.data;
+            let alg = AlgIo {
+                l3: data.get(packet.l3_offset..).unwrap_or(&[]),
+                family: packet.l3,
+                edit: &mut packet.alg,
+            };
             (packet.md, packet.rewrite) =
-                self.process(shard, ext, hash, found, params, now, check_seq);
+                self.process(shard, ext, hash, found, params, now, check_seq, alg);
         }
     }
 
@@ -302,6 +313,7 @@ impl Conntrack {
         params: &ExecuteParams,
         now: u64,
         check_seq: bool,
+        alg: AlgIo<'_>,
     ) -> (CtMetadata, Option<Rewrite>) {
         let zone = params.zone;
         if let Some((handle, _)) = found {
@@ -382,24 +394,31 @@ impl Conntrack {
             }
         }
 
+        let mut expected = None;
         if handle.is_none() {
             if !valid_new(&ext.l4) {
                 return (invalid(zone, Some(&ext.key)), None);
             }
             state |= CtState::NEW;
+            if !self.expectations.is_empty() {
+                expected = self.expected(shard, hash, &ext.key, now);
+            }
             if params.commit {
-                handle = self.commit(shard, ext, hash, params, now);
+                handle = self.commit(shard, ext, hash, params, now, expected.as_ref());
             }
         }
 
         let Some(conn) = handle.and_then(|h| shard.get_mut(h)) else {
-            let md = CtMetadata {
+            let mut md = CtMetadata {
                 state,
                 zone,
                 mark: 0,
                 label: 0,
                 orig: Some(OrigTuple::from(&ext.key)),
             };
+            if let Some(exp) = expected {
+                exp.describe(&mut md);
+            }
             return (md, None);
         };
         if params.commit {
@@ -413,14 +432,21 @@ impl Conntrack {
         let nat = params
             .nat
             .and_then(|_| nat::apply::for_packet(conn, &ext.key, direction));
-        match nat {
+        let (mut md, rewrite) = match nat {
             Some((bits, rewrite)) => (metadata(conn, state | bits, zone), Some(rewrite)),
             None => (metadata(conn, state, zone), None),
+        };
+        if conn.ext.is_some() {
+            let nat = params.nat.is_some();
+            self.alg_packet(conn, alg.l3, alg.family, direction, nat, now)
+                .apply(&mut md, alg.edit);
         }
+        (md, rewrite)
     }
 
-    /// Commits the new connection of `ext`, translated as `params` asks,
-    /// unless a limit or an exhausted NAT range refuses it.
+    /// Commits the new connection of `ext`, translated as `params` asks
+    /// (or, for an ALG's data connection, as its `expected` says), unless
+    /// a limit or an exhausted NAT range refuses it.
     fn commit(
         &self,
         shard: &mut Shard,
@@ -428,8 +454,15 @@ impl Conntrack {
         hash: u64,
         params: &ExecuteParams,
         now: u64,
+        expected: Option<&Expectation>,
     ) -> Option<u32> {
-        let reply = match params.nat.filter(|n| n.kind.is_some()) {
+        let inherited = expected
+            .and_then(|e| e.nat)
+            .filter(|_| params.nat.is_some());
+        let reply = match params
+            .nat
+            .filter(|n| n.kind.is_some() && inherited.is_none())
+        {
             Some(action) => match self.nat_reply(shard, &ext.key, hash, &action) {
                 // Translated to itself (an all-zero address without a
                 // collision): not NAT'd.
@@ -440,10 +473,16 @@ impl Conntrack {
                     return None;
                 }
             },
-            None => None,
+            None => inherited
+                .map(|n| n.reply(&ext.key))
+                .filter(|r| *r != ext.key.reverse()),
         };
         self.limits.try_add(params.zone).ok()?;
-        Some(self.create(shard, ext, hash, params, reply, now))
+        let handle = self.create(shard, ext, hash, params, reply, now);
+        if let (Some(exp), Some(conn)) = (expected, shard.get_mut(handle)) {
+            exp.inherit(conn);
+        }
+        Some(handle)
     }
 
     /// Chooses the translated reply key of new connection `orig` (hashing
@@ -515,6 +554,7 @@ impl Conntrack {
             Box::new(ConnExt {
                 reply,
                 helper: params.helper,
+                alg: AlgState::default(),
             })
         });
         let handle = shard.insert(

@@ -73,8 +73,19 @@ pub fn ipv4_fragment(
 
 /// A TCP segment of `repr` (its payload counting up) in an IP packet.
 pub fn tcp_packet(src: IpAddr, dst: IpAddr, repr: &tcp::Repr) -> Result<Vec<u8>> {
+    let data: Vec<u8> = payload(repr.payload_len).collect();
+    tcp_packet_with(src, dst, repr, &data)
+}
+
+/// A TCP segment of `repr` carrying `data` (whatever `repr.payload_len`
+/// says) in an IP packet.
+pub fn tcp_packet_with(src: IpAddr, dst: IpAddr, repr: &tcp::Repr, data: &[u8]) -> Result<Vec<u8>> {
+    let repr = tcp::Repr {
+        payload_len: data.len(),
+        ..*repr
+    };
     let mut l4 = vec![0u8; repr.header_len()];
-    l4.extend(payload(repr.payload_len));
+    l4.extend_from_slice(data);
     repr.emit(&mut l4, &octets(src), &octets(dst))?;
     ip_packet(src, dst, ip_proto::TCP, &l4)
 }
@@ -87,13 +98,25 @@ pub fn udp_packet(
     dst_port: u16,
     len: usize,
 ) -> Result<Vec<u8>> {
+    let data: Vec<u8> = payload(len).collect();
+    udp_packet_with(src, dst, src_port, dst_port, &data)
+}
+
+/// A UDP datagram carrying `data` in an IP packet.
+pub fn udp_packet_with(
+    src: IpAddr,
+    dst: IpAddr,
+    src_port: u16,
+    dst_port: u16,
+    data: &[u8],
+) -> Result<Vec<u8>> {
     let repr = udp::Repr {
         src_port,
         dst_port,
-        payload_len: len,
+        payload_len: data.len(),
     };
     let mut l4 = vec![0u8; udp::HEADER_LEN];
-    l4.extend(payload(len));
+    l4.extend_from_slice(data);
     repr.emit(&mut l4, &octets(src), &octets(dst))?;
     ip_packet(src, dst, ip_proto::UDP, &l4)
 }
