@@ -85,9 +85,10 @@ impl Bridge {
     fn trace_pass(&self, flow: &Flow, out: &mut String, queue: &mut VecDeque<Recirc>) {
         let _ = writeln!(out, "Flow: {}", format_packet(flow));
         let traced = self.with_env(|env| translate_traced(env, self.name(), flow));
+        let actset_output = traced.recorder.actset_output;
         let (tree, recircs) = traced.recorder.into_tree();
         render::render(out, &tree, 0);
-        let final_flow = if traced.final_flow == *flow {
+        let final_flow = if traced.final_flow == *flow && !actset_output {
             "unchanged".to_string()
         } else {
             format_packet(&traced.final_flow)

@@ -18,6 +18,7 @@ pub fn render(out: &mut String, nodes: &[Node], level: usize) {
         let _ = match node.kind {
             NodeKind::Detail => writeln!(out, "{indent} -> {}", node.text),
             NodeKind::Warn => writeln!(out, "{indent} >> {}", node.text),
+            NodeKind::Error => writeln!(out, "{indent} >>>> {} <<<<", node.text),
             NodeKind::Bridge => writeln!(
                 out,
                 "{indent}{}\n{indent}{}",

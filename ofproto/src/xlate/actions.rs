@@ -207,8 +207,13 @@ impl Ctx<'_> {
     }
 
     /// `clone(...)`: the nested actions see a copy of the packet; the
-    /// packet itself goes on unchanged.
+    /// packet itself goes on unchanged. As in OVS, actions whose effect
+    /// later commits can undo run on a copy of the flow alone; only
+    /// the others (ct, meters, truncation) need the datapath's clone.
     pub(super) fn clone_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
+        if actions.iter().all(reversible) {
+            return self.bucket_actions(actions);
+        }
         let saved_flow = self.flow.clone();
         let saved_base = self.base.clone();
         let saved_set = self.action_set.clone();
@@ -239,4 +244,17 @@ fn subfield_now(flow: &Flow, sf: &Subfield) -> String {
         format!("{value:#x}")
     };
     format!("{sf} is now {text}")
+}
+
+/// Whether an action's effect on the packet can be undone by committing
+/// the flow as it was (OVS's `reversible_actions`).
+fn reversible(action: &Action) -> bool {
+    !matches!(
+        action,
+        Action::Ct(_)
+            | Action::Nat(_)
+            | Action::OutputTrunc(_)
+            | Action::Encap(_)
+            | Action::Decap(_)
+    )
 }

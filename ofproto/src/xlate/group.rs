@@ -76,7 +76,7 @@ impl Ctx<'_> {
 
     /// A bucket's actions on a copy of the flow (and action set); what
     /// was committed to the datapath stays committed.
-    fn bucket_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
+    pub(super) fn bucket_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
         let saved_flow = self.flow.clone();
         let saved_set = self.action_set.clone();
         let saved_ct = self.conntracked;

@@ -4,19 +4,19 @@
 
 use std::sync::Arc;
 
-use nxm_fields::flow::slot_ones;
 use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::port::{from_ofp10, OFPP_IN_PORT};
 use nxm_fields::{Flow, Value};
 use openflow_codec::action::resubmit::{Resubmit, TABLE_NONE};
-use openflow_codec::action::Action;
+use openflow_codec::action::{format_actions, Action};
 use openflow_codec::instruction::{format_instructions, Instruction};
 
 use super::trace::NodeKind;
 use super::{Ctx, XlateError, MAX_DEPTH, MAX_RESUBMITS};
 
-/// ct_state's "tracked" bit.
+/// ct_state's "tracked" and "invalid" bits.
 const CS_TRACKED: Value = 0x20;
+const CS_INVALID: Value = 0x10;
 
 /// Where `resubmit(..,ct)` finds each header field: in the connection's
 /// original-direction tuple.
@@ -92,7 +92,9 @@ impl Ctx<'_> {
         self.depth += 1;
         let result = self.run_instructions(&rule.instructions);
         self.depth -= 1;
-        self.note_leave(entered);
+        // As in OVS, what follows the first table (the action set) is
+        // reported under it.
+        self.note_leave(entered && self.depth > 0);
         (self.table_id, self.rule_cookie, self.rule_is_table_miss) = saved;
         result
     }
@@ -113,8 +115,20 @@ impl Ctx<'_> {
             match inst {
                 Instruction::Meter(id) => self.meter(*id),
                 Instruction::ApplyActions(actions) => self.do_actions(actions)?,
-                Instruction::ClearActions => self.action_set.clear(),
-                Instruction::WriteActions(actions) => self.write_actions(actions),
+                Instruction::ClearActions => {
+                    if self.tracing() {
+                        let was = format_actions(&self.action_set);
+                        self.note(NodeKind::Detail, |_| format!("action set was: {was}"));
+                    }
+                    self.action_set.clear();
+                }
+                Instruction::WriteActions(actions) => {
+                    self.write_actions(actions);
+                    if self.tracing() {
+                        let is = format_actions(&self.action_set);
+                        self.note(NodeKind::Detail, |_| format!("action set is: {is}"));
+                    }
+                }
                 Instruction::WriteMetadata { metadata, mask } => {
                     let old = self.flow.get(l::METADATA) as u64;
                     let new = (old & !mask) | (metadata & mask);
@@ -134,9 +148,20 @@ impl Ctx<'_> {
             r.table
         };
         if r.ct {
-            // Only a tracked packet has an original tuple to look up with.
-            self.wc.set(l::CT_STATE, slot_ones(l::CT_STATE));
-            if self.flow.get(l::CT_STATE) & CS_TRACKED == 0 {
+            // Only a tracked, valid packet with an IP connection has an
+            // original tuple to look up with.
+            let state = self.flow.get(l::CT_STATE);
+            self.wc.set(
+                l::CT_STATE,
+                self.wc.get(l::CT_STATE) | CS_TRACKED | CS_INVALID,
+            );
+            if state & CS_TRACKED == 0
+                || state & CS_INVALID != 0
+                || self.flow.get(l::CT_NW_PROTO) == 0
+            {
+                self.note(NodeKind::Error, |_| {
+                    "resubmit(ct) with non-tracked or non-IP packet!".into()
+                });
                 return Ok(());
             }
         }
@@ -167,10 +192,17 @@ impl Ctx<'_> {
             return Ok(());
         }
         let mut set = std::mem::take(&mut self.action_set);
+        if let Some(t) = self.trace.as_deref_mut() {
+            // OVS's actset_output: the flow changed, whatever it prints.
+            t.actset_output |= set.iter().any(|a| set_kind(a).0 == ORDER_OUTPUT);
+        }
         set.sort_by_key(|a| set_kind(a).0);
         let has_group = set.iter().any(|a| matches!(a, Action::Group(_)));
         set.retain(|a| !(has_group && set_kind(a).0 == ORDER_OUTPUT));
-        self.do_actions(&set)
+        let entered = self.note_enter(NodeKind::Table, || "--. Executing action set:".into());
+        let result = self.do_actions(&set);
+        self.note_leave(entered);
+        result
     }
 }
 

@@ -28,6 +28,8 @@ pub enum NodeKind {
     Detail,
     /// `>> why something did not happen`.
     Warn,
+    /// `>>>> what went wrong <<<<`.
+    Error,
 }
 
 impl NodeKind {
@@ -36,7 +38,11 @@ impl NodeKind {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            NodeKind::Action | NodeKind::Bucket | NodeKind::Detail | NodeKind::Warn
+            NodeKind::Action
+                | NodeKind::Bucket
+                | NodeKind::Detail
+                | NodeKind::Warn
+                | NodeKind::Error
         )
     }
 }
@@ -71,6 +77,9 @@ pub struct Recorder {
     path: Vec<usize>,
     /// Recirculations, in the order the translation asked for them.
     pub recircs: Vec<Recirc>,
+    /// The action set held an output when it ran (OVS's `actset_output`
+    /// then differs in the final flow, though the flow prints the same).
+    pub actset_output: bool,
 }
 
 impl Recorder {
@@ -113,7 +122,7 @@ impl Recorder {
         self.path.pop();
     }
 
-    /// The recorded tree.
+    /// The recorded tree and recirculations.
     pub fn into_tree(self) -> (Vec<Node>, Vec<Recirc>) {
         (self.roots, self.recircs)
     }
