@@ -5,12 +5,21 @@
 //! `ovs-appctl dpctl/dump-conntrack` prints it, sorted. With `--nat`,
 //! the `ct` also NATs (`ct(commit,nat(src=..))`, or a bare `nat` without
 //! `--commit`), and a packet it rewrote is followed on its line by
-//! `-> ` and its new tuple.
+//! `-> ` and its new tuple. With `--helper ftp|tftp`, connections are
+//! committed with that ALG (`ct(commit,alg=ftp)`): a data connection it
+//! expects is `+rel`, a packet whose FTP payload or sequence numbers the
+//! ALG changed (under `--nat`) shows its new numbers and first payload
+//! line after the tuple, and the expectations left are listed after the
+//! connections.
 
 use std::path::PathBuf;
 
+use conntrack::alg::Edit;
 use conntrack::nat::Rewrite;
-use conntrack::{proto_name, ConnKey, Conntrack, CtPacket, ExecuteParams, NatAction, L3};
+use conntrack::wire::{ipv4, ipv6, tcp};
+use conntrack::{
+    proto_name, ConnKey, Conntrack, CtMetadata, CtPacket, ExecuteParams, Helper, NatAction, L3,
+};
 use openflow_codec::action::{parse_action_list_text, Action};
 
 use super::CommandResult;
@@ -32,6 +41,10 @@ pub struct Args {
     /// `dst=...`, with `random`, `hash` or `persistent` after a comma.
     #[arg(long, value_name = "SPEC")]
     nat: Option<String>,
+    /// Commit with this ALG, as `ct(commit,alg=ftp)` does: `ftp` or
+    /// `tftp`.
+    #[arg(long, value_name = "ALG", value_parser = parse_helper)]
+    helper: Option<Helper>,
     /// Output format: text lines, or one JSON object with every packet's
     /// metadata and the final connections.
     #[arg(long, value_enum, default_value = "text")]
@@ -148,6 +161,7 @@ pub fn run(args: Args) -> CommandResult {
         zone: args.zone,
         commit: args.commit,
         nat,
+        helper: args.helper,
         ..ExecuteParams::default()
     };
     let mut last_ms = 0;
@@ -157,46 +171,137 @@ pub fn run(args: Args) -> CommandResult {
         let md = locate(link, record.data).map(|(offset, l3)| {
             let mut batch = [CtPacket::new(record.data, offset, l3)];
             ct.execute(&mut batch, &params, record.ms);
-            (batch[0].md, batch[0].rewrite)
+            let [packet] = batch;
+            let edited = packet
+                .alg
+                .and_then(|edit| edited(record.data, offset, l3, packet.rewrite, &edit));
+            Tracked {
+                md: packet.md,
+                rewrite: packet.rewrite,
+                edited,
+            }
         });
         packets.push((i + 1, md));
     }
     let mut entries = ct.dump(None, last_ms);
     entries.sort_by_key(ToString::to_string);
+    let expectations = ct.expectations(None, last_ms);
     match args.format {
         Format::Text => {
-            for (index, md) in &packets {
-                let state = md.map_or_else(|| "-".to_string(), |(md, _)| md.state.to_string());
-                match md.and_then(|(_, rewrite)| rewrite) {
-                    Some(rewrite) => println!("{index} {state} -> {}", summary(&rewrite.to)),
-                    None => println!("{index} {state}"),
+            for (index, tracked) in &packets {
+                let Some(t) = tracked else {
+                    println!("{index} -");
+                    continue;
+                };
+                let mut line = format!("{index} {}", t.md.state);
+                if let Some(rewrite) = &t.rewrite {
+                    line.push_str(&format!(" -> {}", summary(&rewrite.to)));
                 }
+                if let Some(edited) = &t.edited {
+                    line.push_str(&format!(" {edited}"));
+                }
+                println!("{line}");
             }
             for entry in &entries {
                 println!("{entry}");
+            }
+            for exp in &expectations {
+                println!("expectation {exp}");
             }
         }
         Format::Json => {
             let packets: Vec<serde_json::Value> = packets
                 .iter()
-                .map(|(index, md)| match md {
-                    Some((md, rewrite)) => serde_json::json!({
+                .map(|(index, tracked)| match tracked {
+                    Some(t) => serde_json::json!({
                         "index": index,
-                        "ct_state": md.state.to_string(),
-                        "ct_zone": md.zone,
-                        "ct_mark": md.mark,
-                        "ct_label": format!("{:#x}", md.label),
-                        "orig": md.orig,
-                        "rewritten": rewrite.as_ref().map(|r: &Rewrite| summary(&r.to)),
+                        "ct_state": t.md.state.to_string(),
+                        "ct_zone": t.md.zone,
+                        "ct_mark": t.md.mark,
+                        "ct_label": format!("{:#x}", t.md.label),
+                        "orig": t.md.orig,
+                        "rewritten": t.rewrite.as_ref().map(|r: &Rewrite| summary(&r.to)),
+                        "alg": t.edited.as_ref().map(ToString::to_string),
                     }),
                     None => serde_json::json!({ "index": index, "ct_state": null }),
                 })
                 .collect();
-            let out = serde_json::json!({ "packets": packets, "connections": entries });
+            let out = serde_json::json!({
+                "packets": packets,
+                "connections": entries,
+                "expectations": expectations,
+            });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
     }
     Ok(())
+}
+
+/// What the tracker said about one packet.
+struct Tracked {
+    md: CtMetadata,
+    rewrite: Option<Rewrite>,
+    edited: Option<Edited>,
+}
+
+/// A TCP segment as an ALG left it: `seq=S ack=A` and its payload's
+/// first line, quoted (`"PORT 172,16,100,200,195,80"`).
+struct Edited {
+    seq: u32,
+    ack: u32,
+    line: String,
+}
+
+impl std::fmt::Display for Edited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "seq={} ack={}", self.seq, self.ack)?;
+        if !self.line.is_empty() {
+            write!(f, " {:?}", self.line)?;
+        }
+        Ok(())
+    }
+}
+
+/// The frame after NAT's `rewrite` and the ALG's `edit`, described.
+fn edited(
+    frame: &[u8],
+    offset: usize,
+    l3: L3,
+    rewrite: Option<Rewrite>,
+    edit: &Edit,
+) -> Option<Edited> {
+    let mut frame = frame.to_vec();
+    if let Some(rewrite) = rewrite {
+        rewrite.apply(frame.get_mut(offset..)?, l3).ok()?;
+    }
+    edit.apply(&mut frame, offset, l3).ok()?;
+    let ip = frame.get(offset..)?;
+    let segment = match l3 {
+        L3::Ipv4 => ipv4::Packet::new_checked(ip).ok()?.payload().to_vec(),
+        L3::Ipv6 => {
+            let v6 = ipv6::Packet::new_checked(ip).ok()?;
+            ip.get(v6.upper_layer().ok()?.offset..)?.to_vec()
+        }
+    };
+    let seg = tcp::Packet::new_checked(&segment[..]).ok()?;
+    let payload = seg.payload();
+    let end = payload
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(payload.len());
+    Some(Edited {
+        seq: seg.seq_number(),
+        ack: seg.ack_number(),
+        line: String::from_utf8_lossy(payload.get(..end)?).into_owned(),
+    })
+}
+
+/// `--helper NAME`.
+fn parse_helper(name: &str) -> Result<Helper, String> {
+    [Helper::Ftp, Helper::Tftp]
+        .into_iter()
+        .find(|h| h.name() == name)
+        .ok_or_else(|| format!("unknown ALG \"{name}\" (ftp or tftp)"))
 }
 
 /// `--nat SPEC` as the `nat(SPEC)` of an ovs-ofctl action is parsed.
