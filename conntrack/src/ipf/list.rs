@@ -1,6 +1,7 @@
 //! The fragments held for one datagram, and putting them back together.
 
 use super::fragment::{make_v6_atomic, Fragment, V6_FRAG_HEADER_LEN};
+use super::Arrival;
 use crate::key::Family;
 use crate::wire::{ipv4, ipv6};
 
@@ -10,6 +11,11 @@ const MAX_IP_LEN: usize = 65535;
 /// A fragment held until its datagram is whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Held {
+    /// What came before its IP header (its own link-layer header, which
+    /// it leaves with, as OVS sends each fragment with its own).
+    pub link: Vec<u8>,
+    /// The port it came in on, given back with it.
+    pub in_port: u32,
     /// The fragment from its IP header on, link padding cut off.
     pub bytes: Vec<u8>,
     pub start: usize,
@@ -19,8 +25,10 @@ pub(crate) struct Held {
 }
 
 impl Held {
-    pub fn new(bytes: &[u8], frag: &Fragment) -> Self {
+    pub fn new(arrival: &Arrival<'_>, bytes: &[u8], frag: &Fragment) -> Self {
         Held {
+            link: arrival.frame.get(..arrival.l3_at).unwrap_or(&[]).to_vec(),
+            in_port: arrival.in_port,
             bytes: bytes.get(..frag.size).unwrap_or(bytes).to_vec(),
             start: frag.start,
             len: frag.len,
@@ -31,6 +39,14 @@ impl Held {
 
     fn end(&self) -> usize {
         self.start + self.len
+    }
+
+    /// The fragment as it goes on the wire: its link header, then `ip`.
+    pub fn frame(&self, ip: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.link.len() + ip.len());
+        out.extend_from_slice(&self.link);
+        out.extend_from_slice(ip);
+        out
     }
 
     /// The datagram bytes this fragment carries.
@@ -205,6 +221,8 @@ mod tests {
 
     fn held(start: usize, len: usize, last: bool) -> Held {
         Held {
+            link: Vec::new(),
+            in_port: 0,
             bytes: vec![0; 20 + len],
             start,
             len,

@@ -15,8 +15,11 @@
 //! 2. after it, forward a reassembled datagram as its
 //!    [`Fragments::refragment`], each fragment with the datagram's ct
 //!    metadata;
-//! 3. now and then, [`Ipf::expire`] gives back the fragments of lists that
-//!    timed out (15 s after their first fragment), to forward `+inv`.
+//! 3. on each `ct`, [`Ipf::expire`] gives back the fragments of a list
+//!    that timed out (15 s after its first fragment), to forward `+inv`.
+//!
+//! A held fragment keeps its own link-layer header and port
+//! ([`Ipf::process_arrival`]), and leaves with them.
 //!
 //! Lists are keyed per zone and recirculation pass (as OVS keys them), so
 //! one datagram can be reassembled again after a recirculation. Settings
@@ -61,6 +64,20 @@ const V4_MAX_DATAGRAM: u32 = 65535;
 /// The most fragments one IPv6 list holds (its headers vary, so OVS does
 /// not derive a bound from the minimum size).
 const V6_MAX_LIST: usize = 65535;
+
+/// How long past its expiry a list that no `ct` gave back is dropped
+/// instead (OVS: 10 s), its fragments counted as purged.
+pub const PURGE_AFTER_MS: u64 = 10_000;
+
+/// A packet as it reached `ct`: its frame, where its IP header starts in
+/// it, and the port it came in on. A fragment held keeps what comes
+/// before its IP header and its port, and leaves with them.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival<'a> {
+    pub frame: &'a [u8],
+    pub l3_at: usize,
+    pub in_port: u32,
+}
 
 /// What to do with a packet given to [`Ipf::process`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,6 +209,25 @@ impl Ipf {
         recirc_id: u32,
         now: u64,
     ) -> Outcome {
+        let arrival = Arrival {
+            frame: l3,
+            l3_at: 0,
+            in_port: 0,
+        };
+        self.process_arrival(&arrival, family, zone, recirc_id, now)
+    }
+
+    /// [`Ipf::process`] for a whole frame: a fragment held keeps its
+    /// link-layer header and port.
+    pub fn process_arrival(
+        &self,
+        arrival: &Arrival<'_>,
+        family: Family,
+        zone: u16,
+        recirc_id: u32,
+        now: u64,
+    ) -> Outcome {
+        let l3 = arrival.frame.get(arrival.l3_at..).unwrap_or(&[]);
         // Most packets are whole: they are told apart without the lock.
         let parsed = parse(l3, family, zone, recirc_id, true);
         if parsed == Parsed::Whole {
@@ -228,7 +264,7 @@ impl Ipf {
         } else if list.overlaps(&frag) {
             Step::Overlap
         } else {
-            list.add(Held::new(l3, &frag), frag.first);
+            list.add(Held::new(arrival, l3, &frag), frag.first);
             list.take_if_complete(family)
         };
         match step {
@@ -259,32 +295,36 @@ impl Ipf {
         }
     }
 
-    /// Ends the lists whose time ran out by `now`, giving back the
-    /// fragments they still hold (to be forwarded `+inv`, as OVS does).
-    pub fn expire(&self, now: u64) -> Vec<Fragments> {
+    /// Ends the list whose time ran out first, if one did by `now`: one
+    /// list a call, as OVS ends them on each `ct`. Its fragments come
+    /// back, to be forwarded `+inv`, unless the list is
+    /// [`PURGE_AFTER_MS`] past its expiry: then they are dropped and
+    /// counted as purged.
+    pub fn expire(&self, now: u64) -> Option<Fragments> {
         if now <= self.next_expiry.load(Relaxed) {
-            return Vec::new();
+            return None;
         }
         let mut inner = self.inner.lock();
-        let mut out = Vec::new();
-        let mut expired = [0u64; 2];
-        inner.lists.retain(|key, list| {
-            if now <= list.expiration {
-                return true;
+        let due = inner
+            .lists
+            .iter()
+            .filter(|(_, list)| now > list.expiration)
+            .min_by_key(|(_, list)| list.expiration)
+            .map(|(key, _)| *key);
+        let out = due.and_then(|key| {
+            let list = inner.lists.remove(&key)?;
+            let n = list.frags.len();
+            inner.held = inner.held.saturating_sub(n);
+            let counters = inner.family(key.family);
+            if now >= list.expiration.saturating_add(PURGE_AFTER_MS) {
+                counters.purged += n as u64;
+                return None;
             }
-            let frags = std::mem::take(&mut list.frags);
-            if !frags.is_empty() {
-                expired[usize::from(key.family == Family::Ipv6)] += frags.len() as u64;
-                out.push(Fragments::new(key.family, frags));
-            }
-            false
+            counters.expired += n as u64;
+            (n > 0).then(|| Fragments::new(key.family, list.frags))
         });
         let next = inner.lists.values().map(|l| l.expiration).min();
         self.next_expiry.store(next.unwrap_or(u64::MAX), Relaxed);
-        let [v4, v6] = expired;
-        inner.v4.expired += v4;
-        inner.v6.expired += v6;
-        inner.held = inner.held.saturating_sub((v4 + v6) as usize);
         out
     }
 }

@@ -45,16 +45,23 @@ impl Fragments {
         self.frags.is_empty()
     }
 
-    /// The fragments unchanged, each from its IP header on.
+    /// The fragments unchanged, each behind its own link-layer header.
     pub fn into_packets(self) -> Vec<Vec<u8>> {
-        self.frags.into_iter().map(|h| h.bytes).collect()
+        self.frags.iter().map(|h| h.frame(&h.bytes)).collect()
+    }
+
+    /// The port each fragment came in on, in [`Fragments::into_packets`]'
+    /// and [`Fragments::refragment`]'s order.
+    pub fn in_ports(&self) -> Vec<u32> {
+        self.frags.iter().map(|h| h.in_port).collect()
     }
 
     /// Cuts `packet` (the reassembled datagram after the tracker, from
     /// its IP header on) into fragments of the original sizes: each
-    /// fragment keeps its own headers, takes the datagram's addresses
-    /// (the part of an IP header NAT rewrites) and its own range of the
-    /// datagram's data (where a rewritten L4 header and checksum lie).
+    /// fragment keeps its own headers (link-layer header, TTL, TOS),
+    /// takes the datagram's addresses (the part of an IP header NAT
+    /// rewrites) and its own range of the datagram's data (where a
+    /// rewritten L4 header and checksum lie).
     pub fn refragment(&self, packet: &[u8]) -> Result<Vec<Vec<u8>>, RefragError> {
         let data_at = self.frags.first().map_or(0, |f| f.data_at);
         // Where the datagram ends: its IP length, link padding cut off.
@@ -85,7 +92,7 @@ impl Fragments {
             }
             dst.copy_from_slice(src);
             copy_addresses(self.family, packet, &mut frag.bytes);
-            out.push(frag.bytes);
+            out.push(frag.frame(&frag.bytes));
         }
         Ok(out)
     }

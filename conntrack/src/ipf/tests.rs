@@ -244,14 +244,9 @@ fn a_list_times_out_after_15_seconds_and_gives_its_fragments_back() {
         Outcome::Held
     );
     // The clock runs from the first fragment, later ones do not extend it.
-    assert!(ipf.expire(start + FRAG_LIST_TIMEOUT_MS).is_empty());
-    let expired = ipf.expire(start + FRAG_LIST_TIMEOUT_MS + 1);
-    assert_eq!(expired.len(), 1);
-    let packets = expired.into_iter().flat_map(Fragments::into_packets);
-    assert_eq!(
-        packets.collect::<Vec<_>>(),
-        [frags[0].clone(), frags[2].clone()]
-    );
+    assert!(ipf.expire(start + FRAG_LIST_TIMEOUT_MS).is_none());
+    let expired = ipf.expire(start + FRAG_LIST_TIMEOUT_MS + 1).unwrap();
+    assert_eq!(expired.into_packets(), [frags[0].clone(), frags[2].clone()]);
     let status = ipf.status();
     assert_eq!(
         (status.v6.expired, status.num_frags, status.lists.len()),
@@ -262,6 +257,68 @@ fn a_list_times_out_after_15_seconds_and_gives_its_fragments_back() {
         ipf.process(&frags[1], Family::Ipv6, 0, 0, start + 20_000),
         Outcome::Held
     );
+}
+
+/// As OVS 3.1 ends them: one timed-out list a call, and a list left
+/// 10 s past its expiry is purged (dropped and counted) rather than sent.
+#[test]
+fn lists_expire_one_a_call_and_stale_ones_are_purged() {
+    let ipf = Ipf::new();
+    let (_, a) = fragmented(Family::Ipv4, 3000, &[1480, 1480]);
+    let (_, b) = fragmented(Family::Ipv4, 3000, &[1480, 1480]);
+    // A second datagram: another identification.
+    let b: Vec<Vec<u8>> = b
+        .into_iter()
+        .map(|mut f| {
+            f[5] ^= 1;
+            let mut ip = ipv4::Packet::new_unchecked(&mut f[..]);
+            ip.fill_checksum();
+            f
+        })
+        .collect();
+    assert_eq!(ipf.process(&a[0], Family::Ipv4, 0, 0, 0), Outcome::Held);
+    assert_eq!(ipf.process(&b[0], Family::Ipv4, 0, 0, 5), Outcome::Held);
+    assert_eq!(ipf.process(&b[1], Family::Ipv4, 0, 0, 6), Outcome::Held);
+    let after = FRAG_LIST_TIMEOUT_MS + 100;
+    assert_eq!(ipf.expire(after).unwrap().into_packets(), [a[0].clone()]);
+    assert_eq!(ipf.status().num_frags, 2);
+    assert!(ipf
+        .expire(5 + FRAG_LIST_TIMEOUT_MS + PURGE_AFTER_MS)
+        .is_none());
+    let status = ipf.status();
+    assert_eq!(
+        (status.v4.expired, status.v4.purged, status.num_frags),
+        (1, 2, 0)
+    );
+    assert!(ipf.expire(u64::MAX).is_none());
+}
+
+/// A held fragment leaves with its own link-layer header and port.
+#[test]
+fn fragments_leave_with_their_own_link_header_and_port() {
+    let ipf = Ipf::new();
+    let (_, frags) = fragmented(Family::Ipv4, 2000, &[1480]);
+    let frames: Vec<Vec<u8>> = frags
+        .iter()
+        .enumerate()
+        .map(|(i, f)| [vec![i as u8; 14], f.clone()].concat())
+        .collect();
+    let mut whole = None;
+    for (port, frame) in frames.iter().enumerate().rev() {
+        let arrival = Arrival {
+            frame,
+            l3_at: 14,
+            in_port: port as u32 + 1,
+        };
+        if let Outcome::Reassembled { fragments, .. } =
+            ipf.process_arrival(&arrival, Family::Ipv4, 0, 0, 0)
+        {
+            whole = Some(fragments);
+        }
+    }
+    let fragments = whole.unwrap();
+    assert_eq!(fragments.in_ports(), [1, 2]);
+    assert_eq!(fragments.into_packets(), frames);
 }
 
 /// As OVS 3.1 does: after `ct(commit,zone=9)` took a datagram whole, its

@@ -6,9 +6,13 @@
 //! around its tracker: a fragment held for its datagram leaves the batch,
 //! the one that completes a datagram is tracked as the whole datagram,
 //! and after tracking the datagram goes on as its original fragments,
-//! each with the datagram's ct metadata and rewrite.
+//! each with its own link-layer header, IP header fields and in_port,
+//! and the datagram's ct metadata and rewrite. The fragments of a
+//! datagram that timed out join the batch `+inv` (not `+trk`), as OVS
+//! 3.1 sends them on.
 
-use conntrack::ipf::{Fragments, Ipf, Outcome};
+use conntrack::alg::Edit;
+use conntrack::ipf::{Arrival, Fragments, Ipf, Outcome};
 use conntrack::nat::Rewrite;
 use conntrack::{Conntrack, CtMetadata, CtPacket, CtState, Family, L3};
 
@@ -20,9 +24,8 @@ use crate::packet::Packet;
 /// starts, and the fragments it was made of.
 type Whole = (usize, usize, Fragments);
 
-/// Runs `ct` over `batch`; returns how many fragments it dropped (those
-/// of datagrams that timed out before they were whole).
-pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut Vec<Packet>, now_ms: u64) -> usize {
+/// Runs `ct` over `batch`.
+pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut Vec<Packet>, now_ms: u64) {
     let params = ct.params();
     let ipf = conntrack.ipf();
     let (layers, whole) = reassemble(ipf, batch, params.zone, now_ms);
@@ -32,18 +35,24 @@ pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut Vec<Packet>, now_m
         .filter_map(|(p, l)| l.map(|l| CtPacket::new(&p.data, l.l3_at, l.l3)))
         .collect();
     conntrack.execute(&mut tracked, &params, now_ms);
-    let results: Vec<(CtMetadata, Option<Rewrite>)> =
-        tracked.into_iter().map(|p| (p.md, p.rewrite)).collect();
+    let results: Vec<(CtMetadata, Option<Rewrite>, Option<Edit>)> = tracked
+        .into_iter()
+        .map(|p| (p.md, p.rewrite, p.alg))
+        .collect();
     let mut results = results.into_iter();
     for (packet, layer) in batch.iter_mut().zip(&layers) {
         packet.md.ct = match layer {
             Some(l) => {
-                let (md, rewrite) = results.next().unwrap_or_default();
+                let (md, rewrite, edit) = results.next().unwrap_or_default();
                 // NAT: the tracker parsed these headers already, so the
                 // rewrite fits them; one that cannot apply leaves the
                 // packet as it came.
                 if let (Some(rewrite), Some(l3)) = (rewrite, packet.data.get_mut(l.l3_at..)) {
                     rewrite.apply(l3, l.l3).ok();
+                }
+                // An ALG's edit (FTP under NAT) may resize the packet.
+                if let Some(edit) = edit {
+                    edit.apply(&mut packet.data, l.l3_at, l.l3).ok();
                 }
                 md
             }
@@ -55,10 +64,21 @@ pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut Vec<Packet>, now_m
         };
     }
     refragment(batch, whole);
-    // OVS sends the fragments of a timed-out datagram on `+inv`; the
-    // tracker keeps no link-layer header for them, so here they are
-    // dropped (and counted), which is where a firewall sends `+inv`.
-    ipf.expire(now_ms).iter().map(Fragments::len).sum()
+    if let Some(expired) = ipf.expire(now_ms) {
+        forward_expired(batch, expired);
+    }
+}
+
+/// Adds the fragments of a datagram that timed out to the batch, marked
+/// as OVS 3.1 marks them: `+inv` alone (its other ct fields are left
+/// unset, here zero).
+fn forward_expired(batch: &mut Vec<Packet>, expired: Fragments) {
+    let ports = expired.in_ports();
+    for (data, in_port) in expired.into_packets().into_iter().zip(ports) {
+        let mut packet = Packet::new(data, in_port);
+        packet.md.ct.state = CtState::INVALID;
+        batch.push(packet);
+    }
 }
 
 /// Takes the batch's fragments to the reassembler: held ones leave the
@@ -80,8 +100,12 @@ fn reassemble(
                 L3::Ipv4 => Family::Ipv4,
                 L3::Ipv6 => Family::Ipv6,
             };
-            let l3 = packet.data.get(l.l3_at..).unwrap_or(&[]);
-            match ipf.process(l3, family, zone, packet.md.recirc_id, now_ms) {
+            let arrival = Arrival {
+                frame: &packet.data,
+                l3_at: l.l3_at,
+                in_port: packet.md.in_port,
+            };
+            match ipf.process_arrival(&arrival, family, zone, packet.md.recirc_id, now_ms) {
                 // A refused fragment is tracked as it is: `+inv`.
                 Outcome::Pass | Outcome::Invalid => {}
                 Outcome::Held => continue,
@@ -103,8 +127,9 @@ fn reassemble(
 }
 
 /// Puts each tracked datagram's fragments in its place, carrying what
-/// the tracker rewrote and its metadata. A datagram that cannot be cut
-/// as it came (a rewrite changed its length) goes on as the original
+/// the tracker rewrote and its ct metadata, each behind its own
+/// link-layer header and from its own port. A datagram that cannot be
+/// cut as it came (a rewrite changed its length) goes on as the original
 /// fragments.
 fn refragment(batch: &mut Vec<Packet>, whole: Vec<Whole>) {
     if whole.is_empty() {
@@ -117,22 +142,23 @@ fn refragment(batch: &mut Vec<Packet>, whole: Vec<Whole>) {
             out.push(packet);
             continue;
         };
-        let (l2, l3) = packet.data.split_at(l3_at.min(packet.data.len()));
+        let l3 = packet.data.get(l3_at..).unwrap_or(&[]);
+        let ports = fragments.in_ports();
         let frags = match fragments.refragment(l3) {
             Ok(frags) => frags,
             Err(_) => fragments.into_packets(),
         };
-        for frag in frags {
-            let mut data = l2.to_vec();
-            data.extend_from_slice(&frag);
-            out.push(Packet {
-                data,
-                md: packet.md,
-            });
+        for (data, in_port) in frags.into_iter().zip(ports) {
+            let mut md = packet.md;
+            md.in_port = in_port;
+            out.push(Packet { data, md });
         }
     }
     *batch = out;
 }
+
+#[cfg(test)]
+mod ovs_bytes;
 
 #[cfg(test)]
 mod tests {
@@ -194,8 +220,11 @@ mod tests {
         assert_eq!((status.v4.completed, status.num_frags), (3, 0));
     }
 
+    /// As OVS 3.1 (tests/scenarios/frag4-timeout.ovs.out): the
+    /// fragments of a datagram that timed out go on with the next `ct`,
+    /// `+inv` without `+trk`, from their own port.
     #[test]
-    fn fragments_of_a_datagram_that_times_out_are_dropped_and_counted() {
+    fn fragments_of_a_datagram_that_times_out_go_on_invalid() {
         let conntrack = Conntrack::new();
         let upcall = FnUpcall::new(|_: &Flow| Err(UpcallError::Translation(String::new())));
         let wire = Wire::default();
@@ -207,13 +236,65 @@ mod tests {
         };
         let actions = Actions::new(vec![Action::Ct(Ct::default()), Action::Output(2)]);
         let frags = udp_fragments();
-        execute(&ctx, vec![Packet::new(frags[0].clone(), 1)], &actions);
+        execute(&ctx, vec![Packet::new(frags[0].clone(), 3)], &actions);
         ctx.now_ms = 1 + 15_001;
         // The late fragment joins its list before the list is given up, as
         // in OVS, so both go.
         let done = execute(&ctx, vec![Packet::new(frags[1].clone(), 1)], &actions);
-        assert_eq!(done.dropped, 2);
-        assert_eq!(conntrack.ipf().status().v4.expired, 2);
-        assert!(wire.0.lock().unwrap().is_empty());
+        assert_eq!(done.dropped, 0);
+        let sent = wire.0.lock().unwrap().clone();
+        let got: Vec<(u32, Vec<u8>, String)> = sent
+            .into_iter()
+            .map(|(_, p)| (p.md.in_port, p.data, p.md.ct.state.to_datapath_string()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, frags[0].clone(), "inv".to_string()),
+                (1, frags[1].clone(), "inv".to_string())
+            ]
+        );
+        let status = conntrack.ipf().status();
+        assert_eq!((status.v4.expired, status.num_frags), (2, 0));
+    }
+
+    /// As OVS 3.1 (tests/scenarios/frag4-own-headers.ovs.out): after `ct`
+    /// each fragment keeps its own Ethernet header, TTL and TOS, and port.
+    #[test]
+    fn fragments_keep_their_own_headers_and_ports_through_ct() {
+        let conntrack = Conntrack::new();
+        let wire = Wire::default();
+        let upcall = FnUpcall::new(|_: &Flow| Err(UpcallError::Translation(String::new())));
+        let ctx = Context {
+            conntrack: &conntrack,
+            ports: &wire,
+            upcall: &upcall,
+            now_ms: 1,
+        };
+        let actions = Actions::new(vec![Action::Ct(Ct::default()), Action::Output(2)]);
+        let mut frags = udp_fragments();
+        // The second fragment from another MAC, with TTL 63 and TOS 0x10.
+        frags[1][11] = 0x03;
+        frags[1][14 + 1] = 0x10;
+        frags[1][14 + 8] = 63;
+        conntrack::wire::ipv4::Packet::new_unchecked(&mut frags[1][14..]).fill_checksum();
+        for (i, frag) in frags.iter().enumerate() {
+            execute(
+                &ctx,
+                vec![Packet::new(frag.clone(), i as u32 + 1)],
+                &actions,
+            );
+        }
+        let sent = wire.0.lock().unwrap().clone();
+        let got: Vec<(u32, Vec<u8>)> = sent
+            .into_iter()
+            .map(|(_, p)| (p.md.in_port, p.data))
+            .collect();
+        let want: Vec<(u32, Vec<u8>)> = frags
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| (i as u32 + 1, f))
+            .collect();
+        assert_eq!(got, want);
     }
 }

@@ -82,7 +82,7 @@ fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut 
             }
             Action::Drop => return,
             Action::Ct(action) => {
-                out.dropped += ct::run(ctx.conntrack, action, &mut batch, ctx.now_ms);
+                ct::run(ctx.conntrack, action, &mut batch, ctx.now_ms);
             }
             Action::CtClear => {
                 for packet in &mut batch {
