@@ -25,7 +25,8 @@ use crate::wire::ip_proto;
 pub const MAX_ATTEMPTS: u32 = 256;
 
 /// The ports searched when the action names none and the original port
-/// collides.
+/// collides: from the one after the original port up, wrapping (from the
+/// range's start if the original port is below it), as OVS 3.1 searches.
 const EPHEMERAL: (u16, u16) = (1024, 65535);
 
 /// Why no reply key was chosen.
@@ -52,12 +53,18 @@ impl AddrRange {
     /// The action's range, or `own` (the translated side's address) for
     /// an all-zero one.
     fn of(action: &NatAction, family: Family, own: IpAddr) -> Result<Self, NatError> {
-        let min = action.addr_min.ok_or(NatError::BadRange)?;
-        let max = action.addr_max.unwrap_or(min);
-        let (min, max) = if min.is_unspecified() && max.is_unspecified() {
-            (own, own)
-        } else {
-            (min, max)
+        // No address (`nat(src)`, which is also how OVS keeps
+        // `nat(src=0.0.0.0)`) or an all-zero one: the connection's own.
+        let (min, max) = match action.addr_min {
+            None => (own, own),
+            Some(min) => {
+                let max = action.addr_max.unwrap_or(min);
+                if min.is_unspecified() && max.is_unspecified() {
+                    (own, own)
+                } else {
+                    (min, max)
+                }
+            }
         };
         let (min, max) = match (family, min, max) {
             (Family::Ipv4, IpAddr::V4(a), IpAddr::V4(b)) => {
@@ -170,10 +177,22 @@ pub fn choose(
             }
         };
         let n = u64::from(hi - lo) + 1;
+        // A named range starts at a seeded port; the fallback after the
+        // original port (which collided).
+        let first = if fallback {
+            let own = orig.src_port;
+            if (lo..hi).contains(&own) {
+                u64::from(own - lo) + 1
+            } else {
+                0
+            }
+        } else {
+            port_start
+        };
         let mut port_index = 0u64;
         while attempts < MAX_ATTEMPTS && port_index < n {
             attempts += 1;
-            let port = lo + ((port_start.wrapping_add(port_index)) % n) as u16;
+            let port = lo + ((first.wrapping_add(port_index)) % n) as u16;
             port_index += 1;
             let key = match (kind, fallback) {
                 // A collision without a port range moves the source port
@@ -286,14 +305,24 @@ mod tests {
         let orig = tcp("10.1.1.1", "10.1.1.2", 1234, 80);
         let first = choose(&orig, &a, 5, |_| false).unwrap();
         assert_eq!(first.dst_port, 1234);
+        // The next port up, whatever the seed (OVS 3.1, nat-src-zero.scn).
         let second = choose(&orig, &a, 5, |k| *k == first).unwrap();
-        assert_ne!(second.dst_port, 1234);
-        assert!(second.dst_port >= 1024);
+        assert_eq!(second.dst_port, 1235);
+        let third = choose(&orig, &a, 9, |k| *k == first || *k == second).unwrap();
+        assert_eq!(third.dst_port, 1236);
         let d = action(NatKind::Dst, "172.16.0.5", None, None);
         let first = choose(&orig, &d, 5, |_| false).unwrap();
         let second = choose(&orig, &d, 5, |k| *k == first).unwrap();
         assert_eq!((second.src_port, second.src_ip()), (80, ip("172.16.0.5")));
-        assert_ne!(second.dst_port, 1234);
+        assert_eq!(second.dst_port, 1235);
+        // From the top of the range back to its start; from below it, at
+        // its start.
+        for (own, next) in [(65535, 1024), (53, 1024)] {
+            let orig = tcp("10.1.1.1", "10.1.1.2", own, 80);
+            let first = choose(&orig, &a, 5, |_| false).unwrap();
+            let second = choose(&orig, &a, 5, |k| *k == first).unwrap();
+            assert_eq!(second.dst_port, next);
+        }
     }
 
     #[test]

@@ -231,6 +231,32 @@ fn an_all_zero_snat_translates_only_on_a_port_collision() {
     assert!(k.src_port >= 1024 && k.src_port != 1234);
 }
 
+/// As OVS 3.1 (tests/scenarios/nat-src-zero.scn): a connection whose
+/// own tuple is another's SNAT translation moves to the next port up.
+#[test]
+fn an_all_zero_snat_colliding_with_a_snat_moves_to_the_next_port() {
+    let ct = Conntrack::new();
+    let snat = commit_nat(nat(Some(NatKind::Src), "10.1.1.1", None));
+    let (state, _) = run(&ct, &udp_packet("10.1.1.3", "10.1.1.2", 4000, 53), &snat);
+    assert_eq!(state, "+new+trk+snat");
+    // ovs-ofctl keeps `nat(src=0.0.0.0)` as `nat(src)`: no address.
+    let mut zero = commit_nat(nat(Some(NatKind::Src), "0.0.0.0", None));
+    if let Some(action) = zero.nat.as_mut() {
+        action.addr_min = None;
+    }
+    for (sport, moved) in [(4000, 4001), (4001, 4002)] {
+        let (state, out) = run(&ct, &udp_packet("10.1.1.1", "10.1.1.2", sport, 53), &zero);
+        assert_eq!(
+            (state.as_str(), tuple(&out)),
+            (
+                "+new+trk+snat",
+                format!("17 10.1.1.1:{moved} > 10.1.1.2:53")
+            )
+        );
+    }
+    assert_eq!((ct.len(), ct.nat_exhausted()), (3, 0));
+}
+
 #[test]
 fn two_threads_committing_nat_at_once_neither_deadlock_nor_collide() {
     let ct = Conntrack::new();
