@@ -63,7 +63,7 @@ pub(crate) struct Expectation {
 }
 
 /// An expectation as dumped.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExpectEntry {
     pub proto: u8,
     /// The expected connection (source port 0: any).

@@ -143,6 +143,15 @@ impl Conntrack {
         now: u64,
     ) -> Outcome {
         let mut out = Outcome::default();
+        // Most connections with the out-of-line part are NAT'd ones
+        // without an ALG: they leave here.
+        if conn
+            .ext
+            .as_deref()
+            .is_none_or(|e| e.helper.is_none() && e.alg.master.is_none())
+        {
+            return out;
+        }
         let (key, reply_key, mark, label) = (conn.key, conn.reply_key(), conn.mark, conn.label());
         let nat_conn = reply_key != key.reverse();
         let Some(ext) = conn.ext.as_deref_mut() else {
@@ -176,6 +185,11 @@ impl Conntrack {
                 let mut splice = None;
                 match ftp::parse(payload, !reply) {
                     Ok(None) => {}
+                    // Another family's address (PORT over IPv6): not
+                    // meant for this connection, ignored as OVS does.
+                    Ok(Some(a))
+                        if a.addr
+                            .is_some_and(|ip| ip.is_ipv4() != key.src_ip().is_ipv4()) => {}
                     Ok(Some(announce)) => match expectation_of(&announce, &key, &reply_key) {
                         Some((data, exp_nat, replace)) => {
                             self.expectations

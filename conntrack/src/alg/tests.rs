@@ -23,14 +23,6 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-fn l3(a: &str) -> L3 {
-    if ip(a).is_ipv4() {
-        L3::Ipv4
-    } else {
-        L3::Ipv6
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn seg(
     src: &str,
@@ -412,7 +404,6 @@ fn ipv6_eprt_and_epsv_under_snat() {
         0,
     );
     assert_eq!(state(&md), "+new+rel+trk+snat");
-    let _ = l3(c);
 }
 
 #[test]
@@ -509,4 +500,28 @@ fn an_expectation_expires_after_five_minutes() {
     let expired = crate::alg::EXPECT_TIMEOUT_MS;
     assert_eq!(state(&run(&ct, &syn, &lookup, expired).0), "+new+trk");
     assert!(ct.expectations(None, expired).is_empty());
+}
+
+#[test]
+fn another_familys_announcement_is_ignored() {
+    let (c, s) = ("fc00::1", "fc00::2");
+    let ct = Conntrack::new();
+    let control = ftp_commit(None);
+    run(&ct, &seg(c, 40000, s, 21, SYN, 1000, 0, ""), &control, 0);
+    run(
+        &ct,
+        &seg(s, 21, c, 40000, SYN | ACK, 5000, 1001, ""),
+        &control,
+        0,
+    );
+    run(&ct, &seg(c, 40000, s, 21, ACK, 1001, 5001, ""), &control, 0);
+    let port = "PORT 10,1,1,1,195,80\r\n";
+    let (md, ..) = run(
+        &ct,
+        &seg(c, 40000, s, 21, PSH | ACK, 1001, 5001, port),
+        &control,
+        0,
+    );
+    assert_eq!(state(&md), "+est+trk");
+    assert!(ct.expectations(None, 0).is_empty());
 }
