@@ -9,7 +9,13 @@
 //!   (bridge, datapath, ports, packet threads), its OpenFlow listeners
 //!   and controllers, and the control socket's server.
 //! * [`hex`]: bytes as hex digits, as the CLI and the socket write them.
+//! * [`compose`]: packets built from flows as OVS's `flow_compose` builds
+//!   them.
+//! * [`trace`]: `ofproto/trace`'s arguments, and a trace whose `ct`s run
+//!   on a copy of the switch's connection tracker.
 
+pub mod compose;
 pub mod control;
 pub mod daemon;
 pub mod hex;
+pub mod trace;

@@ -95,6 +95,8 @@ enum Command {
     FlushConntrack(commands::flush_conntrack::Args),
     /// Print the datapath's flows (as ovs-appctl dpctl/dump-flows).
     DumpDpFlows(commands::dump_dp_flows::Args),
+    /// Trace a flow through the daemon's bridge (as ovs-appctl ofproto/trace), optionally running conntrack for real.
+    Trace(commands::trace::Args),
     /// Print the IP fragment reassembler's settings and counters (as ovs-appctl dpctl/ipf-get-status).
     IpfGetStatus(commands::ipf::StatusArgs),
     /// Turn IP fragment reassembly on or off for one family (as dpctl/ipf-set-enabled).
@@ -152,6 +154,7 @@ fn main() -> ExitCode {
         Command::FlushConntrack(args) => commands::flush_conntrack::run(args),
         Command::DumpDpFlows(args) => commands::dump_dp_flows::run(args),
         Command::Inject(args) => commands::inject::run(args),
+        Command::Trace(args) => commands::trace::run(args),
         Command::IpfGetStatus(args) => commands::ipf::status(args),
         Command::IpfSetEnabled(args) => commands::ipf::set_enabled(args),
         Command::IpfSetMinFrag(args) => commands::ipf::set_min_frag(args),

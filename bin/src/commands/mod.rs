@@ -48,6 +48,7 @@ pub mod port_tx;
 pub mod scenario;
 pub mod show;
 mod stats;
+pub mod trace;
 mod vconn;
 
 /// What a verb returns: any error becomes one line on stderr and exit status 1.

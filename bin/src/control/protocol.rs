@@ -46,6 +46,18 @@ pub enum Request {
     /// Changes a reassembler setting. Answered by [`Response::Text`]
     /// with the line to print.
     IpfSet(IpfSetting),
+    /// `ofproto/trace`: `args` as ovs-appctl takes them after the bridge
+    /// name (`FLOW [--ct-next STATE]... [PACKET]`), on `bridge` (the
+    /// switch's if none); `live` runs each ct on a copy of the
+    /// connection tracker instead of taking `--ct-next` states. Answered
+    /// by [`Response::Text`].
+    Trace {
+        #[serde(default)]
+        bridge: Option<String>,
+        args: Vec<String>,
+        #[serde(default)]
+        live: bool,
+    },
 }
 
 /// A setting of the IP fragment reassembler.

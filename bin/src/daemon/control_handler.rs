@@ -68,7 +68,34 @@ fn carry_out(switch: &Switch, request: Request) -> Result<Response, String> {
         Request::IpfSet(setting) => Response::Text {
             text: set_ipf(ct.ipf(), setting)?,
         },
+        Request::Trace { bridge, args, live } => Response::Text {
+            text: trace(switch, bridge.as_deref(), &args, live)?,
+        },
     })
+}
+
+/// `ofproto/trace` on the switch's bridge; ports go by name or number.
+fn trace(
+    switch: &Switch,
+    bridge: Option<&str>,
+    args: &[String],
+    live: bool,
+) -> Result<String, String> {
+    let br = &switch.bridge;
+    if let Some(name) = bridge.filter(|n| *n != br.name()) {
+        return Err(format!("{name}: unknown bridge"));
+    }
+    let ports = switch.datapath.ports();
+    let by_name = |name: &str| {
+        ports
+            .iter()
+            .find(|(_, p)| p.name() == name)
+            .map(|(no, _)| *no)
+            .or_else(|| name.parse().ok())
+    };
+    let mut text = crate::trace::run(br, switch.datapath.conntrack(), args, live, &by_name)?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// Applies `setting`; the line ovs-appctl would print on success, or the

@@ -5,7 +5,8 @@
 //! from the first header line.
 //!
 //! * [`parse`]: the line format, errors with line numbers;
-//! * [`packet`] and [`compose`]: frames built as OVS builds them;
+//! * [`packet`]: frames built as OVS builds them (with
+//!   [`ctswitch::compose`]);
 //! * [`run`]: the runner and the [`run::Switch`] it drives;
 //! * [`switch`]: the in-process switch with its pass observer;
 //! * [`report`]: pass metadata, rule lines, `let` masking;
@@ -13,7 +14,6 @@
 //!   and `ofctl` lines.
 
 pub mod commands;
-pub mod compose;
 pub mod packet;
 pub mod parse;
 pub mod report;

@@ -9,7 +9,7 @@ use nxm_fields::layout as l;
 use nxm_fields::text::Applied;
 use nxm_fields::{Flow, Match};
 
-use super::compose::{compose, patch_tcp, TcpExtras};
+use ctswitch::compose::{compose, patch_tcp, TcpExtras};
 
 /// Payload bytes of composed UDP, ICMP and non-SYN/FIN/RST TCP packets.
 const PAYLOAD: usize = 64;

@@ -5,7 +5,9 @@
 //! pass, resumed from the frozen translation with the next `--ct-next`
 //! state (default `trk|new`): like OVS's, this trace does not consult the
 //! connection tracker, and with `nat` it simulates the translation by
-//! moving the flow to the first address and port of the range.
+//! moving the flow to the first address and port of the range. With
+//! [`CtNext::Live`] a connection tracker (a copy of the switch's, say)
+//! runs each ct instead and the pass resumes with what it said.
 
 pub mod render;
 
@@ -18,6 +20,8 @@ use nxm_fields::layout as l;
 use nxm_fields::packet::format_packet;
 use nxm_fields::{Flow, Match, Value};
 use openflow_codec::action::nat::{flags as nat_flags, Nat, NatAddrs};
+
+use datapath::action::Ct as DpCt;
 
 use crate::bridge::Bridge;
 use crate::xlate::trace::Recirc;
@@ -54,14 +58,42 @@ pub fn parse_ct_state(text: &str) -> Result<u32, String> {
     Ok(state)
 }
 
+/// Where the state of each conntrack recirculation comes from.
+pub enum CtNext<'a> {
+    /// The given states in turn (`--ct-next`), then `trk|new`; NAT is
+    /// simulated. What OVS 3.1's trace does.
+    States(&'a [u32]),
+    /// A connection tracker, given the packet's flow and the datapath's
+    /// ct action, answers with the flow the packet resumes with (its ct
+    /// fields and any NAT applied); `None`: the packet did not come back.
+    Live(&'a mut dyn FnMut(&Flow, &DpCt) -> Option<Flow>),
+}
+
+impl core::fmt::Debug for CtNext<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CtNext::States(s) => f.debug_tuple("States").field(s).finish(),
+            CtNext::Live(_) => f.write_str("Live"),
+        }
+    }
+}
+
 impl Bridge {
     /// Traces `flow` through the tables; `ct_next` gives the ct_state of
     /// each conntrack recirculation in turn. Read-only apart from the
     /// recirculation ids it names.
     pub fn trace(&self, flow: &Flow, ct_next: &[u32]) -> String {
+        self.trace_with(flow, CtNext::States(ct_next))
+    }
+
+    /// [`Bridge::trace`] with the conntrack states from `ct_next`.
+    pub fn trace_with(&self, flow: &Flow, ct_next: CtNext<'_>) -> String {
         let mut out = String::new();
         let mut queue = VecDeque::new();
-        let mut ct_next = ct_next.iter();
+        let (mut states, mut live) = match ct_next {
+            CtNext::States(s) => (s.iter(), None),
+            CtNext::Live(f) => ([].iter(), Some(f)),
+        };
         self.trace_pass(flow, &mut out, &mut queue);
         let mut followed = 0;
         while let Some(recirc) = queue.pop_front() {
@@ -76,7 +108,13 @@ impl Bridge {
                 );
                 break;
             }
-            let flow = resume_header(&mut out, recirc, ct_next.next().copied());
+            let flow = match live.as_deref_mut() {
+                Some(live) => match live_header(&mut out, recirc, live) {
+                    Some(flow) => flow,
+                    None => continue,
+                },
+                None => resume_header(&mut out, recirc, states.next().copied()),
+            };
             self.trace_pass(&flow, &mut out, &mut queue);
         }
         out
@@ -158,6 +196,60 @@ fn resume_header(out: &mut String, recirc: Recirc, ct_state: Option<u32>) -> Flo
     let _ = write!(out, "{}\n\n", "=".repeat(79));
     flow
 }
+
+/// Writes the banner of a pass resumed with what a connection tracker
+/// said, and returns its flow: the frozen flow with the tracker's ct
+/// fields and (translated) addresses and ports.
+fn live_header(
+    out: &mut String,
+    recirc: Recirc,
+    live: &mut dyn FnMut(&Flow, &DpCt) -> Option<Flow>,
+) -> Option<Flow> {
+    let _ = write!(out, "\n\n{}\nrecirc({:#x})", "=".repeat(79), recirc.id);
+    let resumed = recirc.ct.as_ref().and_then(|ct| live(&recirc.flow, ct));
+    let Some(resumed) = resumed else {
+        let _ = write!(
+            out,
+            " - conntrack kept the packet (no recirculation)\n{}\n",
+            "=".repeat(79)
+        );
+        return None;
+    };
+    let mut flow = recirc.flow;
+    for slot in LIVE_SLOTS {
+        flow.set(slot, resumed.get(slot));
+    }
+    flow.set(l::RECIRC_ID, Value::from(recirc.id));
+    let _ = write!(
+        out,
+        " - resume conntrack with ct_state={} (from the connection tracker)\n{}\n\n",
+        format_flags(CT_STATE_FLAGS, flow.get(l::CT_STATE)),
+        "=".repeat(79)
+    );
+    Some(flow)
+}
+
+/// What a connection tracker's answer decides in a resumed flow: the ct
+/// fields and what NAT may rewrite.
+const LIVE_SLOTS: [l::Slot; 17] = [
+    l::CT_STATE,
+    l::CT_ZONE,
+    l::CT_MARK,
+    l::CT_LABEL,
+    l::CT_NW_SRC,
+    l::CT_NW_DST,
+    l::CT_IPV6_SRC,
+    l::CT_IPV6_DST,
+    l::CT_NW_PROTO,
+    l::CT_TP_SRC,
+    l::CT_TP_DST,
+    l::NW_SRC,
+    l::NW_DST,
+    l::IPV6_SRC,
+    l::IPV6_DST,
+    l::TP_SRC,
+    l::TP_DST,
+];
 
 /// Moves the flow to the first address and port of the NAT range, in the
 /// direction the action translates.

@@ -99,7 +99,7 @@ impl Ctx<'_> {
         } else {
             None
         };
-        self.out.push(DpAction::Ct(DpCt {
+        let dp_ct = DpCt {
             commit: commit_kind,
             zone,
             mark: exec.mark,
@@ -110,13 +110,18 @@ impl Ctx<'_> {
                 _ => None,
             },
             nat: exec.nat.map(DpNat),
-        }));
+        };
         if ct.table != TABLE_NONE {
             let mut frozen = self.freeze(ct.table);
             frozen.conntracked = true;
             let id = self.env.recirc.id_for(frozen);
+            if self.tracing() {
+                self.note_recirc(ct, id, &dp_ct, &exec);
+            }
+            self.out.push(DpAction::Ct(dp_ct));
             self.out.push(DpAction::Recirc(id));
-            self.note_recirc(ct, id, zone, &exec);
+        } else {
+            self.out.push(DpAction::Ct(dp_ct));
         }
         self.conntracked = false;
         self.clear_ct_fields();
@@ -128,7 +133,7 @@ impl Ctx<'_> {
     /// A trace's note that `ct(table=N)` forks the packet, and the
     /// recirculation the trace follows: the flow as frozen, in the ct's
     /// zone, with the ct_mark and ct_label `exec` wrote.
-    fn note_recirc(&mut self, ct: &Ct, id: u32, zone: u16, exec: &Exec) {
+    fn note_recirc(&mut self, ct: &Ct, id: u32, dp_ct: &DpCt, exec: &Exec) {
         let Some(t) = self.trace.as_deref_mut() else {
             return;
         };
@@ -141,7 +146,7 @@ impl Ctx<'_> {
             ),
         );
         let mut flow = self.flow.clone();
-        flow.set(l::CT_ZONE, Value::from(zone));
+        flow.set(l::CT_ZONE, Value::from(dp_ct.zone));
         if let Some(m) = exec.mark {
             let old = flow.get(l::CT_MARK) as u32;
             flow.set(
@@ -162,6 +167,7 @@ impl Ctx<'_> {
             flow,
             conntrack: true,
             nat,
+            ct: Some(*dp_ct),
         });
     }
 }

@@ -6,6 +6,7 @@
 //! formatted unless a trace is asked for. [`crate::trace`] drives and
 //! renders it.
 
+use datapath::action::Ct as DpCt;
 use nxm_fields::Flow;
 use openflow_codec::action::nat::Nat;
 
@@ -66,6 +67,8 @@ pub struct Recirc {
     pub conntrack: bool,
     /// The ct's `nat(...)`, if it had one.
     pub nat: Option<Nat>,
+    /// The datapath's ct action, for a trace that runs it.
+    pub ct: Option<DpCt>,
 }
 
 /// The tree being recorded, with the path to the node that new nodes
