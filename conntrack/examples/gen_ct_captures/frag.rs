@@ -126,8 +126,9 @@ fn overlap(v6: bool) -> Result<Pcap> {
     capture(&frames)
 }
 
-/// IPv6 fragments behind a hop-by-hop header, last first.
-fn v6_ext_out_of_order() -> Result<Pcap> {
+/// IPv6 fragments, last first, behind a hop-by-hop header with
+/// `hop_by_hop`.
+fn v6_out_of_order(hop_by_hop: bool) -> Result<Pcap> {
     let [first, second, last] = V6_CUTS;
     let frames = v6_fragments(
         "fd00::1",
@@ -136,7 +137,7 @@ fn v6_ext_out_of_order() -> Result<Pcap> {
         3000,
         9,
         &[last, second, first],
-        true,
+        hop_by_hop,
     )?;
     capture(&frames)
 }
@@ -187,7 +188,8 @@ pub fn write(dir: &Path) -> Result<()> {
     snat(true)?.write(dir, "frag6-snat.pcap")?;
     overlap(false)?.write(dir, "frag4-overlap.pcap")?;
     overlap(true)?.write(dir, "frag6-overlap.pcap")?;
-    v6_ext_out_of_order()?.write(dir, "frag6-ext-out-of-order.pcap")?;
+    v6_out_of_order(false)?.write(dir, "frag6-out-of-order.pcap")?;
+    v6_out_of_order(true)?.write(dir, "frag6-ext-out-of-order.pcap")?;
     own_headers()?.write(dir, "frag4-own-headers.pcap")?;
     timeout(false)?.write(dir, "frag4-timeout.pcap")?;
     timeout(true)?.write(dir, "frag6-timeout.pcap")?;
