@@ -10,18 +10,19 @@
 //!   table and rule it consulted; [`recirc`]: the frozen continuations
 //!   recirculation ids name; [`mac_learning`]: the table behind `NORMAL`.
 //! * [`bridge`]: what controllers talk to; [`slow_path`]: the bridge as
-//!   the datapath's upcall, packet-out; [`packet_in`]: PACKET_IN messages.
+//!   the datapath's upcall, packet-out; [`packet_in`]: PACKET_IN messages;
+//!   [`port_status`]: PORT_STATUS messages.
 //! * [`connection`]: the OpenFlow connection state machine.
 //!
 //! * [`group`] and [`meter`]: the group and meter tables;
 //!   [`bridge_groups`]: the bridge's group and meter messages.
 //!
 //! * [`trace`]: `ofproto/trace`, what a flow does in the tables, printed
-//!   as OVS prints it.
+//!   as OVS prints it, its conntrack states given (`--ct-next`) or asked
+//!   of a connection tracker.
 //!
-//! Still to come: the trace that runs conntrack on
-//! a snapshot of the connection table. Packet parsing and execution belong
-//! to `datapath`; wire formats belong to `openflow-codec`.
+//! Packet parsing and execution belong to `datapath`; wire formats
+//! belong to `openflow-codec`.
 
 pub mod bridge;
 pub mod bridge_groups;
@@ -32,6 +33,7 @@ pub mod mac_learning;
 pub mod meter;
 pub mod packet_in;
 pub mod port_stats;
+pub mod port_status;
 pub mod recirc;
 pub mod rule_stats;
 pub mod slow_path;
