@@ -1,5 +1,7 @@
 //! `ctswitch dump-conntrack [zone=N] [-s]`: the daemon's connections, as
-//! `ovs-appctl dpctl/dump-conntrack` prints them.
+//! `ovs-appctl dpctl/dump-conntrack` prints them; with `--expectations`,
+//! the data connections the FTP/TFTP ALGs expect instead (OVS has no
+//! such dump): `tcp,orig=(..,sport=0,dport=P),master=(..),timeout=S,helper=ftp`.
 
 use conntrack::DumpStyle;
 use ctswitch::control::{Request, Response};
@@ -13,6 +15,10 @@ pub struct Args {
     /// Show each connection's timeout (seconds left).
     #[arg(short = 's', long = "statistics")]
     pub stats: bool,
+    /// List the ALGs' expectations (the data connections announced on
+    /// FTP/TFTP control connections) instead of the connections.
+    #[arg(long)]
+    pub expectations: bool,
     /// Only this zone: `zone=N`.
     #[arg(value_name = "zone=N", value_parser = parse_zone)]
     pub zone: Option<u16>,
@@ -29,6 +35,9 @@ fn parse_zone(text: &str) -> Result<u16, String> {
 }
 
 pub fn run(args: Args) -> CommandResult {
+    if args.expectations {
+        return expectations(&args);
+    }
     let response = ask(&args.socket, &Request::DumpConntrack { zone: args.zone })?;
     let Response::Conntrack { connections } = response else {
         return Err(unexpected(&response).into());
@@ -42,6 +51,20 @@ pub fn run(args: Args) -> CommandResult {
     };
     for entry in &connections {
         println!("{}", entry.format(style));
+    }
+    Ok(())
+}
+
+fn expectations(args: &Args) -> CommandResult {
+    let response = ask(&args.socket, &Request::DumpExpectations { zone: args.zone })?;
+    let Response::Expectations { expectations } = response else {
+        return Err(unexpected(&response).into());
+    };
+    if args.format.format == Format::Json {
+        return print_json(&expectations);
+    }
+    for entry in &expectations {
+        println!("{entry}");
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The messages of the control socket: one [`Request`] per line from the
 //! client, one [`Response`] per line from the daemon.
 
+use conntrack::alg::ExpectEntry;
 use conntrack::{ConnEntry, Counts, Family, FlushFilter};
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub enum Request {
     /// Every connection, or a zone's. Answered by [`Response::Conntrack`].
     DumpConntrack { zone: Option<u16> },
+    /// The data connections the ALGs expect, of every zone or one.
+    /// Answered by [`Response::Expectations`].
+    DumpExpectations { zone: Option<u16> },
     /// Deletes the connections `filter` selects. Answered by
     /// [`Response::Flushed`].
     FlushConntrack { filter: FlushFilter },
@@ -78,6 +82,9 @@ pub enum IpfSetting {
 pub enum Response {
     Conntrack {
         connections: Vec<ConnEntry>,
+    },
+    Expectations {
+        expectations: Vec<ExpectEntry>,
     },
     Flushed {
         count: usize,

@@ -21,6 +21,9 @@ fn carry_out(switch: &Switch, request: Request) -> Result<Response, String> {
         Request::DumpConntrack { zone } => Response::Conntrack {
             connections: ct.dump(zone, now_ms()),
         },
+        Request::DumpExpectations { zone } => Response::Expectations {
+            expectations: ct.expectations(zone, now_ms()),
+        },
         Request::FlushConntrack { filter } => Response::Flushed {
             count: ct.flush(&filter),
         },
