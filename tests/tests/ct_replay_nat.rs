@@ -265,6 +265,37 @@ fn an_exhausted_port_range_leaves_the_packet_untranslated_and_uncommitted_as_ovs
     matches_ovs("nat-exhaust6");
 }
 
+/// The fragment scenarios (tests/scenarios/frag*.scn naming a capture)
+/// inject exactly their capture's frames, so that regenerating one
+/// without the other fails here.
+#[test]
+fn fragment_scenarios_inject_their_captures_frames() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(format!("{ROOT}/scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "scn") {
+            continue;
+        }
+        let scn = std::fs::read_to_string(&path).unwrap();
+        let Some(capture) = scn
+            .lines()
+            .find_map(|l| l.strip_prefix("# Frames: tests/captures/frag/"))
+            .and_then(|rest| rest.split(',').next())
+        else {
+            continue;
+        };
+        let pcap = std::fs::read(format!("{ROOT}/captures/frag/{capture}")).unwrap();
+        let injected: Vec<Vec<u8>> = scn
+            .lines()
+            .filter_map(|l| l.strip_prefix("packet "))
+            .map(|l| hex(l.split_once(' ').unwrap().1))
+            .collect();
+        assert!(injected == pcap_frames(&pcap), "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 9, "only {checked} fragment scenarios");
+}
+
 #[test]
 fn the_report_parser_reads_states_and_sent_tuples() {
     let (packets, dump) = ovs_report(
