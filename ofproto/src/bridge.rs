@@ -35,9 +35,10 @@ use crate::table::{Removed, Rule, Tables, N_TABLES};
 /// messages flagged OFPMPF_REPLY_MORE, keeping each well under 64 KiB.
 const FLOWS_PER_REPLY: usize = 64;
 const OFPMPF_REPLY_MORE: u16 = 1;
-/// OFPPC_PORT_DOWN and OFPPS_LINK_DOWN.
+/// OFPPC_PORT_DOWN, OFPPS_LINK_DOWN and OFPPS_LIVE.
 const PORT_DOWN: u32 = 1;
 const LINK_DOWN: u32 = 1;
+const LIVE: u32 = 4;
 /// How long recirculation ids unused since a table change survive it
 /// (packets in flight may still come back with them).
 const RECIRC_GRACE_MS: u64 = 10_000;
@@ -65,6 +66,9 @@ pub struct Bridge {
     pub(crate) meters: RwLock<Meters>,
     /// When the bridge (and its LOCAL port) came up.
     created: std::time::Instant,
+    /// The ports as controllers were last told of them (`None`: not yet
+    /// looked at).
+    announced_ports: Mutex<Option<Vec<Port>>>,
 }
 
 impl Bridge {
@@ -80,6 +84,7 @@ impl Bridge {
             groups: RwLock::default(),
             meters: RwLock::default(),
             created: std::time::Instant::now(),
+            announced_ports: Mutex::new(None),
         }
     }
 
@@ -145,20 +150,40 @@ impl Bridge {
             .unwrap_or_default()
             .into_iter()
             .map(|(no, port)| {
-                let down = !port.is_up();
-                port_desc(
-                    no,
-                    port.name(),
-                    if down { PORT_DOWN } else { 0 },
-                    if down { LINK_DOWN } else { 0 },
-                )
+                let (up, link) = (port.is_up(), port.link_up());
+                // As in OVS: LINK_DOWN is the link alone, and a port is
+                // live when it is up with a link.
+                let state = match (up, link) {
+                    (_, false) => LINK_DOWN,
+                    (true, true) => LIVE,
+                    (false, true) => 0,
+                };
+                port_desc(no, port.name(), if up { 0 } else { PORT_DOWN }, state)
             })
             .collect();
         let local = nxm_fields::port::OFPP_LOCAL;
         if !descs.iter().any(|p| p.port_no == local) {
-            descs.push(port_desc(local, &self.config.name, 0, 0));
+            descs.push(port_desc(local, &self.config.name, 0, LIVE));
         }
         descs
+    }
+
+    /// Sends a PORT_STATUS for every port added, deleted or modified (its
+    /// config or link state) since the last call; the first call only
+    /// takes note of the ports. Called when ports are added or removed
+    /// and by [`Bridge::run_timers`] (link changes).
+    pub fn announce_port_changes(&self) {
+        // Held throughout, so that concurrent callers announce in order.
+        let mut announced = self
+            .announced_ports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let now = self.port_descs();
+        if let Some(before) = announced.replace(now.clone()) {
+            for status in crate::port_status::changes(&before, &now) {
+                self.publish(Message::PortStatus(status));
+            }
+        }
     }
 
     /// The tables changed: cached datapath decisions are void.
@@ -169,9 +194,11 @@ impl Bridge {
         self.recirc.flows_changed(conntrack::now_ms());
     }
 
-    /// Timers: flow idle/hard timeouts (with FLOW_REMOVED), MAC aging and
-    /// freeing recirculation ids. The daemon calls it about once a second.
+    /// Timers: flow idle/hard timeouts (with FLOW_REMOVED), MAC aging,
+    /// freeing recirculation ids and PORT_STATUS for ports whose state
+    /// changed. The daemon calls it about once a second.
     pub fn run_timers(&self, now_ms: u64) {
+        self.announce_port_changes();
         let removed = self.tables_mut().expire(now_ms);
         let aged = self.macs.expire(now_ms);
         if !removed.is_empty() || aged > 0 {

@@ -87,6 +87,8 @@ pub struct Connection {
     probe_interval_ms: u64,
     last_heard_ms: u64,
     echo_sent: bool,
+    /// Accepted on a listener (OVS's "service" connection).
+    service: bool,
 }
 
 impl Connection {
@@ -103,9 +105,26 @@ impl Connection {
             probe_interval_ms,
             last_heard_ms: now_ms,
             echo_sent: false,
+            service: false,
         };
         let hello = conn.send_new(Message::Hello(Hello::with_versions(OUR_VERSIONS)));
         (conn, vec![hello])
+    }
+
+    /// Makes this a service connection, one the switch accepted on a
+    /// listener (`ptcp:`, `punix:`) rather than opened to a controller. As
+    /// in OVS, its miss_send_len starts at 0, and it gets no asynchronous
+    /// messages until its peer sets a nonzero one (`ovs-ofctl monitor
+    /// TARGET 128` does; without a miss length it hears nothing).
+    pub fn set_service(&mut self) {
+        self.service = true;
+        self.config.miss_send_len = 0;
+    }
+
+    /// Whether asynchronous messages (PACKET_IN, FLOW_REMOVED,
+    /// PORT_STATUS) go to this connection now.
+    pub fn wants_async(&self) -> bool {
+        self.state == State::Connected && !(self.service && self.config.miss_send_len == 0)
     }
 
     pub fn is_closed(&self) -> bool {
@@ -298,6 +317,23 @@ mod tests {
     // The hello, hello-failure, echo, features and bad-type expectations are
     // what OVS 3.1 sent through its sandbox, limited to OpenFlow 1.3; the
     // barrier, config and keepalive ones follow the OpenFlow 1.3 spec.
+    #[test]
+    fn a_service_connection_hears_async_messages_only_after_a_miss_send_len() {
+        let mut controller = connected();
+        assert!(controller.wants_async());
+        let mut service = connected();
+        service.set_service();
+        assert!(!service.wants_async());
+        assert_eq!(service.switch_config().miss_send_len, 0);
+        // SET_CONFIG: frags normal, miss_send_len 128.
+        assert!(service
+            .receive(&bytes("0409000c0000000200000080"), 0)
+            .is_empty());
+        assert!(service.wants_async());
+        controller.receive(&bytes("0409000c0000000200000000"), 0);
+        assert!(controller.wants_async());
+    }
+
     #[test]
     fn our_hello_offers_only_openflow_1_3() {
         let (_, out) = Connection::new(INFO, 0, 0);

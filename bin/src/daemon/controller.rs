@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
-use super::openflow::{serve, Ended};
+use super::openflow::{serve, Ended, Origin};
 use super::switch::Switch;
 
 const MIN_BACKOFF: Duration = Duration::from_secs(1);
@@ -32,7 +32,8 @@ pub async fn keep_connected(
             Ok(stream) => {
                 info!(%peer, "connected to controller");
                 let rx = messages.subscribe();
-                serve(Arc::clone(&switch), stream, &peer, rx).await == Ended::Closed
+                serve(Arc::clone(&switch), stream, &peer, Origin::Controller, rx).await
+                    == Ended::Closed
             }
             Err(err) => {
                 warn!(%peer, %err, retry_in = ?backoff, "cannot connect to controller");

@@ -11,7 +11,7 @@ use tokio::sync::broadcast;
 use tracing::{info, warn};
 
 use super::endpoints::Listen;
-use super::openflow::serve;
+use super::openflow::{serve, Origin};
 use super::switch::Switch;
 
 /// A bound listener; a unix one's file is removed when it is dropped.
@@ -59,13 +59,17 @@ impl Listener {
                     let peer = peer.to_string();
                     info!(%peer, "OpenFlow connection");
                     let (switch, rx) = (Arc::clone(&switch), messages.subscribe());
-                    tokio::spawn(async move { serve(switch, stream, &peer, rx).await });
+                    tokio::spawn(async move {
+                        serve(switch, stream, &peer, Origin::Listener, rx).await
+                    });
                 }),
                 Listener::Unix(l, path) => l.accept().await.map(|(stream, _)| {
                     let peer = format!("unix:{}", path.display());
                     info!(%peer, "OpenFlow connection");
                     let (switch, rx) = (Arc::clone(&switch), messages.subscribe());
-                    tokio::spawn(async move { serve(switch, stream, &peer, rx).await });
+                    tokio::spawn(async move {
+                        serve(switch, stream, &peer, Origin::Listener, rx).await
+                    });
                 }),
             };
             if let Err(err) = accepted {

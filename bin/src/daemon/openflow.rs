@@ -28,17 +28,31 @@ pub enum Ended {
     NeverConnected,
 }
 
+/// Whether the switch accepted a connection or opened it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Accepted on a listener: OVS's "service" connection, which hears
+    /// asynchronous messages only after asking (a nonzero miss_send_len).
+    Listener,
+    /// Opened to a controller (`tcp:`).
+    Controller,
+}
+
 /// Serves one connection until it closes. `peer` names it in the logs.
 pub async fn serve<S>(
     switch: Arc<Switch>,
     mut stream: S,
     peer: &str,
+    origin: Origin,
     mut async_messages: broadcast::Receiver<Message>,
 ) -> Ended
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let (mut conn, first) = Connection::new(switch.info, switch.probe_interval_ms, now_ms());
+    if origin == Origin::Listener {
+        conn.set_service();
+    }
     if send_all(&mut stream, &switch, first).await.is_err() {
         return Ended::NeverConnected;
     }
@@ -71,7 +85,7 @@ where
             _ = ticker.tick() => conn.tick(now_ms()),
             message = async_messages.recv() => match message {
                 Ok(message) => {
-                    if heard && !conn.is_closed() {
+                    if heard && conn.wants_async() {
                         let mut out = BytesMut::new();
                         message.encode(0, &mut out);
                         vec![Output::Send(out)]

@@ -1,6 +1,7 @@
 //! The switch the daemon runs: one bridge (the OpenFlow side and the
 //! datapath's slow path), its datapath, the connection tracker they share,
 //! its ports, and the dummy ports the control socket feeds and reads.
+//! Ports added and removed are announced to controllers (PORT_STATUS).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -55,6 +56,9 @@ impl Switch {
         for port in &config.ports {
             switch.add_port(port)?;
         }
+        // The ports controllers will learn of from PORT_DESC; changes from
+        // here on are announced with PORT_STATUS.
+        switch.bridge.announce_port_changes();
         Ok(switch)
     }
 
@@ -77,6 +81,7 @@ impl Switch {
             }
         }
         self.datapath.flows_changed();
+        self.bridge.announce_port_changes();
         Ok(())
     }
 
@@ -87,7 +92,9 @@ impl Switch {
             .remove_port(number)
             .ok_or_else(|| format!("no port {number}"))?;
         dummies.remove(&number);
+        drop(dummies);
         self.datapath.flows_changed();
+        self.bridge.announce_port_changes();
         Ok(())
     }
 

@@ -66,6 +66,13 @@ fn interface_mtu(name: &str) -> io::Result<usize> {
     })
 }
 
+/// Whether interface `name` has a carrier, from sysfs (which cannot say
+/// for an interface that is administratively down: no carrier then).
+fn interface_carrier(name: &str) -> bool {
+    std::fs::read_to_string(format!("/sys/class/net/{name}/carrier"))
+        .is_ok_and(|text| text.trim() == "1")
+}
+
 impl AfPacketPort {
     /// Opens interface `name`.
     pub fn open(name: &str) -> io::Result<Self> {
@@ -226,6 +233,10 @@ impl Port for AfPacketPort {
 
     fn set_up(&self, up: bool) {
         self.up.store(up, Relaxed);
+    }
+
+    fn link_up(&self) -> bool {
+        interface_carrier(&self.name)
     }
 }
 

@@ -30,7 +30,15 @@ pub trait Port: Send + Sync + core::fmt::Debug {
 
     fn stats(&self) -> PortStats;
 
+    /// Whether the port is administratively up (OpenFlow's PORT_DOWN
+    /// config bit, cleared).
     fn is_up(&self) -> bool;
 
     fn set_up(&self, up: bool);
+
+    /// Whether the port's link is up (a carrier on a Linux interface);
+    /// ports without a link of their own always have one.
+    fn link_up(&self) -> bool {
+        true
+    }
 }
