@@ -12,9 +12,9 @@
 //! master goes.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 
 use crate::conn::Helper;
 use crate::entry::{proto_name, Tuple};
@@ -92,12 +92,27 @@ impl std::fmt::Display for ExpectEntry {
 }
 
 /// The expectations of a tracker.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Expectations {
-    map: Mutex<HashMap<ConnKey, Expectation>>,
+    /// Read-locked by lookups, which packet threads may do at once.
+    map: RwLock<HashMap<ConnKey, Expectation>>,
     /// How many there are, read without the lock: a new connection looks
     /// them up only when there are any.
     len: AtomicUsize,
+    /// The earliest expiration among them (`u64::MAX` when there are
+    /// none): the first lookup at or after it drops the expired ones, so
+    /// that new connections stop looking once all are gone.
+    next_expiry: AtomicU64,
+}
+
+impl Default for Expectations {
+    fn default() -> Self {
+        Expectations {
+            map: RwLock::default(),
+            len: AtomicUsize::new(0),
+            next_expiry: AtomicU64::new(u64::MAX),
+        }
+    }
 }
 
 /// The key an expectation of connection `key` is filed under.
@@ -116,10 +131,10 @@ impl Expectations {
     /// Files `exp` (one already there for the same key stays, as in OVS:
     /// the first announcement's inheritance holds).
     pub fn insert(&self, exp: Expectation, now: u64) {
-        let mut map = self.map.lock();
+        let mut map = self.map.write();
         map.retain(|_, e| e.expiration > now);
         map.entry(wildcard(&exp.key)).or_insert(exp);
-        self.len.store(map.len(), Relaxed);
+        self.publish(&map);
     }
 
     /// The unexpired expectation new connection `key` meets.
@@ -127,8 +142,11 @@ impl Expectations {
         if self.is_empty() {
             return None;
         }
+        if now >= self.next_expiry.load(Relaxed) {
+            self.retain(|e| e.expiration > now);
+        }
         self.map
-            .lock()
+            .read()
             .get(&wildcard(key))
             .filter(|e| e.expiration > now)
             .copied()
@@ -140,14 +158,21 @@ impl Expectations {
         if self.is_empty() {
             return;
         }
-        let mut map = self.map.lock();
+        let mut map = self.map.write();
         map.retain(|_, e| keep(e));
-        self.len.store(map.len(), Relaxed);
+        self.publish(&map);
     }
 
     /// A copy of every expectation.
     pub fn snapshot(&self) -> Vec<Expectation> {
-        self.map.lock().values().copied().collect()
+        self.map.read().values().copied().collect()
+    }
+
+    /// Publishes the count and earliest expiration of `map`.
+    fn publish(&self, map: &HashMap<ConnKey, Expectation>) {
+        let next = map.values().map(|e| e.expiration).min();
+        self.next_expiry.store(next.unwrap_or(u64::MAX), Relaxed);
+        self.len.store(map.len(), Relaxed);
     }
 }
 
@@ -203,6 +228,10 @@ mod tests {
         let t = Expectations::default();
         t.insert(exp(0, 1000), 0);
         assert!(t.lookup(&key(1, 0), 1000).is_none());
+        // The lookup at its expiry dropped it: new connections stop
+        // looking.
+        assert!(t.is_empty());
+        t.insert(exp(0, 1000), 0);
         // Expired ones go when another is filed.
         t.insert(exp(3, 5000), 2000);
         assert_eq!(t.snapshot().len(), 1);
