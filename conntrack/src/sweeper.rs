@@ -38,6 +38,9 @@ impl Sweeper {
                 while ct.sweep(now_ms(), STEP_BUDGET).more {
                     thread::yield_now();
                 }
+                // Fragments no `ct` came to give back (OVS's ipf clean
+                // thread does the same).
+                ct.ipf().purge_stale(now_ms());
                 match stopped.recv_timeout(interval) {
                     Err(RecvTimeoutError::Timeout) => {}
                     Ok(()) | Err(RecvTimeoutError::Disconnected) => return,

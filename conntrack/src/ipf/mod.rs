@@ -327,6 +327,32 @@ impl Ipf {
         self.next_expiry.store(next.unwrap_or(u64::MAX), Relaxed);
         out
     }
+
+    /// Drops every list [`PURGE_AFTER_MS`] past its expiry, counting its
+    /// fragments as purged, for when no `ct` comes to end them (OVS's
+    /// ipf clean thread); gives how many fragments went.
+    pub fn purge_stale(&self, now: u64) -> usize {
+        let stale = |expiration: u64| now >= expiration.saturating_add(PURGE_AFTER_MS);
+        if !stale(self.next_expiry.load(Relaxed)) {
+            return 0;
+        }
+        let mut inner = self.inner.lock();
+        let mut purged = [0usize; 2];
+        inner.lists.retain(|key, list| {
+            if !stale(list.expiration) {
+                return true;
+            }
+            purged[usize::from(key.family == Family::Ipv6)] += list.frags.len();
+            false
+        });
+        let next = inner.lists.values().map(|l| l.expiration).min();
+        self.next_expiry.store(next.unwrap_or(u64::MAX), Relaxed);
+        let [v4, v6] = purged;
+        inner.v4.purged += v4 as u64;
+        inner.v6.purged += v6 as u64;
+        inner.held = inner.held.saturating_sub(v4 + v6);
+        v4 + v6
+    }
 }
 
 fn list_status(key: &ListKey, list: &FragList) -> ListStatus {

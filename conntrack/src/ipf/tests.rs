@@ -293,6 +293,21 @@ fn lists_expire_one_a_call_and_stale_ones_are_purged() {
     assert!(ipf.expire(u64::MAX).is_none());
 }
 
+/// With no `ct` to end them, lists 10 s past their expiry are purged
+/// (as OVS's clean thread purges them), younger ones kept.
+#[test]
+fn stale_lists_are_purged_without_a_ct() {
+    let ipf = Ipf::new();
+    let (_, frags) = fragmented(Family::Ipv6, 3000, &[1448, 1448]);
+    assert_eq!(ipf.process(&frags[0], Family::Ipv6, 0, 0, 0), Outcome::Held);
+    let stale = FRAG_LIST_TIMEOUT_MS + PURGE_AFTER_MS;
+    assert_eq!(ipf.purge_stale(stale - 1), 0);
+    assert_eq!(ipf.purge_stale(stale), 1);
+    let status = ipf.status();
+    assert_eq!((status.v6.purged, status.num_frags), (1, 0));
+    assert!(ipf.expire(u64::MAX).is_none());
+}
+
 /// A held fragment leaves with its own link-layer header and port.
 #[test]
 fn fragments_leave_with_their_own_link_header_and_port() {
