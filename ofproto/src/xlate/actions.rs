@@ -233,11 +233,16 @@ impl Ctx<'_> {
     }
 }
 
-/// `SUBFIELD is now VALUE`, a move's note in a trace: a whole field's
-/// value as the field prints, part of one in hex.
+/// `SUBFIELD is now VALUE`, a move's note in a trace, for the value the
+/// subfield holds in `flow`.
 fn subfield_now(flow: &Flow, sf: &Subfield) -> String {
+    subfield_is(sf, read_subfield(flow, &mut Flow::zero(), sf))
+}
+
+/// `SUBFIELD is now VALUE`: a whole field's value as the field prints,
+/// part of one in hex.
+pub(super) fn subfield_is(sf: &Subfield, value: Value) -> String {
     let def = sf.def();
-    let value = read_subfield(flow, &mut Flow::zero(), sf);
     let text = if sf.ofs == 0 && sf.n_bits >= def.n_bits {
         def.format_value(value, None)
     } else {

@@ -16,6 +16,7 @@ use openflow_codec::action::ct::{flags, Ct, CtZone, ALG_FTP, ALG_TFTP, TABLE_NON
 use openflow_codec::action::nat::{flags as nat_flags, Nat, NatAddrs};
 use openflow_codec::action::{format_actions, Action};
 
+use super::actions::subfield_is;
 use super::commit::commit;
 use super::field::read_subfield;
 use super::trace::{NodeKind, Recirc};
@@ -86,6 +87,7 @@ impl Ctx<'_> {
                 Action::RegMove(m) => {
                     let value = read_subfield(&self.flow, &mut self.wc, &m.src);
                     exec.write_subfield(&m.dst, value);
+                    self.note(NodeKind::Detail, |_| subfield_is(&m.dst, value));
                 }
                 Action::Nat(nat) => exec.nat = Some(nat_action(nat)),
                 // The codec admits nothing else inside ct().

@@ -150,11 +150,9 @@ impl Ctx<'_> {
         if r.ct {
             // Only a tracked, valid packet with an IP connection has an
             // original tuple to look up with.
+            // The rule's match already looks at these bits (a flow-mod is
+            // refused otherwise), so the megaflow needs nothing more.
             let state = self.flow.get(l::CT_STATE);
-            self.wc.set(
-                l::CT_STATE,
-                self.wc.get(l::CT_STATE) | CS_TRACKED | CS_INVALID,
-            );
             if state & CS_TRACKED == 0
                 || state & CS_INVALID != 0
                 || self.flow.get(l::CT_NW_PROTO) == 0
