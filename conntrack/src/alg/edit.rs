@@ -252,6 +252,38 @@ mod tests {
         assert!(Edit::default().apply(&mut vec![0x45], 0, L3::Ipv4).is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn applying_to_any_bytes_never_panics(
+            mut frame in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+            at in 0usize..80,
+            len in 0usize..40,
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..MAX_TEXT),
+            offset in 0usize..20,
+            v6: bool,
+        ) {
+            let edit = Edit { seq: 3, ack: -3, splice: Splice::new(at, len, &text) };
+            let l3 = if v6 { L3::Ipv6 } else { L3::Ipv4 };
+            let _ = edit.apply(&mut frame, offset, l3);
+        }
+
+        #[test]
+        fn any_splice_of_a_real_segment_keeps_it_consistent(
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..60),
+            at in 0usize..70,
+            len in 0usize..70,
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..MAX_TEXT),
+        ) {
+            let mut p = segment("10.1.1.1", "10.1.1.2", &payload);
+            let edit = Edit { seq: 1, ack: 1, splice: Splice::new(at, len, &text) };
+            if edit.apply(&mut p, 0, L3::Ipv4).is_ok() {
+                let mut want = payload.clone();
+                want.splice(at..at + len, text.iter().copied());
+                check(&p, L3::Ipv4, &want, 1001, 5001);
+            }
+        }
+    }
+
     #[test]
     fn text_longer_than_the_limit_is_refused() {
         assert!(Splice::new(0, 0, &[b'a'; MAX_TEXT + 1]).is_none());
