@@ -167,3 +167,28 @@ fn without_commit_a_data_connection_is_not_expected() {
     assert!(!out.contains("+rel"), "{out}");
     assert!(!out.contains("expectation"), "{out}");
 }
+
+#[test]
+fn json_output_carries_the_edits_and_expectations() {
+    let out = replay(
+        "ftp-active4-snat.pcap",
+        &[
+            "--helper",
+            "ftp",
+            "--nat",
+            "src=172.16.100.200",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["packets"][3]["alg"],
+        "seq=1001 ack=5001 \"PORT 172,16,100,200,195,80\""
+    );
+    assert_eq!(v["packets"][0]["alg"], serde_json::Value::Null);
+    let exp = &v["expectations"][0];
+    assert_eq!(exp["helper"], "ftp");
+    assert_eq!(exp["orig"]["dport"], 50000);
+    assert_eq!(exp["master"]["sport"], 40000);
+}
