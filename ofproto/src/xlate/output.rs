@@ -9,6 +9,8 @@ use nxm_fields::layout as l;
 use nxm_fields::port::{
     OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_NORMAL, OFPP_TABLE,
 };
+use nxm_fields::prereq::ETH_TYPE_ARP;
+use nxm_fields::Value;
 
 use super::commit::commit;
 use super::trace::NodeKind;
@@ -88,6 +90,23 @@ impl Ctx<'_> {
         }));
     }
 
+    /// OVS's NORMAL asks whether an ARP is gratuitous (a broadcast reply,
+    /// or a request for its own address), and its megaflow keeps what it
+    /// read for that.
+    fn unwildcard_gratuitous_arp(&mut self, dst: u64) {
+        const BROADCAST: u64 = 0xffff_ffff_ffff;
+        const ARP_OP_REQUEST: Value = 1;
+        if self.flow.get(l::ETH_TYPE) != Value::from(ETH_TYPE_ARP) || dst != BROADCAST {
+            return;
+        }
+        self.wc.set(l::NW_PROTO, slot_ones(l::NW_PROTO));
+        if self.flow.get(l::NW_PROTO) == ARP_OP_REQUEST {
+            for slot in [l::NW_SRC, l::NW_DST] {
+                self.wc.set(slot, slot_ones(slot));
+            }
+        }
+    }
+
     /// `NORMAL`: learn the source's port, then send to the destination's
     /// learned port, or flood when it is unknown or multicast.
     fn normal(&mut self) {
@@ -98,6 +117,7 @@ impl Ctx<'_> {
         let src = self.flow.get(l::ETH_SRC) as u64;
         let dst = self.flow.get(l::ETH_DST) as u64;
         let in_port = self.in_port();
+        self.unwildcard_gratuitous_arp(dst);
         // A trace has no side effects (as OVS's, which learns nothing).
         if !self.tracing() && self.env.macs.learn(vlan, src, in_port, self.env.now_ms) {
             self.learned = true;
