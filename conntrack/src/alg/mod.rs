@@ -210,11 +210,7 @@ impl Conntrack {
                     let (mine, theirs) = if reply { (rpl, orig) } else { (orig, rpl) };
                     let edit = Edit {
                         seq: mine.seq_offset(seq),
-                        ack: if theirs.is_changed() {
-                            theirs.ack_offset(ack)
-                        } else {
-                            0
-                        },
+                        ack: theirs.ack_offset(ack),
                         splice,
                     };
                     out.edit = Some(edit).filter(|e| !e.is_empty());

@@ -39,10 +39,6 @@ impl SeqAdj {
         self.changed = true;
     }
 
-    pub fn is_changed(&self) -> bool {
-        self.changed
-    }
-
     /// What to add to the sequence number `seq` of this direction.
     pub fn seq_offset(&self, seq: u32) -> i32 {
         if self.changed && after(seq, self.pos) {
