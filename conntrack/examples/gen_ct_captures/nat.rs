@@ -36,6 +36,7 @@ struct Net {
     echo_reply: u8,
     unreachable: u8,
     port_unreachable: u8,
+    time_exceeded: u8,
     /// An error a router sends about a TCP segment: fragmentation needed
     /// (IPv4), packet too big (IPv6).
     too_big: (u8, u8),
@@ -54,6 +55,7 @@ const V4: Net = Net {
     echo_reply: icmpv4::types::ECHO_REPLY,
     unreachable: icmpv4::types::DST_UNREACHABLE,
     port_unreachable: 3,
+    time_exceeded: icmpv4::types::TIME_EXCEEDED,
     too_big: (icmpv4::types::DST_UNREACHABLE, 4),
 };
 
@@ -70,6 +72,7 @@ const V6: Net = Net {
     echo_reply: icmpv6::types::ECHO_REPLY,
     unreachable: icmpv6::types::DST_UNREACHABLE,
     port_unreachable: 4,
+    time_exceeded: icmpv6::types::TIME_EXCEEDED,
     too_big: (icmpv6::types::PACKET_TOO_BIG, 0),
 };
 
@@ -80,7 +83,8 @@ const DNAT_PORT: u16 = 8080;
 /// SNAT to `snat:5000`: a TCP handshake, a UDP exchange, an ICMP echo,
 /// then two errors about NATed connections sent to the NAT address (the
 /// server's port unreachable about the UDP one, a router's "too big"
-/// about the TCP one), and one from the client's side about the reply.
+/// about the TCP one), one from the client's side about the reply, and a
+/// router's time exceeded about the echo request.
 fn snat(n: &Net) -> Result<Pcap> {
     let (a, b, s) = (n.a, n.b, n.snat);
     let mut p = Pcap::new();
@@ -111,6 +115,16 @@ fn snat(n: &Net) -> Result<Pcap> {
         quote(&segment, n.ip_header)?,
     )?)?;
     p.push(&client_error_about_reply(n)?)?;
+    // A router's time exceeded about the NATed echo request.
+    let echo = icmp_frame(s, b, n.echo_request, 0, 77, &[0; 16])?;
+    p.push(&icmp_frame(
+        n.router,
+        s,
+        n.time_exceeded,
+        0,
+        0,
+        quote(&echo, n.ip_header)?,
+    )?)?;
     Ok(p)
 }
 
