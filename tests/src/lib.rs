@@ -99,6 +99,23 @@ fn executable(messages: &str, name: &str) -> Option<PathBuf> {
         })
 }
 
+/// `ctswitch ct-replay ARGS CAPTURE`'s output; panics if it fails.
+pub fn ct_replay(args: &[&str], capture: &Path) -> String {
+    let out = Command::new(ctswitch())
+        .arg("ct-replay")
+        .args(args)
+        .arg(capture)
+        .output()
+        .expect("cannot run ctswitch");
+    assert!(
+        out.status.success(),
+        "ct-replay {} failed: {}",
+        capture.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,19 +21,7 @@ use std::process::Command;
 const CAPTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/ct");
 
 fn replay(capture: &str, extra: &[&str]) -> String {
-    let path = Path::new(CAPTURES).join(capture);
-    let out = Command::new(ctswitch_tests::ctswitch())
-        .arg("ct-replay")
-        .args(extra)
-        .arg(&path)
-        .output()
-        .expect("cannot run ctswitch");
-    assert!(
-        out.status.success(),
-        "ct-replay {capture} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    ctswitch_tests::ct_replay(extra, &Path::new(CAPTURES).join(capture))
 }
 
 #[test]

@@ -26,24 +26,12 @@
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Command;
 
 const CAPTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/alg");
 
 fn replay(capture: &str, args: &[&str]) -> String {
-    let path = Path::new(CAPTURES).join(capture);
-    let out = Command::new(ctswitch_tests::ctswitch())
-        .args(["ct-replay", "--commit"])
-        .args(args)
-        .arg(&path)
-        .output()
-        .expect("cannot run ctswitch");
-    assert!(
-        out.status.success(),
-        "ct-replay {capture} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let args: Vec<&str> = ["--commit"].iter().chain(args).copied().collect();
+    ctswitch_tests::ct_replay(&args, &Path::new(CAPTURES).join(capture))
 }
 
 /// Replays `NAME.pcap` with `args` and compares with `NAME.out`; returns
@@ -158,12 +146,8 @@ fn tftp_reply_from_another_port_is_related() {
 
 #[test]
 fn without_commit_a_data_connection_is_not_expected() {
-    let out = Command::new(ctswitch_tests::ctswitch())
-        .args(["ct-replay", "--helper", "ftp"])
-        .arg(Path::new(CAPTURES).join("ftp-passive4.pcap"))
-        .output()
-        .unwrap();
-    let out = String::from_utf8(out.stdout).unwrap();
+    let capture = Path::new(CAPTURES).join("ftp-passive4.pcap");
+    let out = ctswitch_tests::ct_replay(&["--helper", "ftp"], &capture);
     assert!(!out.contains("+rel"), "{out}");
     assert!(!out.contains("expectation"), "{out}");
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use conntrack::wire::{compose, tcp};
 
-use crate::frame::{ether, Pcap, Result};
+use crate::frame::{ether, tcp_repr, Pcap, Result};
 
 use tcp::flags::{ACK, PSH, SYN};
 
@@ -25,16 +25,7 @@ fn seg(
     ack: u32,
     text: &str,
 ) -> Result<Vec<u8>> {
-    let repr = tcp::Repr {
-        src_port: sport,
-        dst_port: dport,
-        seq_number: seq,
-        ack_number: ack,
-        flags,
-        window_len: 65535,
-        window_scale: None,
-        payload_len: 0,
-    };
+    let repr = tcp_repr(sport, dport, flags, seq, ack, text.len());
     let packet = compose::tcp_packet_with(src.parse()?, dst.parse()?, &repr, text.as_bytes())?;
     ether(src, packet)
 }

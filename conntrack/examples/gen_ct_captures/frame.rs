@@ -85,7 +85,14 @@ pub fn tcp_frame(
     ack: u32,
     len: usize,
 ) -> Result<Vec<u8>> {
-    let repr = tcp::Repr {
+    let repr = tcp_repr(sport, dport, flags, seq, ack, len);
+    ether(src, compose::tcp_packet(src.parse()?, dst.parse()?, &repr)?)
+}
+
+/// The header fields of a TCP segment with `len` payload bytes (window
+/// 65535, no options).
+pub fn tcp_repr(sport: u16, dport: u16, flags: u16, seq: u32, ack: u32, len: usize) -> tcp::Repr {
+    tcp::Repr {
         src_port: sport,
         dst_port: dport,
         seq_number: seq,
@@ -94,8 +101,7 @@ pub fn tcp_frame(
         window_len: 65535,
         window_scale: None,
         payload_len: len,
-    };
-    ether(src, compose::tcp_packet(src.parse()?, dst.parse()?, &repr)?)
+    }
 }
 
 pub fn udp_frame(src: &str, sport: u16, dst: &str, dport: u16) -> Result<Vec<u8>> {
