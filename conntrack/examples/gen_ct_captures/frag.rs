@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use conntrack::wire::{compose, ip_proto, ipv4};
+use conntrack::wire::{compose, icmpv6, ip_proto, ipv4};
 
 use crate::frame::{ether, udp_frame, Pcap, Result};
 
@@ -60,8 +60,22 @@ fn v6_fragments(
     cuts: &Cuts,
     hop_by_hop: bool,
 ) -> Result<Vec<Vec<u8>>> {
+    let whole = compose::udp_packet(src.parse()?, dst.parse()?, ports.0, ports.1, len)?;
+    v6_cut(src, dst, &whole, ident, cuts, hop_by_hop)
+}
+
+/// The IPv6 fragments of `whole` (an IPv6 packet without extension
+/// headers), as [`v6_fragments`] cuts them.
+fn v6_cut(
+    src: &str,
+    dst: &str,
+    whole: &[u8],
+    ident: u32,
+    cuts: &Cuts,
+    hop_by_hop: bool,
+) -> Result<Vec<Vec<u8>>> {
     let (s, d): (IpAddr, IpAddr) = (src.parse()?, dst.parse()?);
-    let whole = compose::udp_packet(s, d, ports.0, ports.1, len)?;
+    let proto = *whole.get(6).ok_or("short datagram")?;
     let l4 = whole.get(40..).ok_or("short datagram")?;
     cuts.iter()
         .map(|&(from, to)| {
@@ -71,7 +85,7 @@ fn v6_fragments(
             if hop_by_hop {
                 ext.extend_from_slice(&HOP_BY_HOP);
             }
-            ext.extend_from_slice(&[ip_proto::UDP, 0]);
+            ext.extend_from_slice(&[proto, 0]);
             ext.extend_from_slice(&(u16::try_from(from)? | more).to_be_bytes());
             ext.extend_from_slice(&ident.to_be_bytes());
             ext.extend_from_slice(data);
@@ -110,6 +124,31 @@ fn snat(v6: bool) -> Result<Pcap> {
     };
     frames.push(udp_frame(b, 4000, s, 5000)?);
     capture(&frames)
+}
+
+/// Through `nat(src=[fd00::100])`: an ICMPv6 echo request of 3000 bytes
+/// in three fragments (the translated source changes the checksum in the
+/// first one), then the unfragmented reply to the NAT address.
+fn v6_echo_snat() -> Result<Pcap> {
+    let (a, b, s) = ("fd00::1", "fd00::2", "fd00::100");
+    let data: Vec<u8> = (0..3000).map(|i| i as u8).collect();
+    let request = icmp_packet(a, b, icmpv6::types::ECHO_REQUEST, 21, &data)?;
+    let cuts = [(0, 1448), (1448, 2896), (2896, 8 + data.len())];
+    let mut frames = v6_cut(a, b, &request, 0x77, &cuts, false)?;
+    let reply = icmp_packet(b, s, icmpv6::types::ECHO_REPLY, 21, &data[..16])?;
+    frames.push(ether(b, reply)?);
+    capture(&frames)
+}
+
+fn icmp_packet(src: &str, dst: &str, msg_type: u8, ident: u16, data: &[u8]) -> Result<Vec<u8>> {
+    Ok(compose::icmp_packet(
+        src.parse()?,
+        dst.parse()?,
+        msg_type,
+        0,
+        ident,
+        data,
+    )?)
 }
 
 /// The first fragment, one that overlaps its end, then the rest.
@@ -186,6 +225,7 @@ fn timeout(v6: bool) -> Result<Pcap> {
 pub fn write(dir: &Path) -> Result<()> {
     snat(false)?.write(dir, "frag4-snat.pcap")?;
     snat(true)?.write(dir, "frag6-snat.pcap")?;
+    v6_echo_snat()?.write(dir, "frag6-icmp-snat.pcap")?;
     overlap(false)?.write(dir, "frag4-overlap.pcap")?;
     overlap(true)?.write(dir, "frag6-overlap.pcap")?;
     v6_out_of_order(false)?.write(dir, "frag6-out-of-order.pcap")?;

@@ -44,13 +44,14 @@ fn frames(bytes: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-fn nat(kind: NatKind, addr: &str, port: u16) -> NatAction {
+/// `nat(KIND=ADDR[:PORT])`.
+fn nat(kind: NatKind, addr: &str, port: Option<u16>) -> NatAction {
     NatAction {
         kind: Some(kind),
         addr_min: Some(addr.parse::<IpAddr>().unwrap()),
         addr_max: None,
-        port_min: Some(port),
-        port_max: Some(port),
+        port_min: port,
+        port_max: port,
         persistent: false,
         random: false,
     }
@@ -148,17 +149,22 @@ macro_rules! capture {
 #[test]
 fn snat_rewrites_match_ovs_byte_for_byte() {
     let (cap, tx) = capture!("nat", "snat4");
-    same_bytes_as_ovs("snat4", cap, tx, nat(NatKind::Src, "192.168.0.10", 5000));
+    same_bytes_as_ovs(
+        "snat4",
+        cap,
+        tx,
+        nat(NatKind::Src, "192.168.0.10", Some(5000)),
+    );
     let (cap, tx) = capture!("nat", "snat6");
-    same_bytes_as_ovs("snat6", cap, tx, nat(NatKind::Src, "fd00::100", 5000));
+    same_bytes_as_ovs("snat6", cap, tx, nat(NatKind::Src, "fd00::100", Some(5000)));
 }
 
 #[test]
 fn dnat_rewrites_match_ovs_byte_for_byte() {
     let (cap, tx) = capture!("nat", "dnat4");
-    same_bytes_as_ovs("dnat4", cap, tx, nat(NatKind::Dst, "10.1.1.2", 8080));
+    same_bytes_as_ovs("dnat4", cap, tx, nat(NatKind::Dst, "10.1.1.2", Some(8080)));
     let (cap, tx) = capture!("nat", "dnat6");
-    same_bytes_as_ovs("dnat6", cap, tx, nat(NatKind::Dst, "fd00::2", 8080));
+    same_bytes_as_ovs("dnat6", cap, tx, nat(NatKind::Dst, "fd00::2", Some(8080)));
 }
 
 /// A fragmented datagram through SNAT (tests/scenarios/frag*-snat.scn):
@@ -171,8 +177,21 @@ fn snat_of_fragments_matches_ovs_byte_for_byte() {
         "frag4-snat",
         cap,
         tx,
-        nat(NatKind::Src, "192.168.0.10", 5000),
+        nat(NatKind::Src, "192.168.0.10", Some(5000)),
     );
     let (cap, tx) = capture!("frag", "frag6-snat");
-    same_bytes_as_ovs("frag6-snat", cap, tx, nat(NatKind::Src, "fd00::100", 5000));
+    same_bytes_as_ovs(
+        "frag6-snat",
+        cap,
+        tx,
+        nat(NatKind::Src, "fd00::100", Some(5000)),
+    );
+    // ICMPv6's checksum covers the addresses: the first fragment's changes.
+    let (cap, tx) = capture!("frag", "frag6-icmp-snat");
+    same_bytes_as_ovs(
+        "frag6-icmp-snat",
+        cap,
+        tx,
+        nat(NatKind::Src, "fd00::100", None),
+    );
 }
