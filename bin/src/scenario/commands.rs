@@ -8,10 +8,12 @@
 //!   `dpctl/ct-{enable,disable}-tcp-seq-chk`, `dpctl/ct-get-nconns`,
 //!   `dpctl/ct-{get,set}-maxconns`, `dpctl/ct-{set,get,del}-limits`,
 //!   `dpctl/ct-stats-show [-m]`, `dpctl/ipf-get-status`, `ofproto/trace`;
-//! * ofctl (on `br0`): `add-flow`, `del-flows`, `add-group`,
-//!   `mod-group`, `del-groups`, `dump-flows`, `dump-groups`.
+//! * ofctl (on `br0`): `add-flow`, `mod-flows`, `del-flows` (also
+//!   `--strict`), `add-group`, `mod-group`, `del-groups`, `dump-flows`,
+//!   `dump-groups`, `dump-tables`.
 
 use conntrack::{Conntrack, DumpStyle, FlushFilter};
+use openflow_codec::message::flow_mod::FlowModCommand;
 use openflow_codec::message::group::GroupCommand;
 use openflow_codec::message::multipart::MpRequest;
 
@@ -106,10 +108,22 @@ pub fn ofctl<S: Switch>(switch: &mut S, args: &[String]) -> Option<Vec<String>> 
     if bridge != "br0" {
         return None;
     }
-    let spec = rest.join(" ");
+    let strict = rest.first().is_some_and(|a| a == "--strict");
+    let spec = rest
+        .iter()
+        .filter(|a| *a != "--strict")
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let flow_mod =
+        |switch: &mut S, command| switch.flow_mod(&spec, command).map(|()| String::new());
     let result = match cmd.as_str() {
-        "add-flow" => switch.add_flow(&spec).map(|()| String::new()),
-        "del-flows" => switch.del_flows(&spec).map(|()| String::new()),
+        "add-flow" => flow_mod(switch, FlowModCommand::Add),
+        "mod-flows" if strict => flow_mod(switch, FlowModCommand::ModifyStrict),
+        "mod-flows" => flow_mod(switch, FlowModCommand::Modify),
+        "del-flows" if strict => flow_mod(switch, FlowModCommand::DeleteStrict),
+        "del-flows" => flow_mod(switch, FlowModCommand::Delete),
+        "dump-tables" if spec.is_empty() => switch.dump(MpRequest::Table, 2),
         "add-group" => switch
             .group_mod(&spec, GroupCommand::Add)
             .map(|()| String::new()),

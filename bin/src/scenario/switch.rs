@@ -228,6 +228,10 @@ impl Switch for InProcess {
         &self.conntrack
     }
 
+    fn flow_mod(&mut self, spec: &str, command: FlowModCommand) -> Result<(), String> {
+        InProcess::flow_mod(self, spec, command)
+    }
+
     fn group_mod(&mut self, spec: &str, command: GroupCommand) -> Result<(), String> {
         let gm = parse_group_mod(spec, command).map_err(|e| format!("ovs-ofctl: {e}"))?;
         self.send(Message::GroupMod(gm)).map(drop)

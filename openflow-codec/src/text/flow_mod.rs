@@ -158,8 +158,14 @@ pub fn parse_flow_mod(text: &str, command: FlowModCommand) -> ParseResult<Parsed
     // The rule is what the wire would carry: a field without its structural
     // prerequisites (`ip,tcp_flags=+syn`) is dropped, not matched on.
     parsed.flow_mod.r#match = parsed.flow_mod.r#match.as_encoded();
-    if parsed.flow_mod.table_id == TABLE_ALL && command == FlowModCommand::Add {
-        // "No table" means table 0 for an addition.
+    let deletes = matches!(
+        command,
+        FlowModCommand::Delete | FlowModCommand::DeleteStrict
+    );
+    if parsed.flow_mod.table_id == TABLE_ALL && !deletes {
+        // "No table" means table 0 for an addition or a modification
+        // (what ovs-ofctl 3.1 sends for OpenFlow 1.1+); only a deletion
+        // may name every table.
         parsed.flow_mod.table_id = 0;
     }
     Ok(parsed)
@@ -242,6 +248,21 @@ mod tests {
 
     fn parse(text: &str) -> Result<ParsedFlowMod, String> {
         parse_flow_mod(text, FlowModCommand::Add).map_err(|e| e.to_string())
+    }
+
+    // ovs-ofctl 3.1 -O OpenFlow13 mod-flows without a table sends table 0
+    // (ofctl-capture); del-flows sends OFPTT_ALL.
+    #[test]
+    fn no_table_is_table_0_except_for_deletions() {
+        let table = |command| {
+            parse_flow_mod("in_port=1,actions=output:4", command)
+                .unwrap()
+                .flow_mod
+                .table_id
+        };
+        assert_eq!(table(FlowModCommand::Modify), 0);
+        assert_eq!(table(FlowModCommand::ModifyStrict), 0);
+        assert_eq!(table(FlowModCommand::Delete), TABLE_ALL);
     }
 
     fn printed(text: &str) -> String {
