@@ -254,15 +254,11 @@ mod tests {
     // (ofctl-capture); del-flows sends OFPTT_ALL.
     #[test]
     fn no_table_is_table_0_except_for_deletions() {
-        let table = |command| {
-            parse_flow_mod("in_port=1,actions=output:4", command)
-                .unwrap()
-                .flow_mod
-                .table_id
-        };
-        assert_eq!(table(FlowModCommand::Modify), 0);
-        assert_eq!(table(FlowModCommand::ModifyStrict), 0);
-        assert_eq!(table(FlowModCommand::Delete), TABLE_ALL);
+        let table = |text, command| parse_flow_mod(text, command).unwrap().flow_mod.table_id;
+        let modify = "in_port=1,actions=output:4";
+        assert_eq!(table(modify, FlowModCommand::Modify), 0);
+        assert_eq!(table(modify, FlowModCommand::ModifyStrict), 0);
+        assert_eq!(table("in_port=1", FlowModCommand::Delete), TABLE_ALL);
     }
 
     fn printed(text: &str) -> String {
