@@ -51,12 +51,13 @@ fn line(out: &str, n: usize) -> &str {
 fn ftp_active_ipv4() {
     let out = check("ftp-active4", &["--helper", "ftp"]);
     // The server's data connection from port 20 (OVS 3.1: +new+rel+trk,
-    // then +est+rel, no helper of its own).
+    // then +est+rel; committed with alg=ftp, it shows the helper).
     assert_eq!(line(&out, 9), "9 +new+rel+trk");
     assert_eq!(line(&out, 10), "10 +est+rel+rpl+trk");
     assert!(out.contains(
         "tcp,orig=(src=10.1.1.2,dst=10.1.1.1,sport=20,dport=50000),\
-         reply=(src=10.1.1.1,dst=10.1.1.2,sport=50000,dport=20),protoinfo=(state=ESTABLISHED)\n"
+         reply=(src=10.1.1.1,dst=10.1.1.2,sport=50000,dport=20),protoinfo=(state=ESTABLISHED),\
+         helper=ftp\n"
     ));
 }
 

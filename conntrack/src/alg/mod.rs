@@ -92,15 +92,11 @@ impl Expectation {
     }
 
     /// Makes the just committed `conn` this expectation's data
-    /// connection: the master's mark and label, and the master's key. A
-    /// data connection is no control connection of its own (OVS records
-    /// no helper on it either).
+    /// connection: the master's mark and label, and the master's key.
     pub fn inherit(&self, conn: &mut Conn) {
         conn.mark = self.mark;
         conn.set_label(self.label);
-        let ext = conn.ext.get_or_insert_with(Default::default);
-        ext.alg.master = Some(self.master);
-        ext.helper = None;
+        conn.ext.get_or_insert_with(Default::default).alg.master = Some(self.master);
     }
 }
 
@@ -170,7 +166,9 @@ impl Conntrack {
             nat: nat.filter(|_| nat_conn),
             expiration: now + EXPECT_TIMEOUT_MS,
         };
-        match ext.helper {
+        // A data connection committed with a helper shows it in dumps (as
+        // in OVS) but is no control connection: its data is not read.
+        match ext.helper.filter(|_| ext.alg.master.is_none()) {
             Some(Helper::Tftp) if !reply && key.proto == ip_proto::UDP => {
                 let data = with_ports(&reply_key, key.src_port);
                 let nat = active_nat(&key, &reply_key);
