@@ -165,6 +165,23 @@ fn overlap(v6: bool) -> Result<Pcap> {
     capture(&frames)
 }
 
+/// The middle fragment, then a last fragment that starts before it and
+/// ends after it (covering it: neither of its ends inside a held
+/// fragment), then the first fragment (whose end is inside that one).
+fn covering() -> Result<Pcap> {
+    let [first, second, last] = V4_CUTS;
+    let cover = (second.0 - 80, last.1);
+    let order = [second, cover, first];
+    capture(&v4_fragments(
+        "10.1.1.1",
+        "10.1.1.2",
+        (3000, 4000),
+        3000,
+        8,
+        &order,
+    )?)
+}
+
 /// IPv6 fragments, last first, behind a hop-by-hop header with
 /// `hop_by_hop`.
 fn v6_out_of_order(hop_by_hop: bool) -> Result<Pcap> {
@@ -228,6 +245,7 @@ pub fn write(dir: &Path) -> Result<()> {
     v6_echo_snat()?.write(dir, "frag6-icmp-snat.pcap")?;
     overlap(false)?.write(dir, "frag4-overlap.pcap")?;
     overlap(true)?.write(dir, "frag6-overlap.pcap")?;
+    covering()?.write(dir, "frag4-covering.pcap")?;
     v6_out_of_order(false)?.write(dir, "frag6-out-of-order.pcap")?;
     v6_out_of_order(true)?.write(dir, "frag6-ext-out-of-order.pcap")?;
     own_headers()?.write(dir, "frag4-own-headers.pcap")?;

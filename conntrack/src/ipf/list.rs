@@ -131,15 +131,18 @@ impl FragList {
         }
     }
 
-    /// Whether `frag` shares a byte with a fragment already held. Stricter
-    /// than OVS 3.1, which only looks for either end of `frag` inside a
-    /// held fragment and so takes one that covers a held fragment whole
-    /// (and then holds a list that can only expire); overlaps are how
-    /// fragment attacks hide headers (RFC 5722), so any overlap is refused.
+    /// Whether `frag` overlaps a fragment already held, as OVS 3.1 tells:
+    /// its first or its last byte falls inside one. A fragment that covers
+    /// a held one whole is taken, as OVS takes it; the list then never
+    /// completes ([`FragList::is_complete`] wants the fragments end to
+    /// end) and its fragments go `+inv` when it expires, so overlapping
+    /// data is never reassembled either way (RFC 5722).
     pub fn overlaps(&self, frag: &Fragment) -> bool {
+        let inside = |byte: usize, h: &Held| h.start <= byte && byte < h.end();
+        let last = frag.end().saturating_sub(1);
         self.frags
             .iter()
-            .any(|h| frag.start < h.end() && h.start < frag.end())
+            .any(|h| inside(frag.start, h) || inside(last, h))
     }
 
     /// Adds a fragment that overlaps none held.
