@@ -55,13 +55,13 @@ fn a_config_file_sets_what_the_flags_set() {
 #[test]
 fn a_bad_configuration_is_one_clear_line() {
     let out = Command::new(ctswitchd())
-        .args(["--port", "1=tap:tap0", "--listen", "ptcp:0:127.0.0.1"])
+        .args(["--port", "1=pcap:,", "--listen", "ptcp:0:127.0.0.1"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).lines().last().unwrap(),
-        "ctswitchd: 1=tap:tap0: tap ports are not supported yet (only dummy and afpacket ports so far)"
+        "ctswitchd: 1=pcap:,: a pcap port is pcap:IN.pcap[,OUT.pcap] or pcap:,OUT.pcap"
     );
     let missing = Command::new(ctswitchd())
         .args(["--port", "1=afpacket:ctsw-nosuch0"])

@@ -20,6 +20,9 @@ use conntrack::wire::{ipv4, ipv6, tcp};
 use conntrack::{
     proto_name, ConnKey, Conntrack, CtMetadata, CtPacket, ExecuteParams, Helper, NatAction, L3,
 };
+use datapath::port::pcap::{
+    self, Captured, PcapError, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW,
+};
 use openflow_codec::action::{parse_action_list_text, Action};
 
 use super::CommandResult;
@@ -57,73 +60,25 @@ pub enum Format {
     Json,
 }
 
-/// Why a capture could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum PcapError {
-    #[error("{0}: not a pcap file (bad magic number)")]
-    Magic(String),
-    #[error("{0}: truncated at byte {1}")]
-    Truncated(String, usize),
-    #[error("{0}: unsupported link type {1} (Ethernet or raw IP only)")]
-    LinkType(String, u32),
-}
+/// Link types this command understands.
+const LINK_TYPES: [u32; 4] = [
+    LINKTYPE_ETHERNET,
+    LINKTYPE_RAW,
+    LINKTYPE_IPV4,
+    LINKTYPE_IPV6,
+];
 
-/// Link types this reader understands.
-const LINKTYPE_ETHERNET: u32 = 1;
-const LINKTYPE_RAW: u32 = 101;
-const LINKTYPE_IPV4: u32 = 228;
-const LINKTYPE_IPV6: u32 = 229;
-
-/// One captured frame and its timestamp in milliseconds.
-struct Record<'a> {
-    ms: u64,
-    data: &'a [u8],
-}
-
-/// Reads a classic pcap file (either byte order, micro- or nanosecond
-/// timestamps).
-fn read_pcap<'a>(name: &str, bytes: &'a [u8]) -> Result<(u32, Vec<Record<'a>>), PcapError> {
-    let word = |at: usize, le: bool| -> Result<u32, PcapError> {
-        let b: [u8; 4] = bytes
-            .get(at..at + 4)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| PcapError::Truncated(name.to_string(), at))?;
-        Ok(if le {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        })
-    };
-    let (le, nanos) = match word(0, true)? {
-        0xa1b2_c3d4 => (true, false),
-        0xa1b2_3c4d => (true, true),
-        0xd4c3_b2a1 => (false, false),
-        0x4d3c_b2a1 => (false, true),
-        _ => return Err(PcapError::Magic(name.to_string())),
-    };
-    let link = word(20, le)?;
-    if ![
-        LINKTYPE_ETHERNET,
-        LINKTYPE_RAW,
-        LINKTYPE_IPV4,
-        LINKTYPE_IPV6,
-    ]
-    .contains(&link)
-    {
-        return Err(PcapError::LinkType(name.to_string(), link));
+/// Reads a classic pcap file of Ethernet frames or raw IP packets.
+fn read_pcap<'a>(name: &str, bytes: &'a [u8]) -> Result<(u32, Vec<Captured<'a>>), PcapError> {
+    let capture = pcap::read(name, bytes)?;
+    if !LINK_TYPES.contains(&capture.link_type) {
+        return Err(PcapError::LinkType(
+            name.to_string(),
+            capture.link_type,
+            "Ethernet or raw IP",
+        ));
     }
-    let mut records = Vec::new();
-    let mut at = 24;
-    while at < bytes.len() {
-        let (secs, frac, len) = (word(at, le)?, word(at + 4, le)?, word(at + 8, le)? as usize);
-        let data = bytes
-            .get(at + 16..at + 16 + len)
-            .ok_or_else(|| PcapError::Truncated(name.to_string(), at))?;
-        let ms = u64::from(secs) * 1000 + u64::from(frac) / if nanos { 1_000_000 } else { 1000 };
-        records.push(Record { ms, data });
-        at += 16 + len;
-    }
-    Ok((link, records))
+    Ok((capture.link_type, capture.records))
 }
 
 /// Where the network header starts and which one it is, or `None` for a
@@ -167,10 +122,11 @@ pub fn run(args: Args) -> CommandResult {
     let mut last_ms = 0;
     let mut packets = Vec::new();
     for (i, record) in records.iter().enumerate() {
-        last_ms = record.ms;
+        let ms = record.time_us / 1000;
+        last_ms = ms;
         let md = locate(link, record.data).map(|(offset, l3)| {
             let mut batch = [CtPacket::new(record.data, offset, l3)];
-            ct.execute(&mut batch, &params, record.ms);
+            ct.execute(&mut batch, &params, ms);
             let [packet] = batch;
             let edited = packet
                 .alg

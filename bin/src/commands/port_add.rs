@@ -1,5 +1,5 @@
 //! `ctswitch port-add PORT TYPE:NAME`: adds a port to the running
-//! daemon (`dummy:NAME` or `afpacket:IFNAME`).
+//! daemon (`dummy:NAME`, `afpacket:IFNAME` or `pcap:IN[,OUT]`).
 
 use ctswitch::control::{Request, Response};
 
@@ -10,7 +10,10 @@ use super::CommandResult;
 pub struct Args {
     /// The new port's OpenFlow number (1 to 65279).
     pub port: u32,
-    /// What it is: `dummy:NAME` or `afpacket:IFNAME` (a Linux interface).
+    /// What it is: `dummy:NAME`, `afpacket:IFNAME` (a Linux interface) or
+    /// `pcap:IN.pcap[,OUT.pcap]` (receives IN's frames once, writes what it
+    /// transmits to OUT; `pcap:,OUT.pcap` only writes; paths as the daemon
+    /// sees them, no commas).
     #[arg(value_name = "TYPE:NAME")]
     pub spec: String,
     #[command(flatten)]

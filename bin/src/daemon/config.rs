@@ -40,8 +40,13 @@ pub struct Settings {
     pub max_flows: Option<usize>,
 
     /// A port, as NUMBER=TYPE:NAME, e.g. `1=dummy:p1` (repeatable): `dummy`
-    /// (in-process, fed through the control socket) or `afpacket` (a Linux
-    /// interface, e.g. `2=afpacket:veth2`)
+    /// (in-process, fed through the control socket), `afpacket` (a Linux
+    /// interface, e.g. `2=afpacket:veth2`) or `pcap` (`3=pcap:IN.pcap,OUT.pcap`:
+    /// receives the Ethernet frames of capture IN once, in order, then is
+    /// idle, and writes what it transmits to a new capture OUT; either file
+    /// may be left out, as in `3=pcap:,OUT.pcap`; the port is named pcapN;
+    /// IN's frames meet the flows there are at once, so add such a port
+    /// with `ctswitch port-add` after the flows)
     /// [default: 1=dummy:p1 and 2=dummy:p2].
     #[arg(long, value_name = "N=TYPE:NAME")]
     pub port: Option<Vec<String>>,

@@ -1,5 +1,6 @@
 //! Ports as the command line and the control socket name them:
-//! `NUMBER=TYPE:NAME`, e.g. `1=dummy:p1` or `2=afpacket:veth2`.
+//! `NUMBER=TYPE:NAME`, e.g. `1=dummy:p1` or `2=afpacket:veth2`; a pcap
+//! port's NAME is its files, `IN.pcap[,OUT.pcap]` or `,OUT.pcap`.
 
 /// The kinds of port ctswitchd can open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -8,6 +9,9 @@ pub enum PortKind {
     Dummy,
     /// A Linux interface over an AF_PACKET socket.
     AfPacket,
+    /// Receives a capture file's frames once, writes what it transmits
+    /// to another.
+    Pcap,
 }
 
 impl PortKind {
@@ -15,12 +19,13 @@ impl PortKind {
         match self {
             PortKind::Dummy => "dummy",
             PortKind::AfPacket => "afpacket",
+            PortKind::Pcap => "pcap",
         }
     }
 }
 
 /// Kinds that are planned but not built yet, refused with a clear error.
-const LATER: [&str; 2] = ["tap", "pcap"];
+const LATER: [&str; 1] = ["tap"];
 
 /// A port to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,12 +56,35 @@ pub fn parse_kind_name(spec: &str, text: &str) -> Result<(PortKind, String), Str
     match kind {
         "dummy" => Ok((PortKind::Dummy, name.to_string())),
         "afpacket" => Ok((PortKind::AfPacket, name.to_string())),
+        "pcap" => {
+            pcap_files(spec, name)?;
+            Ok((PortKind::Pcap, name.to_string()))
+        }
         later if LATER.contains(&later) => Err(format!(
-            "{spec}: {later} ports are not supported yet (only dummy and afpacket ports so far)"
+            "{spec}: {later} ports are not supported yet (only dummy, afpacket and pcap ports so far)"
         )),
         other => Err(format!(
-            "{spec}: unknown port type {other} (known: dummy, afpacket; planned: tap, pcap)"
+            "{spec}: unknown port type {other} (known: dummy, afpacket, pcap; planned: tap)"
         )),
+    }
+}
+
+/// A pcap port's input and output files from its `IN[,OUT]` text (either
+/// may be empty, not both).
+pub fn pcap_files<'a>(
+    spec: &str,
+    text: &'a str,
+) -> Result<(Option<&'a str>, Option<&'a str>), String> {
+    let (input, output) = text.split_once(',').unwrap_or((text, ""));
+    let some = |s: &'a str| (!s.is_empty()).then_some(s);
+    match (some(input), some(output)) {
+        (None, None) => Err(format!(
+            "{spec}: a pcap port is pcap:IN.pcap[,OUT.pcap] or pcap:,OUT.pcap"
+        )),
+        _ if output.contains(',') => Err(format!(
+            "{spec}: a pcap port has at most two files, IN.pcap,OUT.pcap"
+        )),
+        files => Ok(files),
     }
 }
 
@@ -93,6 +121,25 @@ mod tests {
             (spec.number, spec.kind, spec.name.as_str()),
             (3, PortKind::AfPacket, "veth3")
         );
+    }
+
+    #[test]
+    fn pcap_ports_parse_with_either_file() {
+        let spec = parse_port("3=pcap:in.pcap,out.pcap").unwrap();
+        assert_eq!(
+            (spec.kind, spec.name.as_str()),
+            (PortKind::Pcap, "in.pcap,out.pcap")
+        );
+        assert_eq!(
+            pcap_files("", &spec.name).unwrap(),
+            (Some("in.pcap"), Some("out.pcap"))
+        );
+        assert_eq!(pcap_files("", "in.pcap").unwrap(), (Some("in.pcap"), None));
+        assert_eq!(pcap_files("", ",o.pcap").unwrap(), (None, Some("o.pcap")));
+        assert!(parse_port("3=pcap:,").unwrap_err().contains("pcap:IN.pcap"));
+        assert!(parse_port("3=pcap:a,b,c")
+            .unwrap_err()
+            .contains("at most two"));
     }
 
     #[test]

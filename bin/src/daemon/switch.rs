@@ -7,13 +7,15 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use conntrack::Conntrack;
-use datapath::port::{AfPacketPort, DummyPort};
+use std::path::Path;
+
+use datapath::port::{AfPacketPort, DummyPort, PcapPort};
 use datapath::Datapath;
 use ofproto::bridge::{Bridge, BridgeConfig};
 use ofproto::connection::SwitchInfo;
 
 use super::config::Config;
-use super::port_spec::{PortKind, PortSpec};
+use super::port_spec::{pcap_files, PortKind, PortSpec};
 
 /// The bridge, datapath and ports of a running daemon.
 #[derive(Debug)]
@@ -79,6 +81,18 @@ impl Switch {
                     .add_port(spec.number, Arc::new(port))
                     .map_err(|e| e.to_string())?;
             }
+            PortKind::Pcap => {
+                let (input, output) = pcap_files(&spec.name, &spec.name)?;
+                let port = PcapPort::open(
+                    &pcap_port_name(spec.number),
+                    input.map(Path::new),
+                    output.map(Path::new),
+                )
+                .map_err(|e| e.to_string())?;
+                self.datapath
+                    .add_port(spec.number, Arc::new(port))
+                    .map_err(|e| e.to_string())?;
+            }
         }
         self.datapath.flows_changed();
         self.bridge.announce_port_changes();
@@ -121,4 +135,10 @@ impl Switch {
         // The map holds whole entries only, so a poisoned lock is usable.
         self.dummies.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A pcap port's name: `pcap` and its number (its files' names may be
+/// long or alike).
+fn pcap_port_name(number: u32) -> String {
+    format!("pcap{number}")
 }

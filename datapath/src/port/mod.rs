@@ -3,18 +3,20 @@
 //! A [`Port`] is polled by a packet thread for a batch of received frames
 //! and asked to transmit frames; it counts both in its [`PortStats`]. The
 //! `dummy` port lives in-process (tests, the scenario runner, the control
-//! socket's `inject`); the `afpacket` port is a Linux interface; the
-//! real-traffic issue adds tap and pcap ports behind the same trait.
+//! socket's `inject`); the `pcap` port replays one capture file and
+//! writes another; the `afpacket` port is a Linux interface.
 
 mod afpacket;
 mod afpacket_socket;
 mod dummy;
 pub mod pcap;
+mod pcap_port;
 mod stats;
 mod vnet_hdr;
 
 pub use afpacket::AfPacketPort;
 pub use dummy::DummyPort;
+pub use pcap_port::PcapPort;
 pub use stats::{PortCounters, PortStats};
 
 /// A datapath port.
