@@ -25,9 +25,17 @@ use crate::wire::ip_proto;
 pub const MAX_ATTEMPTS: u32 = 256;
 
 /// The ports searched when the action names none and the original port
-/// collides: from the one after the original port up, wrapping (from the
-/// range's start if the original port is below it), as OVS 3.1 searches.
-const EPHEMERAL: (u16, u16) = (1024, 65535);
+/// `own` collides, as OVS 3.1 searches them: a low port stays low (1-511
+/// below 512, 600-1023 below 1024), others take 1024-65535; the search
+/// starts after `own` (at the range's start if `own` is outside it or
+/// its last port) and wraps.
+fn fallback_ports(own: u16) -> (u16, u16) {
+    match own {
+        0..=511 => (1, 511),
+        512..=1023 => (600, 1023),
+        _ => (1024, 65535),
+    }
+}
 
 /// Why no reply key was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -173,7 +181,8 @@ pub fn choose(
                 if !has_ports {
                     continue;
                 }
-                (EPHEMERAL.0, EPHEMERAL.1, true)
+                let (lo, hi) = fallback_ports(orig.src_port);
+                (lo, hi, true)
             }
         };
         let n = u64::from(hi - lo) + 1;
@@ -300,7 +309,7 @@ mod tests {
     }
 
     #[test]
-    fn a_colliding_source_port_moves_to_the_ephemeral_range() {
+    fn a_colliding_source_port_moves_to_the_next_free_one() {
         let a = action(NatKind::Src, "192.168.0.10", None, None);
         let orig = tcp("10.1.1.1", "10.1.1.2", 1234, 80);
         let first = choose(&orig, &a, 5, |_| false).unwrap();
@@ -315,9 +324,9 @@ mod tests {
         let second = choose(&orig, &d, 5, |k| *k == first).unwrap();
         assert_eq!((second.src_port, second.src_ip()), (80, ip("172.16.0.5")));
         assert_eq!(second.dst_port, 1235);
-        // From the top of the range back to its start; from below it, at
-        // its start.
-        for (own, next) in [(65535, 1024), (53, 1024)] {
+        // From the top of the range back to its start; low ports stay low
+        // (OVS 3.1, nat-dnat-collision.scn).
+        for (own, next) in [(65535, 1024), (53, 54), (511, 1), (1023, 600), (599, 600)] {
             let orig = tcp("10.1.1.1", "10.1.1.2", own, 80);
             let first = choose(&orig, &a, 5, |_| false).unwrap();
             let second = choose(&orig, &a, 5, |k| *k == first).unwrap();
