@@ -26,6 +26,7 @@ use std::sync::OnceLock;
 
 use nxm_fields::flow::slot_ones;
 use nxm_fields::layout::{self as l, Slot};
+use nxm_fields::prereq::ETH_TYPE_IP;
 use nxm_fields::{Flow, Match, Value};
 
 /// The flow image as 64-bit words.
@@ -108,7 +109,7 @@ fn and(a: &Flow, b: &Flow) -> Flow {
 }
 
 /// The prefix-tried fields: the IPv4 (or ARP) source and destination.
-const TRIE_SLOTS: [Slot; 2] = [l::NW_SRC, l::NW_DST];
+const TRIE_SLOTS: [Slot; 2] = [l::NW_DST, l::NW_SRC];
 
 /// A binary trie of prefixes of 32-bit values, each counted, for OVS's
 /// prefix lookups.
@@ -594,11 +595,25 @@ impl<T> Classifier<T> {
             if plen == 0 || !in_stage[i] {
                 continue;
             }
-            let (plens, bits) =
-                *tries[i].get_or_insert_with(|| self.tries[i].lookup(flow.get(slot) as u32));
-            if plens & (1 << plen) == 0 {
-                let mask = leading(bits);
-                consulted.set(slot, consulted.get(slot) | Value::from(mask));
+            let (plens, bits) = *tries[i].get_or_insert_with(|| {
+                if flow.get(l::ETH_TYPE) == Value::from(ETH_TYPE_IP) {
+                    self.tries[i].lookup(flow.get(slot) as u32)
+                } else {
+                    // The slot holds something else (ARP's addresses):
+                    // every prefix length may match.
+                    (u64::MAX, 0)
+                }
+            });
+            if plens & (1 << plen) != 0 {
+                continue;
+            }
+            // The trie may not unwildcard more than the subtable would.
+            let mask = Value::from(leading(bits));
+            if bits <= plen {
+                consulted.set(slot, consulted.get(slot) | mask);
+                return true;
+            }
+            if consulted.get(slot) & mask == mask {
                 return true;
             }
         }
