@@ -166,38 +166,45 @@ pub fn choose(
     let addr_start = u128::from(seed);
     let port_start = seed >> 16;
     let mut attempts = 0u32;
-    let mut addr_index = 0u128;
-    while attempts < MAX_ATTEMPTS && addr_index <= addrs.span {
-        let addr = AddrRange::to_bytes(orig.family, addrs.nth(addr_start, addr_index));
-        addr_index += 1;
-        let (lo, hi, fallback) = match ports {
-            Some((lo, hi)) => (lo, hi, false),
-            None => {
+    let address = |i: u128| AddrRange::to_bytes(orig.family, addrs.nth(addr_start, i));
+    // Without a named port range, every address is tried with the
+    // connection's own port before any port moves (as OVS 3.1 tries them).
+    let (lo, hi, fallback) = match ports {
+        Some((lo, hi)) => (lo, hi, false),
+        None => {
+            let mut addr_index = 0u128;
+            while attempts < MAX_ATTEMPTS && addr_index <= addrs.span {
                 attempts += 1;
-                let key = candidate(addr, None);
+                let key = candidate(address(addr_index), None);
+                addr_index += 1;
                 if !taken(&key) {
                     return Ok(key);
                 }
-                if !has_ports {
-                    continue;
-                }
-                let (lo, hi) = fallback_ports(orig.src_port);
-                (lo, hi, true)
             }
-        };
-        let n = u64::from(hi - lo) + 1;
-        // A named range starts at a seeded port; the fallback after the
-        // original port (which collided).
-        let first = if fallback {
-            let own = orig.src_port;
-            if (lo..hi).contains(&own) {
-                u64::from(own - lo) + 1
-            } else {
-                0
+            if !has_ports {
+                return Err(NatError::Exhausted);
             }
+            let (lo, hi) = fallback_ports(orig.src_port);
+            (lo, hi, true)
+        }
+    };
+    let n = u64::from(hi - lo) + 1;
+    // A named range starts at a seeded port; the fallback after the
+    // original port (which collided).
+    let first = if fallback {
+        let own = orig.src_port;
+        if (lo..hi).contains(&own) {
+            u64::from(own - lo) + 1
         } else {
-            port_start
-        };
+            0
+        }
+    } else {
+        port_start
+    };
+    let mut addr_index = 0u128;
+    while attempts < MAX_ATTEMPTS && addr_index <= addrs.span {
+        let addr = address(addr_index);
+        addr_index += 1;
         let mut port_index = 0u64;
         while attempts < MAX_ATTEMPTS && port_index < n {
             attempts += 1;
@@ -331,6 +338,24 @@ mod tests {
             let first = choose(&orig, &a, 5, |_| false).unwrap();
             let second = choose(&orig, &a, 5, |k| *k == first).unwrap();
             assert_eq!(second.dst_port, next);
+        }
+    }
+
+    /// As OVS 3.1: every address keeps the original port before a port
+    /// moves, whichever address the seed starts at.
+    #[test]
+    fn an_address_range_keeps_the_port_before_moving_it() {
+        let a = action(NatKind::Src, "192.168.0.10", Some("192.168.0.11"), None);
+        let orig = tcp("10.1.1.1", "10.1.1.2", 4000, 80);
+        // The reply key of the connection translated to `addr:port`.
+        let on = |addr: &str, port: u16| tcp("10.1.1.2", addr, 80, port);
+        for seed in 0..8 {
+            let one = [on("192.168.0.10", 4000)];
+            let got = choose(&orig, &a, seed, |k| one.contains(k)).unwrap();
+            assert_eq!(got, on("192.168.0.11", 4000), "seed {seed}");
+            let both = [on("192.168.0.10", 4000), on("192.168.0.11", 4000)];
+            let got = choose(&orig, &a, seed, |k| both.contains(k)).unwrap();
+            assert_eq!(got.dst_port, 4001, "seed {seed}");
         }
     }
 
