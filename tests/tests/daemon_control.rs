@@ -75,8 +75,8 @@ fn ports_are_added_and_removed_and_bad_requests_explained() {
     let missing = d.ctswitch_ctl("port-add", &["4", "afpacket:ctsw-nosuch0"]);
     let missing = String::from_utf8_lossy(&missing.stderr);
     assert!(missing.starts_with("ctswitch: ctsw-nosuch0: "), "{missing}");
-    let later = d.ctswitch_ctl("port-add", &["4", "tap:tap0"]);
-    assert!(String::from_utf8_lossy(&later.stderr).contains("not supported yet"));
+    let unknown = d.ctswitch_ctl("port-add", &["4", "bogus:x"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown port type bogus"));
     stdout(d.ctswitch_ctl("port-del", &["3"]));
     assert!(!stdout(d.ctswitch_of("show", &[])).contains("(p3)"));
     let gone = d.ctswitch_ctl("inject", &["3", "00"]);

@@ -17,7 +17,7 @@ mod daemon_support;
 mod netns_support;
 
 use daemon_support::{stdout, Daemon};
-use netns_support::{transfer_intact, udp_reaches, Net, Sink};
+use netns_support::{port_counts, transfer_intact, udp_reaches, Net, Sink};
 
 /// Bytes ns1 sends to ns2 (100 MiB).
 const TRANSFER: usize = 100 << 20;
@@ -76,13 +76,7 @@ fn firewall(tag: char, offloads_off: [bool; 2]) {
 
     // With TSO on (the veth default) the transfer crosses as super-frames.
     let ports = stdout(d.ovs_ofctl("dump-ports", &["1"]));
-    let rx = ports
-        .split("rx pkts=")
-        .nth(1)
-        .and_then(|rest| rest.split_once(", bytes="))
-        .and_then(|(pkts, rest)| Some((pkts, rest.split_once(',')?.0)))
-        .and_then(|(pkts, bytes)| Some((pkts.parse::<u64>().ok()?, bytes.parse::<u64>().ok()?)));
-    let (pkts, bytes) = rx.unwrap_or_else(|| panic!("no rx counters in:\n{ports}"));
+    let (pkts, bytes) = port_counts(&ports, "rx");
     assert!(bytes > TRANSFER as u64, "port 1 received {bytes} bytes");
     let super_frames = bytes / pkts > 1514;
     assert_eq!(

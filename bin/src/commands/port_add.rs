@@ -1,5 +1,6 @@
 //! `ctswitch port-add PORT TYPE:NAME`: adds a port to the running
-//! daemon (`dummy:NAME`, `afpacket:IFNAME` or `pcap:IN[,OUT]`).
+//! daemon (`dummy:NAME`, `afpacket:IFNAME`, `tap:IFNAME` or
+//! `pcap:IN[,OUT]`).
 
 use ctswitch::control::{Request, Response};
 
@@ -10,7 +11,8 @@ use super::CommandResult;
 pub struct Args {
     /// The new port's OpenFlow number (1 to 65279).
     pub port: u32,
-    /// What it is: `dummy:NAME`, `afpacket:IFNAME` (a Linux interface) or
+    /// What it is: `dummy:NAME`, `afpacket:IFNAME` (a Linux interface),
+    /// `tap:IFNAME` (a tap interface, created unless it exists) or
     /// `pcap:IN.pcap[,OUT.pcap]` (receives IN's frames once, writes what it
     /// transmits to OUT; `pcap:,OUT.pcap` only writes; paths as the daemon
     /// sees them, no commas).

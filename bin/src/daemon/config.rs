@@ -39,9 +39,12 @@ pub struct Settings {
     #[arg(long)]
     pub max_flows: Option<usize>,
 
-    /// A port, as NUMBER=TYPE:NAME, e.g. `1=dummy:p1` (repeatable): `dummy`
+    /// A port, as NUMBER=TYPE:NAME, e.g. `1=dummy:p1` (repeatable; NUMBER
+    /// 1 to 65279, or LOCAL for the bridge's own port): `dummy`
     /// (in-process, fed through the control socket), `afpacket` (a Linux
-    /// interface, e.g. `2=afpacket:veth2`) or `pcap` (`3=pcap:IN.pcap,OUT.pcap`:
+    /// interface, e.g. `2=afpacket:veth2`), `tap` (a tap interface it
+    /// creates or attaches to, down until `ip link set NAME up`, e.g.
+    /// `LOCAL=tap:br0`) or `pcap` (`3=pcap:IN.pcap,OUT.pcap`:
     /// receives the Ethernet frames of capture IN once, in order, then is
     /// idle, and writes what it transmits to a new capture OUT; either file
     /// may be left out, as in `3=pcap:,OUT.pcap`; the port is named pcapN;
@@ -272,10 +275,10 @@ mod tests {
         assert!(toml::from_str::<Settings>("bridges = \"x\"").is_err());
         let bad = |s: Settings| Config::resolve(s).unwrap_err();
         assert!(bad(Settings {
-            port: Some(vec!["1=tap:t0".into()]),
+            port: Some(vec!["1=bogus:t0".into()]),
             ..Settings::default()
         })
-        .contains("not supported yet"));
+        .contains("unknown port type bogus"));
         assert!(bad(Settings {
             port: Some(vec!["1=dummy:a".into(), "1=dummy:b".into()]),
             ..Settings::default()

@@ -1,6 +1,7 @@
 //! Ports as the command line and the control socket name them:
-//! `NUMBER=TYPE:NAME`, e.g. `1=dummy:p1` or `2=afpacket:veth2`; a pcap
-//! port's NAME is its files, `IN.pcap[,OUT.pcap]` or `,OUT.pcap`.
+//! `NUMBER=TYPE:NAME`, e.g. `1=dummy:p1`, `2=afpacket:veth2` or
+//! `LOCAL=tap:br0` (the bridge's own port); a pcap port's NAME is its
+//! files, `IN.pcap[,OUT.pcap]` or `,OUT.pcap`.
 
 /// The kinds of port ctswitchd can open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +13,8 @@ pub enum PortKind {
     /// Receives a capture file's frames once, writes what it transmits
     /// to another.
     Pcap,
+    /// A tap interface the switch creates (or attaches to).
+    Tap,
 }
 
 impl PortKind {
@@ -20,12 +23,10 @@ impl PortKind {
             PortKind::Dummy => "dummy",
             PortKind::AfPacket => "afpacket",
             PortKind::Pcap => "pcap",
+            PortKind::Tap => "tap",
         }
     }
 }
-
-/// Kinds that are planned but not built yet, refused with a clear error.
-const LATER: [&str; 1] = ["tap"];
 
 /// A port to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,15 +57,13 @@ pub fn parse_kind_name(spec: &str, text: &str) -> Result<(PortKind, String), Str
     match kind {
         "dummy" => Ok((PortKind::Dummy, name.to_string())),
         "afpacket" => Ok((PortKind::AfPacket, name.to_string())),
+        "tap" => Ok((PortKind::Tap, name.to_string())),
         "pcap" => {
             pcap_files(spec, name)?;
             Ok((PortKind::Pcap, name.to_string()))
         }
-        later if LATER.contains(&later) => Err(format!(
-            "{spec}: {later} ports are not supported yet (only dummy, afpacket and pcap ports so far)"
-        )),
         other => Err(format!(
-            "{spec}: unknown port type {other} (known: dummy, afpacket, pcap; planned: tap)"
+            "{spec}: unknown port type {other} (known: dummy, afpacket, pcap, tap)"
         )),
     }
 }
@@ -88,12 +87,16 @@ pub fn pcap_files<'a>(
     }
 }
 
-/// An OpenFlow port number usable for a port: 1 to 0xfeff (OFPP_MAX).
+/// An OpenFlow port number usable for a port: 1 to 0xfeff (OFPP_MAX),
+/// or `LOCAL`, the bridge's own port.
 pub fn parse_number(spec: &str, text: &str) -> Result<u32, String> {
+    if text == "LOCAL" {
+        return Ok(nxm_fields::port::OFPP_LOCAL);
+    }
     match text.parse::<u32>() {
         Ok(n) if (1..=0xfeff).contains(&n) => Ok(n),
         _ => Err(format!(
-            "{spec}: {text} is not a port number from 1 to 65279"
+            "{spec}: {text} is not a port number from 1 to 65279 or LOCAL"
         )),
     }
 }
@@ -143,9 +146,17 @@ mod tests {
     }
 
     #[test]
-    fn planned_and_unknown_kinds_are_refused_clearly() {
-        let err = parse_port("1=tap:tap0").unwrap_err();
-        assert!(err.contains("not supported yet"), "{err}");
+    fn tap_ports_parse_also_as_the_local_port() {
+        let spec = parse_port("LOCAL=tap:br0").unwrap();
+        assert_eq!(
+            (spec.number, spec.kind, spec.name.as_str()),
+            (nxm_fields::port::OFPP_LOCAL, PortKind::Tap, "br0")
+        );
+        assert_eq!(parse_port("4=tap:tap4").unwrap().number, 4);
+    }
+
+    #[test]
+    fn unknown_kinds_and_bad_numbers_are_refused_clearly() {
         assert!(parse_port("1=bogus:x")
             .unwrap_err()
             .contains("unknown port type"));

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use conntrack::Conntrack;
 use std::path::Path;
 
-use datapath::port::{AfPacketPort, DummyPort, PcapPort};
+use datapath::port::{AfPacketPort, DummyPort, PcapPort, Port, TapPort};
 use datapath::Datapath;
 use ofproto::bridge::{Bridge, BridgeConfig};
 use ofproto::connection::SwitchInfo;
@@ -66,7 +66,8 @@ impl Switch {
 
     /// Opens and adds a port.
     pub fn add_port(&self, spec: &PortSpec) -> Result<(), String> {
-        match spec.kind {
+        let error = |e: std::io::Error| e.to_string();
+        let port: Arc<dyn Port> = match spec.kind {
             PortKind::Dummy => {
                 let port = Arc::new(DummyPort::new(spec.name.clone()));
                 let mut dummies = self.lock_dummies();
@@ -74,29 +75,31 @@ impl Switch {
                     .add_port(spec.number, port.clone())
                     .map_err(|e| e.to_string())?;
                 dummies.insert(spec.number, port);
+                drop(dummies);
+                self.ports_changed();
+                return Ok(());
             }
-            PortKind::AfPacket => {
-                let port = AfPacketPort::open(&spec.name).map_err(|e| e.to_string())?;
-                self.datapath
-                    .add_port(spec.number, Arc::new(port))
-                    .map_err(|e| e.to_string())?;
-            }
+            PortKind::AfPacket => Arc::new(AfPacketPort::open(&spec.name).map_err(error)?),
+            PortKind::Tap => Arc::new(TapPort::open(&spec.name).map_err(error)?),
             PortKind::Pcap => {
                 let (input, output) = pcap_files(&spec.name, &spec.name)?;
-                let port = PcapPort::open(
-                    &pcap_port_name(spec.number),
-                    input.map(Path::new),
-                    output.map(Path::new),
-                )
-                .map_err(|e| e.to_string())?;
-                self.datapath
-                    .add_port(spec.number, Arc::new(port))
-                    .map_err(|e| e.to_string())?;
+                let name = pcap_port_name(spec.number);
+                let port = PcapPort::open(&name, input.map(Path::new), output.map(Path::new));
+                Arc::new(port.map_err(error)?)
             }
-        }
+        };
+        self.datapath
+            .add_port(spec.number, port)
+            .map_err(|e| e.to_string())?;
+        self.ports_changed();
+        Ok(())
+    }
+
+    /// After a port came or went: cached datapath decisions are void, and
+    /// controllers are told.
+    fn ports_changed(&self) {
         self.datapath.flows_changed();
         self.bridge.announce_port_changes();
-        Ok(())
     }
 
     /// Removes a port.
@@ -107,8 +110,7 @@ impl Switch {
             .ok_or_else(|| format!("no port {number}"))?;
         dummies.remove(&number);
         drop(dummies);
-        self.datapath.flows_changed();
-        self.bridge.announce_port_changes();
+        self.ports_changed();
         Ok(())
     }
 

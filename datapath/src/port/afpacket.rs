@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 
 use super::afpacket_socket::{PacketSocket, MAX_FRAME};
-use super::vnet_hdr::{self, VnetHdr};
+use super::interface::{interface_carrier, interface_mtu};
+use super::vnet_hdr;
 use super::{Port, PortCounters, PortStats};
 
 /// Frames received per system call at most.
@@ -53,24 +54,6 @@ pub struct AfPacketPort {
 /// Locks `m`; a poisoned lock holds only buffers, which stay usable.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The MTU of interface `name`, from sysfs.
-fn interface_mtu(name: &str) -> io::Result<usize> {
-    let text = std::fs::read_to_string(format!("/sys/class/net/{name}/mtu"))?;
-    text.trim().parse().map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{name}: bad MTU {text:?}"),
-        )
-    })
-}
-
-/// Whether interface `name` has a carrier, from sysfs (which cannot say
-/// for an interface that is administratively down: no carrier then).
-fn interface_carrier(name: &str) -> bool {
-    std::fs::read_to_string(format!("/sys/class/net/{name}/carrier"))
-        .is_ok_and(|text| text.trim() == "1")
 }
 
 impl AfPacketPort {
@@ -126,15 +109,6 @@ impl AfPacketPort {
         });
         tx.queued = 0;
     }
-
-    /// The frame of a received slot, its checksum completed, or `None`
-    /// when the kernel's header does not fit it.
-    fn take_frame(slot: &[u8]) -> Option<Vec<u8>> {
-        let hdr = VnetHdr::parse(slot)?;
-        let mut frame = slot.get(vnet_hdr::LEN..)?.to_vec();
-        vnet_hdr::complete_checksum(&hdr, &mut frame).ok()?;
-        Some(frame)
-    }
 }
 
 impl Port for AfPacketPort {
@@ -166,7 +140,7 @@ impl Port for AfPacketPort {
             match slots
                 .get(index)
                 .and_then(|s| s.get(..len))
-                .and_then(Self::take_frame)
+                .and_then(vnet_hdr::received_frame)
             {
                 Some(frame) => {
                     self.counters.received(frame.len());
@@ -193,23 +167,9 @@ impl Port for AfPacketPort {
             self.counters.tx_dropped();
             return;
         };
-        buffer.clear();
-        buffer.extend_from_slice(&[0; vnet_hdr::LEN]);
-        buffer.extend_from_slice(frame);
-        let Some(body) = buffer.get_mut(vnet_hdr::LEN..) else {
+        if vnet_hdr::frame_for_transmit(frame, self.mtu, buffer).is_err() {
             self.counters.tx_dropped();
             return;
-        };
-        match vnet_hdr::for_transmit(body, self.mtu) {
-            Ok(hdr) => {
-                if let Some(head) = buffer.get_mut(..vnet_hdr::LEN) {
-                    head.copy_from_slice(&hdr.emit());
-                }
-            }
-            Err(_) => {
-                self.counters.tx_dropped();
-                return;
-            }
         }
         tx.queued += 1;
         if tx.queued >= TX_BATCH {

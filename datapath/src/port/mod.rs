@@ -4,20 +4,25 @@
 //! and asked to transmit frames; it counts both in its [`PortStats`]. The
 //! `dummy` port lives in-process (tests, the scenario runner, the control
 //! socket's `inject`); the `pcap` port replays one capture file and
-//! writes another; the `afpacket` port is a Linux interface.
+//! writes another; the `afpacket` port is a Linux interface, the `tap`
+//! port a tap interface the switch makes.
 
 mod afpacket;
 mod afpacket_socket;
 mod dummy;
+mod interface;
 pub mod pcap;
 mod pcap_port;
 mod stats;
+mod tap;
+mod tap_device;
 mod vnet_hdr;
 
 pub use afpacket::AfPacketPort;
 pub use dummy::DummyPort;
 pub use pcap_port::PcapPort;
 pub use stats::{PortCounters, PortStats};
+pub use tap::TapPort;
 
 /// A datapath port.
 pub trait Port: Send + Sync + core::fmt::Debug {

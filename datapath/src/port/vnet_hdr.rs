@@ -225,6 +225,34 @@ pub fn for_transmit(frame: &mut [u8], mtu: usize) -> Result<VnetHdr, FrameError>
     })
 }
 
+/// The frame after the virtio-net header at the start of `received`,
+/// its partial checksum completed; `None` when the header does not fit it.
+pub fn received_frame(received: &[u8]) -> Option<Vec<u8>> {
+    let hdr = VnetHdr::parse(received)?;
+    let mut frame = received.get(LEN..)?.to_vec();
+    complete_checksum(&hdr, &mut frame).ok()?;
+    Some(frame)
+}
+
+/// Fills `buffer` with `frame` behind the header to send it with on an
+/// interface of MTU `mtu` (see [`for_transmit`]).
+pub fn frame_for_transmit(
+    frame: &[u8],
+    mtu: usize,
+    buffer: &mut Vec<u8>,
+) -> Result<(), FrameError> {
+    buffer.clear();
+    buffer.extend_from_slice(&[0; LEN]);
+    buffer.extend_from_slice(frame);
+    let body = buffer.get_mut(LEN..).ok_or(FrameError::TooLong)?;
+    let hdr = for_transmit(body, mtu)?;
+    buffer
+        .get_mut(..LEN)
+        .ok_or(FrameError::TooLong)?
+        .copy_from_slice(&hdr.emit());
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -173,6 +173,17 @@ impl Drop for Net {
     }
 }
 
+/// The packet and byte counts `ovs-ofctl dump-ports` printed for the
+/// first port of `dump`, in direction `dir` (`rx` or `tx`).
+pub fn port_counts(dump: &str, dir: &str) -> (u64, u64) {
+    dump.split(&format!("{dir} pkts="))
+        .nth(1)
+        .and_then(|rest| rest.split_once(", bytes="))
+        .and_then(|(pkts, rest)| Some((pkts, rest.split_once(',')?.0)))
+        .and_then(|(pkts, bytes)| Some((pkts.parse().ok()?, bytes.parse().ok()?)))
+        .unwrap_or_else(|| panic!("no {dir} counters in:\n{dump}"))
+}
+
 /// A child process killed on drop.
 pub struct Reaped(pub Child);
 
