@@ -178,6 +178,25 @@ fn an_exhausted_port_range_refuses_the_commit_and_counts_it() {
     assert_eq!(state, "+new+trk+snat");
 }
 
+/// N ports, N + 1 connections: each of the first N gets its own port,
+/// the last is refused (left untranslated, not committed) and counted.
+#[test]
+fn n_ports_take_n_connections_and_refuse_the_next() {
+    let ct = Conntrack::new();
+    let snat = commit_nat(nat(Some(NatKind::Src), "192.168.0.10", Some((3000, 3002))));
+    let mut ports = Vec::new();
+    for sport in 1000..1003 {
+        let (state, out) = run(&ct, &udp_packet("10.1.1.1", "10.1.1.2", sport, 53), &snat);
+        assert_eq!(state, "+new+trk+snat");
+        ports.push(key(&out).src_port);
+    }
+    ports.sort_unstable();
+    assert_eq!(ports, [3000, 3001, 3002]);
+    let (state, out) = run(&ct, &udp_packet("10.1.1.1", "10.1.1.2", 1003, 53), &snat);
+    assert_eq!((state.as_str(), key(&out).src_port), ("+new+trk", 1003));
+    assert_eq!((ct.len(), ct.counts().nat_exhausted), (3, 1));
+}
+
 #[test]
 fn an_icmp_error_quoting_a_snat_flow_is_de_nated_inside_and_out() {
     for (client, nat_addr, server, unreach) in [
