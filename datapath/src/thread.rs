@@ -1,7 +1,10 @@
 //! A packet thread: polls the datapath's ports, runs what they received
 //! through the datapath with its own exact-match cache, and expires idle
 //! megaflows. It runs outside the tokio control plane, on a thread of its
-//! own (the real-traffic issue runs one per core).
+//! own. With several threads, each receive queue of each port is read by
+//! exactly one of them ([`polls`]): queue `q` of a port with several (which
+//! spread by flow) by thread `q mod N`, so that a connection's frames,
+//! both ways, meet one thread; a single-queue port by thread `port mod N`.
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
@@ -26,6 +29,9 @@ pub struct ThreadConfig {
     pub max_idle_ms: u64,
     /// How often to look for idle megaflows.
     pub expire_every_ms: u64,
+    /// This thread's index among `threads` packet threads.
+    pub index: usize,
+    pub threads: usize,
 }
 
 impl Default for ThreadConfig {
@@ -35,6 +41,8 @@ impl Default for ThreadConfig {
             idle_sleep: Duration::from_micros(500),
             max_idle_ms: 10_000,
             expire_every_ms: 1_000,
+            index: 0,
+            threads: 1,
         }
     }
 }
@@ -86,16 +94,21 @@ fn run(datapath: &Datapath, config: &ThreadConfig, stop: &AtomicBool) {
     while !stop.load(Relaxed) {
         let mut busy = false;
         for (number, port) in datapath.ports() {
-            frames.clear();
-            if port.receive(&mut frames, config.batch) == 0 {
-                continue;
+            for queue in 0..port.rx_queues() {
+                if !polls(config, number, queue, port.rx_queues()) {
+                    continue;
+                }
+                frames.clear();
+                if port.receive_queue(queue, &mut frames, config.batch) == 0 {
+                    continue;
+                }
+                busy = true;
+                let packets = frames
+                    .drain(..)
+                    .map(|frame| Packet::new(frame, number))
+                    .collect();
+                datapath.process(&mut emc, packets, now_ms());
             }
-            busy = true;
-            let packets = frames
-                .drain(..)
-                .map(|frame| Packet::new(frame, number))
-                .collect();
-            datapath.process(&mut emc, packets, now_ms());
         }
         let now = now_ms();
         if now.saturating_sub(last_expiry) >= config.expire_every_ms {
@@ -105,5 +118,60 @@ fn run(datapath: &Datapath, config: &ThreadConfig, stop: &AtomicBool) {
         if !busy {
             std::thread::sleep(config.idle_sleep);
         }
+    }
+}
+
+/// Whether the thread `config` describes reads receive queue `queue` of
+/// port `port`, which has `queues` of them.
+pub fn polls(config: &ThreadConfig, port: u32, queue: usize, queues: usize) -> bool {
+    let threads = config.threads.max(1);
+    let owner = if queues > 1 {
+        queue % threads
+    } else {
+        port as usize % threads
+    };
+    owner == config.index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread(index: usize, threads: usize) -> ThreadConfig {
+        ThreadConfig {
+            index,
+            threads,
+            ..ThreadConfig::default()
+        }
+    }
+
+    #[test]
+    fn every_queue_has_exactly_one_reader() {
+        for threads in 1..5 {
+            for (port, queues) in [(1u32, 1usize), (2, 1), (7, 1), (3, threads), (4, 3)] {
+                for queue in 0..queues {
+                    let readers = (0..threads)
+                        .filter(|&i| polls(&thread(i, threads), port, queue, queues))
+                        .count();
+                    assert_eq!(readers, 1, "{threads} threads, port {port} queue {queue}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_flows_queue_on_two_ports_meets_one_thread() {
+        // The fanout hash picks the same queue index on both ports for the
+        // two directions of a connection; the same thread reads both.
+        for q in 0..4 {
+            let a = (0..4).find(|&i| polls(&thread(i, 4), 1, q, 4));
+            let b = (0..4).find(|&i| polls(&thread(i, 4), 2, q, 4));
+            assert_eq!(a, b);
+        }
+        // Single-queue ports are shared out among the threads.
+        let owners: Vec<usize> = (1..=4)
+            .map(|port| (0..2).find(|&i| polls(&thread(i, 2), port, 0, 1)).unwrap())
+            .collect();
+        assert_eq!(owners, [1, 0, 1, 0]);
     }
 }

@@ -70,7 +70,10 @@ pub struct Settings {
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
 
-    /// Packet threads [default: 1].
+    /// Packet threads, each with its own exact-match cache [default: 1].
+    /// An afpacket port gets one receive queue per thread (PACKET_FANOUT by
+    /// flow hash), so a connection's frames, both ways, meet one thread;
+    /// other ports are each read by one thread.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 

@@ -34,7 +34,14 @@ pub async fn run(config: Config) -> Result<(), String> {
     }
     let control = bind_control(&config)?;
     let threads = (0..config.threads)
-        .map(|_| PacketThread::spawn(Arc::clone(&switch.datapath), ThreadConfig::default()))
+        .map(|index| {
+            let thread = ThreadConfig {
+                index,
+                threads: config.threads,
+                ..ThreadConfig::default()
+            };
+            PacketThread::spawn(Arc::clone(&switch.datapath), thread)
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("cannot start a packet thread: {e}"))?;
     let sweeper = Sweeper::spawn(Arc::clone(switch.datapath.conntrack()), SWEEP_INTERVAL)

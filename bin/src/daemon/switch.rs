@@ -27,6 +27,8 @@ pub struct Switch {
     /// What OpenFlow connections report in FEATURES_REPLY.
     pub info: SwitchInfo,
     pub probe_interval_ms: u64,
+    /// Packet threads: an afpacket port gets a receive queue for each.
+    threads: usize,
 }
 
 impl Switch {
@@ -54,6 +56,7 @@ impl Switch {
                 capabilities: SwitchInfo::OVS_CAPABILITIES,
             },
             probe_interval_ms: config.probe_interval_secs.saturating_mul(1000),
+            threads: config.threads,
         };
         for port in &config.ports {
             switch.add_port(port)?;
@@ -79,7 +82,9 @@ impl Switch {
                 self.ports_changed();
                 return Ok(());
             }
-            PortKind::AfPacket => Arc::new(AfPacketPort::open(&spec.name).map_err(error)?),
+            PortKind::AfPacket => {
+                Arc::new(AfPacketPort::open_queues(&spec.name, self.threads).map_err(error)?)
+            }
             PortKind::Tap => Arc::new(TapPort::open(&spec.name).map_err(error)?),
             PortKind::Pcap => {
                 let (input, output) = pcap_files(&spec.name, &spec.name)?;

@@ -9,12 +9,18 @@
 //! whenever the packet thread polls the port again, so a batch that the
 //! datapath forwards leaves as a batch. A frame longer than the MTU goes
 //! out as a TCP super-frame the kernel cuts to the MTU, or is dropped.
+//!
+//! A port may have several receive queues, one socket each, joined in a
+//! `PACKET_FANOUT` group that spreads frames by their flow's symmetric
+//! hash: each packet thread reads its own queue, and every frame of a
+//! connection, both ways, comes to the same one, in order. Frames go out
+//! through the first socket.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 
-use super::afpacket_socket::{PacketSocket, MAX_FRAME};
+use super::afpacket_socket::{interface_index, PacketSocket, MAX_FRAME};
 use super::interface::{interface_carrier, interface_mtu};
 use super::vnet_hdr;
 use super::{Port, PortCounters, PortStats};
@@ -30,6 +36,13 @@ struct RxState {
     filled: Vec<(usize, usize)>,
 }
 
+/// A receive queue: a socket and its buffers.
+#[derive(Debug)]
+struct RxQueue {
+    socket: PacketSocket,
+    state: Mutex<RxState>,
+}
+
 #[derive(Debug, Default)]
 struct TxQueue {
     /// Reused buffers, each a virtio-net header and a frame.
@@ -42,9 +55,9 @@ struct TxQueue {
 pub struct AfPacketPort {
     name: String,
     mtu: usize,
-    socket: PacketSocket,
+    /// At least one; the first also transmits.
+    queues: Vec<RxQueue>,
     up: AtomicBool,
-    rx: Mutex<RxState>,
     tx: Mutex<TxQueue>,
     counters: PortCounters,
     /// Frames the kernel dropped before the port could read them.
@@ -57,26 +70,48 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl AfPacketPort {
-    /// Opens interface `name`.
+    /// Opens interface `name` with one receive queue.
     pub fn open(name: &str) -> io::Result<Self> {
+        Self::open_queues(name, 1)
+    }
+
+    /// Opens interface `name` with `queues` receive queues (at least one),
+    /// spread by flow (see the module). The fanout group is named after
+    /// the interface's index. A frame that arrives while the sockets are
+    /// being joined may reach more than one of them, once.
+    pub fn open_queues(name: &str, queues: usize) -> io::Result<Self> {
         if name.is_empty() || name.contains('/') {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("{name:?} is not an interface name"),
             ));
         }
-        let socket = PacketSocket::open(name)
-            .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
+        let named = |e: io::Error| io::Error::new(e.kind(), format!("{name}: {e}"));
+        let queues = (0..queues.max(1))
+            .map(|_| {
+                Ok(RxQueue {
+                    socket: PacketSocket::open(name).map_err(named)?,
+                    state: Mutex::new(RxState {
+                        slots: vec![vec![0u8; MAX_FRAME]; RX_BATCH],
+                        filled: Vec::with_capacity(RX_BATCH),
+                    }),
+                })
+            })
+            .collect::<io::Result<Vec<RxQueue>>>()?;
+        if queues.len() > 1 {
+            // Group ids are 16 bits: of two interfaces whose indexes share
+            // their low 16 bits, the second is refused several queues.
+            let group = (interface_index(name).map_err(named)? & 0xffff) as u16;
+            for queue in &queues {
+                queue.socket.join_fanout(group).map_err(named)?;
+            }
+        }
         let mtu = interface_mtu(name)?;
         Ok(AfPacketPort {
             name: name.to_string(),
             mtu,
-            socket,
+            queues,
             up: AtomicBool::new(true),
-            rx: Mutex::new(RxState {
-                slots: vec![vec![0u8; MAX_FRAME]; RX_BATCH],
-                filled: Vec::with_capacity(RX_BATCH),
-            }),
             tx: Mutex::new(TxQueue::default()),
             counters: PortCounters::default(),
             kernel_drops: AtomicU64::new(0),
@@ -99,7 +134,10 @@ impl AfPacketPort {
             return;
         }
         let queued = tx.buffers.get(..tx.queued).unwrap_or_default();
-        self.socket.send_batch(queued, |buffer, sent| {
+        let Some(first) = self.queues.first() else {
+            return;
+        };
+        first.socket.send_batch(queued, |buffer, sent| {
             if sent {
                 self.counters
                     .transmitted(buffer.len().saturating_sub(vnet_hdr::LEN));
@@ -117,15 +155,26 @@ impl Port for AfPacketPort {
     }
 
     fn receive(&self, batch: &mut Vec<Vec<u8>>, max: usize) -> usize {
+        self.receive_queue(0, batch, max)
+    }
+
+    fn rx_queues(&self) -> usize {
+        self.queues.len()
+    }
+
+    fn receive_queue(&self, queue: usize, batch: &mut Vec<Vec<u8>>, max: usize) -> usize {
         self.flush();
-        let mut rx = lock(&self.rx);
+        let Some(queue) = self.queues.get(queue) else {
+            return 0;
+        };
+        let mut rx = lock(&queue.state);
         let RxState { slots, filled } = &mut *rx;
         filled.clear();
         let want = max.min(slots.len());
         let Some(slots) = slots.get_mut(..want) else {
             return 0;
         };
-        let truncated = match self.socket.receive_batch(slots, filled) {
+        let truncated = match queue.socket.receive_batch(slots, filled) {
             Ok(n) => n,
             Err(_) => return 0,
         };
@@ -180,7 +229,11 @@ impl Port for AfPacketPort {
     /// The counters; `rx_dropped` includes the frames the kernel dropped
     /// because the port did not read them in time.
     fn stats(&self) -> PortStats {
-        let new = self.socket.kernel_drops().unwrap_or(0);
+        let new: u64 = self
+            .queues
+            .iter()
+            .map(|q| q.socket.kernel_drops().unwrap_or(0))
+            .sum();
         let drops = self.kernel_drops.fetch_add(new, Relaxed) + new;
         let mut stats = self.counters.snapshot();
         stats.rx_dropped += drops;

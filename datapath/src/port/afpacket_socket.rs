@@ -30,6 +30,13 @@ const PACKET_ADD_MEMBERSHIP: libc::c_int = 1;
 const PACKET_MR_PROMISC: libc::c_ushort = 1;
 /// The `sll_pkttype` of a frame this host sent.
 const PACKET_OUTGOING: u8 = 4;
+/// `PACKET_FANOUT` (packet(7)): the group id in the low 16 bits, the mode
+/// and flags above; `PACKET_FANOUT_HASH` spreads by the flow's symmetric
+/// hash, and `PACKET_FANOUT_FLAG_DEFRAG` reassembles IP fragments first
+/// so that they hash with their flow.
+const PACKET_FANOUT: libc::c_int = 18;
+const PACKET_FANOUT_HASH: libc::c_int = 0;
+const PACKET_FANOUT_FLAG_DEFRAG: libc::c_int = 0x8000;
 /// `PACKET_STATISTICS` (packet(7)): `struct tpacket_stats`, reset on read.
 const PACKET_STATISTICS: libc::c_int = 6;
 
@@ -108,6 +115,18 @@ impl PacketSocket {
         socket.promiscuous(index)?;
         socket.bind(index)?;
         Ok(socket)
+    }
+
+    /// Joins fanout group `group` of the interface the socket is bound
+    /// to: each frame then goes to one socket of the group, all the frames
+    /// of a flow (both directions, the hash being symmetric) to the same one.
+    pub fn join_fanout(&self, group: u16) -> io::Result<()> {
+        let mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+        self.set_int(
+            libc::SOL_PACKET,
+            PACKET_FANOUT,
+            libc::c_int::from(group) | (mode << 16),
+        )
     }
 
     fn set_int(

@@ -174,3 +174,98 @@ fn a_missing_interface_is_an_error() {
     assert!(AfPacketPort::open("a/b").is_err());
     assert!(super::super::afpacket_socket::interface_index("a\0b").is_err());
 }
+
+/// A UDP datagram between 10.0.0.1:`sport` and 10.0.0.2:`dport`, or back
+/// when `reply`, with `marker` as its last byte.
+fn udp(sport: u16, dport: u16, reply: bool, marker: u8) -> Vec<u8> {
+    let mut f = frame(14 + 20 + 8 + 4, marker);
+    f[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+    let (src, dst, sp, dp) = if reply {
+        ([10, 0, 0, 2], [10, 0, 0, 1], dport, sport)
+    } else {
+        ([10, 0, 0, 1], [10, 0, 0, 2], sport, dport)
+    };
+    f[14..34].copy_from_slice(&[
+        0x45, 0, 0, 32, 0, 0, 0x40, 0, 64, 17, 0, 0, src[0], src[1], src[2], src[3], dst[0],
+        dst[1], dst[2], dst[3],
+    ]);
+    let ip_sum = conntrack::wire::checksum::checksum(&f[14..34]);
+    f[24..26].copy_from_slice(&ip_sum.to_be_bytes());
+    f[34..36].copy_from_slice(&sp.to_be_bytes());
+    f[36..38].copy_from_slice(&dp.to_be_bytes());
+    f[38..40].copy_from_slice(&12u16.to_be_bytes());
+    f[40..42].copy_from_slice(&[0, 0]); // no UDP checksum
+    f
+}
+
+/// For each of `port`'s queues, the ports at byte `at` (34: source, 36:
+/// destination) of the marked datagrams it received within a second
+/// (until `want` in all).
+fn receive_by_queue(port: &AfPacketPort, marker: u8, at: usize, want: usize) -> Vec<Vec<u16>> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut got = vec![Vec::new(); port.rx_queues()];
+    while got.iter().map(Vec::len).sum::<usize>() < want && Instant::now() < deadline {
+        for (queue, seen) in got.iter_mut().enumerate() {
+            let mut batch = Vec::new();
+            port.receive_queue(queue, &mut batch, 32);
+            seen.extend(
+                batch
+                    .iter()
+                    .filter(|f| f.last() == Some(&marker))
+                    .map(|f| u16::from_be_bytes([f[at], f[at + 1]])),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    got
+}
+
+#[test]
+fn queues_spread_flows_and_keep_each_flow_both_ways_on_one_queue() {
+    let veth = Veth::new("q", 1500);
+    let a = AfPacketPort::open_queues(&veth.a, 2).unwrap();
+    let b = AfPacketPort::open_queues(&veth.b, 2).unwrap();
+    assert_eq!((a.rx_queues(), b.rx_queues()), (2, 2));
+    const FLOWS: u16 = 24;
+    // Each flow three times, interleaved.
+    for _ in 0..3 {
+        for flow in 0..FLOWS {
+            a.transmit(&udp(20_000 + flow, 53, false, 0x61));
+        }
+        a.flush();
+    }
+    let forward = receive_by_queue(&b, 0x61, 34, 3 * usize::from(FLOWS));
+    let queue_of = |seen: &[Vec<u16>], port: u16| {
+        let queues: Vec<usize> = (0..seen.len())
+            .filter(|&q| seen[q].contains(&port))
+            .collect();
+        assert_eq!(queues.len(), 1, "port {port} on queues {queues:?}");
+        assert_eq!(
+            seen[queues[0]].iter().filter(|&&p| p == port).count(),
+            3,
+            "port {port}"
+        );
+        queues[0]
+    };
+    let forward_queues: Vec<usize> = (0..FLOWS)
+        .map(|flow| queue_of(&forward, 20_000 + flow))
+        .collect();
+    assert!(
+        forward_queues.contains(&0) && forward_queues.contains(&1),
+        "{FLOWS} flows all on one queue: {forward_queues:?}"
+    );
+
+    // The replies come to the same queue index on the other port.
+    for _ in 0..3 {
+        for flow in 0..FLOWS {
+            b.transmit(&udp(20_000 + flow, 53, true, 0x62));
+        }
+        b.flush();
+    }
+    // A reply's client port is its destination.
+    let back = receive_by_queue(&a, 0x62, 36, 3 * usize::from(FLOWS));
+    let back_queues: Vec<usize> = (0..FLOWS)
+        .map(|flow| queue_of(&back, 20_000 + flow))
+        .collect();
+    assert_eq!(back_queues, forward_queues);
+}

@@ -32,6 +32,21 @@ pub trait Port: Send + Sync + core::fmt::Debug {
     /// A port that is down receives nothing.
     fn receive(&self, batch: &mut Vec<Vec<u8>>, max: usize) -> usize;
 
+    /// How many receive queues the port has, each to be read by one
+    /// packet thread; a port with several spreads frames over them by flow.
+    fn rx_queues(&self) -> usize {
+        1
+    }
+
+    /// [`Port::receive`] from receive queue `queue`.
+    fn receive_queue(&self, queue: usize, batch: &mut Vec<Vec<u8>>, max: usize) -> usize {
+        if queue == 0 {
+            self.receive(batch, max)
+        } else {
+            0
+        }
+    }
+
     /// Sends `frame`; a port that is down drops it (and counts it).
     fn transmit(&self, frame: &[u8]);
 
