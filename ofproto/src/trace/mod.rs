@@ -26,6 +26,7 @@ use datapath::action::Ct as DpCt;
 use crate::bridge::Bridge;
 use crate::xlate::trace::Recirc;
 use crate::xlate::translate_traced;
+use crate::xlate::CT_SLOTS;
 
 const VLAN_CFI: Value = 0x1000;
 const CS_NEW: u32 = 0x01;
@@ -216,7 +217,9 @@ fn live_header(
         return None;
     };
     let mut flow = recirc.flow;
-    for slot in LIVE_SLOTS {
+    // What the tracker's answer decides: the ct fields and what NAT
+    // rewrote.
+    for slot in CT_SLOTS.into_iter().chain(NAT_SLOTS) {
         flow.set(slot, resumed.get(slot));
     }
     flow.set(l::RECIRC_ID, Value::from(recirc.id));
@@ -229,20 +232,8 @@ fn live_header(
     Some(flow)
 }
 
-/// What a connection tracker's answer decides in a resumed flow: the ct
-/// fields and what NAT may rewrite.
-const LIVE_SLOTS: [l::Slot; 17] = [
-    l::CT_STATE,
-    l::CT_ZONE,
-    l::CT_MARK,
-    l::CT_LABEL,
-    l::CT_NW_SRC,
-    l::CT_NW_DST,
-    l::CT_IPV6_SRC,
-    l::CT_IPV6_DST,
-    l::CT_NW_PROTO,
-    l::CT_TP_SRC,
-    l::CT_TP_DST,
+/// What NAT may rewrite in a resumed flow (the ct fields aside).
+const NAT_SLOTS: [l::Slot; 6] = [
     l::NW_SRC,
     l::NW_DST,
     l::IPV6_SRC,

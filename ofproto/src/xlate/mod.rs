@@ -105,7 +105,7 @@ const TRANSLATION_ONLY: [l::Slot; 3] = [l::METADATA, l::CONJ_ID, l::ACTSET_OUTPU
 
 /// The ct fields, cleared for packets that have not been through
 /// conntrack in this translation's frame of reference.
-const CT_SLOTS: [l::Slot; 11] = [
+pub(crate) const CT_SLOTS: [l::Slot; 11] = [
     l::CT_STATE,
     l::CT_ZONE,
     l::CT_MARK,
