@@ -12,7 +12,9 @@
 //!   `--strict`), `add-group`, `mod-group`, `del-groups`, `dump-flows`,
 //!   `dump-groups`, `dump-tables`.
 
-use conntrack::{Conntrack, DumpStyle, FlushFilter};
+use conntrack::FlushFilter;
+use conntrack::{Conntrack, DumpStyle};
+use ctswitch::control::parse_flush_filter;
 use openflow_codec::message::flow_mod::FlowModCommand;
 use openflow_codec::message::group::GroupCommand;
 use openflow_codec::message::multipart::MpRequest;
@@ -58,14 +60,16 @@ pub fn appctl<S: Switch>(switch: &mut S, args: &[String]) -> Option<Vec<String>>
                 .map(str::to_string)
                 .collect(),
         ),
-        "dpctl/flush-conntrack" => {
-            let filter = match zone_arg(rest)? {
-                Some(zone) => FlushFilter::zone(zone),
-                None => FlushFilter::default(),
-            };
-            ct.flush(&filter);
-            Some(Vec::new())
-        }
+        "dpctl/flush-conntrack" => Some(match flush_filter(rest) {
+            Ok(filter) => {
+                ct.flush(&filter);
+                Vec::new()
+            }
+            Err(e) => vec![
+                e,
+                "ovs-appctl: ovs-vswitchd: server returned an error".into(),
+            ],
+        }),
         "dpctl/dump-conntrack" => {
             let style = DumpStyle {
                 stats: rest.iter().any(|a| a == "-s"),
@@ -141,6 +145,23 @@ pub fn ofctl<S: Switch>(switch: &mut S, args: &[String]) -> Option<Vec<String>> 
     };
     let text = result.unwrap_or_else(|e| e);
     Some(text.lines().map(str::to_string).collect())
+}
+
+/// `dpctl/flush-conntrack`'s filters as OVS 3.1 takes them: a zone and
+/// up to two tuples (ctswitch also filters by mark and labels, which
+/// OVS 3.1 reads as tuple fields and refuses).
+pub fn flush_filter(args: &[String]) -> Result<FlushFilter, String> {
+    for a in args {
+        if let Some(key) = ["mark", "labels"]
+            .into_iter()
+            .find(|k| a.strip_prefix(k).is_some_and(|r| r.starts_with('=')))
+        {
+            return Err(format!(
+                "ovs-vswitchd: invalid conntrack tuple field: {key} (Invalid argument)"
+            ));
+        }
+    }
+    parse_flush_filter(args)
 }
 
 /// The `zone=N` among the arguments, if any.

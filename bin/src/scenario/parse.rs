@@ -85,8 +85,18 @@ fn parse_port(text: &str) -> Option<u32> {
     digits.parse().ok().filter(|n| (1..=PORTS).contains(n))
 }
 
+/// The arguments of a command, as the script's `shlex.split` gives them
+/// (none of them holds white space, so quotes around one are dropped).
 fn words(rest: &str) -> Vec<String> {
-    rest.split_whitespace().map(str::to_string).collect()
+    rest.split_whitespace()
+        .map(|w| {
+            ['\'', '"']
+                .iter()
+                .find_map(|q| w.strip_prefix(*q).and_then(|w| w.strip_suffix(*q)))
+                .unwrap_or(w)
+                .to_string()
+        })
+        .collect()
 }
 
 impl Step {

@@ -36,8 +36,6 @@ pub trait Switch {
     fn inject(&mut self, port: u32, frame: Vec<u8>) -> Injected;
     /// `dpctl/dump-conntrack [zone=N]` lines (timeouts included if asked).
     fn dump_conntrack(&mut self, zone: Option<u16>, style: DumpStyle) -> Vec<String>;
-    /// `dpctl/flush-conntrack [zone=N]`.
-    fn flush_conntrack(&mut self, zone: Option<u16>);
     /// `ofproto/trace br0 FLOW`, with the ct_state of each conntrack
     /// recirculation in turn: what it prints.
     fn trace(&mut self, flow: &Flow, ct_next: &[u32]) -> String;
@@ -151,7 +149,10 @@ impl<S: Switch> Runner<'_, S> {
                     self.say(&format!("  {l}"));
                 }
             }
-            Step::FlushConntrack(args) => self.switch.flush_conntrack(zone_arg(&args)?),
+            Step::FlushConntrack(args) => {
+                let filter = commands::flush_filter(&args)?;
+                self.switch.conntrack().flush(&filter);
+            }
             Step::DumpFlows(args) => {
                 let mut lines: Vec<String> = self
                     .switch

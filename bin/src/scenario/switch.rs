@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
-use conntrack::{Conntrack, DumpStyle, FlushFilter};
+use conntrack::{Conntrack, DumpStyle};
 use datapath::cache::ExactCache;
 use datapath::port::DummyPort;
 use datapath::{Datapath, MissReply, Packet, Upcall, UpcallError, UserspacePacket};
@@ -213,11 +213,6 @@ impl Switch for InProcess {
             .iter()
             .map(|e| e.format(style))
             .collect()
-    }
-
-    fn flush_conntrack(&mut self, zone: Option<u16>) {
-        let filter = zone.map_or_else(FlushFilter::default, FlushFilter::zone);
-        self.conntrack.flush(&filter);
     }
 
     fn trace(&mut self, flow: &Flow, ct_next: &[u32]) -> String {
