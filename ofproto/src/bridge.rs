@@ -271,6 +271,7 @@ impl Bridge {
                     .collect(),
                 Err(e) => error(e),
             },
+            Message::PortMod(pm) => self.port_mod(pm).map_or_else(error, |()| Vec::new()),
             Message::Nicira(nx) => self.nicira(nx).map_or_else(Vec::new, error),
             _ => error(BadRequestCode::BadType.into()),
         }

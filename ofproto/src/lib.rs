@@ -11,7 +11,7 @@
 //!   recirculation ids name; [`mac_learning`]: the table behind `NORMAL`.
 //! * [`bridge`]: what controllers talk to; [`slow_path`]: the bridge as
 //!   the datapath's upcall, packet-out; [`packet_in`]: PACKET_IN messages;
-//!   [`port_status`]: PORT_STATUS messages.
+//!   [`port_status`]: PORT_STATUS messages; [`port_mod`]: PORT_MOD.
 //! * [`connection`]: the OpenFlow connection state machine.
 //!
 //! * [`group`] and [`meter`]: the group and meter tables;
@@ -32,6 +32,7 @@ pub mod group;
 pub mod mac_learning;
 pub mod meter;
 pub mod packet_in;
+pub mod port_mod;
 pub mod port_stats;
 pub mod port_status;
 pub mod recirc;

@@ -3,7 +3,8 @@
 //! connection that hears asynchronous messages, with the port's
 //! description as `ovs-ofctl show` prints it.
 //!
-//! * The real `ovs-ofctl monitor TARGET 128` prints them; as with OVS 3.1
+//! * The real `ovs-ofctl monitor TARGET 128` prints them, also for a port
+//!   `ovs-ofctl mod-port` takes down and up (PORT_MOD); as with OVS 3.1
 //!   (checked through its sandbox with `ovs-vsctl add-port`/`del-port` of
 //!   a dummy port), a monitor that sets no miss length hears nothing,
 //!   because a connection accepted on a listener is a "service" one.
@@ -128,6 +129,29 @@ fn ovs_ofctl_monitor_prints_ports_added_and_deleted() {
         "ovs-ofctl show prints:\n{desc}"
     );
     assert!(desc.contains("state:      LIVE"), "{desc}");
+
+    // PORT_MOD: down and up again, as OVS 3.1 words them.
+    stdout(d.ovs_ofctl("mod-port", &["p3", "down"]));
+    let down = monitor.next_port_status();
+    let desc_down = shown(&d, "p3");
+    assert_eq!(
+        down,
+        format!("OFPT_PORT_STATUS (OF1.3) (xid=0x0): MOD:{desc_down}")
+    );
+    assert!(
+        desc_down.contains("config:     PORT_DOWN\n     state:      0\n"),
+        "{desc_down}"
+    );
+    stdout(d.ovs_ofctl("mod-port", &["p3", "up"]));
+    assert_eq!(
+        monitor.next_port_status(),
+        format!("OFPT_PORT_STATUS (OF1.3) (xid=0x0): MOD:{desc}")
+    );
+    let refused = d.ovs_ofctl("mod-port", &["p3", "no-receive"]);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("OFPPMFC_BAD_CONFIG"),
+        "{refused:?}"
+    );
 
     stdout(d.ctswitch_ctl("port-del", &["3"]));
     assert_eq!(
