@@ -63,16 +63,24 @@ impl Monitor {
     /// The next PORT_STATUS message's text (its four lines), waiting up to
     /// 10 s.
     fn next_port_status(&self) -> String {
+        self.port_status_within(Duration::from_secs(10))
+            .expect("a PORT_STATUS from ovs-ofctl monitor")
+    }
+
+    /// The next PORT_STATUS within `wait`, but those about [`PROBE`].
+    fn port_status_within(&self, wait: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + wait;
         loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(10))
-                .expect("a PORT_STATUS from ovs-ofctl monitor");
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self.lines.recv_timeout(left).ok()?;
             if line.starts_with("OFPT_PORT_STATUS") {
                 let rest: Vec<String> = (0..3)
                     .map(|_| self.lines.recv_timeout(Duration::from_secs(5)).unwrap())
                     .collect();
-                return format!("{line}\n{}\n", rest.join("\n"));
+                let status = format!("{line}\n{}\n", rest.join("\n"));
+                if !status.contains(&format!("({PROBE})")) {
+                    return Some(status);
+                }
             }
         }
     }
@@ -105,20 +113,30 @@ fn shown(d: &Daemon, name: &str) -> String {
     format!("{first}\n{}\n", rest.join("\n"))
 }
 
-/// Waits (up to 5 s) until `ovs-ofctl monitor` has its connection set up.
-fn wait_for_monitor(monitor: &Monitor) {
-    // Its first request, SET_CONFIG or a feature request, reaches the
-    // switch within moments; one more second covers the rest.
-    std::thread::sleep(Duration::from_millis(1000));
-    let _ = monitor.printed();
+/// Waits (up to 10 s) until `ovs-ofctl monitor` hears PORT_STATUS.
+fn wait_for_monitor(d: &Daemon, monitor: &Monitor) {
+    // A probe port comes and goes until the monitor reports it; the
+    // monitor's readers skip whatever it says of the probe afterwards.
+    for _ in 0..50 {
+        stdout(d.ctswitch_ctl("port-add", &["65000", &format!("dummy:{PROBE}")]));
+        let heard = monitor.lines.recv_timeout(Duration::from_millis(200));
+        stdout(d.ctswitch_ctl("port-del", &["65000"]));
+        if heard.is_ok_and(|line| line.contains(&format!("({PROBE})"))) {
+            return;
+        }
+    }
+    panic!("ovs-ofctl monitor never heard of a port");
 }
+
+/// The name of the port [`wait_for_monitor`] adds and removes.
+const PROBE: &str = "probe";
 
 #[test]
 fn ovs_ofctl_monitor_prints_ports_added_and_deleted() {
     let d = Daemon::start("port-status", &[]);
     let monitor = Monitor::start(&d, "monitor.ctl", Some("128"));
     let silent = Monitor::start(&d, "silent.ctl", None);
-    wait_for_monitor(&monitor);
+    wait_for_monitor(&d, &monitor);
 
     stdout(d.ctswitch_ctl("port-add", &["3", "dummy:p3"]));
     let add = monitor.next_port_status();
@@ -280,7 +298,7 @@ fn a_link_going_down_and_up_is_a_port_status_modify() {
     let [port1, _] = net.ports();
     let d = Daemon::start("port-status-link", &["--port", &port1]);
     let monitor = Monitor::start(&d, "monitor.ctl", Some("128"));
-    wait_for_monitor(&monitor);
+    wait_for_monitor(&d, &monitor);
     let side = &net.sides[0];
     let name = &side.host;
 
