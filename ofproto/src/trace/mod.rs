@@ -132,11 +132,16 @@ impl Bridge {
         } else {
             format_packet(&traced.final_flow)
         };
+        // A translation that failed drops the packet, whatever it had
+        // put together.
+        let actions = match traced.error {
+            Some(_) => "drop".to_string(),
+            None => traced.xlated.actions.to_string(),
+        };
         let _ = write!(
             out,
-            "\nFinal flow: {final_flow}\nMegaflow: {}\nDatapath actions: {}",
+            "\nFinal flow: {final_flow}\nMegaflow: {}\nDatapath actions: {actions}",
             Match::masked(flow, &ovs_megaflow_mask(flow, &traced.xlated.mask)),
-            traced.xlated.actions
         );
         if let Some(err) = traced.error {
             let _ = write!(out, "\nTranslation failed ({err}), packet is dropped.\n");

@@ -47,7 +47,7 @@ pub use ct::nat_action;
 
 /// How deeply resubmits and goto_tables may nest (OVS's `MAX_DEPTH`).
 pub const MAX_DEPTH: usize = 64;
-/// How many tables one translation may visit (OVS's `MAX_RESUBMITS`).
+/// How many resubmits one translation may make (OVS's `MAX_RESUBMITS`).
 pub const MAX_RESUBMITS: usize = MAX_DEPTH * MAX_DEPTH;
 
 /// What translation reads: the bridge's state at the time.
@@ -80,6 +80,8 @@ pub struct Xlated {
 pub enum XlateError {
     /// Resubmits or goto_tables nested or repeated beyond OVS's limits.
     TooDeep,
+    /// More resubmits in one translation than OVS allows.
+    TooManyResubmits,
     /// A recirculated packet whose continuation is gone.
     UnknownRecircId(u32),
     /// An action the datapath cannot carry out yet.
@@ -89,7 +91,9 @@ pub enum XlateError {
 impl core::fmt::Display for XlateError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            XlateError::TooDeep => f.write_str("over max translation depth"),
+            // OVS's words (`xlate_strerror`), which its trace prints.
+            XlateError::TooDeep => f.write_str("Recursion too deep"),
+            XlateError::TooManyResubmits => f.write_str("Too many resubmits"),
             XlateError::UnknownRecircId(id) => write!(f, "unknown recirc_id {id:#x}"),
             XlateError::Unsupported(what) => write!(f, "unsupported action {what}"),
         }
@@ -133,8 +137,12 @@ pub(crate) struct Ctx<'a> {
     table_id: u8,
     rule_cookie: u64,
     rule_is_table_miss: bool,
+    /// Resubmits to the same or an earlier table on the stack (OVS's
+    /// `depth`), and resubmits in all.
     depth: usize,
     resubmits: usize,
+    /// Lookups on the stack (the first table's is the outermost).
+    frames: usize,
     /// `exit` ran: nothing more is translated.
     exit: bool,
     in_packet_out: bool,
@@ -171,6 +179,7 @@ impl<'a> Ctx<'a> {
             rule_is_table_miss: false,
             depth: 0,
             resubmits: 0,
+            frames: 0,
             exit: false,
             in_packet_out: false,
             credits: Credits::default(),

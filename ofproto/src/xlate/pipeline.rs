@@ -47,10 +47,6 @@ impl Ctx<'_> {
         if self.exit {
             return Ok(());
         }
-        self.resubmits += 1;
-        if self.depth >= MAX_DEPTH || self.resubmits > MAX_RESUBMITS {
-            return Err(XlateError::TooDeep);
-        }
         let tables = self.env.tables;
         let Some(classifier) = tables.table(table_id) else {
             return Ok(());
@@ -89,12 +85,12 @@ impl Ctx<'_> {
         self.table_id = table_id;
         self.rule_cookie = rule.cookie;
         self.rule_is_table_miss = priority == 0 && r#match.is_catch_all();
-        self.depth += 1;
+        self.frames += 1;
         let result = self.run_instructions(&rule.instructions);
-        self.depth -= 1;
+        self.frames -= 1;
         // As in OVS, what follows the first table (the action set) is
         // reported under it.
-        self.note_leave(entered && self.depth > 0);
+        self.note_leave(entered && self.frames > 0);
         (self.table_id, self.rule_cookie, self.rule_is_table_miss) = saved;
         result
     }
@@ -134,7 +130,7 @@ impl Ctx<'_> {
                     let new = (old & !mask) | (metadata & mask);
                     self.flow.set(l::METADATA, Value::from(new));
                 }
-                Instruction::GotoTable(table) => self.lookup_and_run(*table, false)?,
+                Instruction::GotoTable(table) => self.nested_lookup(*table, false)?,
             }
         }
         Ok(())
@@ -168,8 +164,32 @@ impl Ctx<'_> {
         if in_port != OFPP_IN_PORT {
             self.flow.set(l::IN_PORT, Value::from(in_port));
         }
-        let result = self.lookup_and_run(table, r.ct);
+        let result = self.nested_lookup(table, r.ct);
         self.flow.set(l::IN_PORT, saved_in_port);
+        result
+    }
+
+    /// A lookup from within a rule (`resubmit`, `goto_table`), within
+    /// OVS's limits: 64 levels of resubmits to the same or an earlier
+    /// table (which may loop; later tables cannot), 4096 in all.
+    fn nested_lookup(&mut self, table_id: u8, ct_tuple: bool) -> Result<(), XlateError> {
+        if self.depth >= MAX_DEPTH {
+            self.note(NodeKind::Error, |_| {
+                format!("over max translation depth {MAX_DEPTH}")
+            });
+            return Err(XlateError::TooDeep);
+        }
+        if self.resubmits >= MAX_RESUBMITS {
+            self.note(NodeKind::Error, |_| {
+                format!("over {MAX_RESUBMITS} resubmit actions")
+            });
+            return Err(XlateError::TooManyResubmits);
+        }
+        self.resubmits += 1;
+        let deepens = table_id <= self.table_id;
+        self.depth += usize::from(deepens);
+        let result = self.lookup_and_run(table_id, ct_tuple);
+        self.depth -= usize::from(deepens);
         result
     }
 

@@ -18,7 +18,7 @@ use openflow_codec::message::packet_out::PacketOut;
 use openflow_codec::message::{Header, Message};
 use openflow_codec::text::flow_mod::parse_flow_mod;
 
-use super::{translate, Env, Xlated};
+use super::{translate, Env, XlateError, Xlated};
 use crate::bridge::{Bridge, BridgeConfig};
 use crate::group::Groups;
 use crate::mac_learning::MacLearning;
@@ -82,6 +82,10 @@ impl Fixture {
     }
 
     fn xlate(&self, flow: &Flow) -> Xlated {
+        self.try_xlate(flow).unwrap()
+    }
+
+    fn try_xlate(&self, flow: &Flow) -> Result<Xlated, XlateError> {
         let env = Env {
             tables: &self.tables,
             ports: &self.ports,
@@ -91,7 +95,7 @@ impl Fixture {
             meters: &self.meters,
             now_ms: 0,
         };
-        translate(env, flow).unwrap()
+        translate(env, flow)
     }
 }
 
@@ -532,4 +536,21 @@ fn table_lookups_and_matches_count_cached_packets_too() {
     assert_eq!(dp.stats().missed, 2, "one miss per in_port");
     assert_eq!(table_counts(&bridge, 0), Some((5, 2)));
     assert_eq!(table_counts(&bridge, 1), Some((0, 0)));
+}
+
+// OVS 3.1's limits, as its ofproto/trace shows them: 64 levels of
+// resubmits to the same table, then "Recursion too deep"; a chain to
+// later tables does not deepen.
+#[test]
+fn resubmit_loops_stop_where_ovs_stops_them() {
+    let fx = Fixture::new(&["table=0,actions=resubmit(,0)"]);
+    let flow = extract(&udp_frame(1, 2, 5353, 53), 1);
+    assert_eq!(fx.try_xlate(&flow).err(), Some(XlateError::TooDeep));
+    let chain: Vec<String> = (0..100)
+        .map(|t| format!("table={t},actions=resubmit(,{})", t + 1))
+        .chain(std::iter::once("table=100,actions=output:2".to_string()))
+        .collect();
+    let refs: Vec<&str> = chain.iter().map(String::as_str).collect();
+    let fx = Fixture::new(&refs);
+    assert_eq!(fx.xlate(&flow).actions.to_string(), "2");
 }
