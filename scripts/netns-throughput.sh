@@ -5,7 +5,9 @@
 # each; prints median, min and max per path and the CPU ctswitchd used. Root; veths keep their
 # default offloads. Not part of the test suite.
 #
-#   scripts/netns-throughput.sh [CTSWITCHD] [RUNS] [SECS]
+#   [THREADS=N] scripts/netns-throughput.sh [CTSWITCHD] [RUNS] [SECS]
+#
+# THREADS is ctswitchd's --threads (default 1).
 #
 # CTSWITCHD defaults to target/release/ctswitchd (cargo build --release -p
 # ctswitch). Uses python3 sockets (no iperf3 needed) and ovs-ofctl.
@@ -53,7 +55,7 @@ ip -n "${tag}b2" addr add 10.233.0.2/24 dev y
 ip -n "${tag}b1" link set x up
 ip -n "${tag}b2" link set y up
 
-"$ctswitchd" --listen "ptcp:$ofport:127.0.0.1" --probe-interval 0 --socket "$dir/ctl" \
+"$ctswitchd" --listen "ptcp:$ofport:127.0.0.1" --probe-interval 0 --socket "$dir/ctl" --threads "${THREADS:-1}" \
     --port "1=afpacket:${tag}a" --port "2=afpacket:${tag}b" >"$dir/daemon.out" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 50); do [[ -S $dir/ctl ]] && break; sleep 0.1; done
