@@ -72,12 +72,38 @@ impl MacLearning {
         self.lock().get(&(vlan, mac)).map(|e| e.port)
     }
 
+    /// Every entry as `(port, vlan, mac, seconds since last seen)`, least
+    /// recently seen first (the order of OVS's `fdb/show`).
+    pub fn entries(&self, now_ms: u64) -> Vec<(u32, u16, u64, u64)> {
+        let mut all: Vec<_> = self
+            .lock()
+            .iter()
+            .map(|(&(vlan, mac), e)| (e.used_ms, vlan, mac, e.port))
+            .collect();
+        all.sort_unstable();
+        all.into_iter()
+            .map(|(used, vlan, mac, port)| (port, vlan, mac, now_ms.saturating_sub(used) / 1000))
+            .collect()
+    }
+
+    /// Forgets every entry (`fdb/flush`).
+    pub fn flush(&self) {
+        self.lock().clear();
+    }
+
     /// Forgets entries unused for `DEFAULT_AGING_MS`; returns how many.
     pub fn expire(&self, now_ms: u64) -> usize {
         let mut entries = self.lock();
         let before = entries.len();
         entries.retain(|_, e| now_ms.saturating_sub(e.used_ms) < DEFAULT_AGING_MS);
         before - entries.len()
+    }
+}
+
+impl crate::bridge::Bridge {
+    /// The bridge's MAC learning table (what `NORMAL` learned).
+    pub fn mac_table(&self) -> &MacLearning {
+        &self.macs
     }
 }
 
@@ -97,6 +123,7 @@ mod tests {
             !t.learn(0, 0xffff_ffff_ffff, 1, 20),
             "broadcast is not learned"
         );
+        assert_eq!(t.entries(3020), vec![(2, 0, 0x5054_0000_0001, 3)]);
         assert_eq!(t.expire(20 + DEFAULT_AGING_MS), 1);
         assert_eq!(t.lookup(0, 0x5054_0000_0001), None);
     }

@@ -7,7 +7,8 @@
 //! * appctl: `dpctl/dump-conntrack`, `dpctl/flush-conntrack`,
 //!   `dpctl/ct-{enable,disable}-tcp-seq-chk`, `dpctl/ct-get-nconns`,
 //!   `dpctl/ct-{get,set}-maxconns`, `dpctl/ct-{set,get,del}-limits`,
-//!   `dpctl/ct-stats-show [-m]`, `dpctl/ipf-get-status`, `ofproto/trace`;
+//!   `dpctl/ct-stats-show [-m]`, `dpctl/ipf-get-status`, `ofproto/trace`,
+//!   `fdb/show br0`, `fdb/flush [br0]`;
 //! * ofctl (on `br0`): `add-flow`, `mod-flows`, `del-flows` (also
 //!   `--strict`), `add-group`, `mod-group`, `del-groups`, `dump-flows`,
 //!   `dump-groups`, `dump-tables`.
@@ -15,6 +16,7 @@
 use conntrack::FlushFilter;
 use conntrack::{Conntrack, DumpStyle};
 use ctswitch::control::parse_flush_filter;
+use nxm_fields::format::format_ethernet;
 use openflow_codec::message::flow_mod::FlowModCommand;
 use openflow_codec::message::group::GroupCommand;
 use openflow_codec::message::multipart::MpRequest;
@@ -82,6 +84,13 @@ pub fn appctl<S: Switch>(switch: &mut S, args: &[String]) -> Option<Vec<String>>
                 .collect();
             lines.sort();
             Some(lines)
+        }
+        "fdb/show" if rest.len() == 1 && rest[0] == "br0" => {
+            Some(fdb_lines(&switch.mac_table().entries(conntrack::now_ms())))
+        }
+        "fdb/flush" if rest.iter().all(|b| b == "br0") => {
+            switch.mac_table().flush();
+            say("table successfully flushed")
         }
         "ofproto/trace" => {
             let (bridge, rest) = rest.split_first()?;
@@ -220,6 +229,17 @@ fn get_limits(ct: &Conntrack, args: &[String]) -> Option<Vec<String>> {
     Some(lines)
 }
 
+/// `fdb/show`'s table: a header, then each entry's port, VLAN, address
+/// and age in seconds.
+fn fdb_lines(entries: &[(u32, u16, u64, u64)]) -> Vec<String> {
+    let mut lines = vec![" port  VLAN  MAC                Age".to_string()];
+    for &(port, vlan, mac, age) in entries {
+        let mac = format_ethernet(mac.into());
+        lines.push(format!("{port:5}  {vlan:4}  {mac}  {age:3}"));
+    }
+    lines
+}
+
 /// TCP states in the order `ct-stats-show -m` lists them.
 const TCP_STATES: [&str; 11] = [
     "CLOSED",
@@ -304,6 +324,18 @@ mod tests {
         assert_eq!(zones(&words("zone=5 zone=7")), Some(vec![5, 7]));
         assert_eq!(zones(&words("limit=5")), None);
         assert_eq!(zone_arg(&words("-m zone=3")), Some(Some(3)));
+    }
+
+    // OVS 3.1's `fdb/show br0` after NORMAL learned a port 2 address.
+    #[test]
+    fn fdb_lines_print_as_ovs_prints_them() {
+        assert_eq!(
+            fdb_lines(&[(2, 0, 2, 2)]),
+            vec![
+                " port  VLAN  MAC                Age".to_string(),
+                "    2     0  00:00:00:00:00:02    2".to_string()
+            ]
+        );
     }
 
     // Expectations from OVS 3.1's `dpctl/ct-get-limits`.

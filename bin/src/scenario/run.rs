@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use conntrack::{Conntrack, DumpStyle};
 use nxm_fields::packet::format_packet;
 use nxm_fields::Flow;
+use ofproto::mac_learning::MacLearning;
 use openflow_codec::message::flow_mod::FlowModCommand;
 use openflow_codec::message::group::GroupCommand;
 use openflow_codec::message::multipart::MpRequest;
@@ -41,6 +42,8 @@ pub trait Switch {
     fn trace(&mut self, flow: &Flow, ct_next: &[u32]) -> String;
     /// The switch's connection tracker.
     fn conntrack(&self) -> &Conntrack;
+    /// The bridge's MAC learning table.
+    fn mac_table(&self) -> &MacLearning;
     /// `ovs-ofctl add-flow/mod-flows/del-flows [--strict] br0 SPEC`.
     fn flow_mod(&mut self, spec: &str, command: FlowModCommand) -> Result<(), String>;
     /// `ovs-ofctl add-group/mod-group/del-groups br0 SPEC`.

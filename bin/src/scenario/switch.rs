@@ -18,6 +18,7 @@ use datapath::port::DummyPort;
 use datapath::{Datapath, MissReply, Packet, Upcall, UpcallError, UserspacePacket};
 use nxm_fields::Flow;
 use ofproto::bridge::{Bridge, BridgeConfig};
+use ofproto::mac_learning::MacLearning;
 use openflow_codec::message::flow_mod::{FlowModCommand, OFPG_ANY};
 use openflow_codec::message::group::GroupCommand;
 use openflow_codec::message::multipart::flow_stats::FlowStatsRequest;
@@ -221,6 +222,10 @@ impl Switch for InProcess {
 
     fn conntrack(&self) -> &Conntrack {
         &self.conntrack
+    }
+
+    fn mac_table(&self) -> &MacLearning {
+        self.bridge.mac_table()
     }
 
     fn flow_mod(&mut self, spec: &str, command: FlowModCommand) -> Result<(), String> {
