@@ -5,7 +5,7 @@ use std::path::Path;
 
 use conntrack::now_ms;
 
-use super::port_spec::{parse_kind_name, PortSpec};
+use super::port_spec::{parse_kind_name, PortKind, PortSpec};
 use super::switch::Switch;
 use crate::control::{DatapathCounters, IpfSetting, PortInfo, Request, Response, Stats};
 use crate::hex;
@@ -144,12 +144,7 @@ fn stats(switch: &Switch) -> Stats {
                 PortInfo {
                     port: number,
                     name: port.name().to_string(),
-                    kind: if switch.is_dummy(number) {
-                        "dummy"
-                    } else {
-                        "other"
-                    }
-                    .into(),
+                    kind: switch.kind(number).map_or("other", PortKind::name).into(),
                     up: port.is_up(),
                     rx_packets: s.rx_packets,
                     rx_bytes: s.rx_bytes,

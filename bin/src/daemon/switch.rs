@@ -24,6 +24,8 @@ pub struct Switch {
     pub datapath: Arc<Datapath>,
     /// The dummy ports by number (also in the datapath, as `dyn Port`).
     dummies: Mutex<BTreeMap<u32, Arc<DummyPort>>>,
+    /// Every port's kind, by number.
+    kinds: Mutex<BTreeMap<u32, PortKind>>,
     /// What OpenFlow connections report in FEATURES_REPLY.
     pub info: SwitchInfo,
     pub probe_interval_ms: u64,
@@ -50,6 +52,7 @@ impl Switch {
             bridge,
             datapath,
             dummies: Mutex::new(BTreeMap::new()),
+            kinds: Mutex::new(BTreeMap::new()),
             info: SwitchInfo {
                 datapath_id: config.datapath_id,
                 n_tables: 254,
@@ -79,7 +82,7 @@ impl Switch {
                     .map_err(|e| e.to_string())?;
                 dummies.insert(spec.number, port);
                 drop(dummies);
-                self.ports_changed();
+                self.added(spec);
                 return Ok(());
             }
             PortKind::AfPacket => {
@@ -96,8 +99,14 @@ impl Switch {
         self.datapath
             .add_port(spec.number, port)
             .map_err(|e| e.to_string())?;
-        self.ports_changed();
+        self.added(spec);
         Ok(())
+    }
+
+    /// After port `spec` was added to the datapath.
+    fn added(&self, spec: &PortSpec) {
+        lock(&self.kinds).insert(spec.number, spec.kind);
+        self.ports_changed();
     }
 
     /// After a port came or went: cached datapath decisions are void, and
@@ -115,6 +124,7 @@ impl Switch {
             .ok_or_else(|| format!("no port {number}"))?;
         dummies.remove(&number);
         drop(dummies);
+        lock(&self.kinds).remove(&number);
         self.ports_changed();
         Ok(())
     }
@@ -133,15 +143,20 @@ impl Switch {
         }
     }
 
-    /// Whether port `number` is a dummy port.
-    pub fn is_dummy(&self, number: u32) -> bool {
-        self.lock_dummies().contains_key(&number)
+    /// The kind of port `number`, if there is one.
+    pub fn kind(&self, number: u32) -> Option<PortKind> {
+        lock(&self.kinds).get(&number).copied()
     }
 
     fn lock_dummies(&self) -> MutexGuard<'_, BTreeMap<u32, Arc<DummyPort>>> {
-        // The map holds whole entries only, so a poisoned lock is usable.
-        self.dummies.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.dummies)
     }
+}
+
+/// Locks `m`; the maps hold whole entries only, so a poisoned lock is
+/// usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A pcap port's name: `pcap` and its number (its files' names may be
