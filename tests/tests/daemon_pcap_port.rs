@@ -39,9 +39,7 @@ fn a_capture_through_the_firewall_writes_the_frames_it_lets_through() {
     let out = dir.join("out.pcap");
     let port2 = format!("2=pcap:,{}", out.display());
     let d = Daemon::start("pcap-port", &["--port", &port2]);
-    let flows = d.dir.join("firewall.flows");
-    std::fs::write(&flows, FLOWS).unwrap();
-    stdout(d.ovs_ofctl("add-flows", &[flows.to_str().unwrap()]));
+    d.add_flows(FLOWS);
     assert!(
         frames(&out).is_empty(),
         "the output starts as an empty capture"

@@ -17,24 +17,12 @@ mod daemon_support;
 mod netns_support;
 
 use daemon_support::{stdout, Daemon};
-use netns_support::{port_counts, transfer_intact, udp_reaches, Net, Sink};
+use netns_support::{port_counts, transfer_intact, udp_reaches, Net, Sink, FIREWALL};
 
 /// Bytes ns1 sends to ns2 (100 MiB).
 const TRANSFER: usize = 100 << 20;
 const NS1: &str = "10.231.7.1/24";
 const NS2: &str = "10.231.7.2/24";
-
-/// The classic firewall: table 0 sends IP through conntrack, ARP is
-/// switched; table 1 lets ports 1's new connections out (committed) and
-/// established traffic both ways, and drops the rest.
-const FLOWS: &str = "\
-table=0,priority=10,ip,ct_state=-trk,actions=ct(table=1)
-table=0,priority=10,arp,actions=NORMAL
-table=1,priority=10,ip,in_port=1,ct_state=+trk+new,actions=ct(commit),output:2
-table=1,priority=10,ip,in_port=1,ct_state=+trk+est,actions=output:2
-table=1,priority=10,ip,in_port=2,ct_state=+trk+est,actions=output:1
-table=1,priority=0,actions=drop
-";
 
 #[test]
 fn the_stateful_firewall_passes_ns1_to_ns2_and_refuses_the_reverse() {
@@ -66,9 +54,7 @@ fn firewall(tag: char, offloads_off: [bool; 2]) {
     // Port 1 from the command line, port 2 added at run time.
     let d = Daemon::start(&format!("netns-{tag}"), &["--port", &port1]);
     stdout(d.ctswitch_ctl("port-add", &["2", &port2]));
-    let flows = d.dir.join("firewall.flows");
-    std::fs::write(&flows, FLOWS).unwrap();
-    stdout(d.ovs_ofctl("add-flows", &[flows.to_str().unwrap()]));
+    d.add_flows(FIREWALL);
 
     ns1.ping(&ns2.addr);
     let received = transfer_intact(ns1, (&ns2.addr, 5001), ns2, 5001, TRANSFER);

@@ -12,20 +12,11 @@ mod netns_support;
 use std::time::Duration;
 
 use daemon_support::{eventually, stdout, Daemon};
-use netns_support::{python, run, Net, Sink, Transfer};
+use netns_support::{python, run, Net, Sink, Transfer, FIREWALL};
 
 const LIMIT: usize = 50;
 /// New UDP connections in the flood (distinct destination ports).
 const FLOOD: usize = 3000;
-
-const FLOWS: &str = "\
-table=0,priority=10,ip,ct_state=-trk,actions=ct(table=1)
-table=0,priority=10,arp,actions=NORMAL
-table=1,priority=10,ip,in_port=1,ct_state=+trk+new,actions=ct(commit),output:2
-table=1,priority=10,ip,in_port=1,ct_state=+trk+est,actions=output:2
-table=1,priority=10,ip,in_port=2,ct_state=+trk+est,actions=output:1
-table=1,priority=0,actions=drop
-";
 
 #[test]
 fn an_established_transfer_survives_a_flood_beyond_the_conntrack_limit() {
@@ -39,9 +30,7 @@ fn an_established_transfer_survives_a_flood_beyond_the_conntrack_limit() {
         "netns-flood",
         &["--port", &port1, "--port", &port2, "--ct-limit", &limit],
     );
-    let flows = d.dir.join("firewall.flows");
-    std::fs::write(&flows, FLOWS).unwrap();
-    stdout(d.ovs_ofctl("add-flows", &[flows.to_str().unwrap()]));
+    d.add_flows(FIREWALL);
 
     let sink = Sink::listen(ns2, 5001);
     let transfer = Transfer::start(ns1, &ns2.addr, 5001);

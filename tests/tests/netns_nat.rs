@@ -40,12 +40,11 @@ table=1,priority=0,actions=drop
 fn daemon(tag: &str, net: &Net, new_match: &str, commit: &str) -> Daemon {
     let [port1, port2] = net.ports();
     let d = Daemon::start(tag, &["--port", &port1, "--port", &port2]);
-    let flows = d.dir.join("nat.flows");
-    let text = FLOWS
-        .replace("NEW_MATCH", new_match)
-        .replace("COMMIT", commit);
-    std::fs::write(&flows, text).unwrap();
-    stdout(d.ovs_ofctl("add-flows", &[flows.to_str().unwrap()]));
+    d.add_flows(
+        &FLOWS
+            .replace("NEW_MATCH", new_match)
+            .replace("COMMIT", commit),
+    );
     d
 }
 

@@ -10,16 +10,7 @@ mod daemon_support;
 mod netns_support;
 
 use daemon_support::{stdout, Daemon};
-use netns_support::{transfer_intact, Net};
-
-const FLOWS: &str = "\
-table=0,priority=10,ip,ct_state=-trk,actions=ct(table=1)
-table=0,priority=10,arp,actions=NORMAL
-table=1,priority=10,ip,in_port=1,ct_state=+trk+new,actions=ct(commit),output:2
-table=1,priority=10,ip,in_port=1,ct_state=+trk+est,actions=output:2
-table=1,priority=10,ip,in_port=2,ct_state=+trk+est,actions=output:1
-table=1,priority=0,actions=drop
-";
+use netns_support::{transfer_intact, Net, FIREWALL};
 
 #[test]
 fn two_packet_threads_carry_concurrent_connections_intact() {
@@ -32,9 +23,7 @@ fn two_packet_threads_carry_concurrent_connections_intact() {
         "netns-threads",
         &["--threads", "2", "--port", &port1, "--port", &port2],
     );
-    let flows = d.dir.join("firewall.flows");
-    std::fs::write(&flows, FLOWS).unwrap();
-    stdout(d.ovs_ofctl("add-flows", &[flows.to_str().unwrap()]));
+    d.add_flows(FIREWALL);
 
     ns1.ping(&ns2.addr);
     let ports: Vec<u16> = (5101..5105).collect();

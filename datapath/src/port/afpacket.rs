@@ -18,12 +18,12 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use super::afpacket_socket::{interface_index, PacketSocket, MAX_FRAME};
 use super::interface::{interface_carrier, interface_mtu};
 use super::vnet_hdr;
-use super::{Port, PortCounters, PortStats};
+use super::{lock, Port, PortCounters, PortStats};
 
 /// Frames received per system call at most.
 const RX_BATCH: usize = 32;
@@ -62,11 +62,6 @@ pub struct AfPacketPort {
     counters: PortCounters,
     /// Frames the kernel dropped before the port could read them.
     kernel_drops: AtomicU64,
-}
-
-/// Locks `m`; a poisoned lock holds only buffers, which stay usable.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl AfPacketPort {
@@ -186,17 +181,12 @@ impl Port for AfPacketPort {
         }
         let mut taken = 0;
         for &(index, len) in filled.iter() {
-            match slots
+            let frame = slots
                 .get(index)
                 .and_then(|s| s.get(..len))
-                .and_then(vnet_hdr::received_frame)
-            {
-                Some(frame) => {
-                    self.counters.received(frame.len());
-                    batch.push(frame);
-                    taken += 1;
-                }
-                None => self.counters.rx_dropped(),
+                .and_then(vnet_hdr::received_frame);
+            if self.counters.take(frame, batch) {
+                taken += 1;
             }
         }
         taken

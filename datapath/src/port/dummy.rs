@@ -5,11 +5,10 @@
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Mutex;
 
 use super::pcap::{self, Record};
-use super::{Port, PortCounters, PortStats};
+use super::{lock, now_us, Port, PortCounters, PortStats};
 
 #[derive(Debug)]
 pub struct DummyPort {
@@ -18,17 +17,6 @@ pub struct DummyPort {
     rx: Mutex<VecDeque<Vec<u8>>>,
     tx: Mutex<Vec<Record>>,
     counters: PortCounters,
-}
-
-/// Locks `m`; a poisoned lock still holds whole frames, so it is used.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 impl DummyPort {

@@ -24,6 +24,20 @@ pub use pcap_port::PcapPort;
 pub use stats::{PortCounters, PortStats};
 pub use tap::TapPort;
 
+/// Locks `m`. A port's locks guard buffers, queues of whole frames and
+/// writers between records, all usable after a panic elsewhere, so a
+/// poisoned lock is used.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Microseconds since the Unix epoch, for capture timestamps.
+fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
 /// A datapath port.
 pub trait Port: Send + Sync + core::fmt::Debug {
     fn name(&self) -> &str;

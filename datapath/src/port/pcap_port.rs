@@ -13,11 +13,10 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Mutex;
 
 use super::pcap::{self, LINKTYPE_ETHERNET};
-use super::{Port, PortCounters, PortStats};
+use super::{lock, now_us, Port, PortCounters, PortStats};
 
 /// A port fed by one capture file and writing another.
 #[derive(Debug)]
@@ -28,18 +27,6 @@ pub struct PcapPort {
     rx: Mutex<VecDeque<Vec<u8>>>,
     tx: Mutex<Option<BufWriter<File>>>,
     counters: PortCounters,
-}
-
-/// Locks `m`; a poisoned lock holds whole frames or a writer between
-/// records, both usable.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 impl PcapPort {
@@ -121,10 +108,7 @@ impl Port for PcapPort {
             }
             _ => Err(io::ErrorKind::NotConnected.into()),
         };
-        match written {
-            Ok(()) => self.counters.transmitted(frame.len()),
-            Err(_) => self.counters.tx_dropped(),
-        }
+        self.counters.sent(written, frame.len());
     }
 
     fn stats(&self) -> PortStats {

@@ -62,6 +62,31 @@ impl PortCounters {
         self.tx_dropped.fetch_add(1, Relaxed);
     }
 
+    /// Appends a received `frame` to `batch`, counted; `None` (what came
+    /// could not be made a frame) counts a receive drop. Whether a frame
+    /// was taken.
+    pub fn take(&self, frame: Option<Vec<u8>>, batch: &mut Vec<Vec<u8>>) -> bool {
+        match frame {
+            Some(frame) => {
+                self.received(frame.len());
+                batch.push(frame);
+                true
+            }
+            None => {
+                self.rx_dropped();
+                false
+            }
+        }
+    }
+
+    /// Counts a transmission of `bytes` by its outcome.
+    pub fn sent<E>(&self, outcome: Result<(), E>, bytes: usize) {
+        match outcome {
+            Ok(()) => self.transmitted(bytes),
+            Err(_) => self.tx_dropped(),
+        }
+    }
+
     pub fn snapshot(&self) -> PortStats {
         PortStats {
             rx_packets: self.rx_packets.load(Relaxed),
@@ -78,6 +103,20 @@ impl PortCounters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn taken_frames_and_outcomes_are_counted() {
+        let c = PortCounters::default();
+        let mut batch = Vec::new();
+        assert!(c.take(Some(vec![1; 60]), &mut batch));
+        assert!(!c.take(None, &mut batch));
+        c.sent::<()>(Ok(()), 70);
+        c.sent(Err(()), 80);
+        let s = c.snapshot();
+        assert_eq!(batch, [vec![1; 60]]);
+        assert_eq!((s.rx_packets, s.rx_bytes, s.rx_dropped), (1, 60, 1));
+        assert_eq!((s.tx_packets, s.tx_bytes, s.tx_dropped), (1, 70, 1));
+    }
 
     #[test]
     fn counters_add_up_and_age() {

@@ -8,13 +8,13 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use super::afpacket_socket::MAX_FRAME;
 use super::interface::interface_mtu;
 use super::tap_device::TapDevice;
 use super::vnet_hdr;
-use super::{Port, PortCounters, PortStats};
+use super::{lock, Port, PortCounters, PortStats};
 
 /// A port on a tap interface.
 #[derive(Debug)]
@@ -26,11 +26,6 @@ pub struct TapPort {
     rx: Mutex<Vec<u8>>,
     tx: Mutex<Vec<u8>>,
     counters: PortCounters,
-}
-
-/// Locks `m`; a poisoned lock holds only a buffer, which stays usable.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl TapPort {
@@ -67,13 +62,9 @@ impl Port for TapPort {
             if !self.is_up() {
                 continue;
             }
-            match buf.get(..len).and_then(vnet_hdr::received_frame) {
-                Some(frame) => {
-                    self.counters.received(frame.len());
-                    batch.push(frame);
-                    taken += 1;
-                }
-                None => self.counters.rx_dropped(),
+            let frame = buf.get(..len).and_then(vnet_hdr::received_frame);
+            if self.counters.take(frame, batch) {
+                taken += 1;
             }
         }
         taken
@@ -88,10 +79,7 @@ impl Port for TapPort {
         let sent = vnet_hdr::frame_for_transmit(frame, self.mtu, &mut buf)
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
             .and_then(|()| self.device.write(&buf));
-        match sent {
-            Ok(()) => self.counters.transmitted(frame.len()),
-            Err(_) => self.counters.tx_dropped(),
-        }
+        self.counters.sent(sent, frame.len());
     }
 
     fn stats(&self) -> PortStats {

@@ -92,6 +92,14 @@ impl Daemon {
             .unwrap()
     }
 
+    /// Adds the flows of `text` (one a line) with the real
+    /// `ovs-ofctl add-flows`, failing the test if it fails.
+    pub fn add_flows(&self, text: &str) {
+        let file = self.dir.join("added.flows");
+        std::fs::write(&file, text).unwrap();
+        stdout(self.ovs_ofctl("add-flows", &[file.to_str().unwrap()]));
+    }
+
     /// `ctswitch VERB ARGS... --socket SOCKET` (a control-socket verb).
     pub fn ctswitch_ctl(&self, verb: &str, args: &[&str]) -> Output {
         Command::new(ctswitch())

@@ -13,6 +13,18 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 
+/// The classic firewall between ports 1 and 2: table 0 sends IP through
+/// conntrack, ARP is switched; table 1 lets port 1's new connections out
+/// (committed) and established traffic both ways, and drops the rest.
+pub const FIREWALL: &str = "\
+table=0,priority=10,ip,ct_state=-trk,actions=ct(table=1)
+table=0,priority=10,arp,actions=NORMAL
+table=1,priority=10,ip,in_port=1,ct_state=+trk+new,actions=ct(commit),output:2
+table=1,priority=10,ip,in_port=1,ct_state=+trk+est,actions=output:2
+table=1,priority=10,ip,in_port=2,ct_state=+trk+est,actions=output:1
+table=1,priority=0,actions=drop
+";
+
 /// Runs `cmd`, failing the test with its output if it fails.
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd
