@@ -182,6 +182,8 @@ impl Ctx<'_> {
         if !prereqs_ok(Prereq::IpAny, &self.flow, &mut self.wc) {
             return;
         }
+        // OVS's dec_ttl reads the protocol too, and its megaflow keeps it.
+        self.wc.set(l::NW_PROTO, slot_ones(l::NW_PROTO));
         let ttl = read(&self.flow, &mut self.wc, field(FieldId::IpTtl));
         if ttl > 1 {
             self.flow.set(l::NW_TTL, ttl - 1);

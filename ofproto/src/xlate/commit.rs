@@ -88,24 +88,33 @@ pub fn commit(flow: &Flow, base: &mut Flow, wc: &mut Flow, out: &mut Vec<DpActio
     commit_vlan(flow, base, out);
 }
 
-/// A tag that changed is popped and the new one pushed, as OVS does for
-/// a datapath without a "set VLAN" action.
+/// The VLAN tags as OVS commits them: the tags both stacks share at the
+/// inner end stay, the base's other tags are popped and the flow's other
+/// tags pushed (innermost first), as OVS does for a datapath without a
+/// "set VLAN" action.
 fn commit_vlan(flow: &Flow, base: &mut Flow, out: &mut Vec<DpAction>) {
-    let (want, have) = (flow.get(l::VLAN_TCI), base.get(l::VLAN_TCI));
-    if want == have {
-        return;
+    const SLOTS: [Slot; 2] = [l::VLAN_TCI, l::VLAN_TCI1];
+    // Outermost first.
+    let tags = |f: &Flow| -> Vec<u128> {
+        SLOTS
+            .iter()
+            .map(|s| f.get(*s))
+            .take_while(|tci| tci & VLAN_CFI != 0)
+            .collect()
+    };
+    let (mut have, mut want) = (tags(base), tags(flow));
+    while have.last().is_some() && have.last() == want.last() {
+        have.pop();
+        want.pop();
     }
-    if have & VLAN_CFI != 0 {
-        out.push(DpAction::PopVlan);
-    }
-    if want & VLAN_CFI != 0 {
-        let tci = want as u16;
+    out.extend(have.iter().map(|_| DpAction::PopVlan));
+    for tci in want.iter().rev() {
         out.push(DpAction::PushVlan(PushVlan {
-            tci,
+            tci: *tci as u16,
             ..PushVlan::new(0, 0)
         }));
     }
-    base.set(l::VLAN_TCI, want);
+    copy(flow, base, &SLOTS);
 }
 
 fn changed(flow: &Flow, base: &Flow, slots: &[Slot]) -> bool {
@@ -208,5 +217,19 @@ mod tests {
             out,
             [DpAction::PopVlan, DpAction::PushVlan(PushVlan::new(6, 0))]
         );
+    }
+
+    // OVS 3.1's trace: a second tag pushed with the same VID as the first
+    // is `push_vlan(vid=4,pcp=0)`, the inner tag staying as it is.
+    #[test]
+    fn a_tag_pushed_over_another_is_pushed() {
+        let mut flow = Flow::zero();
+        flow.set(l::VLAN_TCI, 0x1004);
+        let mut base = flow.clone();
+        flow.set(l::VLAN_TCI1, 0x1004);
+        let mut out = Vec::new();
+        commit(&flow, &mut base, &mut Flow::zero(), &mut out);
+        assert_eq!(out, [DpAction::PushVlan(PushVlan::new(4, 0))]);
+        assert_eq!(base, flow);
     }
 }

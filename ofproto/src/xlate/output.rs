@@ -81,6 +81,8 @@ impl Ctx<'_> {
             pid: 0,
             cookie: ControllerCookie {
                 reason,
+                // A trace sends nothing, and says so (as OVS's does).
+                dont_send: self.tracing(),
                 recirc_id,
                 rule_cookie: self.rule_cookie,
                 controller_id,
