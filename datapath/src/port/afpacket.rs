@@ -17,13 +17,13 @@
 //! through the first socket.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use super::afpacket_socket::{interface_index, PacketSocket, MAX_FRAME};
 use super::interface::{interface_carrier, interface_mtu};
 use super::vnet_hdr;
-use super::{lock, Port, PortCounters, PortStats};
+use super::{lock, Port, PortState, PortStats};
 
 /// Frames received per system call at most.
 const RX_BATCH: usize = 32;
@@ -57,9 +57,8 @@ pub struct AfPacketPort {
     mtu: usize,
     /// At least one; the first also transmits.
     queues: Vec<RxQueue>,
-    up: AtomicBool,
     tx: Mutex<TxQueue>,
-    counters: PortCounters,
+    state: PortState,
     /// Frames the kernel dropped before the port could read them.
     kernel_drops: AtomicU64,
 }
@@ -106,9 +105,8 @@ impl AfPacketPort {
             name: name.to_string(),
             mtu,
             queues,
-            up: AtomicBool::new(true),
             tx: Mutex::new(TxQueue::default()),
-            counters: PortCounters::default(),
+            state: PortState::default(),
             kernel_drops: AtomicU64::new(0),
         })
     }
@@ -134,10 +132,11 @@ impl AfPacketPort {
         };
         first.socket.send_batch(queued, |buffer, sent| {
             if sent {
-                self.counters
+                self.state
+                    .counters
                     .transmitted(buffer.len().saturating_sub(vnet_hdr::LEN));
             } else {
-                self.counters.tx_dropped();
+                self.state.counters.tx_dropped();
             }
         });
         tx.queued = 0;
@@ -174,7 +173,7 @@ impl Port for AfPacketPort {
             Err(_) => return 0,
         };
         for _ in 0..truncated {
-            self.counters.rx_dropped();
+            self.state.counters.rx_dropped();
         }
         if !self.is_up() {
             return 0;
@@ -185,7 +184,7 @@ impl Port for AfPacketPort {
                 .get(index)
                 .and_then(|s| s.get(..len))
                 .and_then(vnet_hdr::received_frame);
-            if self.counters.take(frame, batch) {
+            if self.state.counters.take(frame, batch) {
                 taken += 1;
             }
         }
@@ -194,7 +193,7 @@ impl Port for AfPacketPort {
 
     fn transmit(&self, frame: &[u8]) {
         if !self.is_up() {
-            self.counters.tx_dropped();
+            self.state.counters.tx_dropped();
             return;
         }
         let mut tx = lock(&self.tx);
@@ -203,17 +202,21 @@ impl Port for AfPacketPort {
             tx.buffers.push(Vec::new());
         }
         let Some(buffer) = tx.buffers.get_mut(index) else {
-            self.counters.tx_dropped();
+            self.state.counters.tx_dropped();
             return;
         };
         if vnet_hdr::frame_for_transmit(frame, self.mtu, buffer).is_err() {
-            self.counters.tx_dropped();
+            self.state.counters.tx_dropped();
             return;
         }
         tx.queued += 1;
         if tx.queued >= TX_BATCH {
             self.flush_locked(&mut tx);
         }
+    }
+
+    fn state(&self) -> &PortState {
+        &self.state
     }
 
     /// The counters; `rx_dropped` includes the frames the kernel dropped
@@ -225,17 +228,9 @@ impl Port for AfPacketPort {
             .map(|q| q.socket.kernel_drops().unwrap_or(0))
             .sum();
         let drops = self.kernel_drops.fetch_add(new, Relaxed) + new;
-        let mut stats = self.counters.snapshot();
+        let mut stats = self.state.counters.snapshot();
         stats.rx_dropped += drops;
         stats
-    }
-
-    fn is_up(&self) -> bool {
-        self.up.load(Relaxed)
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Relaxed);
     }
 
     fn link_up(&self) -> bool {

@@ -4,29 +4,26 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use super::pcap::{self, Record};
-use super::{lock, now_us, Port, PortCounters, PortStats};
+use super::{lock, now_us, Port, PortState};
 
 #[derive(Debug)]
 pub struct DummyPort {
     name: String,
-    up: AtomicBool,
     rx: Mutex<VecDeque<Vec<u8>>>,
     tx: Mutex<Vec<Record>>,
-    counters: PortCounters,
+    state: PortState,
 }
 
 impl DummyPort {
     pub fn new(name: impl Into<String>) -> Self {
         DummyPort {
             name: name.into(),
-            up: AtomicBool::new(true),
             rx: Mutex::new(VecDeque::new()),
             tx: Mutex::new(Vec::new()),
-            counters: PortCounters::default(),
+            state: PortState::default(),
         }
     }
 
@@ -65,7 +62,7 @@ impl Port for DummyPort {
         let mut rx = lock(&self.rx);
         let n = max.min(rx.len());
         for frame in rx.drain(..n) {
-            self.counters.received(frame.len());
+            self.state.counters.received(frame.len());
             batch.push(frame);
         }
         n
@@ -73,26 +70,18 @@ impl Port for DummyPort {
 
     fn transmit(&self, frame: &[u8]) {
         if !self.is_up() {
-            self.counters.tx_dropped();
+            self.state.counters.tx_dropped();
             return;
         }
-        self.counters.transmitted(frame.len());
+        self.state.counters.transmitted(frame.len());
         lock(&self.tx).push(Record {
             time_us: now_us(),
             frame: frame.to_vec(),
         });
     }
 
-    fn stats(&self) -> PortStats {
-        self.counters.snapshot()
-    }
-
-    fn is_up(&self) -> bool {
-        self.up.load(Relaxed)
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Relaxed);
+    fn state(&self) -> &PortState {
+        &self.state
     }
 }
 

@@ -21,7 +21,7 @@ mod vnet_hdr;
 pub use afpacket::AfPacketPort;
 pub use dummy::DummyPort;
 pub use pcap_port::PcapPort;
-pub use stats::{PortCounters, PortStats};
+pub use stats::{PortCounters, PortState, PortStats};
 pub use tap::TapPort;
 
 /// Locks `m`. A port's locks guard buffers, queues of whole frames and
@@ -64,13 +64,22 @@ pub trait Port: Send + Sync + core::fmt::Debug {
     /// Sends `frame`; a port that is down drops it (and counts it).
     fn transmit(&self, frame: &[u8]);
 
-    fn stats(&self) -> PortStats;
+    /// Whether the port is up, and its counters.
+    fn state(&self) -> &PortState;
+
+    fn stats(&self) -> PortStats {
+        self.state().counters.snapshot()
+    }
 
     /// Whether the port is administratively up (OpenFlow's PORT_DOWN
     /// config bit, cleared).
-    fn is_up(&self) -> bool;
+    fn is_up(&self) -> bool {
+        self.state().is_up()
+    }
 
-    fn set_up(&self, up: bool);
+    fn set_up(&self, up: bool) {
+        self.state().set_up(up);
+    }
 
     /// Whether the port's link is up (a carrier on a Linux interface);
     /// ports without a link of their own always have one.

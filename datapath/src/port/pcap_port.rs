@@ -12,21 +12,19 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use super::pcap::{self, LINKTYPE_ETHERNET};
-use super::{lock, now_us, Port, PortCounters, PortStats};
+use super::{lock, now_us, Port, PortState};
 
 /// A port fed by one capture file and writing another.
 #[derive(Debug)]
 pub struct PcapPort {
     name: String,
-    up: AtomicBool,
     /// The input's frames not received yet.
     rx: Mutex<VecDeque<Vec<u8>>>,
     tx: Mutex<Option<BufWriter<File>>>,
-    counters: PortCounters,
+    state: PortState,
 }
 
 impl PcapPort {
@@ -51,10 +49,9 @@ impl PcapPort {
         };
         Ok(PcapPort {
             name: name.to_string(),
-            up: AtomicBool::new(true),
             rx: Mutex::new(rx),
             tx: Mutex::new(tx),
-            counters: PortCounters::default(),
+            state: PortState::default(),
         })
     }
 
@@ -92,7 +89,7 @@ impl Port for PcapPort {
         }
         match lock(&self.rx).pop_front() {
             Some(frame) => {
-                self.counters.received(frame.len());
+                self.state.counters.received(frame.len());
                 batch.push(frame);
                 1
             }
@@ -108,19 +105,11 @@ impl Port for PcapPort {
             }
             _ => Err(io::ErrorKind::NotConnected.into()),
         };
-        self.counters.sent(written, frame.len());
+        self.state.counters.sent(written, frame.len());
     }
 
-    fn stats(&self) -> PortStats {
-        self.counters.snapshot()
-    }
-
-    fn is_up(&self) -> bool {
-        self.up.load(Relaxed)
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Relaxed);
+    fn state(&self) -> &PortState {
+        &self.state
     }
 }
 

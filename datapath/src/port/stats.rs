@@ -1,6 +1,7 @@
-//! Port counters, as `ovs-ofctl dump-ports` shows them.
+//! Port counters, as `ovs-ofctl dump-ports` shows them, and the state
+//! every port keeps (up or down, and those counters).
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// A snapshot of a port's counters.
@@ -40,6 +41,33 @@ impl Default for PortCounters {
             tx_dropped: AtomicU64::default(),
             created: Instant::now(),
         }
+    }
+}
+
+/// What every port keeps: whether it is administratively up (ports start
+/// up), and its counters.
+#[derive(Debug)]
+pub struct PortState {
+    up: AtomicBool,
+    pub counters: PortCounters,
+}
+
+impl Default for PortState {
+    fn default() -> Self {
+        PortState {
+            up: AtomicBool::new(true),
+            counters: PortCounters::default(),
+        }
+    }
+}
+
+impl PortState {
+    pub fn is_up(&self) -> bool {
+        self.up.load(Relaxed)
+    }
+
+    pub fn set_up(&self, up: bool) {
+        self.up.store(up, Relaxed);
     }
 }
 

@@ -7,25 +7,23 @@
 //! empty or the batch is full.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use super::afpacket_socket::MAX_FRAME;
 use super::interface::interface_mtu;
 use super::tap_device::TapDevice;
 use super::vnet_hdr;
-use super::{lock, Port, PortCounters, PortStats};
+use super::{lock, Port, PortState};
 
 /// A port on a tap interface.
 #[derive(Debug)]
 pub struct TapPort {
     device: TapDevice,
     mtu: usize,
-    up: AtomicBool,
     /// The receive buffer, and the transmit one.
     rx: Mutex<Vec<u8>>,
     tx: Mutex<Vec<u8>>,
-    counters: PortCounters,
+    state: PortState,
 }
 
 impl TapPort {
@@ -38,10 +36,9 @@ impl TapPort {
         Ok(TapPort {
             device,
             mtu,
-            up: AtomicBool::new(true),
             rx: Mutex::new(vec![0; vnet_hdr::LEN + MAX_FRAME]),
             tx: Mutex::new(Vec::new()),
-            counters: PortCounters::default(),
+            state: PortState::default(),
         })
     }
 }
@@ -63,7 +60,7 @@ impl Port for TapPort {
                 continue;
             }
             let frame = buf.get(..len).and_then(vnet_hdr::received_frame);
-            if self.counters.take(frame, batch) {
+            if self.state.counters.take(frame, batch) {
                 taken += 1;
             }
         }
@@ -72,26 +69,18 @@ impl Port for TapPort {
 
     fn transmit(&self, frame: &[u8]) {
         if !self.is_up() {
-            self.counters.tx_dropped();
+            self.state.counters.tx_dropped();
             return;
         }
         let mut buf = lock(&self.tx);
         let sent = vnet_hdr::frame_for_transmit(frame, self.mtu, &mut buf)
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
             .and_then(|()| self.device.write(&buf));
-        self.counters.sent(sent, frame.len());
+        self.state.counters.sent(sent, frame.len());
     }
 
-    fn stats(&self) -> PortStats {
-        self.counters.snapshot()
-    }
-
-    fn is_up(&self) -> bool {
-        self.up.load(Relaxed)
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Relaxed);
+    fn state(&self) -> &PortState {
+        &self.state
     }
 }
 
