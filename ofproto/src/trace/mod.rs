@@ -15,13 +15,12 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use datapath::action::Ct as DpCt;
 use nxm_fields::format::{format_flags, CT_STATE_FLAGS};
 use nxm_fields::layout as l;
 use nxm_fields::packet::format_packet;
 use nxm_fields::{Flow, Match, Value};
 use openflow_codec::action::nat::{flags as nat_flags, Nat, NatAddrs};
-
-use datapath::action::Ct as DpCt;
 
 use crate::bridge::Bridge;
 use crate::xlate::trace::Recirc;
@@ -100,6 +99,7 @@ impl Bridge {
         while let Some(recirc) = queue.pop_front() {
             followed += 1;
             if followed > MAX_RECIRCULATIONS {
+                // OVS's words, its typo included.
                 let _ = write!(
                     out,
                     "\n\n{}\nTrace reached the recirculation limit.  Sopping the trace here.\
