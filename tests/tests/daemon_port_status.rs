@@ -317,3 +317,19 @@ fn a_link_going_down_and_up_is_a_port_status_modify() {
     let up = monitor.next_port_status();
     assert!(up.contains("state:      LIVE\n"), "{up}");
 }
+
+#[test]
+fn the_local_port_is_added_and_removed_by_name() {
+    let d = Daemon::start("port-status-local", &[]);
+    stdout(d.ctswitch_ctl("port-add", &["LOCAL", "dummy:uplink"]));
+    let show = stdout(d.ovs_ofctl("show", &[]));
+    assert!(show.contains(" LOCAL(uplink): "), "{show}");
+    stdout(d.ctswitch_ctl("port-del", &["LOCAL"]));
+    let show = stdout(d.ovs_ofctl("show", &[]));
+    assert!(show.contains(" LOCAL(br0): "), "{show}");
+    let bad = d.ctswitch_ctl("port-add", &["LOCALE", "dummy:x"]);
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("or LOCAL"),
+        "{bad:?}"
+    );
+}

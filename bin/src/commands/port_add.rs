@@ -3,13 +3,16 @@
 //! `pcap:IN[,OUT]`).
 
 use ctswitch::control::{Request, Response};
+use ctswitch::daemon::port_spec::parse_port_number;
 
 use super::control::{ask, unexpected, SocketArg};
 use super::CommandResult;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The new port's OpenFlow number (1 to 65279).
+    /// The new port's OpenFlow number (1 to 65279), or LOCAL for the
+    /// bridge's own port.
+    #[arg(value_parser = parse_port_number)]
     pub port: u32,
     /// What it is: `dummy:NAME`, `afpacket:IFNAME` (a Linux interface),
     /// `tap:IFNAME` (a tap interface, created unless it exists) or

@@ -87,6 +87,12 @@ pub fn pcap_files<'a>(
     }
 }
 
+/// A port number as a command line gives it alone (`port-add`,
+/// `port-del`): see [`parse_number`].
+pub fn parse_port_number(text: &str) -> Result<u32, String> {
+    parse_number(text, text)
+}
+
 /// An OpenFlow port number usable for a port: 1 to 0xfeff (OFPP_MAX),
 /// or `LOCAL`, the bridge's own port.
 pub fn parse_number(spec: &str, text: &str) -> Result<u32, String> {
@@ -153,6 +159,8 @@ mod tests {
             (nxm_fields::port::OFPP_LOCAL, PortKind::Tap, "br0")
         );
         assert_eq!(parse_port("4=tap:tap4").unwrap().number, 4);
+        assert_eq!(parse_port_number("LOCAL"), Ok(nxm_fields::port::OFPP_LOCAL));
+        assert!(parse_port_number("0").unwrap_err().contains("or LOCAL"));
     }
 
     #[test]
