@@ -158,7 +158,10 @@ impl Bridge {
                     (true, true) => LIVE,
                     (false, true) => 0,
                 };
-                port_desc(no, port.name(), if up { 0 } else { PORT_DOWN }, state)
+                Port {
+                    hw_addr: port.hw_addr(),
+                    ..port_desc(no, port.name(), if up { 0 } else { PORT_DOWN }, state)
+                }
             })
             .collect();
         let local = nxm_fields::port::OFPP_LOCAL;

@@ -302,6 +302,14 @@ fn a_link_going_down_and_up_is_a_port_status_modify() {
     let side = &net.sides[0];
     let name = &side.host;
 
+    // The interface's own Ethernet address, as OVS shows it.
+    let mac = std::fs::read_to_string(format!("/sys/class/net/{name}/address")).unwrap();
+    let desc = shown(&d, name);
+    assert!(
+        desc.contains(&format!("({name}): addr:{}\n", mac.trim())),
+        "{desc}"
+    );
+
     side.ip(&["link", "set", &side.inner, "down"]);
     let down = monitor.next_port_status();
     assert!(down.contains(&format!("MOD: 1({name}): ")), "{down}");

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use super::afpacket_socket::{interface_index, PacketSocket, MAX_FRAME};
-use super::interface::{interface_carrier, interface_mtu};
+use super::interface::{interface_carrier, interface_mac, interface_mtu};
 use super::vnet_hdr;
 use super::{lock, Port, PortState, PortStats};
 
@@ -55,6 +55,8 @@ struct TxQueue {
 pub struct AfPacketPort {
     name: String,
     mtu: usize,
+    /// The interface's Ethernet address when the port was opened.
+    hw_addr: [u8; 6],
     /// At least one; the first also transmits.
     queues: Vec<RxQueue>,
     tx: Mutex<TxQueue>,
@@ -101,9 +103,11 @@ impl AfPacketPort {
             }
         }
         let mtu = interface_mtu(name)?;
+        let hw_addr = interface_mac(name);
         Ok(AfPacketPort {
             name: name.to_string(),
             mtu,
+            hw_addr,
             queues,
             tx: Mutex::new(TxQueue::default()),
             state: PortState::default(),
@@ -217,6 +221,10 @@ impl Port for AfPacketPort {
 
     fn state(&self) -> &PortState {
         &self.state
+    }
+
+    fn hw_addr(&self) -> [u8; 6] {
+        self.hw_addr
     }
 
     /// The counters; `rx_dropped` includes the frames the kernel dropped

@@ -81,6 +81,11 @@ pub trait Port: Send + Sync + core::fmt::Debug {
         self.state().set_up(up);
     }
 
+    /// The port's Ethernet address (all zeroes for a port without one).
+    fn hw_addr(&self) -> [u8; 6] {
+        [0; 6]
+    }
+
     /// Whether the port's link is up (a carrier on a Linux interface);
     /// ports without a link of their own always have one.
     fn link_up(&self) -> bool {

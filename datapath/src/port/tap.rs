@@ -10,7 +10,7 @@ use std::io;
 use std::sync::Mutex;
 
 use super::afpacket_socket::MAX_FRAME;
-use super::interface::interface_mtu;
+use super::interface::{interface_mac, interface_mtu};
 use super::tap_device::TapDevice;
 use super::vnet_hdr;
 use super::{lock, Port, PortState};
@@ -20,6 +20,8 @@ use super::{lock, Port, PortState};
 pub struct TapPort {
     device: TapDevice,
     mtu: usize,
+    /// The interface's Ethernet address when the port was opened.
+    hw_addr: [u8; 6],
     /// The receive buffer, and the transmit one.
     rx: Mutex<Vec<u8>>,
     tx: Mutex<Vec<u8>>,
@@ -33,9 +35,11 @@ impl TapPort {
         let device =
             TapDevice::open(name).map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
         let mtu = interface_mtu(device.name())?;
+        let hw_addr = interface_mac(device.name());
         Ok(TapPort {
             device,
             mtu,
+            hw_addr,
             rx: Mutex::new(vec![0; vnet_hdr::LEN + MAX_FRAME]),
             tx: Mutex::new(Vec::new()),
             state: PortState::default(),
@@ -81,6 +85,10 @@ impl Port for TapPort {
 
     fn state(&self) -> &PortState {
         &self.state
+    }
+
+    fn hw_addr(&self) -> [u8; 6] {
+        self.hw_addr
     }
 }
 
