@@ -261,9 +261,21 @@ fn port_status(msg: &Msg) -> (u8, u32, String) {
     (msg.body[0], port_no, name)
 }
 
+/// A listener on a port below the kernel's ephemeral range (32768 and
+/// up by default), so that after it closes, the switch's reconnect
+/// attempts cannot be handed the same port as their source and connect
+/// to themselves, keeping the controller from coming back.
+fn controller_listener() -> TcpListener {
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    (start..32_000)
+        .chain(20_000..start)
+        .find_map(|port| TcpListener::bind(("127.0.0.1", port)).ok())
+        .expect("a free port below 32000")
+}
+
 #[test]
 fn an_active_controller_gets_port_status_and_is_reconnected_after_a_restart() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = controller_listener();
     let addr = listener.local_addr().unwrap();
     let dir = private_dir("port-status-ctl");
     let socket = dir.join("ctswitchd.ctl");

@@ -29,6 +29,14 @@ pub async fn keep_connected(
     let mut backoff = MIN_BACKOFF;
     loop {
         let worked = match TcpStream::connect(addr).await {
+            // With no controller listening on a local port of the
+            // ephemeral range, the kernel may pick that very port as the
+            // source and connect the socket to itself; such a connection
+            // would hold the port and hear its own hello.
+            Ok(stream) if stream.local_addr().ok() == Some(addr) => {
+                warn!(%peer, retry_in = ?backoff, "connected to itself: no controller there");
+                false
+            }
             Ok(stream) => {
                 info!(%peer, "connected to controller");
                 let rx = messages.subscribe();
