@@ -251,11 +251,14 @@ impl Shard {
                     continue;
                 };
                 let filed = u64::from(conn.wheel_tick);
+                if filed % SLOTS != tick % SLOTS {
+                    // A stale filing: the connection was filed again under
+                    // a sooner tick (see `reschedule`).
+                    continue;
+                }
                 if filed > tick {
-                    if filed % SLOTS == tick % SLOTS {
-                        // Filed for a later turn of the wheel: keep it.
-                        self.wheel.file(handle, filed);
-                    }
+                    // Filed for a later turn of the wheel: keep it.
+                    self.wheel.file(handle, filed);
                     continue;
                 }
                 if conn.expiration <= now {
@@ -267,6 +270,14 @@ impl Shard {
                     conn.wheel_tick = self.wheel.schedule(handle, conn.expiration) as u32;
                 }
             }
+        }
+    }
+
+    /// Files live connection `handle` under the tick of its expiration
+    /// (now sooner than the one it was filed under, which goes stale).
+    pub fn reschedule(&mut self, handle: u32) {
+        if let Some(conn) = self.slab.get_mut(handle as usize).filter(|c| c.is_live()) {
+            conn.wheel_tick = self.wheel.schedule(handle, conn.expiration) as u32;
         }
     }
 

@@ -30,6 +30,7 @@ use crate::proto::{icmp::IcmpState, other::OtherState, tcp, L4State, Verdict};
 use crate::shard::Shard;
 use crate::state::CtState;
 use crate::timeout::{TimeoutError, TimeoutKind, TimeoutPolicy};
+use crate::wheel::tick_of;
 
 /// Shards in the table, a power of two. Few enough that their locks stay
 /// in L1 and that per-shard passes (a zone flush visits every shard) stay
@@ -393,6 +394,7 @@ impl Conntrack {
         let mut direction = false;
         if let Some((h, reply)) = found {
             direction = reply;
+            let mut sooner = false;
             let verdict = match shard.conn_and_policies(h) {
                 Some((conn, policies)) => {
                     let liberal = !check_seq || conn.flags & LIBERAL != 0;
@@ -412,11 +414,18 @@ impl Conntrack {
                     if let Some(kind) = refresh {
                         conn.timeout = kind;
                         conn.expiration = now + policies.get(conn.policy).millis(kind);
+                        // A shorter timeout than the one the timer wheel
+                        // holds (a UDP connection's first 60 s become 30 s
+                        // once answered) must come due at its own tick.
+                        sooner = tick_of(conn.expiration) < u64::from(conn.wheel_tick);
                     }
                     verdict
                 }
                 None => Verdict::Reopen,
             };
+            if sooner {
+                shard.reschedule(h);
+            }
             match verdict {
                 Verdict::Valid(_) if reply => state |= CtState::ESTABLISHED | CtState::REPLY,
                 Verdict::Valid(_) => state |= CtState::ESTABLISHED,

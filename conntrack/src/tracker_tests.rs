@@ -661,6 +661,23 @@ fn expiry_removes_idle_connections_but_not_refreshed_ones() {
 }
 
 #[test]
+fn a_timer_shortened_by_a_refresh_comes_due_at_its_new_time() {
+    let ct = Conntrack::new();
+    run(&ct, &udp_packet(A, B, 1, 2), &commit(0), 0);
+    // Answered at once: the first packet's 60 s become 30 s.
+    run(&ct, &udp_packet(B, A, 2, 1), &lookup(0), 1_000);
+    assert_eq!(ct.sweep(30_000, usize::MAX).expired, 0);
+    assert_eq!(ct.sweep(33_000, usize::MAX).expired, 1);
+    assert!(ct.is_empty());
+    // The stale filing under the 60 s tick is passed over, and a
+    // connection reusing the slot is not expired early through it.
+    run(&ct, &udp_packet(A, B, 5, 6), &commit(0), 40_000);
+    assert_eq!(ct.sweep(62_000, usize::MAX).expired, 0);
+    assert_eq!(ct.len(), 1);
+    assert_eq!(ct.sweep(101_000, usize::MAX).expired, 1);
+}
+
+#[test]
 fn expired_connection_is_new_again_even_before_a_sweep() {
     let ct = Conntrack::new();
     let pkt = udp_packet(A, B, 1, 2);
