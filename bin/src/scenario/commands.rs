@@ -8,7 +8,7 @@
 //!   `dpctl/ct-{enable,disable}-tcp-seq-chk`, `dpctl/ct-get-nconns`,
 //!   `dpctl/ct-{get,set}-maxconns`, `dpctl/ct-{set,get,del}-limits`,
 //!   `dpctl/ct-stats-show [-m]`, `dpctl/ipf-get-status`, `ofproto/trace`,
-//!   `fdb/show br0`, `fdb/flush [br0]`;
+//!   `fdb/show br0`, `fdb/flush [br0]`, `time/warp`;
 //! * ofctl (on `br0`): `add-flow`, `mod-flows`, `del-flows` (also
 //!   `--strict`), `add-group`, `mod-group`, `del-groups`, `dump-flows`,
 //!   `dump-groups`, `dump-tables`.
@@ -54,10 +54,10 @@ pub fn appctl<S: Switch>(switch: &mut S, args: &[String]) -> Option<Vec<String>>
         }
         "dpctl/ct-get-limits" => get_limits(ct, rest),
         "dpctl/ct-stats-show" => stats_show(ct, rest),
-        "dpctl/ipf-get-status" if rest.is_empty() => Some(
+        "dpctl/ipf-get-status" if rest.iter().all(|a| a == "-m" || a == "--more") => Some(
             ct.ipf()
                 .status()
-                .format(false)
+                .format(!rest.is_empty())
                 .lines()
                 .map(str::to_string)
                 .collect(),
@@ -78,7 +78,7 @@ pub fn appctl<S: Switch>(switch: &mut S, args: &[String]) -> Option<Vec<String>>
                 verbose: rest.iter().any(|a| a == "-m"),
             };
             let mut lines: Vec<String> = ct
-                .dump(zone_arg(rest)?, conntrack::now_ms())
+                .dump(zone_arg(rest)?, switch.now())
                 .iter()
                 .map(|e| e.format(style))
                 .collect();
@@ -86,7 +86,7 @@ pub fn appctl<S: Switch>(switch: &mut S, args: &[String]) -> Option<Vec<String>>
             Some(lines)
         }
         "fdb/show" if rest.len() == 1 && rest[0] == "br0" => {
-            Some(fdb_lines(&switch.mac_table().entries(conntrack::now_ms())))
+            Some(fdb_lines(&switch.mac_table().entries(switch.now())))
         }
         "fdb/flush" if rest.iter().all(|b| b == "br0") => {
             switch.mac_table().flush();
@@ -108,6 +108,16 @@ pub fn appctl<S: Switch>(switch: &mut S, args: &[String]) -> Option<Vec<String>>
                     "ovs-appctl: ovs-vswitchd: server returned an error".into(),
                 ],
             })
+        }
+        "time/warp" => {
+            // `time/warp [LARGE_MSECS] MSECS`: one jump, or LARGE_MSECS
+            // in steps of MSECS; either way the clock ends LARGE_MSECS on.
+            let total: u64 = rest.first()?.parse().ok()?;
+            if rest.len() > 2 {
+                return None;
+            }
+            switch.warp(total);
+            say("warped")
         }
         _ => None,
     }

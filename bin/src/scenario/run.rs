@@ -42,6 +42,10 @@ pub trait Switch {
     fn trace(&mut self, flow: &Flow, ct_next: &[u32]) -> String;
     /// The switch's connection tracker.
     fn conntrack(&self) -> &Conntrack;
+    /// The switch's clock, in ms (the tracker's clock plus any warp).
+    fn now(&self) -> u64;
+    /// `appctl time/warp MS`: moves the clock ahead and runs what expires.
+    fn warp(&mut self, ms: u64);
     /// The bridge's MAC learning table.
     fn mac_table(&self) -> &MacLearning;
     /// `ovs-ofctl add-flow/mod-flows/del-flows [--strict] br0 SPEC`.

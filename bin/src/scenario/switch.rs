@@ -69,6 +69,8 @@ pub struct InProcess {
     datapath: Arc<Datapath>,
     observer: Arc<Observer>,
     ports: Vec<(u32, Arc<DummyPort>)>,
+    /// How far `appctl time/warp` moved the switch's clock ahead.
+    warp_ms: u64,
 }
 
 impl core::fmt::Debug for InProcess {
@@ -77,10 +79,6 @@ impl core::fmt::Debug for InProcess {
             .field("datapath", &self.datapath)
             .finish()
     }
-}
-
-fn now_ms() -> u64 {
-    conntrack::now_ms()
 }
 
 impl InProcess {
@@ -111,6 +109,7 @@ impl InProcess {
             datapath,
             observer,
             ports,
+            warp_ms: 0,
         }
     }
 
@@ -123,7 +122,7 @@ impl InProcess {
         let mut wire = BytesMut::new();
         message.encode(OFCTL_XID, &mut wire);
         let (header, decoded) = Message::decode(&wire).map_err(|e| format!("ovs-ofctl: {e}"))?;
-        let replies = self.bridge.handle(header, &decoded, &wire, now_ms());
+        let replies = self.bridge.handle(header, &decoded, &wire, self.now());
         if let Some((xid, reply @ Message::Error(_))) = replies.first() {
             let mut bytes = BytesMut::new();
             reply.encode(*xid, &mut bytes);
@@ -190,8 +189,9 @@ impl Switch for InProcess {
         self.datapath.flows_changed();
         self.forget_history();
         let mut emc = ExactCache::with_capacity(16);
+        let now = self.now();
         self.datapath
-            .process(&mut emc, vec![Packet::new(frame, port)], now_ms());
+            .process(&mut emc, vec![Packet::new(frame, port)], now);
         let passes = std::mem::take(
             &mut *self
                 .observer
@@ -210,7 +210,7 @@ impl Switch for InProcess {
 
     fn dump_conntrack(&mut self, zone: Option<u16>, style: DumpStyle) -> Vec<String> {
         self.conntrack
-            .dump(zone, now_ms())
+            .dump(zone, self.now())
             .iter()
             .map(|e| e.format(style))
             .collect()
@@ -222,6 +222,20 @@ impl Switch for InProcess {
 
     fn conntrack(&self) -> &Conntrack {
         &self.conntrack
+    }
+
+    fn now(&self) -> u64 {
+        conntrack::now_ms() + self.warp_ms
+    }
+
+    fn warp(&mut self, ms: u64) {
+        self.warp_ms += ms;
+        // What OVS's main loop and its conntrack and fragment cleanup
+        // threads do while its clock jumps.
+        let now = self.now();
+        self.bridge.run_timers(now);
+        self.conntrack.sweep(now, usize::MAX);
+        self.conntrack.ipf().purge_stale(now);
     }
 
     fn mac_table(&self) -> &MacLearning {
