@@ -121,6 +121,9 @@ pub struct CtPacket<'a> {
     pub data: &'a [u8],
     pub l3_offset: usize,
     pub l3: L3,
+    /// In: what an earlier ct of the pipeline said of the packet (the
+    /// default, untracked, if none), so that a packet that ct NAT'd is
+    /// known by its connection. Out: what this ct says.
     pub md: CtMetadata,
     pub rewrite: Option<Rewrite>,
     pub alg: Option<Edit>,

@@ -269,33 +269,32 @@ impl Conntrack {
             .zip(hashes.iter())
             .zip(hints.iter());
         for (((packet, ext), slot), &seen) in packets {
-            let Some(mut hash) = *slot else { continue };
-            self.hold(&mut held, Self::shard_of(hash));
-            let Some((_, shard)) = held.as_mut() else {
-                continue;
-            };
-            let entry = match seen {
-                Seen::Entry(h) => shard.direction(h, &ext.key).map(|reply| (h, reply)),
-                _ => None,
-            };
-            let mut found = entry.or_else(|| shard.lookup(&ext.key, hash));
-            if found.is_none() {
-                // A NAT'd reply lives in its connection's shard.
-                let alias = match seen {
-                    Seen::NatAlias(orig) => Some(orig),
-                    _ => self.nat.get(hash, &ext.key),
-                };
-                if let Some(orig_hash) = alias {
-                    self.hold(&mut held, Self::shard_of(orig_hash));
-                    found = held
-                        .as_ref()
-                        .and_then(|(_, shard)| shard.lookup(&ext.key, orig_hash));
-                    match found {
-                        Some(_) => hash = orig_hash,
-                        None => self.hold(&mut held, Self::shard_of(hash)),
+            let Some(hash) = *slot else { continue };
+            // A packet an earlier ct in this zone already NAT'd carries
+            // the translated tuple: its connection is the one that
+            // translated it, found through the reversed key, as OVS finds
+            // the connection it cached on the packet.
+            if already_translated(&packet.md, params) {
+                let reversed = ext.key.reverse();
+                if let Some(((handle, _), _)) =
+                    self.locate(&mut held, &reversed, hash, Seen::Nothing)
+                {
+                    if let Some((_, shard)) = held.as_mut() {
+                        packet.rewrite = None;
+                        packet.alg = None;
+                        packet.md = self.retrack(shard, handle, packet.md, params);
+                        continue;
                     }
                 }
             }
+            let (found, hash) = match self.locate(&mut held, &ext.key, hash, seen) {
+                Some((found, hash)) => (Some(found), hash),
+                None => {
+                    // Back in the shard the key hashes to, to commit there.
+                    self.hold(&mut held, Self::shard_of(hash));
+                    (None, hash)
+                }
+            };
             let Some((_, shard)) = held.as_mut() else {
                 continue;
             };
@@ -322,6 +321,60 @@ impl Conntrack {
                 alg,
             );
         }
+    }
+
+    /// Finds the connection `key` (hashing to `hash`) belongs to: its
+    /// handle and whether `key` is its reply direction, with the hash of
+    /// the shard it lives in (another one for a NAT'd reply key), whose
+    /// lock `held` is then. `seen` is what the pass's first look found.
+    fn locate<'s>(
+        &'s self,
+        held: &mut Option<(usize, MutexGuard<'s, Shard>)>,
+        key: &ConnKey,
+        hash: u64,
+        seen: Seen,
+    ) -> Option<((u32, bool), u64)> {
+        self.hold(held, Self::shard_of(hash));
+        let (_, shard) = held.as_ref()?;
+        let entry = match seen {
+            Seen::Entry(h) => shard.direction(h, key).map(|reply| (h, reply)),
+            _ => None,
+        };
+        if let Some(found) = entry.or_else(|| shard.lookup(key, hash)) {
+            return Some((found, hash));
+        }
+        // A NAT'd reply lives in its connection's shard.
+        let orig_hash = match seen {
+            Seen::NatAlias(orig) => orig,
+            _ => self.nat.get(hash, key)?,
+        };
+        self.hold(held, Self::shard_of(orig_hash));
+        let (_, shard) = held.as_ref()?;
+        shard.lookup(key, orig_hash).map(|found| (found, orig_hash))
+    }
+
+    /// A packet of connection `handle` that an earlier ct in this zone
+    /// tracked and NAT'd (`prior`): as OVS, its state stays what that ct
+    /// said and it is not NAT'd again; a commit still sets mark and label.
+    fn retrack(
+        &self,
+        shard: &mut Shard,
+        handle: u32,
+        prior: CtMetadata,
+        params: &ExecuteParams,
+    ) -> CtMetadata {
+        let Some(conn) = shard.get_mut(handle) else {
+            return prior;
+        };
+        if params.commit {
+            if let Some(mark) = params.mark {
+                conn.mark = mark.apply(conn.mark);
+            }
+            if let Some(label) = params.label {
+                conn.set_label(label.apply(conn.label()));
+            }
+        }
+        metadata(conn, prior.state, params.zone)
     }
 
     /// Makes `held` the lock of shard `index`, letting go of the one held
@@ -678,6 +731,18 @@ impl Conntrack {
         }
         Ok(result)
     }
+}
+
+/// Whether `prior`, what an earlier ct said of a packet, says that ct
+/// NAT'd it in the zone `params` track in (and `params` do not force a
+/// fresh look).
+fn already_translated(prior: &CtMetadata, params: &ExecuteParams) -> bool {
+    let state = prior.state;
+    !params.force
+        && prior.zone == params.zone
+        && state.contains(CtState::TRACKED)
+        && !state.contains(CtState::INVALID)
+        && (state.contains(CtState::SRC_NAT) || state.contains(CtState::DST_NAT))
 }
 
 fn valid_new(l4: &L4Info) -> bool {

@@ -301,3 +301,56 @@ fn two_threads_committing_nat_at_once_neither_deadlock_nor_collide() {
     assert_eq!((ct.len(), ct.nat_exhausted()), (4000, 0));
     assert_eq!(all.len(), 4000, "two connections were given one tuple");
 }
+
+/// Runs `pkt`, as an earlier ct described it (`prior`), through `ct`;
+/// gives what this ct says and the packet as rewritten.
+fn run_after(
+    ct: &Conntrack,
+    pkt: &Pkt,
+    prior: crate::CtMetadata,
+    params: &ExecuteParams,
+) -> (crate::CtMetadata, Pkt) {
+    let mut batch = [CtPacket {
+        md: prior,
+        ..CtPacket::new(&pkt.0, 0, pkt.1)
+    }];
+    ct.execute(&mut batch, params, 0);
+    let mut out = pkt.0.clone();
+    if let Some(rewrite) = batch[0].rewrite {
+        rewrite.apply(&mut out, pkt.1).unwrap();
+    }
+    (batch[0].md, (out, pkt.1))
+}
+
+#[test]
+fn a_second_ct_in_the_zone_knows_a_packet_it_nated_and_does_not_nat_it_again() {
+    // OVS 3.1: nat-recommit.scn and nat-then-ct.scn.
+    let ct = Conntrack::new();
+    let snat = commit_nat(nat(Some(NatKind::Src), "192.168.0.10", Some((5000, 5000))));
+    let other = commit_nat(nat(Some(NatKind::Src), "192.168.0.20", Some((6000, 6000))));
+    let req = udp_packet("10.1.1.1", "10.1.1.2", 4000, 53);
+    run(&ct, &req, &snat);
+    // Original direction: ct(nat) translates, then ct(commit,nat(other)).
+    let (first, translated) = run_after(&ct, &req, Default::default(), &bare());
+    // (A second one-way UDP packet is still +new, as in OVS.)
+    assert_eq!(first.state.to_string(), "+new+trk+snat");
+    assert_eq!(tuple(&translated), "17 192.168.0.10:5000 > 10.1.1.2:53");
+    let (second, again) = run_after(&ct, &translated, first, &other);
+    assert_eq!(second.state, first.state);
+    assert_eq!(second.orig, first.orig);
+    assert_eq!(again, translated);
+    // Reply direction: de-NAT'd by the first ct, left alone by the second.
+    let rep = udp_packet("10.1.1.2", "192.168.0.10", 53, 5000);
+    let (first, back) = run_after(&ct, &rep, Default::default(), &bare());
+    assert_eq!(first.state.to_string(), "+est+rpl+trk+dnat");
+    assert_eq!(tuple(&back), "17 10.1.1.2:53 > 10.1.1.1:4000");
+    let dnat = commit_nat(nat(Some(NatKind::Dst), "10.9.9.9", None));
+    let (second, again) = run_after(&ct, &back, first, &dnat);
+    assert_eq!(second.state, first.state);
+    assert_eq!(again, back);
+    assert_eq!(ct.len(), 1);
+    // In another zone, or with force, the packet is tracked afresh.
+    let zone = ExecuteParams { zone: 9, ..bare() };
+    let (fresh, _) = run_after(&ct, &back, first, &zone);
+    assert_eq!(fresh.state.to_string(), "+new+trk");
+}

@@ -32,7 +32,14 @@ pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut Vec<Packet>, now_m
     let mut tracked: Vec<CtPacket<'_>> = batch
         .iter()
         .zip(&layers)
-        .filter_map(|(p, l)| l.map(|l| CtPacket::new(&p.data, l.l3_at, l.l3)))
+        .filter_map(|(p, l)| {
+            // What an earlier ct said of the packet: the tracker knows a
+            // packet it already NAT'd by it.
+            l.map(|l| CtPacket {
+                md: p.md.ct,
+                ..CtPacket::new(&p.data, l.l3_at, l.l3)
+            })
+        })
         .collect();
     conntrack.execute(&mut tracked, &params, now_ms);
     let results: Vec<(CtMetadata, Option<Rewrite>, Option<Edit>)> = tracked
