@@ -126,7 +126,8 @@ pub struct CtPacket<'a> {
     /// known by its connection. Out: what this ct says.
     pub md: CtMetadata,
     pub rewrite: Option<Rewrite>,
-    pub alg: Option<Edit>,
+    /// Boxed: rare, and large beside the rest of a batch's packets.
+    pub alg: Option<Box<Edit>>,
 }
 
 impl<'a> CtPacket<'a> {

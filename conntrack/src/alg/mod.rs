@@ -63,12 +63,12 @@ pub(crate) struct Outcome {
 
 impl Outcome {
     /// Adds the outcome to packet metadata `md`, its edit to `edit`.
-    pub fn apply(self, md: &mut CtMetadata, edit: &mut Option<Edit>) {
+    pub fn apply(self, md: &mut CtMetadata, edit: &mut Option<Box<Edit>>) {
         md.state |= self.state;
         if let Some(master) = &self.master {
             md.orig = Some(OrigTuple::from(master));
         }
-        *edit = self.edit;
+        *edit = self.edit.map(Box::new);
     }
 }
 
@@ -78,7 +78,7 @@ impl Outcome {
 pub(crate) struct AlgIo<'a> {
     pub l3: &'a [u8],
     pub family: L3,
-    pub edit: &'a mut Option<Edit>,
+    pub edit: &'a mut Option<Box<Edit>>,
 }
 
 impl Expectation {

@@ -63,10 +63,10 @@ fn run(
     if let Some(r) = p.rewrite {
         r.apply(&mut out, family).unwrap();
     }
-    if let Some(e) = p.alg {
+    if let Some(e) = &p.alg {
         e.apply(&mut out, 0, family).unwrap();
     }
-    (p.md, out, p.alg)
+    (p.md, out, p.alg.map(|e| *e))
 }
 
 fn state(md: &CtMetadata) -> String {

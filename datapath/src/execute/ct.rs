@@ -42,7 +42,7 @@ pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut Vec<Packet>, now_m
         })
         .collect();
     conntrack.execute(&mut tracked, &params, now_ms);
-    let results: Vec<(CtMetadata, Option<Rewrite>, Option<Edit>)> = tracked
+    let results: Vec<(CtMetadata, Option<Rewrite>, Option<Box<Edit>>)> = tracked
         .into_iter()
         .map(|p| (p.md, p.rewrite, p.alg))
         .collect();
