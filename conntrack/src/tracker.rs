@@ -355,8 +355,9 @@ impl Conntrack {
     }
 
     /// A packet of connection `handle` that an earlier ct in this zone
-    /// tracked and NAT'd (`prior`): as OVS, its state stays what that ct
-    /// said and it is not NAT'd again; a commit still sets mark and label.
+    /// tracked and NAT'd (`prior`, in this zone): as OVS, its state and
+    /// tuple stay what that ct said and it is not NAT'd again; a commit
+    /// still sets mark and label.
     fn retrack(
         &self,
         shard: &mut Shard,
@@ -375,7 +376,12 @@ impl Conntrack {
                 conn.set_label(label.apply(conn.label()));
             }
         }
-        metadata(conn, prior.state, params.zone)
+        // The rest (state, tuple) stays as that ct said, as OVS leaves it.
+        CtMetadata {
+            mark: conn.mark,
+            label: conn.label(),
+            ..prior
+        }
     }
 
     /// Makes `held` the lock of shard `index`, letting go of the one held
