@@ -1,5 +1,7 @@
 //! The in-process switch a scenario runs on: bridge `br0` (datapath id 1)
-//! with dummy ports p1..p4 as OpenFlow ports 1..4, its connection tracker
+//! with dummy ports p1..p4 as OpenFlow ports 1..4 and its own port
+//! `br0` as LOCAL (which floods reach, as in OVS's sandbox, and whose
+//! frames no report shows), its connection tracker
 //! (TCP sequence checking on) and a datapath.
 //!
 //! Every pass of a packet is seen because every pass is a datapath miss,
@@ -16,6 +18,7 @@ use conntrack::{Conntrack, DumpStyle};
 use datapath::cache::ExactCache;
 use datapath::port::DummyPort;
 use datapath::{Datapath, MissReply, Packet, Upcall, UpcallError, UserspacePacket};
+use nxm_fields::port::OFPP_LOCAL;
 use nxm_fields::Flow;
 use ofproto::bridge::{Bridge, BridgeConfig};
 use ofproto::mac_learning::MacLearning;
@@ -69,6 +72,8 @@ pub struct InProcess {
     datapath: Arc<Datapath>,
     observer: Arc<Observer>,
     ports: Vec<(u32, Arc<DummyPort>)>,
+    /// The bridge's own port, LOCAL.
+    local: Arc<DummyPort>,
     /// How far `appctl time/warp` moved the switch's clock ahead.
     warp_ms: u64,
 }
@@ -103,12 +108,16 @@ impl InProcess {
             // Numbers 1..=PORTS are distinct, so adding cannot fail.
             let _ = datapath.add_port(*no, port.clone());
         }
+        let local = Arc::new(DummyPort::new("br0"));
+        // LOCAL is not among 1..=PORTS, so adding cannot fail.
+        let _ = datapath.add_port(OFPP_LOCAL, local.clone());
         InProcess {
             bridge,
             conntrack,
             datapath,
             observer,
             ports,
+            local,
             warp_ms: 0,
         }
     }
@@ -143,6 +152,7 @@ impl InProcess {
         for (_, p) in &self.ports {
             p.take_transmitted();
         }
+        self.local.take_transmitted();
         self.observer
             .misses
             .lock()
@@ -199,6 +209,8 @@ impl Switch for InProcess {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
         );
+        // OVS's report shows what the dummy ports sent, not br0.
+        self.local.take_transmitted();
         let tx: BTreeMap<u32, Vec<Vec<u8>>> = self
             .ports
             .iter()

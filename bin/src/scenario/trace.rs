@@ -7,6 +7,8 @@
 
 pub use ctswitch::trace::TraceArgs;
 
+use nxm_fields::port::OFPP_LOCAL;
+
 use super::parse::PORTS;
 
 /// Reads the arguments of a `trace` line.
@@ -20,12 +22,46 @@ fn port_number(text: &str) -> Option<u32> {
     (1..=PORTS).contains(&n).then_some(n)
 }
 
+/// The datapath port number of `br0`'s own port in OVS's sandbox: its
+/// dummy datapath numbers a port named `br*` from 100.
+const SANDBOX_LOCAL_DP_PORT: &str = "100";
+
 /// The report lines of a trace: each indented two spaces, recirculation
-/// ids masked as `0xN` (they depend on what ran before).
+/// ids masked as `0xN` (they depend on what ran before), LOCAL's
+/// datapath port numbered as OVS's sandbox numbers it.
 pub fn report_lines(text: &str) -> Vec<String> {
     text.lines()
-        .map(|line| format!("  {}", mask_recirc_ids(line)))
+        .map(|line| format!("  {}", local_as_sandbox_port(&mask_recirc_ids(line))))
         .collect()
+}
+
+/// ctswitch's datapath numbers LOCAL as OpenFlow does; OVS's sandbox
+/// datapath gives it [`SANDBOX_LOCAL_DP_PORT`]. Only a whole number in
+/// the datapath actions is a port.
+fn local_as_sandbox_port(line: &str) -> String {
+    const PREFIX: &str = "Datapath actions: ";
+    let Some(actions) = line.strip_prefix(PREFIX) else {
+        return line.to_string();
+    };
+    let local = OFPP_LOCAL.to_string();
+    let mut out = String::from(PREFIX);
+    let mut token = String::new();
+    for c in actions.chars().chain(core::iter::once(',')) {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            token.push(c);
+            continue;
+        }
+        out.push_str(if token == local {
+            SANDBOX_LOCAL_DP_PORT
+        } else {
+            &token
+        });
+        token.clear();
+        out.push(c);
+    }
+    // Drops the ',' that closed the last token.
+    out.pop();
+    out
 }
 
 /// `recirc(0x1f)` and `recirc_id=0x1f` become `recirc(0xN)` and
@@ -81,6 +117,22 @@ mod tests {
         // scenario leaves them.
         assert_eq!(mask_recirc_ids("recirc_id=9,x"), "recirc_id=9,x");
         assert_eq!(mask_recirc_ids("recirc"), "recirc");
+    }
+
+    #[test]
+    fn local_is_numbered_as_in_ovs_sandbox() {
+        assert_eq!(
+            local_as_sandbox_port("Datapath actions: 4294967294,1,clone(4294967294),drop"),
+            "Datapath actions: 100,1,clone(100),drop"
+        );
+        assert_eq!(
+            local_as_sandbox_port("Datapath actions: 14294967294,42949672940"),
+            "Datapath actions: 14294967294,42949672940"
+        );
+        assert_eq!(
+            local_as_sandbox_port("Flow: x=4294967294"),
+            "Flow: x=4294967294"
+        );
     }
 
     // What OVS 3.1's ofproto/trace refuses.

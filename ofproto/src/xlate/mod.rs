@@ -25,6 +25,7 @@ mod field;
 mod group;
 mod output;
 mod pipeline;
+mod port_order;
 mod prereq;
 pub mod trace;
 

@@ -13,6 +13,7 @@ use nxm_fields::prereq::ETH_TYPE_ARP;
 use nxm_fields::Value;
 
 use super::commit::commit;
+use super::port_order::{flood_order, normal_order};
 use super::trace::NodeKind;
 use super::{Ctx, XlateError};
 use crate::mac_learning::is_multicast;
@@ -20,6 +21,9 @@ use crate::mac_learning::is_multicast;
 /// OFPR_NO_MATCH and OFPR_ACTION.
 const REASON_NO_MATCH: u8 = 0;
 const REASON_ACTION: u8 = 1;
+
+/// A TCI's VLAN id and CFI ("has a tag") bits.
+const VLAN_VID_CFI: u16 = 0x1fff;
 
 impl Ctx<'_> {
     fn in_port(&self) -> u32 {
@@ -33,7 +37,7 @@ impl Ctx<'_> {
             OFPP_TABLE if self.in_packet_out => return self.run_pipeline(0),
             OFPP_TABLE => {}
             OFPP_NORMAL => self.normal(),
-            OFPP_FLOOD | OFPP_ALL => self.flood(),
+            OFPP_FLOOD | OFPP_ALL => self.flood(flood_order(self.env.ports)),
             OFPP_CONTROLLER => {
                 let reason = if self.rule_is_table_miss {
                     REASON_NO_MATCH
@@ -62,9 +66,10 @@ impl Ctx<'_> {
         }
     }
 
-    fn flood(&mut self) {
+    /// Outputs on every port but the input port, in `order`.
+    fn flood(&mut self, order: Vec<u32>) {
         let in_port = self.in_port();
-        for &port in self.env.ports {
+        for port in order {
             if port != in_port {
                 self.emit_output(port);
             }
@@ -112,9 +117,12 @@ impl Ctx<'_> {
     /// `NORMAL`: learn the source's port, then send to the destination's
     /// learned port, or flood when it is unknown or multicast.
     fn normal(&mut self) {
-        for slot in [l::ETH_SRC, l::ETH_DST, l::VLAN_TCI] {
+        for slot in [l::ETH_SRC, l::ETH_DST] {
             self.wc.set(slot, slot_ones(slot));
         }
+        // The VLAN it learns and looks up in; not the priority.
+        let tci_mask = self.wc.get(l::VLAN_TCI) | Value::from(VLAN_VID_CFI);
+        self.wc.set(l::VLAN_TCI, tci_mask);
         let vlan = (self.flow.get(l::VLAN_TCI) & 0x0fff) as u16;
         let src = self.flow.get(l::ETH_SRC) as u64;
         let dst = self.flow.get(l::ETH_DST) as u64;
@@ -129,7 +137,7 @@ impl Ctx<'_> {
             self.note(NodeKind::Detail, |_| {
                 "no learned MAC for destination, flooding".into()
             });
-            return self.flood();
+            return self.flood(normal_order(self.env.ports));
         }
         match self.env.macs.lookup(vlan, dst) {
             // Learned on the port it came in on: nowhere to go.
@@ -146,7 +154,7 @@ impl Ctx<'_> {
                 self.note(NodeKind::Detail, |_| {
                     "no learned MAC for destination, flooding".into()
                 });
-                self.flood();
+                self.flood(normal_order(self.env.ports));
             }
         }
     }

@@ -267,7 +267,11 @@ fn table_miss_drops_unless_a_miss_rule_says_otherwise() {
 fn normal_learns_and_floods_unknown_destinations() {
     let fx = Fixture::new(&["table=0,actions=NORMAL"]);
     let first = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
-    assert_eq!(first.actions.to_string(), "2,3", "MAC2 unknown: flood");
+    assert_eq!(
+        first.actions.to_string(),
+        "3,2",
+        "MAC2 unknown: flood, newest port first"
+    );
     assert!(first.learned);
     assert_eq!(fx.macs.lookup(0, MAC1), Some(1));
     let reply = fx.xlate(&extract(&udp_frame(2, 1, 53, 5353), 2));
