@@ -8,6 +8,9 @@ command -v ovs-ofctl >/dev/null 2>&1 || need_apt+=(openvswitch-common)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 command -v ping >/dev/null 2>&1 || need_apt+=(iputils-ping)
 command -v ethtool >/dev/null 2>&1 || need_apt+=(ethtool)
+# The FTP server of tests/tests/netns_ftp.rs, for the system Python the
+# namespaces run.
+/usr/bin/python3 -c 'import pyftpdlib' >/dev/null 2>&1 || need_apt+=(python3-pyftpdlib)
 if ((${#need_apt[@]})); then
     echo "setup: installing ${need_apt[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes

@@ -207,7 +207,7 @@ impl Drop for Reaped {
 }
 
 /// Spawns `cmd` with its stdout piped and waits for its `ready` line.
-fn spawn_ready(mut cmd: Command) -> (Reaped, BufReader<ChildStdout>) {
+pub fn spawn_ready(mut cmd: Command) -> (Reaped, BufReader<ChildStdout>) {
     let mut child = cmd.stdout(Stdio::piped()).spawn().expect("python3 runs");
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();

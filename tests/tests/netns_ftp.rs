@@ -1,0 +1,363 @@
+//! Real FTP through `ct(alg=ftp)` (see `netns_support`): Python's ftplib
+//! in ns1 against pyftpdlib (Debian's python3-pyftpdlib, which
+//! scripts/setup.sh installs) in ns2, in active and passive mode, with and
+//! without SNAT of ns1 behind an address of ns2's subnet.
+//!
+//! The flows are a user's firewall: only the control connection (port 21
+//! from port 1) is committed, with the FTP helper; established traffic
+//! passes both ways, and a new connection passes only when conntrack
+//! finds it related (the helper's expectation), committed then. Each case
+//! stores a few MB (STOR) and fetches them back (RETR), each over its own
+//! data connection, and checks the bytes by hash on both ends; without
+//! `alg=ftp` the data connections are dropped.
+//!
+//! The control connection is committed with a mark that its data
+//! connections inherit, so the conntrack dump shows which are its own.
+
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
+mod daemon_support;
+mod netns_support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use daemon_support::{stdout, Daemon};
+use netns_support::{python, spawn_ready, Net, Reaped, Side};
+
+/// Bytes stored and fetched back in each case (4 MiB).
+const FILE: usize = 4 << 20;
+
+/// The address ns1 hides behind when SNAT'd, in ns2's subnet.
+const OUTSIDE: &str = "10.238.2.100";
+
+/// The mark the control connection is committed with.
+const MARK: u32 = 0x2a;
+
+/// The firewall: `CT0` is table 0's tracking action, `COMMIT` the control
+/// connection's, `RELATED` a related connection's.
+const FLOWS: &str = "\
+table=0,priority=10,ip,ct_state=-trk,actions=CT0
+table=0,priority=10,arp,actions=NORMAL
+table=1,priority=10,tcp,in_port=1,tp_dst=21,ct_state=+trk+new,actions=COMMIT,output:2
+table=1,priority=10,ip,in_port=1,ct_state=+trk+est,actions=output:2
+table=1,priority=10,ip,in_port=2,ct_state=+trk+est,actions=output:1
+table=1,priority=5,ip,in_port=1,ct_state=+trk+rel,actions=RELATED,output:2
+table=1,priority=5,ip,in_port=2,ct_state=+trk+rel,actions=RELATED,output:1
+table=1,priority=0,actions=drop
+";
+
+/// How a case is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Active,
+    Passive,
+}
+
+#[test]
+fn active_ftp_without_nat() {
+    ftp('A', Mode::Active, false);
+}
+
+#[test]
+fn passive_ftp_without_nat() {
+    ftp('B', Mode::Passive, false);
+}
+
+#[test]
+fn active_ftp_with_snat() {
+    ftp('C', Mode::Active, true);
+}
+
+#[test]
+fn passive_ftp_with_snat() {
+    ftp('D', Mode::Passive, true);
+}
+
+/// Without the helper no expectation is made: the data connections are
+/// new and unrelated, and the firewall drops them, in both modes.
+#[test]
+fn data_connections_are_dropped_without_the_ftp_helper() {
+    let Some((net, d)) = setup('N', false, false) else {
+        return;
+    };
+    let [ns1, ns2] = &net.sides;
+    let _server = start_server(ns2, &d.dir.join("ftp"));
+    for mode in [Mode::Active, Mode::Passive] {
+        let mut client = Client::start(ns1, &ns2.addr, mode, 3);
+        let outcome = client.next_line();
+        assert!(
+            outcome.starts_with("failed "),
+            "{mode:?} data connection passed without alg=ftp: {outcome}"
+        );
+    }
+    let dump = stdout(d.ctswitch_ctl("dump-conntrack", &["--expectations"]));
+    assert_eq!(dump, "", "expectations without the helper");
+}
+
+/// Whether the FTP server can run; says why not when it cannot.
+fn have_server() -> bool {
+    let ok = Command::new("/usr/bin/python3")
+        .args(["-c", "import pyftpdlib"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "skipped: no pyftpdlib for /usr/bin/python3 (apt-get install python3-pyftpdlib, \
+             as scripts/setup.sh does)"
+        );
+    }
+    ok
+}
+
+/// The namespaces of test `tag` and a daemon on them with [`FLOWS`],
+/// SNAT'ing ns1 when `snat`, with the FTP helper when `helper`; `None`
+/// when the test is skipped.
+fn setup(tag: char, snat: bool, helper: bool) -> Option<(Net, Daemon)> {
+    let cidrs = if snat {
+        ["10.238.1.1/24", "10.238.2.2/24"]
+    } else {
+        ["10.238.0.1/24", "10.238.0.2/24"]
+    };
+    let net = Net::new(tag, cidrs, [false, false])?;
+    if !have_server() {
+        return None;
+    }
+    let [ns1, ns2] = &net.sides;
+    if snat {
+        // As netns_nat: ns1 reaches ns2's subnet straight out of its veth,
+        // and ns2 finds the translated address at ns1's MAC.
+        ns1.route("10.238.2.0/24");
+        ns1.neighbour(&ns2.addr, &ns2.mac);
+        ns2.neighbour(OUTSIDE, &ns1.mac);
+    }
+    let alg = if helper { "alg=ftp," } else { "" };
+    let (ct0, commit, related) = if snat {
+        (
+            "ct(nat,table=1)".to_string(),
+            format!("ct(commit,{alg}exec(set_field:{MARK}->ct_mark),nat(src={OUTSIDE}))"),
+            "ct(commit,nat)",
+        )
+    } else {
+        (
+            "ct(table=1)".to_string(),
+            format!("ct(commit,{alg}exec(set_field:{MARK}->ct_mark))"),
+            "ct(commit)",
+        )
+    };
+    let [port1, port2] = net.ports();
+    let d = Daemon::start(
+        &format!("netns-ftp-{tag}"),
+        &["--port", &port1, "--port", &port2],
+    );
+    d.add_flows(
+        &FLOWS
+            .replace("CT0", &ct0)
+            .replace("COMMIT", &commit)
+            .replace("RELATED", related),
+    );
+    std::fs::create_dir(d.dir.join("ftp")).unwrap();
+    Some((net, d))
+}
+
+/// One case: a file stored and fetched back in `mode`, both checked, and
+/// the conntrack state shown while a further data connection is pending.
+fn ftp(tag: char, mode: Mode, snat: bool) {
+    let Some((net, d)) = setup(tag, snat, true) else {
+        return;
+    };
+    let [ns1, ns2] = &net.sides;
+    let root = d.dir.join("ftp");
+    let _server = start_server(ns2, &root);
+    let mut client = Client::start(ns1, &ns2.addr, mode, 10);
+
+    let sent = client.next_line();
+    let sent = sent
+        .strip_prefix("sent ")
+        .unwrap_or_else(|| panic!("{mode:?} STOR failed: {sent}"))
+        .to_string();
+    assert!(sent.starts_with(&format!("{FILE} ")), "{sent}");
+    let stored = stdout(
+        Command::new("sha256sum")
+            .arg(root.join("up.bin"))
+            .output()
+            .unwrap(),
+    );
+    let (hash, _) = stored.split_once(' ').unwrap();
+    assert_eq!(
+        sent,
+        format!("{FILE} {hash}"),
+        "the server stored other bytes than the client sent"
+    );
+    let got = client.next_line();
+    assert_eq!(
+        got.strip_prefix("got "),
+        Some(sent.as_str()),
+        "{mode:?} RETR fetched other bytes than were stored"
+    );
+    let pending = client.next_line();
+    let port = pending
+        .strip_prefix("pending ")
+        .unwrap_or_else(|| panic!("{pending}"))
+        .to_string();
+
+    let (a1, a2) = (&ns1.addr, &ns2.addr);
+    let seen_as = if snat { OUTSIDE } else { a1.as_str() };
+    let server_log = std::fs::read_to_string(root.join("peers")).unwrap_or_default();
+    assert!(
+        server_log.lines().all(|l| l == seen_as) && !server_log.is_empty(),
+        "the server saw the client as {server_log:?}, not {seen_as}"
+    );
+
+    // The announced data connection is expected, with the control
+    // connection as its master (used expectations stay until the control
+    // connection ends, as in OVS, so there is one for each announcement).
+    let expectations = stdout(d.ctswitch_ctl("dump-conntrack", &["--expectations"]));
+    let expected: Vec<&str> = expectations
+        .lines()
+        .filter(|l| {
+            l.starts_with("tcp,")
+                && l.contains(&format!(",dport={port})"))
+                && l.contains(&format!("master=(src={a1},dst={a2},"))
+                && l.contains("dport=21)")
+                && l.ends_with(",helper=ftp")
+        })
+        .collect();
+    assert_eq!(
+        expected.len(),
+        1,
+        "no expectation for port {port} in:\n{expectations}"
+    );
+
+    // The control connection has the helper; the data connections (ns1's
+    // to the server in passive mode, the server's to ns1 in active mode)
+    // carry its mark: STOR's and RETR's, and in active mode the pending
+    // one too, which pyftpdlib opens as soon as it gets PORT.
+    let dump = stdout(d.ctswitch_ctl("dump-conntrack", &[]));
+    let control = format!("tcp,orig=(src={a1},dst={a2},");
+    let controls: Vec<&str> = dump
+        .lines()
+        .filter(|l| l.starts_with(&control) && l.contains(",dport=21),"))
+        .collect();
+    assert_eq!(controls.len(), 1, "no control connection in:\n{dump}");
+    assert!(controls[0].ends_with(",helper=ftp"), "{}", controls[0]);
+    assert!(controls[0].contains(&format!(",mark={MARK},")));
+    if snat {
+        assert!(
+            controls[0].contains(&format!("reply=(src={a2},dst={OUTSIDE},sport=21,")),
+            "{}",
+            controls[0]
+        );
+    }
+    let data_orig = match mode {
+        Mode::Passive => format!("tcp,orig=(src={a1},dst={a2},"),
+        Mode::Active => format!("tcp,orig=(src={a2},dst={seen_as},"),
+    };
+    let data_reply = match mode {
+        Mode::Passive => format!("reply=(src={a2},dst={seen_as},"),
+        Mode::Active => format!("reply=(src={a1},dst={a2},"),
+    };
+    let data: Vec<&str> = dump
+        .lines()
+        .filter(|l| {
+            l.starts_with(&data_orig)
+                && l.contains(&data_reply)
+                && !l.contains("dport=21)")
+                && !l.contains("sport=21,")
+        })
+        .collect();
+    let made = if mode == Mode::Active { 3 } else { 2 };
+    assert_eq!(data.len(), made, "not {made} data connections in:\n{dump}");
+    for line in data {
+        assert!(line.contains(&format!(",mark={MARK},")), "{line}");
+        assert!(!line.contains("helper="), "{line}");
+    }
+    client.finish();
+}
+
+/// pyftpdlib in a namespace, serving `root` to user `ctsw` (password
+/// `ctsw`) and writing each client's address to `root/peers`; killed
+/// when dropped.
+fn start_server(side: &Side, root: &std::path::Path) -> Reaped {
+    let root = root.display();
+    let script = format!(
+        "import logging\n\
+         from pyftpdlib.authorizers import DummyAuthorizer\n\
+         from pyftpdlib.handlers import FTPHandler\n\
+         from pyftpdlib.servers import FTPServer\n\
+         logging.basicConfig(level=logging.WARNING)\n\
+         class Handler(FTPHandler):\n\
+         \x20   def on_login(self, username):\n\
+         \x20       with open('{root}/peers','a') as f: f.write(self.remote_ip+'\\n')\n\
+         a=DummyAuthorizer(); a.add_user('ctsw','ctsw','{root}',perm='elradfmw')\n\
+         Handler.authorizer=a; Handler.passive_ports=range(40000,40100)\n\
+         s=FTPServer(('0.0.0.0',21),Handler)\n\
+         print('ready',flush=True)\n\
+         s.serve_forever()\n"
+    );
+    let (child, _out) = spawn_ready(python(&side.ns, &script));
+    child
+}
+
+/// ftplib in a namespace: stores [`FILE`] random bytes as `up.bin`
+/// (`sent BYTES SHA256`), fetches them back (`got BYTES SHA256`), then
+/// announces one more data connection (PASV or PORT) and waits with it
+/// pending (`pending PORT`) until [`Client::finish`]. A failed transfer is
+/// `failed ERROR`.
+struct Client {
+    child: Reaped,
+    out: BufReader<std::process::ChildStdout>,
+}
+
+impl Client {
+    fn start(side: &Side, server: &str, mode: Mode, timeout_secs: u32) -> Client {
+        let passive = if mode == Mode::Passive {
+            "True"
+        } else {
+            "False"
+        };
+        let script = format!(
+            "import ftplib,hashlib,io,os,sys\n\
+             f=ftplib.FTP(timeout={timeout_secs}); f.connect('{server}',21)\n\
+             f.login('ctsw','ctsw'); f.set_pasv({passive})\n\
+             data=os.urandom({FILE}); h=hashlib.sha256(); n=0\n\
+             def got(b):\n\
+             \x20   global n; h.update(b); n+=len(b)\n\
+             try:\n\
+             \x20   f.storbinary('STOR up.bin',io.BytesIO(data))\n\
+             \x20   print('sent',len(data),hashlib.sha256(data).hexdigest(),flush=True)\n\
+             \x20   f.retrbinary('RETR up.bin',got)\n\
+             \x20   print('got',n,h.hexdigest(),flush=True)\n\
+             except (OSError,ftplib.Error) as e:\n\
+             \x20   print('failed',repr(e),flush=True); sys.exit(3)\n\
+             if {passive}: port=ftplib.parse227(f.sendcmd('PASV'))[1]\n\
+             else: listener=f.makeport(); port=listener.getsockname()[1]\n\
+             print('pending',port,flush=True)\n\
+             sys.stdin.readline(); f.quit()\n"
+        );
+        let mut cmd = python(&side.ns, &script);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = cmd.spawn().expect("python3 runs");
+        let out = BufReader::new(child.stdout.take().unwrap());
+        Client {
+            child: Reaped(child),
+            out,
+        }
+    }
+
+    /// The client's next line (empty when it has ended).
+    fn next_line(&mut self) -> String {
+        let mut line = String::new();
+        self.out.read_line(&mut line).unwrap();
+        line.trim().to_string()
+    }
+
+    /// Lets the client quit; it must end well.
+    fn finish(mut self) {
+        if let Some(stdin) = self.child.0.stdin.as_mut() {
+            stdin.write_all(b"\n").unwrap();
+        }
+        let status = self.child.0.wait().unwrap();
+        assert!(status.success(), "the FTP client failed: {status}");
+    }
+}
