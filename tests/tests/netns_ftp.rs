@@ -56,29 +56,36 @@ enum Mode {
 
 #[test]
 fn active_ftp_without_nat() {
-    ftp('A', Mode::Active, false);
+    ftp('A', Mode::Active, false, [false, false]);
 }
 
 #[test]
 fn passive_ftp_without_nat() {
-    ftp('B', Mode::Passive, false);
+    ftp('B', Mode::Passive, false, [false, false]);
 }
 
 #[test]
 fn active_ftp_with_snat() {
-    ftp('C', Mode::Active, true);
+    ftp('C', Mode::Active, true, [false, false]);
+}
+
+/// The PORT commands rewritten in full checksums (not partial ones, as
+/// with offloads on), and the data cut into segments by the sender.
+#[test]
+fn active_ftp_with_snat_and_offloads_off() {
+    ftp('E', Mode::Active, true, [true, true]);
 }
 
 #[test]
 fn passive_ftp_with_snat() {
-    ftp('D', Mode::Passive, true);
+    ftp('D', Mode::Passive, true, [false, false]);
 }
 
 /// Without the helper no expectation is made: the data connections are
 /// new and unrelated, and the firewall drops them, in both modes.
 #[test]
 fn data_connections_are_dropped_without_the_ftp_helper() {
-    let Some((net, d)) = setup('N', false, false) else {
+    let Some((net, d)) = setup('N', false, false, [false, false]) else {
         return;
     };
     let [ns1, ns2] = &net.sides;
@@ -110,16 +117,17 @@ fn have_server() -> bool {
     ok
 }
 
-/// The namespaces of test `tag` and a daemon on them with [`FLOWS`],
+/// The namespaces of test `tag` (their veths' transmit offloads off as
+/// [`Net::new`]'s `offloads_off`) and a daemon on them with [`FLOWS`],
 /// SNAT'ing ns1 when `snat`, with the FTP helper when `helper`; `None`
 /// when the test is skipped.
-fn setup(tag: char, snat: bool, helper: bool) -> Option<(Net, Daemon)> {
+fn setup(tag: char, snat: bool, helper: bool, offloads_off: [bool; 2]) -> Option<(Net, Daemon)> {
     let cidrs = if snat {
         ["10.238.1.1/24", "10.238.2.2/24"]
     } else {
         ["10.238.0.1/24", "10.238.0.2/24"]
     };
-    let net = Net::new(tag, cidrs, [false, false])?;
+    let net = Net::new(tag, cidrs, offloads_off)?;
     if !have_server() {
         return None;
     }
@@ -162,8 +170,8 @@ fn setup(tag: char, snat: bool, helper: bool) -> Option<(Net, Daemon)> {
 
 /// One case: a file stored and fetched back in `mode`, both checked, and
 /// the conntrack state shown while a further data connection is pending.
-fn ftp(tag: char, mode: Mode, snat: bool) {
-    let Some((net, d)) = setup(tag, snat, true) else {
+fn ftp(tag: char, mode: Mode, snat: bool, offloads_off: [bool; 2]) {
+    let Some((net, d)) = setup(tag, snat, true, offloads_off) else {
         return;
     };
     let [ns1, ns2] = &net.sides;
