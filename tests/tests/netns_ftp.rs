@@ -1,7 +1,8 @@
 //! Real FTP through `ct(alg=ftp)` (see `netns_support`): Python's ftplib
 //! in ns1 against pyftpdlib (Debian's python3-pyftpdlib, which
 //! scripts/setup.sh installs) in ns2, in active and passive mode, with and
-//! without SNAT of ns1 behind an address of ns2's subnet.
+//! without SNAT of ns1 behind an address of ns2's subnet, over IPv4 (PORT,
+//! PASV) and IPv6 (EPRT, EPSV).
 //!
 //! The flows are a user's firewall: only the control connection (port 21
 //! from port 1) is committed, with the FTP helper; established traffic
@@ -28,22 +29,20 @@ use netns_support::{python, spawn_ready, Net, Reaped, Side};
 /// Bytes stored and fetched back in each case (4 MiB).
 const FILE: usize = 4 << 20;
 
-/// The address ns1 hides behind when SNAT'd, in ns2's subnet.
-const OUTSIDE: &str = "10.238.2.100";
-
 /// The mark the control connection is committed with.
 const MARK: u32 = 0x2a;
 
-/// The firewall: `CT0` is table 0's tracking action, `COMMIT` the control
-/// connection's, `RELATED` a related connection's.
+/// The firewall: `IP`/`TCP` are the family's match words, `NEIGHBOURS`
+/// its address resolution (switched), `CT0` table 0's tracking action,
+/// `COMMIT` the control connection's, `RELATED` a related connection's.
 const FLOWS: &str = "\
-table=0,priority=10,ip,ct_state=-trk,actions=CT0
-table=0,priority=10,arp,actions=NORMAL
-table=1,priority=10,tcp,in_port=1,tp_dst=21,ct_state=+trk+new,actions=COMMIT,output:2
-table=1,priority=10,ip,in_port=1,ct_state=+trk+est,actions=output:2
-table=1,priority=10,ip,in_port=2,ct_state=+trk+est,actions=output:1
-table=1,priority=5,ip,in_port=1,ct_state=+trk+rel,actions=RELATED,output:2
-table=1,priority=5,ip,in_port=2,ct_state=+trk+rel,actions=RELATED,output:1
+table=0,priority=10,IP,ct_state=-trk,actions=CT0
+NEIGHBOURS
+table=1,priority=10,TCP,in_port=1,tp_dst=21,ct_state=+trk+new,actions=COMMIT,output:2
+table=1,priority=10,IP,in_port=1,ct_state=+trk+est,actions=output:2
+table=1,priority=10,IP,in_port=2,ct_state=+trk+est,actions=output:1
+table=1,priority=5,IP,in_port=1,ct_state=+trk+rel,actions=RELATED,output:2
+table=1,priority=5,IP,in_port=2,ct_state=+trk+rel,actions=RELATED,output:1
 table=1,priority=0,actions=drop
 ";
 
@@ -54,42 +53,130 @@ enum Mode {
     Passive,
 }
 
+/// One case's network and firewall.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    /// The namespaces' tag (see [`Net::new`]).
+    tag: char,
+    mode: Mode,
+    /// ns1 SNAT'd behind an address of ns2's subnet.
+    snat: bool,
+    /// IPv6 (EPRT and EPSV) instead of IPv4 (PORT and PASV).
+    v6: bool,
+    /// The veths' transmit offloads off, as [`Net::new`]'s.
+    offloads_off: [bool; 2],
+    /// The control connection committed with `alg=ftp`.
+    helper: bool,
+}
+
+impl Case {
+    fn new(tag: char, mode: Mode) -> Case {
+        Case {
+            tag,
+            mode,
+            snat: false,
+            v6: false,
+            offloads_off: [false, false],
+            helper: true,
+        }
+    }
+
+    /// ns1's and ns2's addresses with their prefixes; when SNAT'd, ns2's
+    /// subnet and the address in it that ns1 hides behind.
+    fn addresses(&self) -> ([&'static str; 2], &'static str, &'static str) {
+        match (self.v6, self.snat) {
+            (false, false) => (["10.238.0.1/24", "10.238.0.2/24"], "", ""),
+            (false, true) => (
+                ["10.238.1.1/24", "10.238.2.2/24"],
+                "10.238.2.0/24",
+                "10.238.2.100",
+            ),
+            (true, false) => (["fd38::1/64", "fd38::2/64"], "", ""),
+            (true, true) => (
+                ["fd38:1::1/64", "fd38:2::2/64"],
+                "fd38:2::/64",
+                "fd38:2::100",
+            ),
+        }
+    }
+}
+
 #[test]
 fn active_ftp_without_nat() {
-    ftp('A', Mode::Active, false, [false, false]);
+    ftp(Case::new('A', Mode::Active));
 }
 
 #[test]
 fn passive_ftp_without_nat() {
-    ftp('B', Mode::Passive, false, [false, false]);
+    ftp(Case::new('B', Mode::Passive));
 }
 
 #[test]
 fn active_ftp_with_snat() {
-    ftp('C', Mode::Active, true, [false, false]);
+    ftp(Case {
+        snat: true,
+        ..Case::new('C', Mode::Active)
+    });
+}
+
+#[test]
+fn passive_ftp_with_snat() {
+    ftp(Case {
+        snat: true,
+        ..Case::new('D', Mode::Passive)
+    });
 }
 
 /// The PORT commands rewritten in full checksums (not partial ones, as
 /// with offloads on), and the data cut into segments by the sender.
 #[test]
 fn active_ftp_with_snat_and_offloads_off() {
-    ftp('E', Mode::Active, true, [true, true]);
+    ftp(Case {
+        snat: true,
+        offloads_off: [true, true],
+        ..Case::new('E', Mode::Active)
+    });
 }
 
 #[test]
-fn passive_ftp_with_snat() {
-    ftp('D', Mode::Passive, true, [false, false]);
+fn active_ftp_over_ipv6() {
+    ftp(Case {
+        v6: true,
+        ..Case::new('F', Mode::Active)
+    });
+}
+
+#[test]
+fn passive_ftp_over_ipv6() {
+    ftp(Case {
+        v6: true,
+        ..Case::new('G', Mode::Passive)
+    });
+}
+
+/// EPRT's address rewritten (its text grows by 2 bytes).
+#[test]
+fn active_ftp_over_ipv6_with_snat() {
+    ftp(Case {
+        v6: true,
+        snat: true,
+        ..Case::new('H', Mode::Active)
+    });
 }
 
 /// Without the helper no expectation is made: the data connections are
 /// new and unrelated, and the firewall drops them, in both modes.
 #[test]
 fn data_connections_are_dropped_without_the_ftp_helper() {
-    let Some((net, d)) = setup('N', false, false, [false, false]) else {
+    let case = Case {
+        helper: false,
+        ..Case::new('N', Mode::Active)
+    };
+    let Some((net, d)) = setup(case) else {
         return;
     };
     let [ns1, ns2] = &net.sides;
-    let _server = start_server(ns2, &d.dir.join("ftp"));
+    let _server = start_server(ns2, &d.dir.join("ftp"), false);
     for mode in [Mode::Active, Mode::Passive] {
         let mut client = Client::start(ns1, &ns2.addr, mode, 3);
         let outcome = client.next_line();
@@ -117,50 +204,73 @@ fn have_server() -> bool {
     ok
 }
 
-/// The namespaces of test `tag` (their veths' transmit offloads off as
-/// [`Net::new`]'s `offloads_off`) and a daemon on them with [`FLOWS`],
-/// SNAT'ing ns1 when `snat`, with the FTP helper when `helper`; `None`
+/// The namespaces of `case` and a daemon on them with [`FLOWS`]; `None`
 /// when the test is skipped.
-fn setup(tag: char, snat: bool, helper: bool, offloads_off: [bool; 2]) -> Option<(Net, Daemon)> {
-    let cidrs = if snat {
-        ["10.238.1.1/24", "10.238.2.2/24"]
-    } else {
-        ["10.238.0.1/24", "10.238.0.2/24"]
-    };
-    let net = Net::new(tag, cidrs, offloads_off)?;
+fn setup(case: Case) -> Option<(Net, Daemon)> {
+    let (cidrs, subnet2, outside) = case.addresses();
+    let net = Net::new(case.tag, cidrs, case.offloads_off)?;
     if !have_server() {
         return None;
     }
     let [ns1, ns2] = &net.sides;
-    if snat {
+    if case.v6 {
+        // Duplicate address detection holds new addresses back a while.
+        daemon_support::eventually("IPv6 addresses usable", || {
+            net.sides.iter().all(|side| {
+                side.ip(&["-6", "addr", "show", "tentative"])
+                    .stdout
+                    .is_empty()
+            })
+        });
+    }
+    if case.snat {
         // As netns_nat: ns1 reaches ns2's subnet straight out of its veth,
         // and ns2 finds the translated address at ns1's MAC.
-        ns1.route("10.238.2.0/24");
+        ns1.route(subnet2);
         ns1.neighbour(&ns2.addr, &ns2.mac);
-        ns2.neighbour(OUTSIDE, &ns1.mac);
+        ns2.neighbour(outside, &ns1.mac);
     }
-    let alg = if helper { "alg=ftp," } else { "" };
-    let (ct0, commit, related) = if snat {
+    let alg = if case.helper { "alg=ftp," } else { "" };
+    let mark = format!("exec(set_field:{MARK}->ct_mark)");
+    let (ct0, commit, related) = if case.snat {
+        let outside = if case.v6 {
+            format!("[{outside}]")
+        } else {
+            outside.to_string()
+        };
         (
-            "ct(nat,table=1)".to_string(),
-            format!("ct(commit,{alg}exec(set_field:{MARK}->ct_mark),nat(src={OUTSIDE}))"),
+            "ct(nat,table=1)",
+            format!("ct(commit,{alg}{mark},nat(src={outside}))"),
             "ct(commit,nat)",
         )
     } else {
         (
-            "ct(table=1)".to_string(),
-            format!("ct(commit,{alg}exec(set_field:{MARK}->ct_mark))"),
+            "ct(table=1)",
+            format!("ct(commit,{alg}{mark})"),
             "ct(commit)",
         )
     };
+    let (ip, tcp, neighbours) = if case.v6 {
+        (
+            "ipv6",
+            "tcp6",
+            "table=0,priority=20,icmp6,icmp_type=135,actions=NORMAL\n\
+             table=0,priority=20,icmp6,icmp_type=136,actions=NORMAL",
+        )
+    } else {
+        ("ip", "tcp", "table=0,priority=10,arp,actions=NORMAL")
+    };
     let [port1, port2] = net.ports();
     let d = Daemon::start(
-        &format!("netns-ftp-{tag}"),
+        &format!("netns-ftp-{}", case.tag),
         &["--port", &port1, "--port", &port2],
     );
     d.add_flows(
         &FLOWS
-            .replace("CT0", &ct0)
+            .replace("NEIGHBOURS", neighbours)
+            .replace("IP", ip)
+            .replace("TCP", tcp)
+            .replace("CT0", ct0)
             .replace("COMMIT", &commit)
             .replace("RELATED", related),
     );
@@ -170,13 +280,14 @@ fn setup(tag: char, snat: bool, helper: bool, offloads_off: [bool; 2]) -> Option
 
 /// One case: a file stored and fetched back in `mode`, both checked, and
 /// the conntrack state shown while a further data connection is pending.
-fn ftp(tag: char, mode: Mode, snat: bool, offloads_off: [bool; 2]) {
-    let Some((net, d)) = setup(tag, snat, true, offloads_off) else {
+fn ftp(case: Case) {
+    let mode = case.mode;
+    let Some((net, d)) = setup(case) else {
         return;
     };
     let [ns1, ns2] = &net.sides;
     let root = d.dir.join("ftp");
-    let _server = start_server(ns2, &root);
+    let _server = start_server(ns2, &root, case.v6);
     let mut client = Client::start(ns1, &ns2.addr, mode, 10);
 
     let sent = client.next_line();
@@ -210,7 +321,8 @@ fn ftp(tag: char, mode: Mode, snat: bool, offloads_off: [bool; 2]) {
         .to_string();
 
     let (a1, a2) = (&ns1.addr, &ns2.addr);
-    let seen_as = if snat { OUTSIDE } else { a1.as_str() };
+    let (_, _, outside) = case.addresses();
+    let seen_as = if case.snat { outside } else { a1.as_str() };
     let server_log = std::fs::read_to_string(root.join("peers")).unwrap_or_default();
     assert!(
         server_log.lines().all(|l| l == seen_as) && !server_log.is_empty(),
@@ -250,9 +362,9 @@ fn ftp(tag: char, mode: Mode, snat: bool, offloads_off: [bool; 2]) {
     assert_eq!(controls.len(), 1, "no control connection in:\n{dump}");
     assert!(controls[0].ends_with(",helper=ftp"), "{}", controls[0]);
     assert!(controls[0].contains(&format!(",mark={MARK},")));
-    if snat {
+    if case.snat {
         assert!(
-            controls[0].contains(&format!("reply=(src={a2},dst={OUTSIDE},sport=21,")),
+            controls[0].contains(&format!("reply=(src={a2},dst={outside},sport=21,")),
             "{}",
             controls[0]
         );
@@ -284,10 +396,11 @@ fn ftp(tag: char, mode: Mode, snat: bool, offloads_off: [bool; 2]) {
 }
 
 /// pyftpdlib in a namespace, serving `root` to user `ctsw` (password
-/// `ctsw`) and writing each client's address to `root/peers`; killed
-/// when dropped.
-fn start_server(side: &Side, root: &std::path::Path) -> Reaped {
+/// `ctsw`) on port 21 of IPv6 (`v6`) or IPv4, and writing each client's
+/// address to `root/peers`; killed when dropped.
+fn start_server(side: &Side, root: &std::path::Path, v6: bool) -> Reaped {
     let root = root.display();
+    let any = if v6 { "::" } else { "0.0.0.0" };
     let script = format!(
         "import logging\n\
          from pyftpdlib.authorizers import DummyAuthorizer\n\
@@ -299,7 +412,7 @@ fn start_server(side: &Side, root: &std::path::Path) -> Reaped {
          \x20       with open('{root}/peers','a') as f: f.write(self.remote_ip+'\\n')\n\
          a=DummyAuthorizer(); a.add_user('ctsw','ctsw','{root}',perm='elradfmw')\n\
          Handler.authorizer=a; Handler.passive_ports=range(40000,40100)\n\
-         s=FTPServer(('0.0.0.0',21),Handler)\n\
+         s=FTPServer(('{any}',21),Handler)\n\
          print('ready',flush=True)\n\
          s.serve_forever()\n"
     );
@@ -309,7 +422,7 @@ fn start_server(side: &Side, root: &std::path::Path) -> Reaped {
 
 /// ftplib in a namespace: stores [`FILE`] random bytes as `up.bin`
 /// (`sent BYTES SHA256`), fetches them back (`got BYTES SHA256`), then
-/// announces one more data connection (PASV or PORT) and waits with it
+/// announces one more data connection (PASV/EPSV or PORT/EPRT) and waits with it
 /// pending (`pending PORT`) until [`Client::finish`]. A failed transfer is
 /// `failed ERROR`.
 struct Client {
@@ -338,7 +451,7 @@ impl Client {
              \x20   print('got',n,h.hexdigest(),flush=True)\n\
              except (OSError,ftplib.Error) as e:\n\
              \x20   print('failed',repr(e),flush=True); sys.exit(3)\n\
-             if {passive}: port=ftplib.parse227(f.sendcmd('PASV'))[1]\n\
+             if {passive}: port=f.makepasv()[1]\n\
              else: listener=f.makeport(); port=listener.getsockname()[1]\n\
              print('pending',port,flush=True)\n\
              sys.stdin.readline(); f.quit()\n"
