@@ -14,6 +14,8 @@ use std::io;
 use std::mem::{size_of, zeroed};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+use super::vnet_hdr;
+
 /// The largest frame the kernel hands over: a 64 KiB GSO super-frame,
 /// its Ethernet header and a VLAN tag, after the virtio-net header.
 pub const MAX_FRAME: usize = 65_536 + 64;
@@ -30,6 +32,8 @@ const PACKET_ADD_MEMBERSHIP: libc::c_int = 1;
 const PACKET_MR_PROMISC: libc::c_ushort = 1;
 /// The `sll_pkttype` of a frame this host sent.
 const PACKET_OUTGOING: u8 = 4;
+/// The 802.1Q TPID, for a tag whose TPID old kernels do not report.
+const ETH_P_8021Q: u16 = 0x8100;
 /// `PACKET_FANOUT` (packet(7)): the group id in the low 16 bits, the mode
 /// and flags above; `PACKET_FANOUT_HASH` spreads by the flow's symmetric
 /// hash, and `PACKET_FANOUT_FLAG_DEFRAG` reassembles IP fragments first
@@ -79,6 +83,43 @@ pub fn interface_index(name: &str) -> io::Result<u32> {
     Ok(index)
 }
 
+/// 64-bit words of control buffer per received message: enough for the
+/// `PACKET_AUXDATA` message (a `cmsghdr` and a `tpacket_auxdata`).
+const CONTROL_WORDS: usize = 8;
+
+/// The VLAN tag (TPID, TCI) the kernel took off a received frame, from
+/// the auxiliary data in `hdr`'s control buffer.
+fn vlan_tag(hdr: &libc::msghdr) -> Option<(u16, u16)> {
+    // SAFETY: `hdr` is a message header recvmmsg filled in: its control
+    // pointer and the length it wrote describe our live control buffer,
+    // so the CMSG_* walk stays inside it; the aux data is read unaligned
+    // by value, never through a reference.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(hdr);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_PACKET
+                && (*cmsg).cmsg_type == libc::PACKET_AUXDATA
+                && (*cmsg).cmsg_len as usize
+                    >= libc::CMSG_LEN(size_of::<libc::tpacket_auxdata>() as u32) as usize
+            {
+                let aux =
+                    std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::tpacket_auxdata>());
+                if aux.tp_status & libc::TP_STATUS_VLAN_VALID == 0 {
+                    return None;
+                }
+                let tpid = if aux.tp_status & libc::TP_STATUS_VLAN_TPID_VALID != 0 {
+                    aux.tp_vlan_tpid
+                } else {
+                    ETH_P_8021Q
+                };
+                return Some((tpid, aux.tp_vlan_tci));
+            }
+            cmsg = libc::CMSG_NXTHDR(hdr, cmsg);
+        }
+    }
+    None
+}
+
 impl PacketSocket {
     /// Opens a socket on interface `name`, configured as the module says.
     pub fn open(name: &str) -> io::Result<PacketSocket> {
@@ -98,6 +139,9 @@ impl PacketSocket {
             fd: unsafe { OwnedFd::from_raw_fd(raw) },
         };
         socket.set_int(libc::SOL_PACKET, PACKET_VNET_HDR, 1)?;
+        // The VLAN tag a receiving interface offloads comes aside, in the
+        // auxiliary data; `receive_batch` puts it back in the frame.
+        socket.set_int(libc::SOL_PACKET, libc::PACKET_AUXDATA, 1)?;
         // Kernels before 4.20 refuse it; `receive_batch` filters by type.
         let _ = socket.set_int(libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
         // Larger buffers are an optimisation: forced as root, else asked.
@@ -202,12 +246,17 @@ impl PacketSocket {
         let mut addrs: [libc::sockaddr_ll; MAX] = unsafe { zeroed() };
         // SAFETY: as above.
         let mut msgs: [libc::mmsghdr; MAX] = unsafe { zeroed() };
-        for (((slot, iov), addr), msg) in slots
+        // Room for each message's auxiliary data, aligned for cmsghdr.
+        let mut controls = [[0u64; CONTROL_WORDS]; MAX];
+        for ((((slot, iov), addr), msg), control) in slots
             .iter_mut()
             .zip(iovs.iter_mut())
             .zip(addrs.iter_mut())
             .zip(msgs.iter_mut())
+            .zip(controls.iter_mut())
         {
+            msg.msg_hdr.msg_control = control.as_mut_ptr().cast();
+            msg.msg_hdr.msg_controllen = size_of::<[u64; CONTROL_WORDS]>();
             iov.iov_base = slot.as_mut_ptr().cast();
             iov.iov_len = slot.len();
             msg.msg_hdr.msg_iov = iov;
@@ -236,12 +285,21 @@ impl PacketSocket {
         }
         let got = usize::try_from(got).unwrap_or(0).min(n);
         let mut dropped = 0;
-        for (i, (msg, addr)) in msgs.iter().zip(addrs.iter()).take(got).enumerate() {
+        let received = msgs.iter().zip(addrs.iter()).zip(slots.iter_mut());
+        for (i, ((msg, addr), slot)) in received.take(got).enumerate() {
             let truncated = msg.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
             if truncated {
                 dropped += 1;
             } else if addr.sll_pkttype != PACKET_OUTGOING {
-                lengths.push((i, msg.msg_len as usize));
+                let len = msg.msg_len as usize;
+                let len = match vlan_tag(&msg.msg_hdr) {
+                    Some((tpid, tci)) => vnet_hdr::insert_vlan(slot, len, tpid, tci),
+                    None => Some(len),
+                };
+                match len {
+                    Some(len) => lengths.push((i, len)),
+                    None => dropped += 1,
+                }
             }
         }
         Ok(dropped)

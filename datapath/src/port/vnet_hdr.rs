@@ -225,6 +225,35 @@ pub fn for_transmit(frame: &mut [u8], mtu: usize) -> Result<VnetHdr, FrameError>
     })
 }
 
+/// Puts back the 802.1Q/802.1ad tag (`tpid`, `tci`) the kernel took off
+/// a received frame (it hands it aside, in `PACKET_AUXDATA`, when the
+/// interface offloads VLAN tags): `buf` holds the virtio-net header and
+/// the frame, `len` bytes of it; the tag goes after the two addresses and
+/// a partial checksum's offsets move with the bytes behind it. Returns the
+/// new length, or `None` if the frame is too short or `buf` too small.
+pub fn insert_vlan(buf: &mut [u8], len: usize, tpid: u16, tci: u16) -> Option<usize> {
+    const ADDRS: usize = 12;
+    const TAG: usize = 4;
+    let at = LEN + ADDRS;
+    if len < at || len + TAG > buf.len() {
+        return None;
+    }
+    let mut hdr = VnetHdr::parse(buf)?;
+    buf.copy_within(at..len, at + TAG);
+    buf.get_mut(at..at + 2)?
+        .copy_from_slice(&tpid.to_be_bytes());
+    buf.get_mut(at + 2..at + TAG)?
+        .copy_from_slice(&tci.to_be_bytes());
+    if hdr.flags & F_NEEDS_CSUM != 0 {
+        hdr.csum_start = hdr.csum_start.checked_add(TAG as u16)?;
+    }
+    if hdr.hdr_len != 0 {
+        hdr.hdr_len = hdr.hdr_len.checked_add(TAG as u16)?;
+    }
+    buf.get_mut(..LEN)?.copy_from_slice(&hdr.emit());
+    Some(len + TAG)
+}
+
 /// The frame after the virtio-net header at the start of `received`,
 /// its partial checksum completed; `None` when the header does not fit it.
 pub fn received_frame(received: &[u8]) -> Option<Vec<u8>> {
@@ -325,6 +354,34 @@ mod tests {
         let untouched = f.clone();
         complete_checksum(&VnetHdr::default(), &mut f).unwrap();
         assert_eq!(f, untouched);
+    }
+
+    #[test]
+    fn a_vlan_tag_goes_back_after_the_addresses_and_moves_the_checksum() {
+        let frame = tcp4(100);
+        let hdr = VnetHdr {
+            flags: F_NEEDS_CSUM,
+            csum_start: 14 + 20,
+            csum_offset: TCP_CHECKSUM_OFFSET,
+            ..VnetHdr::default()
+        };
+        let mut buf = hdr.emit().to_vec();
+        buf.extend_from_slice(&frame);
+        // The frame as it would be without the tag, checksum completed.
+        let untagged = received_frame(&buf).unwrap();
+        let len = buf.len();
+        buf.resize(len + 64, 0);
+        let new_len = insert_vlan(&mut buf, len, 0x8100, 0x2064).unwrap();
+        assert_eq!(new_len, len + 4);
+        let tagged = received_frame(&buf[..new_len]).unwrap();
+        let mut expected = untagged[..12].to_vec();
+        expected.extend_from_slice(&[0x81, 0x00, 0x20, 0x64]);
+        expected.extend_from_slice(&untagged[12..]);
+        assert_eq!(tagged, expected);
+        // No room, or no addresses: refused, nothing panics.
+        let mut full = buf[..new_len].to_vec();
+        assert_eq!(insert_vlan(&mut full, new_len, 0x8100, 1), None);
+        assert_eq!(insert_vlan(&mut buf, LEN + 6, 0x8100, 1), None);
     }
 
     #[test]
