@@ -148,11 +148,13 @@ fn deleting_a_group_or_meter_deletes_the_rules_that_use_it() {
 fn run_packets(
     dp: &datapath::Datapath,
     ports: &[std::sync::Arc<datapath::port::DummyPort>],
-    n: u16,
+    n: u8,
 ) -> (usize, usize) {
     let mut emc = ExactCache::default();
-    for sport in 0..n {
-        let frame = udp_frame(1, 2, 1000 + sport, 53);
+    // Flows to different addresses (a select group's hash, as OVS's,
+    // leaves UDP ports out).
+    for i in 0..n {
+        let frame = udp_frame(1, 2u8.wrapping_add(i), 1000, 53);
         dp.process(&mut emc, vec![Packet::new(frame, 1)], 0);
     }
     let count = |i: usize| ports.get(i).map_or(0, |p| p.take_transmitted().len());

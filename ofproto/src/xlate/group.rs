@@ -24,6 +24,7 @@ use openflow_codec::message::group::{Bucket, GroupType};
 use super::trace::NodeKind;
 use super::{Ctx, XlateError, MAX_DEPTH};
 use crate::group::{mix, select_bucket, Groups};
+use crate::group_select::{hash_table, pick, sym_l4_fields, sym_l4_hash};
 
 const IPPROTO_TCP: u128 = 6;
 const IPPROTO_UDP: u128 = 17;
@@ -48,12 +49,7 @@ impl Ctx<'_> {
                 .collect(),
             GroupType::Indirect => vec![0],
             GroupType::FastFailover => self.first_live_bucket(&group.buckets).into_iter().collect(),
-            GroupType::Select => {
-                let hash = self.select_hash();
-                select_bucket(&group.buckets, hash, |b| self.bucket_live(b, 0))
-                    .into_iter()
-                    .collect()
-            }
+            GroupType::Select => self.select(&group.buckets).into_iter().collect(),
         };
         // The group's counters ride with the rules' through the megaflow.
         self.credits.rules.extend(group.counters(&chosen));
@@ -118,6 +114,23 @@ impl Ctx<'_> {
         port_live
             && (bucket.watch_group == OFPG_ANY
                 || group_live(self, self.env.groups, bucket.watch_group, depth + 1))
+    }
+
+    /// A select group's bucket: as OVS 3.1 picks it by default (see
+    /// [`crate::group_select`]), or, when its weights are beyond that, by
+    /// ctswitch's own hash.
+    fn select(&mut self, buckets: &[Bucket]) -> Option<usize> {
+        let Some(table) = hash_table(buckets) else {
+            let hash = self.select_hash();
+            return select_bucket(buckets, hash, |b| self.bucket_live(b, 0));
+        };
+        for slot in sym_l4_fields(&self.flow) {
+            self.wc.set(slot, slot_ones(slot));
+        }
+        let hash = sym_l4_hash(&self.flow);
+        pick(&table, hash, |i| {
+            buckets.get(i).is_some_and(|b| self.bucket_live(b, 0))
+        })
     }
 
     /// The select hash, symmetric in source and destination, over the

@@ -16,27 +16,7 @@
 
 use nxm_fields::port::OFPP_LOCAL;
 
-/// One step of OVS's murmur-style hash.
-fn hash_add(hash: u32, data: u32) -> u32 {
-    let data = data
-        .wrapping_mul(0xcc9e_2d51)
-        .rotate_left(15)
-        .wrapping_mul(0x1b87_3593);
-    (hash ^ data)
-        .rotate_left(13)
-        .wrapping_mul(5)
-        .wrapping_add(0xe654_6b64)
-}
-
-/// OVS's final avalanche, with the number of bytes hashed folded in.
-fn hash_finish(hash: u32, len: u32) -> u32 {
-    let mut h = hash ^ len;
-    h ^= h >> 16;
-    h = h.wrapping_mul(0x85eb_ca6b);
-    h ^= h >> 13;
-    h = h.wrapping_mul(0xc2b2_ae35);
-    h ^ (h >> 16)
-}
+use crate::ovs_hash::hash_int;
 
 /// OVS's hash of an OpenFlow port number (its 16-bit form).
 fn port_hash(port: u32) -> u32 {
@@ -45,7 +25,7 @@ fn port_hash(port: u32) -> u32 {
     } else {
         port & 0xffff
     };
-    hash_finish(hash_add(hash_add(port16, 0), 0), 8)
+    hash_int(port16, 0)
 }
 
 /// The bucket mask of OVS's hash table after inserting `n` entries one by
