@@ -1,8 +1,8 @@
 //! Real FTP through `ct(alg=ftp)` (see `netns_support`): Python's ftplib
 //! in ns1 against pyftpdlib (Debian's python3-pyftpdlib, which
 //! scripts/setup.sh installs) in ns2, in active and passive mode, with and
-//! without SNAT of ns1 behind an address of ns2's subnet, over IPv4 (PORT,
-//! PASV) and IPv6 (EPRT, EPSV).
+//! without SNAT of ns1 behind an address of ns2's subnet (and DNAT of a
+//! service address to ns2), over IPv4 (PORT, PASV) and IPv6 (EPRT, EPSV).
 //!
 //! The flows are a user's firewall: only the control connection (port 21
 //! from port 1) is committed, with the FTP helper; established traffic
@@ -53,14 +53,23 @@ enum Mode {
     Passive,
 }
 
+/// The translation of ns1's connections to ns2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nat {
+    None,
+    /// ns1 SNAT'd behind an address of ns2's subnet.
+    Src,
+    /// ns1 dials a service address of its own subnet, DNAT'd to ns2.
+    Dst,
+}
+
 /// One case's network and firewall.
 #[derive(Debug, Clone, Copy)]
 struct Case {
     /// The namespaces' tag (see [`Net::new`]).
     tag: char,
     mode: Mode,
-    /// ns1 SNAT'd behind an address of ns2's subnet.
-    snat: bool,
+    nat: Nat,
     /// IPv6 (EPRT and EPSV) instead of IPv4 (PORT and PASV).
     v6: bool,
     /// The veths' transmit offloads off, as [`Net::new`]'s.
@@ -74,7 +83,7 @@ impl Case {
         Case {
             tag,
             mode,
-            snat: false,
+            nat: Nat::None,
             v6: false,
             offloads_off: [false, false],
             helper: true,
@@ -82,17 +91,20 @@ impl Case {
     }
 
     /// ns1's and ns2's addresses with their prefixes; when SNAT'd, ns2's
-    /// subnet and the address in it that ns1 hides behind.
+    /// subnet and the address in it that ns1 hides behind; when DNAT'd,
+    /// the service address.
     fn addresses(&self) -> ([&'static str; 2], &'static str, &'static str) {
-        match (self.v6, self.snat) {
-            (false, false) => (["10.238.0.1/24", "10.238.0.2/24"], "", ""),
-            (false, true) => (
+        match (self.v6, self.nat) {
+            (false, Nat::None) => (["10.238.0.1/24", "10.238.0.2/24"], "", ""),
+            (false, Nat::Src) => (
                 ["10.238.1.1/24", "10.238.2.2/24"],
                 "10.238.2.0/24",
                 "10.238.2.100",
             ),
-            (true, false) => (["fd38::1/64", "fd38::2/64"], "", ""),
-            (true, true) => (
+            (false, Nat::Dst) => (["10.238.3.1/24", "10.238.3.2/24"], "", "10.238.3.100"),
+            (true, Nat::None) => (["fd38::1/64", "fd38::2/64"], "", ""),
+            (true, Nat::Dst) => (["fd38:3::1/64", "fd38:3::2/64"], "", "fd38:3::100"),
+            (true, Nat::Src) => (
                 ["fd38:1::1/64", "fd38:2::2/64"],
                 "fd38:2::/64",
                 "fd38:2::100",
@@ -114,7 +126,7 @@ fn passive_ftp_without_nat() {
 #[test]
 fn active_ftp_with_snat() {
     ftp(Case {
-        snat: true,
+        nat: Nat::Src,
         ..Case::new('C', Mode::Active)
     });
 }
@@ -122,7 +134,7 @@ fn active_ftp_with_snat() {
 #[test]
 fn passive_ftp_with_snat() {
     ftp(Case {
-        snat: true,
+        nat: Nat::Src,
         ..Case::new('D', Mode::Passive)
     });
 }
@@ -132,7 +144,7 @@ fn passive_ftp_with_snat() {
 #[test]
 fn active_ftp_with_snat_and_offloads_off() {
     ftp(Case {
-        snat: true,
+        nat: Nat::Src,
         offloads_off: [true, true],
         ..Case::new('E', Mode::Active)
     });
@@ -159,8 +171,27 @@ fn passive_ftp_over_ipv6() {
 fn active_ftp_over_ipv6_with_snat() {
     ftp(Case {
         v6: true,
-        snat: true,
+        nat: Nat::Src,
         ..Case::new('H', Mode::Active)
+    });
+}
+
+/// 227's address rewritten to the service address (its text grows by 2
+/// bytes), which the client connects to as told.
+#[test]
+fn passive_ftp_with_dnat() {
+    ftp(Case {
+        nat: Nat::Dst,
+        ..Case::new('I', Mode::Passive)
+    });
+}
+
+/// The server's data connections seen as from the service address.
+#[test]
+fn active_ftp_with_dnat() {
+    ftp(Case {
+        nat: Nat::Dst,
+        ..Case::new('J', Mode::Active)
     });
 }
 
@@ -207,7 +238,7 @@ fn have_server() -> bool {
 /// The namespaces of `case` and a daemon on them with [`FLOWS`]; `None`
 /// when the test is skipped.
 fn setup(case: Case) -> Option<(Net, Daemon)> {
-    let (cidrs, subnet2, outside) = case.addresses();
+    let (cidrs, subnet2, nat_addr) = case.addresses();
     let net = Net::new(case.tag, cidrs, case.offloads_off)?;
     if !have_server() {
         return None;
@@ -223,32 +254,43 @@ fn setup(case: Case) -> Option<(Net, Daemon)> {
             })
         });
     }
-    if case.snat {
-        // As netns_nat: ns1 reaches ns2's subnet straight out of its veth,
-        // and ns2 finds the translated address at ns1's MAC.
-        ns1.route(subnet2);
-        ns1.neighbour(&ns2.addr, &ns2.mac);
-        ns2.neighbour(outside, &ns1.mac);
+    // As netns_nat: static neighbour entries stand for a router's proxy
+    // ARP for the addresses nobody owns.
+    match case.nat {
+        Nat::None => {}
+        Nat::Src => {
+            // ns1 reaches ns2's subnet straight out of its veth.
+            ns1.route(subnet2);
+            ns1.neighbour(&ns2.addr, &ns2.mac);
+            ns2.neighbour(nat_addr, &ns1.mac);
+        }
+        Nat::Dst => ns1.neighbour(nat_addr, &ns2.mac),
     }
     let alg = if case.helper { "alg=ftp," } else { "" };
     let mark = format!("exec(set_field:{MARK}->ct_mark)");
-    let (ct0, commit, related) = if case.snat {
-        let outside = if case.v6 {
-            format!("[{outside}]")
+    let bracketed = |addr: &str| {
+        if case.v6 {
+            format!("[{addr}]")
         } else {
-            outside.to_string()
-        };
-        (
+            addr.to_string()
+        }
+    };
+    let nat = match case.nat {
+        Nat::None => None,
+        Nat::Src => Some(format!("nat(src={})", bracketed(nat_addr))),
+        Nat::Dst => Some(format!("nat(dst={})", bracketed(&ns2.addr))),
+    };
+    let (ct0, commit, related) = match nat {
+        Some(nat) => (
             "ct(nat,table=1)",
-            format!("ct(commit,{alg}{mark},nat(src={outside}))"),
+            format!("ct(commit,{alg}{mark},{nat})"),
             "ct(commit,nat)",
-        )
-    } else {
-        (
+        ),
+        None => (
             "ct(table=1)",
             format!("ct(commit,{alg}{mark})"),
             "ct(commit)",
-        )
+        ),
     };
     let (ip, tcp, neighbours) = if case.v6 {
         (
@@ -288,7 +330,12 @@ fn ftp(case: Case) {
     let [ns1, ns2] = &net.sides;
     let root = d.dir.join("ftp");
     let _server = start_server(ns2, &root, case.v6);
-    let mut client = Client::start(ns1, &ns2.addr, mode, 10);
+    let (_, _, nat_addr) = case.addresses();
+    let (a1, a2) = (ns1.addr.as_str(), ns2.addr.as_str());
+    // The address ns1 dials, and the one the server sees it at.
+    let dial = if case.nat == Nat::Dst { nat_addr } else { a2 };
+    let seen_as = if case.nat == Nat::Src { nat_addr } else { a1 };
+    let mut client = Client::start(ns1, dial, mode, 10);
 
     let sent = client.next_line();
     let sent = sent
@@ -315,14 +362,16 @@ fn ftp(case: Case) {
         "{mode:?} RETR fetched other bytes than were stored"
     );
     let pending = client.next_line();
-    let port = pending
+    let (host, port) = pending
         .strip_prefix("pending ")
-        .unwrap_or_else(|| panic!("{pending}"))
-        .to_string();
+        .and_then(|rest| rest.split_once(' '))
+        .unwrap_or_else(|| panic!("{pending}"));
+    if mode == Mode::Passive {
+        // The address of PASV's reply (or, for EPSV's, which names none,
+        // the control connection's) is the one ns1 dialled.
+        assert_eq!(host, dial, "the client was told to connect elsewhere");
+    }
 
-    let (a1, a2) = (&ns1.addr, &ns2.addr);
-    let (_, _, outside) = case.addresses();
-    let seen_as = if case.snat { outside } else { a1.as_str() };
     let server_log = std::fs::read_to_string(root.join("peers")).unwrap_or_default();
     assert!(
         server_log.lines().all(|l| l == seen_as) && !server_log.is_empty(),
@@ -338,7 +387,7 @@ fn ftp(case: Case) {
         .filter(|l| {
             l.starts_with("tcp,")
                 && l.contains(&format!(",dport={port})"))
-                && l.contains(&format!("master=(src={a1},dst={a2},"))
+                && l.contains(&format!("master=(src={a1},dst={dial},"))
                 && l.contains("dport=21)")
                 && l.ends_with(",helper=ftp")
         })
@@ -354,7 +403,7 @@ fn ftp(case: Case) {
     // carry its mark: STOR's and RETR's, and in active mode the pending
     // one too, which pyftpdlib opens as soon as it gets PORT.
     let dump = stdout(d.ctswitch_ctl("dump-conntrack", &[]));
-    let control = format!("tcp,orig=(src={a1},dst={a2},");
+    let control = format!("tcp,orig=(src={a1},dst={dial},");
     let controls: Vec<&str> = dump
         .lines()
         .filter(|l| l.starts_with(&control) && l.contains(",dport=21),"))
@@ -362,20 +411,18 @@ fn ftp(case: Case) {
     assert_eq!(controls.len(), 1, "no control connection in:\n{dump}");
     assert!(controls[0].ends_with(",helper=ftp"), "{}", controls[0]);
     assert!(controls[0].contains(&format!(",mark={MARK},")));
-    if case.snat {
-        assert!(
-            controls[0].contains(&format!("reply=(src={a2},dst={outside},sport=21,")),
-            "{}",
-            controls[0]
-        );
-    }
+    assert!(
+        controls[0].contains(&format!("reply=(src={a2},dst={seen_as},sport=21,")),
+        "{}",
+        controls[0]
+    );
     let data_orig = match mode {
-        Mode::Passive => format!("tcp,orig=(src={a1},dst={a2},"),
+        Mode::Passive => format!("tcp,orig=(src={a1},dst={dial},"),
         Mode::Active => format!("tcp,orig=(src={a2},dst={seen_as},"),
     };
     let data_reply = match mode {
         Mode::Passive => format!("reply=(src={a2},dst={seen_as},"),
-        Mode::Active => format!("reply=(src={a1},dst={a2},"),
+        Mode::Active => format!("reply=(src={a1},dst={dial},"),
     };
     let data: Vec<&str> = dump
         .lines()
@@ -423,7 +470,8 @@ fn start_server(side: &Side, root: &std::path::Path, v6: bool) -> Reaped {
 /// ftplib in a namespace: stores [`FILE`] random bytes as `up.bin`
 /// (`sent BYTES SHA256`), fetches them back (`got BYTES SHA256`), then
 /// announces one more data connection (PASV/EPSV or PORT/EPRT) and waits with it
-/// pending (`pending PORT`) until [`Client::finish`]. A failed transfer is
+/// pending (`pending HOST PORT`, the address to connect to or listened
+/// on) until [`Client::finish`]. A failed transfer is
 /// `failed ERROR`.
 struct Client {
     child: Reaped,
@@ -441,6 +489,7 @@ impl Client {
             "import ftplib,hashlib,io,os,sys\n\
              f=ftplib.FTP(timeout={timeout_secs}); f.connect('{server}',21)\n\
              f.login('ctsw','ctsw'); f.set_pasv({passive})\n\
+             f.trust_server_pasv_ipv4_address=True\n\
              data=os.urandom({FILE}); h=hashlib.sha256(); n=0\n\
              def got(b):\n\
              \x20   global n; h.update(b); n+=len(b)\n\
@@ -451,9 +500,9 @@ impl Client {
              \x20   print('got',n,h.hexdigest(),flush=True)\n\
              except (OSError,ftplib.Error) as e:\n\
              \x20   print('failed',repr(e),flush=True); sys.exit(3)\n\
-             if {passive}: port=f.makepasv()[1]\n\
-             else: listener=f.makeport(); port=listener.getsockname()[1]\n\
-             print('pending',port,flush=True)\n\
+             if {passive}: host,port=f.makepasv()\n\
+             else: listener=f.makeport(); host,port=listener.getsockname()[:2]\n\
+             print('pending',host,port,flush=True)\n\
              sys.stdin.readline(); f.quit()\n"
         );
         let mut cmd = python(&side.ns, &script);
