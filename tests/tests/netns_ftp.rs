@@ -29,6 +29,11 @@ use netns_support::{python, spawn_ready, Net, Reaped, Side};
 /// Bytes stored and fetched back in each case (4 MiB).
 const FILE: usize = 4 << 20;
 
+/// Directory listings after the transfers, each over its own data
+/// connection announced on the control connection (whose sequence
+/// numbers a rewrite of each announcement shifts further).
+const LISTINGS: usize = 10;
+
 /// The mark the control connection is committed with.
 const MARK: u32 = 0x2a;
 
@@ -361,6 +366,12 @@ fn ftp(case: Case) {
         Some(sent.as_str()),
         "{mode:?} RETR fetched other bytes than were stored"
     );
+    let listed = client.next_line();
+    assert_eq!(
+        listed,
+        format!("listed {LISTINGS}"),
+        "{mode:?} listings failed"
+    );
     let pending = client.next_line();
     let (host, port) = pending
         .strip_prefix("pending ")
@@ -400,8 +411,8 @@ fn ftp(case: Case) {
 
     // The control connection has the helper; the data connections (ns1's
     // to the server in passive mode, the server's to ns1 in active mode)
-    // carry its mark: STOR's and RETR's, and in active mode the pending
-    // one too, which pyftpdlib opens as soon as it gets PORT.
+    // carry its mark: STOR's, RETR's, the listings', and in active mode
+    // the pending one too, which pyftpdlib opens as soon as it gets PORT.
     let dump = stdout(d.ctswitch_ctl("dump-conntrack", &[]));
     let control = format!("tcp,orig=(src={a1},dst={dial},");
     let controls: Vec<&str> = dump
@@ -433,7 +444,7 @@ fn ftp(case: Case) {
                 && !l.contains("sport=21,")
         })
         .collect();
-    let made = if mode == Mode::Active { 3 } else { 2 };
+    let made = if mode == Mode::Active { 3 } else { 2 } + LISTINGS;
     assert_eq!(data.len(), made, "not {made} data connections in:\n{dump}");
     for line in data {
         assert!(line.contains(&format!(",mark={MARK},")), "{line}");
@@ -468,7 +479,8 @@ fn start_server(side: &Side, root: &std::path::Path, v6: bool) -> Reaped {
 }
 
 /// ftplib in a namespace: stores [`FILE`] random bytes as `up.bin`
-/// (`sent BYTES SHA256`), fetches them back (`got BYTES SHA256`), then
+/// (`sent BYTES SHA256`), fetches them back (`got BYTES SHA256`), lists
+/// the directory [`LISTINGS`] times (`listed TIMES_SEEN`), then
 /// announces one more data connection (PASV/EPSV or PORT/EPRT) and waits with it
 /// pending (`pending HOST PORT`, the address to connect to or listened
 /// on) until [`Client::finish`]. A failed transfer is
@@ -498,6 +510,8 @@ impl Client {
              \x20   print('sent',len(data),hashlib.sha256(data).hexdigest(),flush=True)\n\
              \x20   f.retrbinary('RETR up.bin',got)\n\
              \x20   print('got',n,h.hexdigest(),flush=True)\n\
+             \x20   listed=[f.nlst() for _ in range({LISTINGS})]\n\
+             \x20   print('listed',sum('up.bin' in names for names in listed),flush=True)\n\
              except (OSError,ftplib.Error) as e:\n\
              \x20   print('failed',repr(e),flush=True); sys.exit(3)\n\
              if {passive}: host,port=f.makepasv()\n\
