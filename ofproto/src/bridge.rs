@@ -141,6 +141,17 @@ impl Bridge {
             .map_or_else(Vec::new, |dp| dp.port_numbers())
     }
 
+    /// The datapath's ports that are up with a link (OpenFlow port
+    /// numbers), for group bucket liveness.
+    pub(crate) fn live_port_numbers(&self) -> Vec<u32> {
+        self.datapath().map_or_else(Vec::new, |dp| {
+            dp.port_numbers()
+                .into_iter()
+                .filter(|&no| dp.port(no).is_some_and(|p| p.is_up() && p.link_up()))
+                .collect()
+        })
+    }
+
     /// The ports as PORT_DESC lists them: the datapath's, then the
     /// bridge's own LOCAL port unless the datapath has one.
     pub fn port_descs(&self) -> Vec<Port> {
@@ -183,7 +194,13 @@ impl Bridge {
             .unwrap_or_else(|e| e.into_inner());
         let now = self.port_descs();
         if let Some(before) = announced.replace(now.clone()) {
-            for status in crate::port_status::changes(&before, &now) {
+            let changes = crate::port_status::changes(&before, &now);
+            // A port's liveness may have changed: cached group choices
+            // (fast-failover, select) are stale.
+            if !changes.is_empty() {
+                self.flows_changed();
+            }
+            for status in changes {
                 self.publish(Message::PortStatus(status));
             }
         }

@@ -221,6 +221,23 @@ fn indirect_and_fast_failover_groups_use_one_bucket() {
     assert!(flow(&bridge, "priority=40000,in_port=1,udp,actions=group:2").is_empty());
     // Port 3 does not exist: the first live bucket is the second.
     assert_eq!(run_packets(&dp, &ports, 2), (2, 0));
+    // Port 2 taken down (as a PORT_MOD does): the second is dead too,
+    // and the cached choice is dropped with the port change.
+    use datapath::port::Port;
+    bridge.announce_port_changes();
+    if let Some(p2) = ports.get(1) {
+        p2.set_up(false);
+    }
+    bridge.announce_port_changes();
+    // The third bucket outputs to port 2, down: nothing leaves.
+    assert_eq!(run_packets(&dp, &ports, 2), (0, 0));
+    let Some(MpReply::Group(list)) = stats(&bridge, MpRequest::Group { group_id: 2 }) else {
+        panic!("group stats");
+    };
+    let per_bucket: Option<Vec<u64>> = list
+        .first()
+        .map(|s| s.buckets.iter().map(|b| b.0).collect());
+    assert_eq!(per_bucket, Some(vec![0, 2, 2]));
 }
 
 #[test]

@@ -28,12 +28,14 @@ impl Bridge {
     /// meanwhile.
     pub(crate) fn with_env<R>(&self, run: impl FnOnce(Env<'_>) -> R) -> R {
         let ports = self.port_numbers();
+        let live_ports = self.live_port_numbers();
         let tables = self.tables();
         let groups = self.groups();
         let meters = self.meters();
         run(Env {
             tables: &tables,
             ports: &ports,
+            live_ports: &live_ports,
             recirc: &self.recirc,
             macs: &self.macs,
             groups: &groups,

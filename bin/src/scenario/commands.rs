@@ -158,6 +158,15 @@ pub fn ofctl<S: Switch>(switch: &mut S, args: &[String]) -> Option<Vec<String>> 
             .map(|()| String::new()),
         // OpenFlow 1.3 has no way to ask for one group's description.
         "dump-groups" => switch.dump(MpRequest::GroupDesc, 2),
+        "mod-port" => {
+            let port = rest.first().and_then(|p| super::trace::port_number(p))?;
+            let up = match rest.get(1).map(String::as_str) {
+                Some("up") => true,
+                Some("down") => false,
+                _ => return None,
+            };
+            switch.port_mod(port, up).map(|()| String::new())
+        }
         // ovs-ofctl spends more xids on a filtered request.
         "dump-flows" => switch.dump_flows_reply(&spec, if spec.is_empty() { 2 } else { 6 }),
         _ => return None,

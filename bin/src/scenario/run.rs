@@ -52,6 +52,9 @@ pub trait Switch {
     fn flow_mod(&mut self, spec: &str, command: FlowModCommand) -> Result<(), String>;
     /// `ovs-ofctl add-group/mod-group/del-groups br0 SPEC`.
     fn group_mod(&mut self, spec: &str, command: GroupCommand) -> Result<(), String>;
+    /// `ovs-ofctl mod-port br0 PORT up|down`: sets the port's PORT_DOWN
+    /// config bit with a PORT_MOD.
+    fn port_mod(&mut self, port: u32, up: bool) -> Result<(), String>;
     /// A multipart request's replies as ovs-ofctl prints them, their xid
     /// `xid`.
     fn dump(&mut self, request: MpRequest, xid: u32) -> Result<String, String>;

@@ -26,6 +26,7 @@ use openflow_codec::message::flow_mod::{FlowModCommand, OFPG_ANY};
 use openflow_codec::message::group::GroupCommand;
 use openflow_codec::message::multipart::flow_stats::FlowStatsRequest;
 use openflow_codec::message::multipart::{MpReply, MpRequest, MultipartRequest};
+use openflow_codec::message::port_mod::PortMod;
 use openflow_codec::message::print::ofp_to_string;
 use openflow_codec::message::Message;
 use openflow_codec::text::flow_mod::parse_flow_mod;
@@ -38,6 +39,9 @@ use super::run::{Injected, Switch};
 /// `dump-flows` (it spends 1..5 on version negotiation), which an error
 /// reply echoes.
 const OFCTL_XID: u32 = 6;
+
+/// OFPPC_PORT_DOWN.
+const OFPPC_PORT_DOWN: u32 = 1;
 
 /// The slow path with a recorder in front: the flow of every miss.
 struct Observer {
@@ -261,6 +265,25 @@ impl Switch for InProcess {
     fn group_mod(&mut self, spec: &str, command: GroupCommand) -> Result<(), String> {
         let gm = parse_group_mod(spec, command).map_err(|e| format!("ovs-ofctl: {e}"))?;
         self.send(Message::GroupMod(gm)).map(drop)
+    }
+
+    fn port_mod(&mut self, port: u32, up: bool) -> Result<(), String> {
+        // ovs-ofctl names the port by its address, read from its description.
+        let hw_addr = self
+            .bridge
+            .port_descs()
+            .into_iter()
+            .find(|d| d.port_no == port)
+            .map(|d| d.hw_addr)
+            .ok_or_else(|| format!("ovs-ofctl: {port}: couldn't find port"))?;
+        self.send(Message::PortMod(PortMod {
+            port_no: port,
+            hw_addr,
+            config: if up { 0 } else { OFPPC_PORT_DOWN },
+            mask: OFPPC_PORT_DOWN,
+            advertise: 0,
+        }))
+        .map(drop)
     }
 
     fn dump(&mut self, request: MpRequest, xid: u32) -> Result<String, String> {

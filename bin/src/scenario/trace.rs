@@ -17,7 +17,7 @@ pub fn parse_args(args: &[String]) -> Result<TraceArgs, String> {
 }
 
 /// `pN` names the scenario switch's port N.
-fn port_number(text: &str) -> Option<u32> {
+pub fn port_number(text: &str) -> Option<u32> {
     let n = text.strip_prefix('p')?.parse::<u32>().ok()?;
     (1..=PORTS).contains(&n).then_some(n)
 }

@@ -2,12 +2,13 @@
 //!
 //! Each bucket a group uses runs on a copy of the translated flow, as in
 //! OVS: its changes stay inside it, and the next output commits whatever
-//! it must set back (no datapath `clone`). `all` runs every live bucket, `indirect` its one
-//! bucket, `select` one live bucket chosen by a symmetric hash of the
-//! packet's Ethernet, VLAN, IP and L4 fields (which the megaflow then
-//! matches on), weights honoured, and `ff` the first live bucket. A
-//! bucket is live when the port it watches exists and the group it
-//! watches has a live bucket. A missing group drops the packet.
+//! it must set back (no datapath `clone`). `all` runs every live bucket,
+//! `indirect` its one bucket, `select` one live bucket as OVS's default
+//! selection picks it ([`crate::group_select`]; the megaflow matches the
+//! fields hashed), weights honoured, and `ff` the first live bucket. A
+//! bucket is live when the port it watches is up with a link (as in OVS:
+//! not merely there) and the group it watches has a live bucket. A
+//! missing group drops the packet.
 //!
 //! The meter instruction becomes the datapath's `meter(N)` action, which
 //! asks the bridge's meter table about every packet it meets.
@@ -94,7 +95,8 @@ impl Ctx<'_> {
                 return Some(i);
             }
             if self.tracing() {
-                let port_dead = b.watch_port != OFPP_ANY && !self.env.ports.contains(&b.watch_port);
+                let port_dead =
+                    b.watch_port != OFPP_ANY && !self.env.live_ports.contains(&b.watch_port);
                 self.note(NodeKind::Detail, |_| {
                     if port_dead {
                         format!("bucket {i}: not live due to port {}", b.watch_port)
@@ -110,7 +112,7 @@ impl Ctx<'_> {
     /// Whether a bucket may be used: what it watches is alive.
     fn bucket_live(&self, bucket: &Bucket, depth: usize) -> bool {
         let port_live =
-            bucket.watch_port == OFPP_ANY || self.env.ports.contains(&bucket.watch_port);
+            bucket.watch_port == OFPP_ANY || self.env.live_ports.contains(&bucket.watch_port);
         port_live
             && (bucket.watch_group == OFPG_ANY
                 || group_live(self, self.env.groups, bucket.watch_group, depth + 1))

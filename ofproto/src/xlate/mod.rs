@@ -57,6 +57,9 @@ pub struct Env<'a> {
     pub tables: &'a Tables,
     /// The datapath's port numbers (OpenFlow port numbers).
     pub ports: &'a [u32],
+    /// Those of them that are up with a link: live, for a group bucket
+    /// that watches one.
+    pub live_ports: &'a [u32],
     pub recirc: &'a RecircTable,
     pub macs: &'a MacLearning,
     pub groups: &'a Groups,

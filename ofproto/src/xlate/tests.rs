@@ -89,6 +89,7 @@ impl Fixture {
         let env = Env {
             tables: &self.tables,
             ports: &self.ports,
+            live_ports: &self.ports,
             recirc: &self.recirc,
             macs: &self.macs,
             groups: &self.groups,
