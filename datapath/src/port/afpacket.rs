@@ -17,7 +17,9 @@
 //! through the first socket.
 
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 use std::sync::Mutex;
 
 use super::afpacket_socket::{interface_index, PacketSocket, MAX_FRAME};
@@ -60,6 +62,10 @@ pub struct AfPacketPort {
     /// At least one; the first also transmits.
     queues: Vec<RxQueue>,
     tx: Mutex<TxQueue>,
+    /// Whether `tx` may hold frames: every poll of the port flushes, and
+    /// most polls find nothing to send, so they skip the lock (which the
+    /// packet thread forwarding to this port holds while it queues).
+    tx_pending: AtomicBool,
     state: PortState,
     /// Frames the kernel dropped before the port could read them.
     kernel_drops: AtomicU64,
@@ -110,6 +116,7 @@ impl AfPacketPort {
             hw_addr,
             queues,
             tx: Mutex::new(TxQueue::default()),
+            tx_pending: AtomicBool::new(false),
             state: PortState::default(),
             kernel_drops: AtomicU64::new(0),
         })
@@ -122,6 +129,9 @@ impl AfPacketPort {
 
     /// Sends what is queued.
     pub fn flush(&self) {
+        if !self.tx_pending.load(Acquire) {
+            return;
+        }
         let mut tx = lock(&self.tx);
         self.flush_locked(&mut tx);
     }
@@ -144,6 +154,7 @@ impl AfPacketPort {
             }
         });
         tx.queued = 0;
+        self.tx_pending.store(false, Release);
     }
 }
 
@@ -214,6 +225,7 @@ impl Port for AfPacketPort {
             return;
         }
         tx.queued += 1;
+        self.tx_pending.store(true, Release);
         if tx.queued >= TX_BATCH {
             self.flush_locked(&mut tx);
         }
