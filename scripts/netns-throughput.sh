@@ -1,64 +1,159 @@
 #!/usr/bin/env bash
-# One TCP stream, and a flood of 64-byte UDP frames, between two network
-# namespaces, through ctswitchd's ct firewall on afpacket ports and over a
-# bare veth pair as the ceiling, interleaved, RUNS runs of SECS seconds
-# each; prints median, min and max per path and the CPU ctswitchd used. Root; veths keep their
-# default offloads. Not part of the test suite.
+# Throughput between two network namespaces over four paths, side by side:
+# a bare veth pair (the ceiling), ctswitchd on afpacket ports, and Open
+# vSwitch's userspace datapath (a netdev bridge with the veths as system
+# ports), both switches running the same ct firewall flows programmed with
+# ovs-ofctl. Each path is measured with the veths' default offloads and with
+# them off. Tests: one TCP stream, four TCP streams, and a flood of small
+# UDP datagrams (kpps the receiver got, and the loss). Runs are interleaved
+# (every path and test once per round, RUNS rounds) so that other load on
+# the machine spreads over all of them; the table shows the median and
+# min-max of each, and the CPU each switch process used during the test
+# (utime+stime of all its threads, from /proc/PID/stat, in % of one core).
+# Root; needs iperf3, ethtool, ovs-ofctl, and for the OVS rows
+# ovsdb-server and ovs-vswitchd (scripts/setup.sh; apt-get install iperf3).
+# Everything it creates (namespaces, veths, daemons, a temporary
+# directory) is removed on exit. Not part of the test suite.
 #
-#   [THREADS=N] scripts/netns-throughput.sh [CTSWITCHD] [RUNS] [SECS]
-#
-# THREADS is ctswitchd's --threads (default 1).
+#   [RUNS=5] [SECS=10] [THREADS=2] [PATHS="..."] [TESTS="..."] [UDP_LEN=64] \
+#   [UDP_RATE=0] scripts/netns-throughput.sh [CTSWITCHD]
 #
 # CTSWITCHD defaults to target/release/ctswitchd (cargo build --release -p
-# ctswitch). Uses python3 sockets (no iperf3 needed) and ovs-ofctl.
+# ctswitch). THREADS is ctswitchd's --threads, and OVS's
+# other_config:n-handler-threads is left at its default. PATHS picks among
+# bare ctswitch ovs (default all three), TESTS among tcp1 tcp4 udp (default
+# all). UDP_LEN is iperf3's datagram payload (64: iperf3 -u -l 64), UDP_RATE
+# its -b, in payload bits (128M: 250k datagrams/s of 64 bytes, about what one
+# iperf3 sender manages on a bare veth; 0: as fast as it can, which on a
+# small machine overruns the receiving iperf3 even on a bare veth).
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
 
 ctswitchd=${1:-target/release/ctswitchd}
-runs=${2:-5}
-secs=${3:-5}
-tag="ctsb$$"
-ofport=$((20000 + $$ % 20000))
+runs=${RUNS:-5}
+secs=${SECS:-10}
+threads=${THREADS:-2}
+paths=${PATHS:-bare ctswitch ovs}
+tests=${TESTS:-tcp1 tcp4 udp}
+udp_len=${UDP_LEN:-64}
+udp_rate=${UDP_RATE:-128M}
+tag="nt$$"
+ofport_cts=$((20000 + $$ % 20000))
+ofport_ovs=$((ofport_cts + 1))
 dir=$(mktemp -d)
-daemon_pid=
+cts_pid=
+ovs_started=
+
+for tool in iperf3 ethtool ovs-ofctl; do
+    command -v "$tool" >/dev/null || {
+        echo "netns-throughput: $tool is missing" >&2
+        exit 1
+    }
+done
+if [[ $paths == *ovs* ]] && ! command -v ovs-vswitchd >/dev/null; then
+    echo "netns-throughput: ovs-vswitchd is missing (scripts/setup.sh, or PATHS without ovs)" >&2
+    exit 1
+fi
+
+ovs_env() { env OVS_RUNDIR="$dir/ovs" OVS_LOGDIR="$dir/ovs" OVS_DBDIR="$dir/ovs" OVS_SYSCONFDIR="$dir/ovs" "$@"; }
+
+# Kills the process in pid file $1 and waits up to 5 s for it to go.
+stop_pidfile() {
+    local pid
+    pid=$(cat "$1" 2>/dev/null) || return 0
+    [[ -n $pid ]] || return 0
+    kill "$pid" 2>/dev/null || return 0
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+}
 
 cleanup() {
     set +e # remove everything, whatever fails
-    if [[ -n $daemon_pid ]]; then
-        kill "$daemon_pid" 2>/dev/null
-        wait "$daemon_pid" 2>/dev/null
+    if [[ -n $cts_pid ]]; then
+        kill "$cts_pid" 2>/dev/null
+        wait "$cts_pid" 2>/dev/null
     fi
-    for ns in "${tag}s1" "${tag}s2" "${tag}b1" "${tag}b2"; do ip netns del "$ns" 2>/dev/null || true; done
-    ip link del "${tag}a" 2>/dev/null || true
-    ip link del "${tag}b" 2>/dev/null || true
+    if [[ -n $ovs_started ]]; then
+        stop_pidfile "$dir/ovs/ovs-vswitchd.pid"
+        stop_pidfile "$dir/ovs/ovsdb-server.pid"
+    fi
+    for f in "$dir"/iperf-*.pid; do [[ -e $f ]] && stop_pidfile "$f"; done
+    for p in b c o; do
+        for i in 1 2; do ip netns del "$tag$p$i" 2>/dev/null; done
+        ip link del "${tag}${p}a" 2>/dev/null
+        ip link del "${tag}${p}b" 2>/dev/null
+    done
     rm -rf "$dir"
 }
 trap cleanup EXIT
 
-# Switched: ns s1 -- host a [ctswitchd] host b -- ns s2.
-for i in 1 2; do
-    ns="${tag}s$i"
-    host="${tag}$( ((i == 1)) && echo a || echo b)"
-    ip netns add "$ns"
-    ip link add "$host" type veth peer name "${host}i" netns "$ns"
-    echo 1 >"/proc/sys/net/ipv6/conf/$host/disable_ipv6"
-    ip link set "$host" up
-    ip -n "$ns" addr add "10.232.0.$i/24" dev "${host}i"
-    ip -n "$ns" link set "${host}i" up
-    ip -n "$ns" link set lo up
-done
-# Bare: ns b1 -- ns b2 on one veth pair.
-ip netns add "${tag}b1"
-ip netns add "${tag}b2"
-ip -n "${tag}b1" link add x type veth peer name y netns "${tag}b2"
-ip -n "${tag}b1" addr add 10.233.0.1/24 dev x
-ip -n "${tag}b2" addr add 10.233.0.2/24 dev y
-ip -n "${tag}b1" link set x up
-ip -n "${tag}b2" link set y up
+# Namespaces $tag${p}1 (10.23x.0.1) and $tag${p}2 (.2), and the veth ends
+# each path toggles offloads on ("ns:dev" or "-:dev" in the root namespace).
+declare -A ends subnet=([b]=10.233.0 [c]=10.234.0 [o]=10.235.0)
+setup_path() {
+    local p=$1 net=${subnet[$1]}
+    ip netns add "$tag${p}1"
+    ip netns add "$tag${p}2"
+    if [[ $p == b ]]; then
+        ip -n "$tag${p}1" link add x type veth peer name y netns "$tag${p}2"
+        ip -n "$tag${p}1" addr add "$net.1/24" dev x
+        ip -n "$tag${p}2" addr add "$net.2/24" dev y
+        ip -n "$tag${p}1" link set x up
+        ip -n "$tag${p}2" link set y up
+        ends[$p]="$tag${p}1:x $tag${p}2:y"
+    else
+        local i host
+        for i in 1 2; do
+            host="${tag}${p}$( ((i == 1)) && echo a || echo b)"
+            ip link add "$host" type veth peer name v netns "$tag${p}$i"
+            echo 1 >"/proc/sys/net/ipv6/conf/$host/disable_ipv6"
+            ip link set "$host" up
+            ip -n "$tag${p}$i" addr add "$net.$i/24" dev v
+            ip -n "$tag${p}$i" link set v up
+        done
+        ends[$p]="-:${tag}${p}a -:${tag}${p}b $tag${p}1:v $tag${p}2:v"
+    fi
+    ip -n "$tag${p}1" link set lo up
+    ip -n "$tag${p}2" link set lo up
+    ip netns exec "$tag${p}2" iperf3 -s -D -I "$dir/iperf-$p.pid" >/dev/null
+}
 
-"$ctswitchd" --listen "ptcp:$ofport:127.0.0.1" --probe-interval 0 --socket "$dir/ctl" --threads "${THREADS:-1}" \
-    --port "1=afpacket:${tag}a" --port "2=afpacket:${tag}b" >"$dir/daemon.out" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 50); do [[ -S $dir/ctl ]] && break; sleep 0.1; done
+in_ns() { # in_ns NS|- CMD...: runs CMD in namespace NS, or here for "-"
+    local ns=$1
+    shift
+    if [[ $ns == - ]]; then "$@"; else ip netns exec "$ns" "$@"; fi
+}
+
+# The offload settings "off" clears, by their ethtool -k names.
+offload_features="rx-checksumming tx-checksumming scatter-gather tcp-segmentation-offload generic-segmentation-offload generic-receive-offload"
+declare -A saved_offloads
+save_offloads() {
+    local end f
+    for end in ${ends[$1]}; do
+        for f in $offload_features; do
+            saved_offloads[$end/$f]=$(in_ns "${end%%:*}" ethtool -k "${end#*:}" | awk -v f="$f:" '$1 == f {print $2}')
+        done
+    done
+}
+# set_offloads PATH default|off
+set_offloads() {
+    local end f args
+    for end in ${ends[$1]}; do
+        args=()
+        for f in $offload_features; do
+            args+=("$(short_name "$f")" "$([[ $2 == off ]] && echo off || echo "${saved_offloads[$end/$f]}")")
+        done
+        in_ns "${end%%:*}" ethtool -K "${end#*:}" "${args[@]}" >/dev/null 2>&1 || true
+    done
+}
+short_name() {
+    case $1 in
+    rx-checksumming) echo rx ;; tx-checksumming) echo tx ;; scatter-gather) echo sg ;;
+    tcp-segmentation-offload) echo tso ;; generic-segmentation-offload) echo gso ;;
+    generic-receive-offload) echo gro ;;
+    esac
+}
+
 cat >"$dir/flows" <<'EOF'
 table=0,priority=10,ip,ct_state=-trk,actions=ct(table=1)
 table=0,priority=10,arp,actions=NORMAL
@@ -67,86 +162,139 @@ table=1,priority=10,ip,in_port=1,ct_state=+trk+est,actions=output:2
 table=1,priority=10,ip,in_port=2,ct_state=+trk+est,actions=output:1
 table=1,priority=0,actions=drop
 EOF
-ovs-ofctl -O OpenFlow13 add-flows "tcp:127.0.0.1:$ofport" "$dir/flows"
 
-# Gbit/s of one stream from namespace $1 to address $2 in namespace $3.
-stream() {
-    local port=$((5200 + RANDOM % 1000))
-    rm -f "$dir/rx" # no stale "ready" from the last run
-    ip netns exec "$3" python3 -c "
-import socket,time
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
-s.bind(('0.0.0.0',$port)); s.listen(1); print('ready',flush=True)
-c,_=s.accept(); n=0; t=time.monotonic(); b=bytearray(1<<20)
-while True:
-    k=c.recv_into(b)
-    if not k: break
-    n+=k
-print('%.2f' % (n*8/(time.monotonic()-t)/1e9))" >"$dir/rx" &
-    local rx=$!
-    until grep -q ready "$dir/rx" 2>/dev/null; do sleep 0.05; done
-    ip netns exec "$1" python3 -c "
-import socket,time
-s=socket.create_connection(('$2',$port)); b=bytes(1<<20); end=time.monotonic()+$secs
-while time.monotonic()<end: s.sendall(b)
-s.close()"
-    wait "$rx"
-    tail -n1 "$dir/rx"
+wait_ofctl() {
+    for _ in $(seq 100); do
+        ovs-ofctl -O OpenFlow13 dump-flows "tcp:127.0.0.1:$1" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "netns-throughput: no OpenFlow listener on $1" >&2
+    return 1
 }
 
-# "SENT_PPS RECEIVED_PPS" of 64-byte frames (18-byte UDP payloads) sent
-# as fast as one Python thread can from namespace $1 to $2 in $3.
-udp() {
-    local port=$((6200 + RANDOM % 1000))
-    rm -f "$dir/rx" # no stale "ready" from the last run
-    ip netns exec "$3" python3 -c "
-import socket,time
-s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',$port))
-s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,8<<20); s.settimeout(1)
-print('ready',flush=True); n=0
-try:
-    while True: s.recv(64); n+=1
-except OSError: pass
-print(n)" >"$dir/rx" &
-    local rx=$!
-    until grep -q ready "$dir/rx" 2>/dev/null; do sleep 0.05; done
-    local sent
-    sent=$(ip netns exec "$1" python3 -c "
-import socket,time
-s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.connect(('$2',$port))
-b=bytes(18); n=0; end=time.monotonic()+$secs
-while time.monotonic()<end:
-    for _ in range(100):
-        try: s.send(b); n+=1
-        except OSError: pass
-print(n)")
-    wait "$rx"
-    awk -v s="$sent" -v r="$(tail -n1 "$dir/rx")" -v t="$secs" \
-        'BEGIN {printf "%.0f %.0f %.2f\n", s / t / 1000, r / t / 1000, 100 * (s - r) / s}'
+start_ctswitchd() {
+    "$ctswitchd" --listen "ptcp:$ofport_cts:127.0.0.1" --probe-interval 0 --socket "$dir/ctl" \
+        --threads "$threads" --port "1=afpacket:${tag}ca" --port "2=afpacket:${tag}cb" \
+        >"$dir/ctswitchd.out" 2>&1 &
+    cts_pid=$!
+    wait_ofctl "$ofport_cts"
+    ovs-ofctl -O OpenFlow13 add-flows "tcp:127.0.0.1:$ofport_cts" "$dir/flows"
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$daemon_pid/stat"; }
-hz=$(getconf CLK_TCK)
-switched=() bare=() cpu=() uswitched=() ubare=() ucpu=()
-percent() { awk -v t=$(($2 - $1)) -v hz="$hz" -v s="$secs" 'BEGIN {printf "%.0f", 100 * t / hz / s}'; }
-for _ in $(seq "$runs"); do
-    t0=$(cpu_ticks)
-    switched+=("$(stream "${tag}s1" 10.232.0.2 "${tag}s2")")
-    cpu+=("$(percent "$t0" "$(cpu_ticks)")")
-    bare+=("$(stream "${tag}b1" 10.233.0.2 "${tag}b2")")
-    t0=$(cpu_ticks)
-    uswitched+=("$(udp "${tag}s1" 10.232.0.2 "${tag}s2")")
-    ucpu+=("$(percent "$t0" "$(cpu_ticks)")")
-    ubare+=("$(udp "${tag}b1" 10.233.0.2 "${tag}b2")")
+# OVS in a private run directory: its own ovsdb-server and ovs-vswitchd,
+# no kernel datapath (--disable-system), bridge br0 of datapath_type=netdev
+# with the two host veth ends as system ports 1 and 2.
+start_ovs() {
+    mkdir -p "$dir/ovs"
+    ovs_env ovsdb-tool create "$dir/ovs/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+    ovs_env ovsdb-server --detach --no-chdir --pidfile --log-file -vconsole:off -vsyslog:off \
+        --remote="punix:$dir/ovs/db.sock" "$dir/ovs/conf.db" 2>"$dir/ovs/ovsdb-server.stderr"
+    ovs_started=1
+    ovs_env ovs-vsctl --no-wait init
+    ovs_env ovs-vswitchd --disable-system --disable-system-route --detach --no-chdir --pidfile \
+        --log-file -vconsole:off -vsyslog:off 2>"$dir/ovs/ovs-vswitchd.stderr"
+    ovs_env ovs-vsctl --timeout=20 -- add-br br0 \
+        -- set bridge br0 datapath_type=netdev fail-mode=secure protocols=OpenFlow13 \
+        other-config:disable-in-band=true \
+        -- add-port br0 "${tag}oa" -- set interface "${tag}oa" ofport_request=1 \
+        -- add-port br0 "${tag}ob" -- set interface "${tag}ob" ofport_request=2
+    ovs_env ovs-vsctl --timeout=20 set-controller br0 "ptcp:$ofport_ovs:127.0.0.1"
+    wait_ofctl "$ofport_ovs"
+    ovs-ofctl -O OpenFlow13 del-flows "tcp:127.0.0.1:$ofport_ovs"
+    ovs-ofctl -O OpenFlow13 add-flows "tcp:127.0.0.1:$ofport_ovs" "$dir/flows"
+}
+
+declare -A letter=([bare]=b [ctswitch]=c [ovs]=o)
+for path in $paths; do
+    [[ -n ${letter[$path]:-} ]] || {
+        echo "netns-throughput: unknown path $path" >&2
+        exit 2
+    }
+    setup_path "${letter[$path]}"
+    save_offloads "${letter[$path]}"
+    case $path in
+    ctswitch) start_ctswitchd ;;
+    ovs) start_ovs ;;
+    esac
 done
 
-summary() {
-    sort -g | awk '{v[NR] = $1} END {printf "%s median, %s-%s", v[int((NR + 1) / 2)], v[1], v[NR]}'
+switch_pid() {
+    case $1 in
+    c) echo "$cts_pid" ;;
+    o) cat "$dir/ovs/ovs-vswitchd.pid" ;;
+    *) echo "" ;;
+    esac
 }
-echo "one TCP stream, $runs interleaved runs of ${secs}s, default veth offloads (Gbit/s)"
-echo "bare veth:              $(printf '%s\n' "${bare[@]}" | summary)"
-echo "ctswitchd ct firewall:  $(printf '%s\n' "${switched[@]}" | summary), ctswitchd CPU $(printf '%s\n' "${cpu[@]}" | summary) %"
-column() { printf '%s\n' "${@:2}" | awk -v c="$1" '{print $c}' | summary; }
-echo "64-byte UDP frames, one Python sender (kpps sent / kpps received / loss %)"
-echo "bare veth:              $(column 1 "${ubare[@]}") / $(column 2 "${ubare[@]}") / $(column 3 "${ubare[@]}")"
-echo "ctswitchd ct firewall:  $(column 1 "${uswitched[@]}") / $(column 2 "${uswitched[@]}") / $(column 3 "${uswitched[@]}"), ctswitchd CPU $(printf '%s\n' "${ucpu[@]}" | summary) %"
+cpu_ticks() { if [[ -n $1 ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi; }
+hz=$(getconf CLK_TCK)
+
+# One test on path letter $1: prints Gbit/s for TCP, "rx_kpps loss_%
+# sent_kpps" for UDP; 0 when nothing got through.
+run_test() {
+    local p=$1 test=$2 net=${subnet[$1]} out=$dir/iperf.json args
+    case $test in
+    tcp1) args=(-P 1) ;;
+    tcp4) args=(-P 4) ;;
+    udp) args=(-u -l "$udp_len" -b "$udp_rate") ;;
+    esac
+    # A path that passes nothing (OVS with offloads on) must not hang.
+    if ! timeout $((secs + 15)) ip netns exec "$tag${p}1" iperf3 -c "$net.2" -t "$secs" \
+        --connect-timeout 3000 -J "${args[@]}" >"$out" 2>/dev/null; then
+        [[ $test == udp ]] && echo "0 100 0" || echo 0
+        return
+    fi
+    if [[ $test == udp ]]; then
+        jq -r --argjson t "$secs" '.end.sum | "\((.packets - .lost_packets) / $t / 1000) \(.lost_percent) \(.packets / $t / 1000)"' \
+            "$out" 2>/dev/null || echo "0 100 0"
+    else
+        jq -r '.end.sum_received.bits_per_second / 1e9' "$out" 2>/dev/null || echo 0
+    fi
+}
+
+declare -A results cpus
+for _ in $(seq "$runs"); do
+    for path in $paths; do
+        p=${letter[$path]}
+        for mode in default off; do
+            set_offloads "$p" "$mode"
+            sleep 0.5
+            pid=$(switch_pid "$p")
+            for test in $tests; do
+                t0=$(cpu_ticks "$pid")
+                start=$(date +%s.%N)
+                r=$(run_test "$p" "$test")
+                elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
+                results[$path/$mode/$test]+="$r;"
+                cpus[$path/$mode/$test]+="$(awk -v t=$(($(cpu_ticks "$pid") - t0)) -v hz="$hz" -v s="$elapsed" \
+                    'BEGIN {printf "%.0f", 100 * t / hz / s}');"
+            done
+        done
+    done
+done
+
+# "median (min-max)" of the field $1 of the ";"-separated records $2.
+summary() {
+    tr ';' '\n' <<<"$2" | awk -v f="$1" 'NF {print $f}' | sort -g |
+        awk '{v[NR] = $1} END {if (NR == 0) print "-"; else printf "%.3g (%.3g-%.3g)", v[int((NR + 1) / 2)], v[1], v[NR]}'
+}
+echo "$runs interleaved runs of ${secs}s; ctswitchd --threads $threads; UDP: iperf3 -u -l $udp_len -b $udp_rate"
+echo "cells: median (min-max); CPU: the switch process, % of one core, during that test"
+printf '%-18s %-6s %-24s %-24s %-14s\n' path test result unit "switch CPU %"
+for path in $paths; do
+    for mode in default off; do
+        for test in $tests; do
+            key=$path/$mode/$test
+            cpu=-
+            [[ $path != bare ]] && cpu=$(summary 1 "${cpus[$key]}")
+            if [[ $test == udp ]]; then
+                printf '%-18s %-6s %-24s %-24s %-14s\n' "$path $mode" "$test" "$(summary 1 "${results[$key]}")" \
+                    "kpps received" "$cpu"
+                printf '%-18s %-6s %-24s %-24s\n' "" "" "$(summary 2 "${results[$key]}")" "% lost"
+                printf '%-18s %-6s %-24s %-24s\n' "" "" "$(summary 3 "${results[$key]}")" "kpps sent"
+            else
+                printf '%-18s %-6s %-24s %-24s %-14s\n' "$path $mode" "$test" "$(summary 1 "${results[$key]}")" \
+                    Gbit/s "$cpu"
+            fi
+        done
+    done
+done
