@@ -81,6 +81,9 @@ struct Case {
     offloads_off: [bool; 2],
     /// The control connection committed with `alg=ftp`.
     helper: bool,
+    /// ctswitchd's packet threads (with 2, each port has its own: the
+    /// two directions of a connection are tracked by different threads).
+    threads: usize,
 }
 
 impl Case {
@@ -92,6 +95,7 @@ impl Case {
             v6: false,
             offloads_off: [false, false],
             helper: true,
+            threads: 1,
         }
     }
 
@@ -145,12 +149,14 @@ fn passive_ftp_with_snat() {
 }
 
 /// The PORT commands rewritten in full checksums (not partial ones, as
-/// with offloads on), and the data cut into segments by the sender.
+/// with offloads on), and the data cut into segments by the sender; two
+/// packet threads.
 #[test]
 fn active_ftp_with_snat_and_offloads_off() {
     ftp(Case {
         nat: Nat::Src,
         offloads_off: [true, true],
+        threads: 2,
         ..Case::new('E', Mode::Active)
     });
 }
@@ -182,11 +188,12 @@ fn active_ftp_over_ipv6_with_snat() {
 }
 
 /// 227's address rewritten to the service address (its text grows by 2
-/// bytes), which the client connects to as told.
+/// bytes), which the client connects to as told; two packet threads.
 #[test]
 fn passive_ftp_with_dnat() {
     ftp(Case {
         nat: Nat::Dst,
+        threads: 2,
         ..Case::new('I', Mode::Passive)
     });
 }
@@ -310,7 +317,14 @@ fn setup(case: Case) -> Option<(Net, Daemon)> {
     let [port1, port2] = net.ports();
     let d = Daemon::start(
         &format!("netns-ftp-{}", case.tag),
-        &["--port", &port1, "--port", &port2],
+        &[
+            "--threads",
+            &case.threads.to_string(),
+            "--port",
+            &port1,
+            "--port",
+            &port2,
+        ],
     );
     d.add_flows(
         &FLOWS
