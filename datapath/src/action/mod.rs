@@ -13,7 +13,7 @@ mod vlan;
 use core::fmt;
 
 pub use ct::{Ct, CtCommit, Nat};
-pub use set::{EthSet, Ipv4Set, Ipv6Set, PortsSet, SetAction};
+pub use set::{ArpSet, EthSet, IcmpSet, Ipv4Set, Ipv6Set, PortsSet, SetAction};
 pub use userspace::{ControllerCookie, Userspace};
 pub use vlan::PushVlan;
 

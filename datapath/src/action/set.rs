@@ -52,6 +52,24 @@ pub struct PortsSet {
     pub dst: Masked<u16>,
 }
 
+/// ICMP or ICMPv6 type and code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpSet {
+    pub icmp_type: Masked<u8>,
+    pub code: Masked<u8>,
+}
+
+/// An ARP header's addresses and opcode (the 16-bit wire opcode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArpSet {
+    pub sip: Masked<u32>,
+    pub tip: Masked<u32>,
+    pub op: Masked<u16>,
+    /// Hardware addresses, as 48-bit integers.
+    pub sha: Masked<u64>,
+    pub tha: Masked<u64>,
+}
+
 impl Default for EthSet {
     fn default() -> Self {
         EthSet {
@@ -101,6 +119,9 @@ pub enum SetAction {
     Ipv6(Ipv6Set),
     Tcp(PortsSet),
     Udp(PortsSet),
+    Icmp(IcmpSet),
+    Icmpv6(IcmpSet),
+    Arp(ArpSet),
 }
 
 /// Collects `name=value[/mask]` for the fields whose mask is not zero.
@@ -177,6 +198,25 @@ impl fmt::Display for SetAction {
                 } else {
                     "udp"
                 }
+            }
+            SetAction::Icmp(i) | SetAction::Icmpv6(i) => {
+                fields.add_decimal("type", i.icmp_type, u8::MAX);
+                fields.add_decimal("code", i.code, u8::MAX);
+                if matches!(self, SetAction::Icmp(_)) {
+                    "icmp"
+                } else {
+                    "icmpv6"
+                }
+            }
+            SetAction::Arp(a) => {
+                let addr = |v: u32| Ipv4Addr::from(v).to_string();
+                let mac = |v: u64| format_ethernet(u128::from(v));
+                fields.add("sip", a.sip, u32::MAX, addr);
+                fields.add("tip", a.tip, u32::MAX, addr);
+                fields.add_decimal("op", a.op, u16::MAX);
+                fields.add("sha", a.sha, 0xffff_ffff_ffff, mac);
+                fields.add("tha", a.tha, 0xffff_ffff_ffff, mac);
+                "arp"
             }
         };
         write!(f, "set({header}({}))", fields.0.join(","))
@@ -283,6 +323,34 @@ mod tests {
         assert_eq!(
             SetAction::Ipv6(v6).to_string(),
             "set(ipv6(src=fe80::1/ffff::))"
+        );
+    }
+
+    // As OVS 3.1's ofproto/trace prints them.
+    #[test]
+    fn icmp_and_arp_sets_print_as_ovs() {
+        let icmp = IcmpSet {
+            icmp_type: exact(0, u8::MAX),
+            code: exact(7, u8::MAX),
+        };
+        assert_eq!(
+            SetAction::Icmp(icmp).to_string(),
+            "set(icmp(type=0,code=7))"
+        );
+        assert_eq!(
+            SetAction::Icmpv6(icmp).to_string(),
+            "set(icmpv6(type=0,code=7))"
+        );
+        let arp = ArpSet {
+            sip: exact(0x0a00_0002, u32::MAX),
+            tip: exact(0, 0),
+            op: exact(2, u16::MAX),
+            sha: exact(0x0102_0304_0506, 0xffff_ffff_ffff),
+            tha: exact(0, 0),
+        };
+        assert_eq!(
+            SetAction::Arp(arp).to_string(),
+            "set(arp(sip=10.0.0.2,op=2,sha=01:02:03:04:05:06))"
         );
     }
 }

@@ -8,7 +8,7 @@ use crate::wire::ethernet::{resolve_ethertype, Frame};
 use crate::wire::ethertype;
 
 /// OVS parses at most two VLAN tags, and so do the actions.
-const MAX_VLAN_TAGS: usize = 2;
+pub(crate) const MAX_VLAN_TAGS: usize = 2;
 
 /// The offsets of a frame's network and transport headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

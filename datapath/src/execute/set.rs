@@ -10,8 +10,10 @@ use conntrack::wire::{byte, icmpv6, ip_proto, ipv4, ipv6, tcp, udp};
 use conntrack::{Masked, L3};
 
 use super::layers::Layers;
-use crate::action::{EthSet, Ipv4Set, Ipv6Set, PortsSet, SetAction};
-use crate::wire::ethernet::Frame;
+use super::layers::MAX_VLAN_TAGS;
+use crate::action::{ArpSet, EthSet, IcmpSet, Ipv4Set, Ipv6Set, PortsSet, SetAction};
+use crate::wire::ethernet::{resolve_ethertype, Frame};
+use crate::wire::ethertype;
 use crate::wire::{be16, be32};
 
 /// The IPv4 header's second byte (DSCP and ECN) and TTL, which the
@@ -51,7 +53,75 @@ pub(crate) fn apply(set: &SetAction, data: &mut [u8]) -> Result<(), SetError> {
         SetAction::Ipv6(ip) => set_ipv6(ip, data),
         SetAction::Tcp(ports) => set_ports(ports, ip_proto::TCP, data),
         SetAction::Udp(ports) => set_ports(ports, ip_proto::UDP, data),
+        SetAction::Icmp(icmp) => set_icmp(icmp, ip_proto::ICMP, data),
+        SetAction::Icmpv6(icmp) => set_icmp(icmp, ip_proto::ICMPV6, data),
+        SetAction::Arp(arp) => set_arp(arp, data),
     }
+}
+
+/// ICMP and ICMPv6 put type and code in their first two bytes, then
+/// the checksum (which covers them).
+const ICMP_CHECKSUM_AT: usize = 2;
+
+fn set_icmp(set: &IcmpSet, proto: u8, data: &mut [u8]) -> Result<(), SetError> {
+    let layers = Layers::of(data).ok_or(SetError::NoSuchHeader)?;
+    let (l4_at, found) = layers.l4.ok_or(SetError::NoSuchHeader)?;
+    if found != proto {
+        return Err(SetError::NoSuchHeader);
+    }
+    let l4 = data
+        .get_mut(l4_at..l4_at + ICMP_CHECKSUM_AT + 2)
+        .ok_or(SetError::NoSuchHeader)?;
+    let old = [l4[0], l4[1]];
+    let new = [masked(set.icmp_type, old[0]), masked(set.code, old[1])];
+    let check = u16::from_be_bytes([l4[ICMP_CHECKSUM_AT], l4[ICMP_CHECKSUM_AT + 1]]);
+    let check = update_bytes(check, &old, &new);
+    l4[..2].copy_from_slice(&new);
+    l4[ICMP_CHECKSUM_AT..].copy_from_slice(&check.to_be_bytes());
+    Ok(())
+}
+
+/// Where an Ethernet/IPv4 ARP header keeps its fields (RFC 826).
+const ARP_LEN: usize = 28;
+const ARP_OP_AT: usize = 6;
+const ARP_SHA_AT: usize = 8;
+const ARP_SPA_AT: usize = 14;
+const ARP_THA_AT: usize = 18;
+const ARP_TPA_AT: usize = 24;
+
+fn set_arp(set: &ArpSet, data: &mut [u8]) -> Result<(), SetError> {
+    let frame = Frame::new_checked(&*data).map_err(|_| SetError::NoSuchHeader)?;
+    let (_, type_at) = frame.tags(MAX_VLAN_TAGS);
+    let (dl_type, l3_at) = resolve_ethertype(data, type_at);
+    if dl_type != ethertype::ARP {
+        return Err(SetError::NoSuchHeader);
+    }
+    let arp = data
+        .get_mut(l3_at..l3_at + ARP_LEN)
+        .ok_or(SetError::NoSuchHeader)?;
+    let mut put = |at: usize, width: usize, m: Masked<u64>| {
+        let mut wide = [0u8; 8];
+        wide[8 - width..].copy_from_slice(&arp[at..at + width]);
+        let new = masked(m, u64::from_be_bytes(wide)).to_be_bytes();
+        arp[at..at + width].copy_from_slice(&new[8 - width..]);
+    };
+    let widen = |m: Masked<u32>| Masked {
+        value: u64::from(m.value),
+        mask: u64::from(m.mask),
+    };
+    put(
+        ARP_OP_AT,
+        2,
+        Masked {
+            value: u64::from(set.op.value),
+            mask: u64::from(set.op.mask),
+        },
+    );
+    put(ARP_SHA_AT, 6, set.sha);
+    put(ARP_SPA_AT, 4, widen(set.sip));
+    put(ARP_THA_AT, 6, set.tha);
+    put(ARP_TPA_AT, 4, widen(set.tip));
+    Ok(())
 }
 
 fn set_eth(set: &EthSet, data: &mut [u8]) -> Result<(), SetError> {
@@ -403,5 +473,77 @@ mod tests {
         assert_eq!(ip.flow_label(), 0);
         let u = udp::Packet::new_checked(&f[54..]).unwrap();
         assert!(u.verify_checksum(&ip.src_bytes(), &ip.dst_bytes()));
+    }
+
+    #[test]
+    fn icmp_type_and_code_are_rewritten_with_the_checksum() {
+        let mut f = vec![0x50, 0x54, 0, 0, 0, 2, 0x50, 0x54, 0, 0, 0, 1, 0x08, 0x00];
+        let mut ip = vec![
+            0x45, 0, 0, 32, 0, 1, 0, 0, 64, 1, 0, 0, 10, 1, 1, 1, 10, 1, 1, 2,
+        ];
+        ipv4::Packet::new_unchecked(&mut ip[..]).fill_checksum();
+        let mut icmp = vec![8u8, 0, 0, 0, 0, 7, 0, 1, 0xaa, 0xbb, 0xcc, 0xdd];
+        let check = conntrack::wire::checksum::checksum(&icmp);
+        icmp[2..4].copy_from_slice(&check.to_be_bytes());
+        f.extend(ip);
+        f.extend(icmp);
+        let set = SetAction::Icmp(IcmpSet {
+            icmp_type: Masked {
+                value: 0,
+                mask: 0xff,
+            },
+            code: Masked {
+                value: 7,
+                mask: 0xff,
+            },
+        });
+        assert_eq!(apply(&set, &mut f), Ok(()));
+        assert_eq!(f[34..36], [0, 7]);
+        assert_eq!(conntrack::wire::checksum::checksum(&f[34..]), 0);
+        // Not ICMPv6: nothing happens.
+        let v6 = SetAction::Icmpv6(IcmpSet {
+            icmp_type: Masked {
+                value: 1,
+                mask: 0xff,
+            },
+            code: Masked {
+                value: 1,
+                mask: 0xff,
+            },
+        });
+        assert_eq!(apply(&v6, &mut f), Err(SetError::NoSuchHeader));
+    }
+
+    #[test]
+    fn arp_fields_are_rewritten_under_their_masks() {
+        let mut f = vec![0xff; 6];
+        f.extend([0x50, 0x54, 0, 0, 0, 1, 0x08, 0x06]);
+        f.extend([0, 1, 8, 0, 6, 4, 0, 1]);
+        f.extend([0x50, 0x54, 0, 0, 0, 1, 10, 0, 0, 1]);
+        f.extend([0, 0, 0, 0, 0, 0, 10, 0, 0, 2]);
+        let set = SetAction::Arp(ArpSet {
+            sip: Masked {
+                value: 0x0a00_0002,
+                mask: u32::MAX,
+            },
+            tip: Masked { value: 0, mask: 0 },
+            op: Masked {
+                value: 2,
+                mask: u16::MAX,
+            },
+            sha: Masked {
+                value: 0x0102_0304_0506,
+                mask: 0xffff_ffff_ffff,
+            },
+            tha: Masked { value: 0, mask: 0 },
+        });
+        assert_eq!(apply(&set, &mut f), Ok(()));
+        assert_eq!(f[20..22], [0, 2]);
+        assert_eq!(f[22..28], [1, 2, 3, 4, 5, 6]);
+        assert_eq!(f[28..32], [10, 0, 0, 2]);
+        assert_eq!(f[38..42], [10, 0, 0, 2]);
+        // Too short to be ARP: nothing happens.
+        let mut short = f[..30].to_vec();
+        assert_eq!(apply(&set, &mut short), Err(SetError::NoSuchHeader));
     }
 }

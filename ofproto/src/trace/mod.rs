@@ -15,7 +15,8 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use datapath::action::Ct as DpCt;
+use datapath::action::{Ct as DpCt, SetAction};
+use datapath::{Action as DpAction, Actions};
 use nxm_fields::format::{format_flags, CT_STATE_FLAGS};
 use nxm_fields::layout as l;
 use nxm_fields::packet::format_packet;
@@ -143,11 +144,31 @@ impl Bridge {
             "\nFinal flow: {final_flow}\nMegaflow: {}\nDatapath actions: {actions}",
             Match::masked(flow, &ovs_megaflow_mask(flow, &traced.xlated.mask)),
         );
+        if traced.error.is_none() && slow_path_actions(&traced.xlated.actions) {
+            let _ = write!(
+                out,
+                "\nThis flow is handled by the userspace slow path because it:\n  \
+                 - Uses action(s) not supported by datapath."
+            );
+        }
         if let Some(err) = traced.error {
             let _ = write!(out, "\nTranslation failed ({err}), packet is dropped.\n");
         }
         queue.extend(recircs);
     }
+}
+
+/// Whether OVS's userspace datapath leaves these actions to its slow
+/// path: it has no (masked) set for ICMP type/code or ARP fields.
+fn slow_path_actions(actions: &Actions) -> bool {
+    actions.iter().any(|a| match a {
+        DpAction::Set(set) => matches!(
+            set,
+            SetAction::Icmp(_) | SetAction::Icmpv6(_) | SetAction::Arp(_)
+        ),
+        DpAction::Clone(inner) => slow_path_actions(inner),
+        _ => false,
+    })
 }
 
 /// The megaflow mask as OVS shows it: without the VLAN bits of tags the

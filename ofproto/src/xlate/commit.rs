@@ -10,9 +10,10 @@
 //! only when the packet had some nonzero.
 
 use conntrack::Masked;
-use datapath::action::{EthSet, Ipv4Set, Ipv6Set, PortsSet, PushVlan, SetAction};
+use datapath::action::{ArpSet, EthSet, IcmpSet, Ipv4Set, Ipv6Set, PortsSet, PushVlan, SetAction};
 use datapath::Action as DpAction;
 use nxm_fields::flow::slot_ones;
+use nxm_fields::format::FRAG_LATER;
 use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::prereq as p;
 use nxm_fields::Flow;
@@ -70,22 +71,84 @@ pub fn commit(flow: &Flow, base: &mut Flow, wc: &mut Flow, out: &mut Vec<DpActio
     }
     let is_ip = matches!(eth_type, p::ETH_TYPE_IP | p::ETH_TYPE_IPV6);
     let ports = [l::TP_SRC, l::TP_DST];
+    let proto = flow.get(l::NW_PROTO) as u8;
+    let icmp = match (eth_type, proto) {
+        (p::ETH_TYPE_IP, p::IPPROTO_ICMP) | (p::ETH_TYPE_IPV6, p::IPPROTO_ICMPV6) => {
+            // Type and code are there unless this is a later fragment.
+            flow.get(l::NW_FRAG) & FRAG_LATER == 0
+        }
+        _ => false,
+    };
+    if icmp && changed(flow, base, &ports) {
+        commit_icmp(flow, wc, out, eth_type == p::ETH_TYPE_IP);
+        copy(flow, base, &ports);
+    }
     let had_ports = base.get(l::TP_SRC) != 0 || base.get(l::TP_DST) != 0;
-    if is_ip && had_ports && changed(flow, base, &ports) {
+    if is_ip && !icmp && had_ports && changed(flow, base, &ports) {
         let set = PortsSet {
             src: masked(flow, base, wc, l::TP_SRC),
             dst: masked(flow, base, wc, l::TP_DST),
         };
-        match flow.get(l::NW_PROTO) as u8 {
+        match proto {
             p::IPPROTO_TCP => out.push(DpAction::Set(SetAction::Tcp(set))),
             p::IPPROTO_UDP => out.push(DpAction::Set(SetAction::Udp(set))),
-            // No datapath set for other transports (SCTP, ICMP type/code).
+            // No datapath set for other transports (SCTP).
             _ => {}
         }
         copy(flow, base, &ports);
     }
+    commit_arp(flow, base, wc, out);
     // Last, as in OVS: the sets above rewrite the packet under its tags.
     commit_vlan(flow, base, out);
+}
+
+/// ICMP type and code (in the port slots' low 8 bits), both set whole
+/// as OVS sets them, its megaflow then matching both.
+fn commit_icmp(flow: &Flow, wc: &mut Flow, out: &mut Vec<DpAction>, v4: bool) {
+    const BYTE: u128 = 0xff;
+    let exact = |slot: Slot| Masked {
+        value: flow.get(slot) as u8,
+        mask: u8::MAX,
+    };
+    for slot in [l::TP_SRC, l::TP_DST] {
+        wc.set(slot, wc.get(slot) | BYTE);
+    }
+    let set = IcmpSet {
+        icmp_type: exact(l::TP_SRC),
+        code: exact(l::TP_DST),
+    };
+    out.push(DpAction::Set(if v4 {
+        SetAction::Icmp(set)
+    } else {
+        SetAction::Icmpv6(set)
+    }));
+}
+
+/// An ARP (or RARP) packet's addresses and opcode; the opcode lives in
+/// nw_proto, as in OVS (which commits only its low 8 bits).
+fn commit_arp(flow: &Flow, base: &mut Flow, wc: &mut Flow, out: &mut Vec<DpAction>) {
+    let eth_type = flow.get(l::ETH_TYPE) as u16;
+    if !matches!(eth_type, p::ETH_TYPE_ARP | p::ETH_TYPE_RARP) {
+        return;
+    }
+    let fields = [l::NW_SRC, l::NW_DST, l::NW_PROTO, l::ARP_SHA, l::ARP_THA];
+    if !changed(flow, base, &fields) {
+        return;
+    }
+    let op: Masked<u8> = masked(flow, base, wc, l::NW_PROTO);
+    // The whole 16-bit opcode is written when its low byte changes.
+    let op_mask = if op.mask == 0 { 0 } else { u16::MAX };
+    out.push(DpAction::Set(SetAction::Arp(ArpSet {
+        sip: masked(flow, base, wc, l::NW_SRC),
+        tip: masked(flow, base, wc, l::NW_DST),
+        op: Masked {
+            value: u16::from(op.value),
+            mask: op_mask,
+        },
+        sha: masked(flow, base, wc, l::ARP_SHA),
+        tha: masked(flow, base, wc, l::ARP_THA),
+    })));
+    copy(flow, base, &fields);
 }
 
 /// The VLAN tags as OVS commits them: the tags both stacks share at the
