@@ -127,7 +127,10 @@ pub fn run(args: Args) -> CommandResult {
         let (proto, rest) = step.headers.split_once(',').unwrap_or((step.headers, ""));
         let frame = packet::build(&format!("{proto},{addresses},{rest}"))?;
         let injected = switch.inject(step.port, frame);
-        let state = injected.passes.last().map_or("-".into(), ct_state_text);
+        let state = injected
+            .passes
+            .last()
+            .map_or("-".into(), |p| ct_state_text(&p.flow));
         let out_ports: Vec<u32> = injected.tx.keys().copied().collect();
         let verdict = match out_ports.as_slice() {
             [] => "dropped".to_string(),

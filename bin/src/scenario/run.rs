@@ -15,11 +15,21 @@ use super::parse::{Line, LineError, Step};
 use super::report::{mask, number_after, pass_metadata, rule_text, sort_rules};
 use super::{commands, packet, trace};
 
+/// One upcall of an injected packet.
+#[derive(Debug, Clone)]
+pub struct Pass {
+    pub flow: Flow,
+    /// A userspace action (a controller action), not a miss.
+    pub action: bool,
+}
+
 /// What one injected packet did.
 #[derive(Debug, Default)]
 pub struct Injected {
-    /// The flow each pipeline pass was looked up with (pass 0 first).
-    pub passes: Vec<Flow>,
+    /// Each upcall in turn: the flow a pipeline pass was looked up with
+    /// (pass 0 first), or a userspace action's packet, as `dpif_netdev`
+    /// logs a miss and an action upcall.
+    pub passes: Vec<Pass>,
     /// What each port transmitted, by OpenFlow port number.
     pub tx: BTreeMap<u32, Vec<Vec<u8>>>,
 }
@@ -220,8 +230,9 @@ impl<S: Switch> Runner<'_, S> {
         }
         let before = self.rule_counts()?;
         let injected = self.switch.inject(port, frame);
-        for (n, flow) in injected.passes.iter().enumerate() {
-            self.say(&format!("  pass {n}: {}", pass_metadata(flow)));
+        for (n, pass) in injected.passes.iter().enumerate() {
+            let kind = if pass.action { " (action upcall)" } else { "" };
+            self.say(&format!("  pass {n}{kind}: {}", pass_metadata(&pass.flow)));
         }
         let after = self.rule_counts()?;
         let mut hit: Vec<String> = after

@@ -33,7 +33,7 @@ use openflow_codec::text::flow_mod::parse_flow_mod;
 use openflow_codec::text::group_mod::parse_group_mod;
 
 use super::parse::PORTS;
-use super::run::{Injected, Switch};
+use super::run::{Injected, Pass, Switch};
 
 /// The xid ovs-ofctl 3.1 gives the request of `add-flow`, `del-flows` and
 /// `dump-flows` (it spends 1..5 on version negotiation), which an error
@@ -43,10 +43,11 @@ const OFCTL_XID: u32 = 6;
 /// OFPPC_PORT_DOWN.
 const OFPPC_PORT_DOWN: u32 = 1;
 
-/// The slow path with a recorder in front: the flow of every miss.
+/// The slow path with a recorder in front: the flow of every miss and
+/// every userspace action, in order.
 struct Observer {
     inner: Arc<dyn Upcall>,
-    misses: Mutex<Vec<Flow>>,
+    misses: Mutex<Vec<Pass>>,
 }
 
 impl core::fmt::Debug for Observer {
@@ -60,11 +61,21 @@ impl Upcall for Observer {
         self.misses
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(flow.clone());
+            .push(Pass {
+                flow: flow.clone(),
+                action: false,
+            });
         self.inner.miss(flow)
     }
 
     fn userspace(&self, packet: UserspacePacket) {
+        self.misses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Pass {
+                flow: packet.flow.clone(),
+                action: true,
+            });
         self.inner.userspace(packet);
     }
 }
