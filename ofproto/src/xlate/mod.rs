@@ -145,6 +145,10 @@ pub(crate) struct Ctx<'a> {
     /// `depth`), and resubmits in all.
     depth: usize,
     resubmits: usize,
+    /// The in_port a `resubmit(PORT,TABLE)` looks its table up with; the
+    /// rule found then runs with the packet's own (as in OVS, so that
+    /// IN_PORT and NORMAL are not surprised).
+    lookup_in_port: Option<nxm_fields::Value>,
     /// Lookups on the stack (the first table's is the outermost).
     frames: usize,
     /// `exit` ran: nothing more is translated.
@@ -183,6 +187,7 @@ impl<'a> Ctx<'a> {
             rule_is_table_miss: false,
             depth: 0,
             resubmits: 0,
+            lookup_in_port: None,
             frames: 0,
             exit: false,
             in_packet_out: false,

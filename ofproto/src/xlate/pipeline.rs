@@ -2,6 +2,7 @@
 //! `goto_table`, `resubmit` (including its `ct` form) and the OpenFlow 1.3
 //! action set. Table-miss without a table-miss rule drops (OpenFlow 1.3).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use nxm_fields::layout::{self as l, Slot};
@@ -51,8 +52,16 @@ impl Ctx<'_> {
         let Some(classifier) = tables.table(table_id) else {
             return Ok(());
         };
+        let key = match self.lookup_in_port.take() {
+            Some(port) => {
+                let mut key = self.flow.clone();
+                key.set(l::IN_PORT, port);
+                Cow::Owned(key)
+            }
+            None => Cow::Borrowed(&self.flow),
+        };
         let lookup = if ct_tuple {
-            let found = classifier.lookup(&ct_tuple_key(&self.flow));
+            let found = classifier.lookup(&ct_tuple_key(&key));
             let mut consulted = found.consulted.clone();
             for (header, orig) in CT_TUPLE {
                 consulted.set(orig, consulted.get(orig) | consulted.get(header));
@@ -61,7 +70,7 @@ impl Ctx<'_> {
             self.wc.or_with(&consulted);
             found.rule
         } else {
-            let found = classifier.lookup(&self.flow);
+            let found = classifier.lookup(&key);
             self.wc.or_with(&found.consulted);
             found.rule
         };
@@ -160,12 +169,12 @@ impl Ctx<'_> {
             }
         }
         let in_port = from_ofp10(r.in_port);
-        let saved_in_port = self.flow.get(l::IN_PORT);
         if in_port != OFPP_IN_PORT {
-            self.flow.set(l::IN_PORT, Value::from(in_port));
+            self.lookup_in_port = Some(Value::from(in_port));
         }
         let result = self.nested_lookup(table, r.ct);
-        self.flow.set(l::IN_PORT, saved_in_port);
+        // Not used when the limits stopped the lookup.
+        self.lookup_in_port = None;
         result
     }
 
