@@ -41,6 +41,8 @@ pub enum Action {
     /// Pass the packet through meter N (the slow path's meter table); a
     /// drop band over its rate drops it.
     Meter(u32),
+    /// Cut the packet to this many bytes for the next output only.
+    Trunc(u32),
 }
 
 /// A list of datapath actions, run in order.
@@ -83,6 +85,7 @@ impl fmt::Display for Action {
             Action::Userspace(u) => u.fmt(f),
             Action::Clone(inner) => write!(f, "clone({})", Inner(inner)),
             Action::Meter(id) => write!(f, "meter({id})"),
+            Action::Trunc(len) => write!(f, "trunc({len})"),
         }
     }
 }

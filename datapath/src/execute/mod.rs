@@ -69,6 +69,8 @@ pub fn execute(ctx: &Context<'_>, batch: Vec<Packet>, actions: &Actions) -> Exec
 }
 
 fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut Executed) {
+    // A `trunc`'s length, which the next output honours.
+    let mut cut: Option<usize> = None;
     for (i, action) in actions.iter().enumerate() {
         if batch.is_empty() {
             return;
@@ -77,9 +79,18 @@ fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut 
         match action {
             Action::Output(port) => {
                 for packet in &batch {
-                    ctx.ports.transmit(*port, packet);
+                    match cut.filter(|&len| len < packet.data.len()) {
+                        Some(len) => {
+                            let mut short = packet.clone();
+                            short.data.truncate(len);
+                            ctx.ports.transmit(*port, &short);
+                        }
+                        None => ctx.ports.transmit(*port, packet),
+                    }
                 }
+                cut = None;
             }
+            Action::Trunc(len) => cut = usize::try_from(*len).ok(),
             Action::Drop => return,
             Action::Ct(action) => {
                 ct::run(ctx.conntrack, action, &mut batch, ctx.now_ms);

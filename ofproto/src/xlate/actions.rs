@@ -40,7 +40,7 @@ impl Ctx<'_> {
         });
         match action {
             Action::Output(o) => self.output(from_ofp10(o.port), o.max_len)?,
-            Action::OutputTrunc(o) => self.output(from_ofp10(o.port), u16::MAX)?,
+            Action::OutputTrunc(o) => self.output_trunc(from_ofp10(o.port), o.max_len)?,
             Action::OutputReg(o) => {
                 let port = read_subfield(&self.flow, &mut self.wc, &o.src) as u32;
                 self.output(port, o.max_len)?;

@@ -7,7 +7,8 @@ use datapath::Action as DpAction;
 use nxm_fields::flow::slot_ones;
 use nxm_fields::layout as l;
 use nxm_fields::port::{
-    OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_NORMAL, OFPP_TABLE,
+    format_port, OFPP_ALL, OFPP_ANY, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_NORMAL,
+    OFPP_TABLE,
 };
 use nxm_fields::prereq::ETH_TYPE_ARP;
 use nxm_fields::Value;
@@ -52,6 +53,36 @@ impl Ctx<'_> {
                 self.note(NodeKind::Warn, |_| "skipping output to input port".into());
             }
             port => self.emit_output(port),
+        }
+        Ok(())
+    }
+
+    /// `output(port=P,max_len=N)`: the datapath cuts the packet for this
+    /// one output. As in OVS, only a real port other than the input port
+    /// can take it; the cut goes before the output's pending header
+    /// changes.
+    pub(super) fn output_trunc(&mut self, port: u32, max_len: u32) -> Result<(), XlateError> {
+        match port {
+            OFPP_TABLE | OFPP_NORMAL | OFPP_FLOOD | OFPP_ALL | OFPP_CONTROLLER | OFPP_ANY => {
+                self.note(NodeKind::Warn, |_| {
+                    format!("output_trunc does not support port: {}", format_port(port))
+                });
+            }
+            port if port == self.in_port() => {
+                self.note(NodeKind::Warn, |_| "skipping output to input port".into());
+            }
+            port if self.env.ports.contains(&port) => {
+                self.out.push(DpAction::Trunc(max_len));
+                self.emit_output(port);
+            }
+            port => {
+                self.note(NodeKind::Error, |_| {
+                    format!(
+                        "output_trunc does not support patch port {}",
+                        format_port(port)
+                    )
+                });
+            }
         }
         Ok(())
     }

@@ -257,6 +257,18 @@ fn output_reserved_ports() {
 }
 
 #[test]
+fn output_trunc_cuts_before_the_pending_sets_and_only_real_ports() {
+    let fx = Fixture::new(&[
+        "table=0,in_port=1,actions=mod_nw_dst:10.9.9.9,output(port=2,max_len=40),output(port=1,max_len=40),output:3",
+    ]);
+    let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "trunc(40),set(ipv4(dst=10.9.9.9)),2,3"
+    );
+}
+
+#[test]
 fn table_miss_drops_unless_a_miss_rule_says_otherwise() {
     let fx = Fixture::new(&["table=0,tcp,actions=output:2"]);
     let out = fx.xlate(&extract(&udp_frame(1, 2, 5353, 53), 1));
