@@ -6,6 +6,7 @@
 //! like OVS's. An empty list prints as `drop`, as OVS prints it.
 
 mod ct;
+mod mpls;
 mod set;
 mod userspace;
 mod vlan;
@@ -13,6 +14,7 @@ mod vlan;
 use core::fmt;
 
 pub use ct::{Ct, CtCommit, Nat};
+pub use mpls::{Lse, PushMpls};
 pub use set::{ArpSet, EthSet, IcmpSet, Ipv4Set, Ipv6Set, PortsSet, SetAction};
 pub use userspace::{ControllerCookie, Userspace};
 pub use vlan::PushVlan;
@@ -34,6 +36,12 @@ pub enum Action {
     Set(SetAction),
     PushVlan(PushVlan),
     PopVlan,
+    PushMpls(PushMpls),
+    /// Remove the outermost label stack entry; the frame's ethertype
+    /// becomes this one.
+    PopMpls(u16),
+    /// Overwrite the outermost label stack entry with this one.
+    SetMpls(Lse),
     /// Hand the packet to the slow path (the controller, mostly).
     Userspace(Userspace),
     /// Run the nested actions on a copy; the packet itself is unchanged.
@@ -82,6 +90,9 @@ impl fmt::Display for Action {
             Action::Set(set) => set.fmt(f),
             Action::PushVlan(push) => push.fmt(f),
             Action::PopVlan => f.write_str("pop_vlan"),
+            Action::PushMpls(push) => push.fmt(f),
+            Action::PopMpls(ethertype) => write!(f, "pop_mpls(eth_type={ethertype:#x})"),
+            Action::SetMpls(lse) => write!(f, "set(mpls({lse}))"),
             Action::Userspace(u) => u.fmt(f),
             Action::Clone(inner) => write!(f, "clone({})", Inner(inner)),
             Action::Meter(id) => write!(f, "meter({id})"),
@@ -136,6 +147,14 @@ mod tests {
         assert_eq!(Action::CtClear.to_string(), "ct_clear");
         assert_eq!(Action::PopVlan.to_string(), "pop_vlan");
         assert_eq!(Action::Meter(0).to_string(), "meter(0)");
+        assert_eq!(
+            Action::PopMpls(0x800).to_string(),
+            "pop_mpls(eth_type=0x800)"
+        );
+        assert_eq!(
+            Action::SetMpls(Lse::new(12, 1, 63, true)).to_string(),
+            "set(mpls(label=12,tc=1,ttl=63,bos=1))"
+        );
     }
 
     #[test]

@@ -12,11 +12,13 @@
 
 mod ct;
 pub(crate) mod layers;
+mod mpls;
 mod set;
 mod vlan;
 
 use conntrack::{Conntrack, CtMetadata};
 
+pub use mpls::MplsError;
 pub use set::SetError;
 pub use vlan::VlanError;
 
@@ -126,6 +128,27 @@ fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut 
             Action::PopVlan => {
                 for packet in &mut batch {
                     vlan::pop(&mut packet.data);
+                }
+            }
+            Action::PushMpls(push) => {
+                for packet in &mut batch {
+                    if mpls::push(push, &mut packet.data).is_err() {
+                        out.skipped += 1;
+                    }
+                }
+            }
+            Action::PopMpls(next) => {
+                for packet in &mut batch {
+                    if mpls::pop(*next, &mut packet.data).is_err() {
+                        out.skipped += 1;
+                    }
+                }
+            }
+            Action::SetMpls(lse) => {
+                for packet in &mut batch {
+                    if mpls::set(*lse, &mut packet.data).is_err() {
+                        out.skipped += 1;
+                    }
                 }
             }
             Action::Userspace(action) => {
