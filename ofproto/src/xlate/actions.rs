@@ -21,13 +21,19 @@ const VLAN_CFI: Value = 0x1000;
 const VLAN_VID: Value = 0x0fff;
 const VLAN_PCP: Value = 0xe000;
 /// OFPR_INVALID_TTL.
-const REASON_INVALID_TTL: u8 = 2;
+pub(super) const REASON_INVALID_TTL: u8 = 2;
 
 impl Ctx<'_> {
     pub(super) fn do_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
         for action in actions {
             if self.exit {
                 break;
+            }
+            if self.was_mpls && needs_l3(action) {
+                // OVS recirculates here; only a goto_table does so yet.
+                return Err(XlateError::Unsupported(
+                    "an action after pop_mpls that reads the network header",
+                ));
             }
             self.do_action(action)?;
         }
@@ -99,10 +105,18 @@ impl Ctx<'_> {
             | Action::FinTimeout(_)
             | Action::SetTunnel(_)
             | Action::Conjunction(_) => {}
-            Action::PushMpls(_)
-            | Action::PopMpls(_)
-            | Action::SetMplsTtl(_)
-            | Action::DecMplsTtl(_) => return Err(XlateError::Unsupported("mpls")),
+            Action::PushMpls(m) => self.push_mpls(m.ethertype)?,
+            Action::PopMpls(m) => self.pop_mpls(m.ethertype)?,
+            Action::SetMplsTtl(t) => {
+                if !self.set_mpls_ttl(t.ttl) {
+                    self.exit = true;
+                }
+            }
+            Action::DecMplsTtl(_) => {
+                if !self.dec_mpls_ttl() {
+                    self.exit = true;
+                }
+            }
             Action::Bundle(_) => return Err(XlateError::Unsupported("bundle")),
             Action::Learn(_) => return Err(XlateError::Unsupported("learn")),
             Action::Multipath(_) => return Err(XlateError::Unsupported("multipath")),
@@ -138,8 +152,10 @@ impl Ctx<'_> {
             LegacySet::Ecn(ecn) => self.set_field(FieldId::IpEcn, Value::from(*ecn), 0xff),
             LegacySet::TpSrc(p) => self.set_port(l::TP_SRC, p.port),
             LegacySet::TpDst(p) => self.set_port(l::TP_DST, p.port),
-            // MPLS is not supported by the datapath; nothing to change.
-            LegacySet::MplsLabel(_) | LegacySet::MplsTc(_) => {}
+            LegacySet::MplsLabel(label) => {
+                self.set_field(FieldId::MplsLabel, Value::from(*label), 0xf_ffff)
+            }
+            LegacySet::MplsTc(tc) => self.set_field(FieldId::MplsTc, Value::from(*tc), 7),
         }
     }
 
@@ -251,6 +267,26 @@ pub(super) fn subfield_is(sf: &Subfield, value: Value) -> String {
         format!("{value:#x}")
     };
     format!("{sf} is now {text}")
+}
+
+/// Whether an action needs the packet's network header (or more) to be
+/// known, which after a `pop_mpls` it is not (OVS's `recirc_for_mpls`):
+/// all but outputs, groups and L2 writes.
+fn needs_l3(action: &Action) -> bool {
+    let l2 = |id: FieldId| field(id).view.slot.range().start < l::NW_SRC.range().start;
+    match action {
+        Action::Output(_)
+        | Action::OutputTrunc(_)
+        | Action::OutputReg(_)
+        | Action::SetVlanVid(_)
+        | Action::SetVlanPcp(_)
+        | Action::SetTunnel(_)
+        | Action::SetQueue(_)
+        | Action::Group(_)
+        | Action::LegacySet(LegacySet::EthSrc(_) | LegacySet::EthDst(_)) => false,
+        Action::SetField(s) => !l2(s.field),
+        _ => true,
+    }
 }
 
 /// Whether an action's effect on the packet can be undone by committing

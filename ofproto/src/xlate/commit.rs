@@ -18,6 +18,8 @@ use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::prereq as p;
 use nxm_fields::Flow;
 
+use super::mpls::{commit_mpls, is_mpls};
+
 const VLAN_CFI: u128 = 0x1000;
 
 /// Appends to `out` what turns `base` into `flow`, and updates `base`;
@@ -30,6 +32,12 @@ pub fn commit(flow: &Flow, base: &mut Flow, wc: &mut Flow, out: &mut Vec<DpActio
             dst: masked(flow, base, wc, l::ETH_DST),
         })));
         copy(flow, base, &eth);
+    }
+    // A pop exposes the header the IP sets rewrite: it goes first.
+    let mpls_first =
+        is_mpls(base.get(l::ETH_TYPE) as u16) && !is_mpls(flow.get(l::ETH_TYPE) as u16);
+    if mpls_first {
+        commit_mpls(flow, base, out);
     }
     let eth_type = flow.get(l::ETH_TYPE) as u16;
     let v4 = [l::NW_SRC, l::NW_DST, l::NW_TOS, l::NW_TTL];
@@ -98,6 +106,9 @@ pub fn commit(flow: &Flow, base: &mut Flow, wc: &mut Flow, out: &mut Vec<DpActio
         copy(flow, base, &ports);
     }
     commit_arp(flow, base, wc, out);
+    if !mpls_first {
+        commit_mpls(flow, base, out);
+    }
     // Last, as in OVS: the sets above rewrite the packet under its tags.
     commit_vlan(flow, base, out);
 }

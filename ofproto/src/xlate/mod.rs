@@ -23,6 +23,7 @@ mod commit;
 mod ct;
 mod field;
 mod group;
+mod mpls;
 mod output;
 mod pipeline;
 mod port_order;
@@ -88,6 +89,9 @@ pub enum XlateError {
     TooManyResubmits,
     /// A recirculated packet whose continuation is gone.
     UnknownRecircId(u32),
+    /// An MPLS push or pop the flow's three label stack entries cannot
+    /// express.
+    TooManyMplsLabels,
     /// An action the datapath cannot carry out yet.
     Unsupported(&'static str),
 }
@@ -99,6 +103,7 @@ impl core::fmt::Display for XlateError {
             XlateError::TooDeep => f.write_str("Recursion too deep"),
             XlateError::TooManyResubmits => f.write_str("Too many resubmits"),
             XlateError::UnknownRecircId(id) => write!(f, "unknown recirc_id {id:#x}"),
+            XlateError::TooManyMplsLabels => f.write_str("Too many MPLS labels"),
             XlateError::Unsupported(what) => write!(f, "unsupported action {what}"),
         }
     }
@@ -153,6 +158,9 @@ pub(crate) struct Ctx<'a> {
     frames: usize,
     /// `exit` ran: nothing more is translated.
     exit: bool,
+    /// A `pop_mpls` exposed a network header the flow does not know:
+    /// actions that need it recirculate first.
+    was_mpls: bool,
     in_packet_out: bool,
     credits: Credits,
     learned: bool,
@@ -190,6 +198,7 @@ impl<'a> Ctx<'a> {
             lookup_in_port: None,
             frames: 0,
             exit: false,
+            was_mpls: false,
             in_packet_out: false,
             credits: Credits::default(),
             learned: false,

@@ -139,6 +139,7 @@ impl Ctx<'_> {
                     let new = (old & !mask) | (metadata & mask);
                     self.flow.set(l::METADATA, Value::from(new));
                 }
+                Instruction::GotoTable(table) if self.was_mpls => self.recirc_after_pop(*table),
                 Instruction::GotoTable(table) => self.nested_lookup(*table, false)?,
             }
         }

@@ -571,3 +571,87 @@ fn resubmit_loops_stop_where_ovs_stops_them() {
     let fx = Fixture::new(&refs);
     assert_eq!(fx.xlate(&flow).actions.to_string(), "2");
 }
+
+/// `frame` with an MPLS label stack entry pushed after its addresses.
+fn mpls_frame(frame: &[u8], lse: u32) -> Vec<u8> {
+    let mut f = frame[..12].to_vec();
+    f.extend_from_slice(&[0x88, 0x47]);
+    f.extend_from_slice(&lse.to_be_bytes());
+    f.extend_from_slice(&frame[14..]);
+    f
+}
+
+#[test]
+fn push_mpls_onto_ip_takes_tc_and_ttl_from_the_ip_header() {
+    let fx = Fixture::new(&["ip,actions=push_mpls:0x8847,set_field:21->mpls_label,output:2"]);
+    let mut frame = udp_frame(1, 2, 5353, 53);
+    frame[15] = 0xb8; // DSCP 46: tc is its low three bits, 6.
+    let out = fx.xlate(&extract(&frame, 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "push_mpls(label=21,tc=6,ttl=64,bos=1,eth_type=0x8847),2"
+    );
+    assert_eq!(out.mask.get(l::NW_TOS), 0xfc);
+    assert_eq!(out.mask.get(l::NW_TTL), 0xff);
+}
+
+#[test]
+fn push_mpls_onto_a_stack_copies_the_top_entry_without_bos() {
+    let fx = Fixture::new(&["mpls,actions=push_mpls:0x8847,output:2"]);
+    let frame = mpls_frame(&udp_frame(1, 2, 5353, 53), 0x0001_5140);
+    let out = fx.xlate(&extract(&frame, 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "push_mpls(label=21,tc=0,ttl=64,bos=0,eth_type=0x8847),2"
+    );
+}
+
+#[test]
+fn mpls_field_writes_and_ttls_commit_one_set() {
+    let fx = Fixture::new(&[
+        "mpls,actions=set_field:22->mpls_label,set_field:3->mpls_tc,dec_mpls_ttl,output:2",
+    ]);
+    let frame = mpls_frame(&udp_frame(1, 2, 5353, 53), 0x0001_5140);
+    let out = fx.xlate(&extract(&frame, 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "set(mpls(label=22,tc=3,ttl=63,bos=1)),2"
+    );
+    let fx = Fixture::new(&["mpls,actions=set_mpls_ttl(127),output:2"]);
+    let out = fx.xlate(&extract(&frame, 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "set(mpls(label=21,tc=0,ttl=127,bos=1)),2"
+    );
+}
+
+#[test]
+fn dec_mpls_ttl_to_zero_goes_to_the_controller_instead() {
+    let fx = Fixture::new(&["mpls,actions=dec_mpls_ttl,output:2"]);
+    let frame = mpls_frame(&udp_frame(1, 2, 5353, 53), 0x0001_5101);
+    let out = fx.xlate(&extract(&frame, 1));
+    let text = out.actions.to_string();
+    assert!(text.starts_with("userspace("), "{text}");
+    assert!(!text.ends_with(",2"), "{text}");
+}
+
+#[test]
+fn pop_mpls_then_goto_table_recirculates_to_read_the_exposed_header() {
+    let fx = Fixture::new(&[
+        "mpls,actions=pop_mpls:0x0800,goto_table:1",
+        "table=1,udp,nw_dst=10.1.1.2,tp_dst=53,actions=output:2",
+    ]);
+    let ip = udp_frame(1, 2, 5353, 53);
+    let out = fx.xlate(&extract(&mpls_frame(&ip, 0x0001_5140), 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "pop_mpls(eth_type=0x800),recirc(0x1)"
+    );
+    let mut again = extract(&ip, 1);
+    again.set(l::RECIRC_ID, 1);
+    assert_eq!(fx.xlate(&again).actions.to_string(), "2");
+    // Outputs need no recirculation.
+    let fx = Fixture::new(&["mpls,actions=pop_mpls:0x0800,output:2"]);
+    let out = fx.xlate(&extract(&mpls_frame(&ip, 0x0001_5140), 1));
+    assert_eq!(out.actions.to_string(), "pop_mpls(eth_type=0x800),2");
+}
