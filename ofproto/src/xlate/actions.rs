@@ -105,8 +105,8 @@ impl Ctx<'_> {
             | Action::FinTimeout(_)
             | Action::SetTunnel(_)
             | Action::Conjunction(_) => {}
-            Action::PushMpls(m) => self.push_mpls(m.ethertype)?,
-            Action::PopMpls(m) => self.pop_mpls(m.ethertype)?,
+            Action::PushMpls(m) => self.push_mpls(m.ethertype),
+            Action::PopMpls(m) => self.pop_mpls(m.ethertype),
             Action::SetMplsTtl(t) => {
                 if !self.set_mpls_ttl(t.ttl) {
                     self.exit = true;

@@ -89,9 +89,6 @@ pub enum XlateError {
     TooManyResubmits,
     /// A recirculated packet whose continuation is gone.
     UnknownRecircId(u32),
-    /// An MPLS push or pop the flow's three label stack entries cannot
-    /// express.
-    TooManyMplsLabels,
     /// An action the datapath cannot carry out yet.
     Unsupported(&'static str),
 }
@@ -103,7 +100,6 @@ impl core::fmt::Display for XlateError {
             XlateError::TooDeep => f.write_str("Recursion too deep"),
             XlateError::TooManyResubmits => f.write_str("Too many resubmits"),
             XlateError::UnknownRecircId(id) => write!(f, "unknown recirc_id {id:#x}"),
-            XlateError::TooManyMplsLabels => f.write_str("Too many MPLS labels"),
             XlateError::Unsupported(what) => write!(f, "unsupported action {what}"),
         }
     }

@@ -21,7 +21,7 @@ use nxm_fields::{Flow, Value};
 
 use super::actions::REASON_INVALID_TTL;
 use super::trace::NodeKind;
-use super::{Ctx, XlateError};
+use super::Ctx;
 
 /// The label stack entries the flow keeps, outermost first.
 const LSE_SLOTS: [Slot; 3] = [l::MPLS_LSE, l::MPLS_LSE1, l::MPLS_LSE2];
@@ -140,10 +140,11 @@ pub(super) fn commit_mpls(flow: &Flow, base: &mut Flow, out: &mut Vec<DpAction>)
 
 impl Ctx<'_> {
     /// `push_mpls:ETHERTYPE`.
-    pub(super) fn push_mpls(&mut self, ethertype: u16) -> Result<(), XlateError> {
+    pub(super) fn push_mpls(&mut self, ethertype: u16) {
         let n = count_labels(&self.flow, Some(&mut self.wc));
         if n >= LSE_SLOTS.len() {
-            return Err(XlateError::TooManyMplsLabels);
+            self.too_many_labels();
+            return;
         }
         if n == 0 {
             // What the packet had before the stack hides it.
@@ -175,20 +176,20 @@ impl Ctx<'_> {
             push_lse(&mut self.flow, n, top);
         }
         self.flow.set(l::ETH_TYPE, Value::from(ethertype));
-        Ok(())
     }
 
     /// `pop_mpls:ETHERTYPE`.
-    pub(super) fn pop_mpls(&mut self, ethertype: u16) -> Result<(), XlateError> {
+    pub(super) fn pop_mpls(&mut self, ethertype: u16) {
         let n = count_labels(&self.flow, Some(&mut self.wc));
         if n == 0 {
-            return Ok(());
+            return;
         }
         if n == LSE_SLOTS.len() {
             // Below the third entry the flow knows nothing to shift up.
             let last = LSE_SLOTS[n - 1];
             if self.flow.get(last) & BOS == 0 {
-                return Err(XlateError::TooManyMplsLabels);
+                self.too_many_labels();
+                return;
             }
         }
         for slot in &LSE_SLOTS[1..n] {
@@ -198,7 +199,15 @@ impl Ctx<'_> {
         if !is_mpls(ethertype) {
             self.was_mpls = true;
         }
-        Ok(())
+    }
+
+    /// A push or pop the flow's three entries cannot express: as in OVS
+    /// (its "too many MPLS labels" error), the rule counts the packet and
+    /// the packet is dropped.
+    fn too_many_labels(&mut self) {
+        self.note(NodeKind::Warn, |_| "Too many MPLS labels".into());
+        self.out.clear();
+        self.exit = true;
     }
 
     /// `set_mpls_ttl`; false when the packet is not MPLS, which ends the

@@ -655,3 +655,13 @@ fn pop_mpls_then_goto_table_recirculates_to_read_the_exposed_header() {
     let out = fx.xlate(&extract(&mpls_frame(&ip, 0x0001_5140), 1));
     assert_eq!(out.actions.to_string(), "pop_mpls(eth_type=0x800),2");
 }
+
+#[test]
+fn push_onto_three_labels_drops_the_packet_as_ovs_does() {
+    let fx = Fixture::new(&["mpls,actions=output:3,push_mpls:0x8847,output:2"]);
+    let three = mpls_frame(
+        &mpls_frame(&mpls_frame(&udp_frame(1, 2, 5353, 53), 0x0001_5140), 0x2040),
+        0x3040,
+    );
+    assert_eq!(fx.xlate(&extract(&three, 1)).actions.to_string(), "drop");
+}
