@@ -157,6 +157,8 @@ pub(crate) struct Ctx<'a> {
     /// A `pop_mpls` exposed a network header the flow does not know:
     /// actions that need it recirculate first.
     was_mpls: bool,
+    /// The packet's ethertype as it came to translation.
+    packet_eth_type: u16,
     in_packet_out: bool,
     credits: Credits,
     learned: bool,
@@ -195,6 +197,7 @@ impl<'a> Ctx<'a> {
             frames: 0,
             exit: false,
             was_mpls: false,
+            packet_eth_type: eth_type,
             in_packet_out: false,
             credits: Credits::default(),
             learned: false,
@@ -240,6 +243,7 @@ impl<'a> Ctx<'a> {
         for slot in TRANSLATION_ONLY.into_iter().chain((0..16).map(l::reg)) {
             self.wc.set(slot, 0);
         }
+        mpls::unkeyed_labels(self.packet_eth_type, &mut self.wc);
         Xlated {
             actions: Actions::new(self.out),
             mask: self.wc,

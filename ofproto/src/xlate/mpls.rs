@@ -99,6 +99,17 @@ fn pop_lse(flow: &mut Flow, n: usize, eth_type: u16) {
     flow.set(l::ETH_TYPE, Value::from(eth_type));
 }
 
+/// Forgets the label stack in a megaflow mask when the packet had none:
+/// the datapath's key of a non-MPLS packet carries no label stack entries
+/// (for entries a push wrote, translation may have read or written them).
+pub(super) fn unkeyed_labels(packet_eth_type: u16, wc: &mut Flow) {
+    if !is_mpls(packet_eth_type) {
+        for slot in LSE_SLOTS {
+            wc.set(slot, 0);
+        }
+    }
+}
+
 /// The label stack part of a commit, done before the IP sets when the
 /// flow no longer is MPLS (a pop exposes the header they rewrite) and
 /// after them otherwise: entries of `base` that `flow` does not share
@@ -172,6 +183,8 @@ impl Ctx<'_> {
                 self.flow.set(slot, 0);
             }
         } else {
+            // The new entry is a copy of the top one, all of which is read.
+            self.wc.set(l::MPLS_LSE, slot_ones(l::MPLS_LSE));
             let top = self.flow.get(l::MPLS_LSE) & !BOS;
             push_lse(&mut self.flow, n, top);
         }
@@ -246,9 +259,6 @@ impl Ctx<'_> {
     pub(super) fn recirc_after_pop(&mut self, table_id: u8) {
         super::commit::commit(&self.flow, &mut self.base, &mut self.wc, &mut self.out);
         let id = self.env.recirc.id_for(self.freeze(table_id));
-        self.note(NodeKind::Detail, |_| {
-            format!("Recirculating after pop_mpls, to resume at table {table_id}.")
-        });
         self.out.push(DpAction::Recirc(id));
         self.exit = true;
     }

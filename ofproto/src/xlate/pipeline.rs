@@ -112,7 +112,9 @@ impl Ctx<'_> {
             if self.exit {
                 break;
             }
-            if !matches!(inst, Instruction::ApplyActions(_)) {
+            // A goto_table that recirculates after a pop is not traced.
+            let recirculates = self.was_mpls && matches!(inst, Instruction::GotoTable(_));
+            if !matches!(inst, Instruction::ApplyActions(_)) && !recirculates {
                 self.note(NodeKind::Action, |_| {
                     format_instructions(std::slice::from_ref(inst))
                 });
