@@ -1,6 +1,7 @@
 //! Recirculation ids and the frozen continuations they name.
 //!
-//! When translation emits `recirc(ID)` (after `ct(table=N)`) or hands a
+//! When translation emits `recirc(ID)` (after `ct(table=N)`, or after a
+//! `pop_mpls` with the rest of the rule frozen) or hands a
 //! packet to the controller, it freezes what the pipeline needs to go on:
 //! the table to resume at and the metadata the datapath does not carry
 //! (registers, `metadata`, the translated in_port, the action set, whether
@@ -39,6 +40,20 @@ pub struct Frozen {
     pub action_set: Vec<Action>,
     /// The packet has been through conntrack: its ct fields are real.
     pub conntracked: bool,
+    /// The rest of a rule frozen in the middle of its actions (after a
+    /// `pop_mpls`), `table_id` being the rule's table; `None` resumes with
+    /// a lookup in `table_id`.
+    pub rest: Option<Continuation>,
+}
+
+/// What is left of a rule frozen in the middle of its actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Continuation {
+    /// Its remaining actions (a `write_metadata` after them as a load).
+    pub actions: Vec<Action>,
+    /// Its `goto_table`, if it has one.
+    pub goto_table: Option<u8>,
+    pub rule_cookie: u64,
 }
 
 impl Hash for Frozen {
@@ -52,6 +67,13 @@ impl Hash for Frozen {
         let mut wire = BytesMut::new();
         encode_actions(&self.action_set, &mut wire);
         wire.hash(state);
+        if let Some(rest) = &self.rest {
+            let mut wire = BytesMut::new();
+            encode_actions(&rest.actions, &mut wire);
+            wire.hash(state);
+            rest.goto_table.hash(state);
+            rest.rule_cookie.hash(state);
+        }
     }
 }
 
@@ -165,6 +187,7 @@ mod tests {
             regs,
             action_set: Vec::new(),
             conntracked: true,
+            rest: None,
         }
     }
 

@@ -30,7 +30,8 @@ impl Ctx<'_> {
                 break;
             }
             if self.was_mpls && needs_l3(action) {
-                // OVS recirculates here; only a goto_table does so yet.
+                // OVS recirculates here; only the actions of a rule (not
+                // of a clone, group or action set) are frozen yet.
                 return Err(XlateError::Unsupported(
                     "an action after pop_mpls that reads the network header",
                 ));
@@ -40,7 +41,7 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn do_action(&mut self, action: &Action) -> Result<(), XlateError> {
+    pub(super) fn do_action(&mut self, action: &Action) -> Result<(), XlateError> {
         self.note(NodeKind::Action, |_| {
             format_actions(std::slice::from_ref(action))
         });
@@ -272,7 +273,7 @@ pub(super) fn subfield_is(sf: &Subfield, value: Value) -> String {
 /// Whether an action needs the packet's network header (or more) to be
 /// known, which after a `pop_mpls` it is not (OVS's `recirc_for_mpls`):
 /// all but outputs, groups and L2 writes.
-fn needs_l3(action: &Action) -> bool {
+pub(super) fn needs_l3(action: &Action) -> bool {
     let l2 = |id: FieldId| field(id).view.slot.range().start < l::NW_SRC.range().start;
     match action {
         Action::Output(_)

@@ -229,6 +229,7 @@ impl<'a> Ctx<'a> {
             regs,
             action_set: self.action_set.clone(),
             conntracked: self.conntracked,
+            rest: None,
         }
     }
 
@@ -258,20 +259,20 @@ impl<'a> Ctx<'a> {
 pub fn translate(env: Env<'_>, packet: &Flow) -> Result<Xlated, XlateError> {
     let mut ctx = Ctx::new(env, packet);
     let recirc_id = packet.get(l::RECIRC_ID) as u32;
-    let table = if recirc_id == 0 {
-        0
-    } else {
-        let frozen = env
-            .recirc
-            .thaw(recirc_id)
-            .ok_or(XlateError::UnknownRecircId(recirc_id))?;
-        ctx.thaw(&frozen);
-        frozen.table_id
+    let frozen = match recirc_id {
+        0 => None,
+        id => Some(env.recirc.thaw(id).ok_or(XlateError::UnknownRecircId(id))?),
     };
+    if let Some(frozen) = &frozen {
+        ctx.thaw(frozen);
+    }
     if !ctx.conntracked {
         ctx.clear_ct_fields();
     }
-    ctx.run_pipeline(table)?;
+    match &frozen {
+        Some(frozen) => ctx.resume(frozen)?,
+        None => ctx.run_pipeline(0)?,
+    }
     Ok(ctx.finish())
 }
 
@@ -308,7 +309,7 @@ pub fn translate_traced(env: Env<'_>, bridge: &str, packet: &Flow) -> Traced {
                     format!("Resuming from table {}", frozen.table_id)
                 });
                 ctx.note_leave(thawed);
-                ctx.run_pipeline(frozen.table_id)
+                ctx.resume(&frozen)
             }
             None => Err(XlateError::UnknownRecircId(recirc_id)),
         }

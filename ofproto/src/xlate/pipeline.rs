@@ -108,20 +108,26 @@ impl Ctx<'_> {
         if self.tracing() && format_instructions(instructions) == "drop" {
             self.note(NodeKind::Action, |_| "drop".into());
         }
-        for inst in instructions {
+        for (k, inst) in instructions.iter().enumerate() {
             if self.exit {
                 break;
             }
-            // A goto_table that recirculates after a pop is not traced.
-            let recirculates = self.was_mpls && matches!(inst, Instruction::GotoTable(_));
-            if !matches!(inst, Instruction::ApplyActions(_)) && !recirculates {
+            if self.was_mpls && !matches!(inst, Instruction::ApplyActions(_)) {
+                // After a pop, the rest of the rule needs the exposed
+                // header: it runs after a recirculation (untraced here).
+                self.freeze_rest(&[], &instructions[k..])?;
+                break;
+            }
+            if !matches!(inst, Instruction::ApplyActions(_)) {
                 self.note(NodeKind::Action, |_| {
                     format_instructions(std::slice::from_ref(inst))
                 });
             }
             match inst {
                 Instruction::Meter(id) => self.meter(*id),
-                Instruction::ApplyActions(actions) => self.do_actions(actions)?,
+                Instruction::ApplyActions(actions) => {
+                    self.rule_actions(actions, &instructions[k + 1..])?
+                }
                 Instruction::ClearActions => {
                     if self.tracing() {
                         let was = format_actions(&self.action_set);
@@ -141,7 +147,6 @@ impl Ctx<'_> {
                     let new = (old & !mask) | (metadata & mask);
                     self.flow.set(l::METADATA, Value::from(new));
                 }
-                Instruction::GotoTable(table) if self.was_mpls => self.recirc_after_pop(*table),
                 Instruction::GotoTable(table) => self.nested_lookup(*table, false)?,
             }
         }
@@ -184,7 +189,7 @@ impl Ctx<'_> {
     /// A lookup from within a rule (`resubmit`, `goto_table`), within
     /// OVS's limits: 64 levels of resubmits to the same or an earlier
     /// table (which may loop; later tables cannot), 4096 in all.
-    fn nested_lookup(&mut self, table_id: u8, ct_tuple: bool) -> Result<(), XlateError> {
+    pub(super) fn nested_lookup(&mut self, table_id: u8, ct_tuple: bool) -> Result<(), XlateError> {
         if self.depth >= MAX_DEPTH {
             self.note(NodeKind::Error, |_| {
                 format!("over max translation depth {MAX_DEPTH}")
@@ -207,7 +212,7 @@ impl Ctx<'_> {
 
     /// `write_actions`: OpenFlow 1.3 keeps one action of each kind (one
     /// set-field per field); a later one replaces an earlier one.
-    fn write_actions(&mut self, actions: &[Action]) {
+    pub(super) fn write_actions(&mut self, actions: &[Action]) {
         for action in actions {
             let kind = set_kind(action);
             self.action_set.retain(|a| set_kind(a) != kind);

@@ -665,3 +665,23 @@ fn push_onto_three_labels_drops_the_packet_as_ovs_does() {
     );
     assert_eq!(fx.xlate(&extract(&three, 1)).actions.to_string(), "drop");
 }
+
+#[test]
+fn actions_after_pop_mpls_that_read_the_header_run_after_a_recirculation() {
+    let fx = Fixture::new(&[
+        "mpls,actions=pop_mpls:0x0800,output:3,dec_ttl,output:2,write_metadata:0x5/0xff,goto_table:1",
+        "table=1,metadata=0x5,udp,actions=output:3",
+    ]);
+    let ip = udp_frame(1, 2, 5353, 53);
+    let out = fx.xlate(&extract(&mpls_frame(&ip, 0x0001_5140), 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "pop_mpls(eth_type=0x800),3,recirc(0x1)"
+    );
+    let mut again = extract(&ip, 1);
+    again.set(l::RECIRC_ID, 1);
+    assert_eq!(
+        fx.xlate(&again).actions.to_string(),
+        "set(ipv4(ttl=63)),2,3"
+    );
+}
