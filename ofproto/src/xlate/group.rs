@@ -61,7 +61,11 @@ impl Ctx<'_> {
             .filter_map(|&i| group.buckets.get(i).map(|b| (i, b)))
         {
             let entered = self.note_enter(NodeKind::Bucket, || format!("bucket {i}"));
+            // A pop in a bucket is forgotten after it, as in OVS (unlike
+            // one in a clone).
+            let was_mpls = self.was_mpls;
             result = self.bucket_actions(&bucket.actions);
+            self.was_mpls = was_mpls;
             self.note_leave(entered);
             if result.is_err() {
                 break;

@@ -157,6 +157,9 @@ pub(crate) struct Ctx<'a> {
     /// A `pop_mpls` exposed a network header the flow does not know:
     /// actions that need it recirculate first.
     was_mpls: bool,
+    /// Lookups on the stack entered by `resubmit` (whose rules have
+    /// actions left to run after them, unlike `goto_table`'s).
+    resubmitted: usize,
     /// The packet's ethertype as it came to translation.
     packet_eth_type: u16,
     in_packet_out: bool,
@@ -197,6 +200,7 @@ impl<'a> Ctx<'a> {
             frames: 0,
             exit: false,
             was_mpls: false,
+            resubmitted: 0,
             packet_eth_type: eth_type,
             in_packet_out: false,
             credits: Credits::default(),

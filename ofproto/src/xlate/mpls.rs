@@ -283,17 +283,17 @@ impl Ctx<'_> {
     /// After a pop to a non-MPLS ethertype, the rest of a rule (its
     /// `actions`, then its `later` instructions) needs the packet's real
     /// headers: the datapath pops, and the packet recirculates to run it,
-    /// as OVS's translation freezes it. Only the outermost rule can be
-    /// frozen so (not one reached by `resubmit` or `goto_table`, whose
-    /// callers' actions would be lost).
+    /// as OVS's translation freezes it. Not yet in a rule reached by
+    /// `resubmit`, whose caller's remaining actions would need freezing
+    /// too (a `goto_table` is its rule's last instruction: nothing is left).
     pub(super) fn freeze_rest(
         &mut self,
         actions: &[Action],
         later: &[Instruction],
     ) -> Result<(), XlateError> {
-        if self.frames > 1 {
+        if self.resubmitted > 0 {
             return Err(XlateError::Unsupported(
-                "pop_mpls in a nested rule, followed by actions that read the network header",
+                "pop_mpls in a resubmitted rule, followed by actions that read the network header",
             ));
         }
         let mut rest = actions.to_vec();

@@ -180,7 +180,9 @@ impl Ctx<'_> {
         if in_port != OFPP_IN_PORT {
             self.lookup_in_port = Some(Value::from(in_port));
         }
+        self.resubmitted += 1;
         let result = self.nested_lookup(table, r.ct);
+        self.resubmitted -= 1;
         // Not used when the limits stopped the lookup.
         self.lookup_in_port = None;
         result

@@ -685,3 +685,29 @@ fn actions_after_pop_mpls_that_read_the_header_run_after_a_recirculation() {
         "set(ipv4(ttl=63)),2,3"
     );
 }
+
+#[test]
+fn a_rule_reached_by_goto_table_freezes_its_rest_after_a_pop() {
+    let fx = Fixture::new(&[
+        "in_port=1,mpls,actions=goto_table:1",
+        "table=1,mpls,actions=pop_mpls:0x0800,dec_ttl,output:2",
+    ]);
+    let ip = udp_frame(1, 2, 5353, 53);
+    let out = fx.xlate(&extract(&mpls_frame(&ip, 0x0001_5140), 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "pop_mpls(eth_type=0x800),recirc(0x1)"
+    );
+    let mut again = extract(&ip, 1);
+    again.set(l::RECIRC_ID, 1);
+    assert_eq!(fx.xlate(&again).actions.to_string(), "set(ipv4(ttl=63)),2");
+    // Not yet after a resubmit: the caller's actions would be lost.
+    let fx = Fixture::new(&[
+        "in_port=1,mpls,actions=resubmit(,1),output:3",
+        "table=1,mpls,actions=pop_mpls:0x0800,dec_ttl,output:2",
+    ]);
+    assert!(matches!(
+        fx.try_xlate(&extract(&mpls_frame(&ip, 0x0001_5140), 1)),
+        Err(XlateError::Unsupported(_))
+    ));
+}
