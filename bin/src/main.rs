@@ -99,8 +99,10 @@ enum Command {
     Trace(commands::trace::Args),
     /// Print the IP fragment reassembler's settings and counters (as ovs-appctl dpctl/ipf-get-status).
     IpfGetStatus(commands::ipf::StatusArgs),
-    /// Turn IP fragment reassembly on or off for one family (as dpctl/ipf-set-enabled).
+    /// Turn IP fragment reassembly on for one family (as dpctl/ipf-set-enabled).
     IpfSetEnabled(commands::ipf::EnabledArgs),
+    /// Turn IP fragment reassembly off for one family (as dpctl/ipf-set-disabled).
+    IpfSetDisabled(commands::ipf::EnabledArgs),
     /// Set the smallest fragment reassembly accepts (as dpctl/ipf-set-min-frag).
     IpfSetMinFrag(commands::ipf::MinFragArgs),
     /// Set how many fragments may be held at once (as dpctl/ipf-set-max-nfrags).
@@ -156,7 +158,8 @@ fn main() -> ExitCode {
         Command::Inject(args) => commands::inject::run(args),
         Command::Trace(args) => commands::trace::run(args),
         Command::IpfGetStatus(args) => commands::ipf::status(args),
-        Command::IpfSetEnabled(args) => commands::ipf::set_enabled(args),
+        Command::IpfSetEnabled(args) => commands::ipf::set_enabled(args, true),
+        Command::IpfSetDisabled(args) => commands::ipf::set_enabled(args, false),
         Command::IpfSetMinFrag(args) => commands::ipf::set_min_frag(args),
         Command::IpfSetMaxNfrags(args) => commands::ipf::set_max_frags(args),
         Command::PortTx(args) => commands::port_tx::run(args),

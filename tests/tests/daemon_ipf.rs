@@ -94,7 +94,10 @@ fn status_setters_and_a_fragmented_datagram() {
         stderr_line(&d.ctswitch_ctl("ipf-set-max-nfrags", &["9000"])),
         "ctswitch: setting maximum fragments failed"
     );
-    stdout(d.ctswitch_ctl("ipf-set-enabled", &["v6", "disable"]));
+    assert_eq!(
+        stdout(d.ctswitch_ctl("ipf-set-disabled", &["v6"])),
+        "disabling fragmentation reassembly successful\n"
+    );
     let status = stdout(d.ctswitch_ctl("ipf-get-status", &[]));
     for line in [
         "v6 enabled: 0",

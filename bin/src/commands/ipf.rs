@@ -1,6 +1,6 @@
 //! The IP fragment reassembler of the daemon's connection tracker, as
 //! `ovs-appctl dpctl/ipf-*` drives OVS's: `ipf-get-status [-m]`,
-//! `ipf-set-enabled v4|v6 enable|disable`, `ipf-set-min-frag v4|v6 N`,
+//! `ipf-set-enabled v4|v6`, `ipf-set-disabled v4|v6`, `ipf-set-min-frag v4|v6 N`,
 //! `ipf-set-max-nfrags N`. Settings are checked as OVS 3.1 checks them
 //! and refused with its wording.
 
@@ -25,12 +25,6 @@ impl From<FamilyArg> for Family {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Switch {
-    Enable,
-    Disable,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
     /// Also list the fragment lists being reassembled.
@@ -44,8 +38,6 @@ pub struct StatusArgs {
 pub struct EnabledArgs {
     #[arg(value_enum)]
     pub family: FamilyArg,
-    #[arg(value_enum)]
-    pub switch: Switch,
     #[command(flatten)]
     pub socket: SocketArg,
 }
@@ -74,10 +66,11 @@ pub fn status(args: StatusArgs) -> CommandResult {
     print_text(&args.socket, &Request::IpfStatus { more: args.more })
 }
 
-pub fn set_enabled(args: EnabledArgs) -> CommandResult {
+/// `ipf-set-enabled` (`enabled`) or `ipf-set-disabled`.
+pub fn set_enabled(args: EnabledArgs, enabled: bool) -> CommandResult {
     let setting = IpfSetting::Enabled {
         family: args.family.into(),
-        enabled: args.switch == Switch::Enable,
+        enabled,
     };
     print_text(&args.socket, &Request::IpfSet(setting))
 }

@@ -6,6 +6,7 @@
 //! JSON back ([`Response`]); a connection may carry many in turn.
 
 mod client;
+mod ipf;
 mod path;
 mod protocol;
 mod tuple;

@@ -7,7 +7,7 @@ use conntrack::now_ms;
 
 use super::port_spec::{parse_kind_name, PortKind, PortSpec};
 use super::switch::Switch;
-use crate::control::{DatapathCounters, IpfSetting, PortInfo, Request, Response, Stats};
+use crate::control::{DatapathCounters, PortInfo, Request, Response, Stats};
 use crate::hex;
 
 /// Carries out `request`; a failure is a [`Response::Error`].
@@ -69,7 +69,7 @@ fn carry_out(switch: &Switch, request: Request) -> Result<Response, String> {
             text: ct.ipf().status().format(more),
         },
         Request::IpfSet(setting) => Response::Text {
-            text: set_ipf(ct.ipf(), setting)?,
+            text: setting.apply(ct.ipf())?,
         },
         Request::Trace { bridge, args, live } => Response::Text {
             text: trace(switch, bridge.as_deref(), &args, live)?,
@@ -99,30 +99,6 @@ fn trace(
     let mut text = crate::trace::run(br, switch.datapath.conntrack(), args, live, &by_name)?;
     text.push('\n');
     Ok(text)
-}
-
-/// Applies `setting`; the line ovs-appctl would print on success, or the
-/// error OVS gives.
-fn set_ipf(ipf: &conntrack::ipf::Ipf, setting: IpfSetting) -> Result<String, String> {
-    let done = |what: &str| format!("setting {what} successful\n");
-    match setting {
-        IpfSetting::Enabled { family, enabled } => {
-            ipf.set_enabled(family, enabled);
-            Ok(done(if enabled {
-                "fragmentation reassembly enabled"
-            } else {
-                "fragmentation reassembly disabled"
-            }))
-        }
-        IpfSetting::MinFrag { family, size } => ipf
-            .set_min_frag(family, size)
-            .map(|()| done("minimum fragment size"))
-            .map_err(|e| e.to_string()),
-        IpfSetting::MaxFrags { max } => ipf
-            .set_max_frags(max)
-            .map(|()| done("maximum fragments"))
-            .map_err(|e| e.to_string()),
-    }
 }
 
 fn stats(switch: &Switch) -> Stats {

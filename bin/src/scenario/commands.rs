@@ -7,7 +7,8 @@
 //! * appctl: `dpctl/dump-conntrack`, `dpctl/flush-conntrack`,
 //!   `dpctl/ct-{enable,disable}-tcp-seq-chk`, `dpctl/ct-get-nconns`,
 //!   `dpctl/ct-{get,set}-maxconns`, `dpctl/ct-{set,get,del}-limits`,
-//!   `dpctl/ct-stats-show [-m]`, `dpctl/ipf-get-status`, `ofproto/trace`,
+//!   `dpctl/ct-stats-show [-m]`, `dpctl/ipf-get-status [-m]`,
+//!   `dpctl/ipf-set-{enabled,disabled,min-frag,max-nfrags}`, `ofproto/trace`,
 //!   `fdb/show br0`, `fdb/flush [br0]`, `time/warp`;
 //! * ofctl (on `br0`): `add-flow`, `mod-flows`, `del-flows` (also
 //!   `--strict`), `add-group`, `mod-group`, `del-groups`, `dump-flows`,
@@ -15,7 +16,7 @@
 
 use conntrack::FlushFilter;
 use conntrack::{Conntrack, DumpStyle};
-use ctswitch::control::parse_flush_filter;
+use ctswitch::control::{parse_flush_filter, IpfSetting};
 use nxm_fields::format::format_ethernet;
 use openflow_codec::message::flow_mod::FlowModCommand;
 use openflow_codec::message::group::GroupCommand;
@@ -62,6 +63,20 @@ pub fn appctl<S: Switch>(switch: &mut S, args: &[String]) -> Option<Vec<String>>
                 .map(str::to_string)
                 .collect(),
         ),
+        setter if setter.starts_with("dpctl/ipf-set-") => {
+            let applied = IpfSetting::from_appctl(setter, rest)?.and_then(|setting| {
+                setting
+                    .apply(ct.ipf())
+                    .map_err(|e| format!("ovs-vswitchd: {e} (Operation not permitted)"))
+            });
+            Some(match applied {
+                Ok(text) => text.lines().map(str::to_string).collect(),
+                Err(e) => vec![
+                    e,
+                    "ovs-appctl: ovs-vswitchd: server returned an error".into(),
+                ],
+            })
+        }
         "dpctl/flush-conntrack" => Some(match flush_filter(rest) {
             Ok(filter) => {
                 ct.flush(&filter);

@@ -234,10 +234,13 @@ impl Ipf {
             return Outcome::Pass;
         }
         let mut inner = self.inner.lock();
-        let config = *inner.family(family);
-        if !config.enabled {
+        // As OVS 3.1: fragments are checked (and a too small one counted)
+        // while reassembly is on for either family; only then is it
+        // asked whether it is on for this one.
+        if !inner.v4.enabled && !inner.v6.enabled {
             return Outcome::Pass;
         }
+        let config = *inner.family(family);
         let frag = match parsed {
             Parsed::Whole => return Outcome::Pass,
             Parsed::Malformed => return Outcome::Invalid,
@@ -246,6 +249,9 @@ impl Ipf {
         if !frag.last && frag.size < config.min_frag_size as usize {
             inner.family(family).too_small += 1;
             return Outcome::Invalid;
+        }
+        if !config.enabled {
+            return Outcome::Pass;
         }
         // A fragment past the limits is left to the tracker, which calls
         // it `+inv`, as OVS leaves it to conntrack.
