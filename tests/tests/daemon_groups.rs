@@ -122,8 +122,28 @@ fn ctswitch_prints_the_same_dumps_and_fails_where_ovs_ofctl_fails() {
 
 /// A UDP datagram 10.0.0.1:`sport` → 10.0.0.2:2000 (checksum zero).
 fn udp(sport: u16) -> String {
+    udp_from(1, sport)
+}
+
+/// As [`udp`], from 10.0.0.`host`.
+fn udp_from(host: u8, sport: u16) -> String {
+    let header = [
+        0x4500u16,
+        0x0020,
+        0x0001,
+        0x0000,
+        0x4011,
+        0x0000,
+        0x0a00,
+        u16::from(host),
+        0x0a00,
+        0x0002,
+    ];
+    let sum = header.iter().map(|&w| u32::from(w)).sum::<u32>();
+    let sum = (sum & 0xffff) + (sum >> 16);
+    let checksum = !((sum & 0xffff) + (sum >> 16)) as u16;
     format!(
-        "00000000000200000000000108004500002000010000401166ca0a0000010a000002{sport:04x}07d0000c0000aabbccdd"
+        "000000000002000000000001080045000020000100004011{checksum:04x}0a0000{host:02x}0a000002{sport:04x}07d0000c0000aabbccdd"
     )
 }
 
@@ -166,9 +186,11 @@ fn injected_packets_go_through_every_bucket_of_an_all_group_and_one_of_a_select_
     stdout(d.ctswitch_ctl("inject", &["2", &udp(7)]));
     assert_eq!(collect(&d, 2), (1, 1), "a copy to each bucket");
 
-    // Forty flows: each through exactly one bucket, both buckets used.
-    for sport in 100..140 {
-        stdout(d.ctswitch_ctl("inject", &["2", &udp(sport)]));
+    // Forty flows from forty hosts: each through exactly one bucket, both
+    // buckets used. (OVS's default selection hashes addresses but not UDP
+    // ports, so the hosts differ, not the ports.)
+    for host in 100..140 {
+        stdout(d.ctswitch_ctl("inject", &["2", &udp_from(host, 7000)]));
     }
     let (p1, p3) = collect(&d, 40);
     assert_eq!(p1 + p3, 40);
