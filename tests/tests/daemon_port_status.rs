@@ -24,7 +24,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ctswitch_tests::{ctswitchd, ovs_ofctl};
 use daemon_support::{private_dir, stdout, Daemon};
@@ -295,7 +295,19 @@ fn an_active_controller_gets_port_status_and_is_reconnected_after_a_restart() {
     // The controller restarts: the switch connects to the new one.
     drop(stream);
     drop(listener);
-    let listener = TcpListener::bind(addr).unwrap();
+    // The closed connection's socket may hold the port a moment (it waits
+    // for the switch's side to close): the new controller retries.
+    let start = Instant::now();
+    let listener = loop {
+        match TcpListener::bind(addr) {
+            Ok(listener) => break listener,
+            Err(e) if start.elapsed() < Duration::from_secs(10) => {
+                eprintln!("binding {addr} again: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("cannot bind {addr} again: {e}"),
+        }
+    };
     let mut stream = accept_switch(&listener);
     stdout(d.ctswitch_ctl("port-del", &["3"]));
     let deleted = expect_msg(&mut stream, PORT_STATUS);
