@@ -368,14 +368,7 @@ impl Conntrack {
         let Some(conn) = shard.get_mut(handle) else {
             return prior;
         };
-        if params.commit {
-            if let Some(mark) = params.mark {
-                conn.mark = mark.apply(conn.mark);
-            }
-            if let Some(label) = params.label {
-                conn.set_label(label.apply(conn.label()));
-            }
-        }
+        write_mark_and_label(conn, params);
         // The rest (state, tuple) stays as that ct said, as OVS leaves it.
         CtMetadata {
             mark: conn.mark,
@@ -525,14 +518,7 @@ impl Conntrack {
             }
             return md;
         };
-        if params.commit {
-            if let Some(mark) = params.mark {
-                conn.mark = mark.apply(conn.mark);
-            }
-            if let Some(label) = params.label {
-                conn.set_label(label.apply(conn.label()));
-            }
-        }
+        write_mark_and_label(conn, params);
         if params.nat.is_some() {
             if let Some((bits, r)) = nat::apply::for_packet(conn, &ext.key, direction) {
                 state |= bits;
@@ -753,6 +739,19 @@ fn already_translated(prior: &CtMetadata, params: &ExecuteParams) -> bool {
         && state.contains(CtState::TRACKED)
         && !state.contains(CtState::INVALID)
         && (state.contains(CtState::SRC_NAT) || state.contains(CtState::DST_NAT))
+}
+
+/// A commit writes `params`' mark and label into `conn` through their
+/// masks; a lookup writes nothing.
+fn write_mark_and_label(conn: &mut Conn, params: &ExecuteParams) {
+    if params.commit {
+        if let Some(mark) = params.mark {
+            conn.mark = mark.apply(conn.mark);
+        }
+        if let Some(label) = params.label {
+            conn.set_label(label.apply(conn.label()));
+        }
+    }
 }
 
 fn valid_new(l4: &L4Info) -> bool {
