@@ -3,8 +3,9 @@
 # a bare veth pair (the ceiling), ctswitchd on afpacket ports, and Open
 # vSwitch's userspace datapath (a netdev bridge with the veths as system
 # ports), both switches running the same ct firewall flows programmed with
-# ovs-ofctl. Each path is measured with the veths' default offloads and with
-# them off. Tests: one TCP stream, four TCP streams, and a flood of small
+# ovs-ofctl. Each path is measured with the veths' default offloads, with
+# them off, and mixed (ns1's side default, ns2's side off); MODES picks.
+# Tests: one TCP stream, four TCP streams, and a flood of small
 # UDP datagrams (kpps the receiver got, and the loss). Runs are interleaved
 # (every path and test once per round, RUNS rounds) so that other load on
 # the machine spreads over all of them; the table shows the median and
@@ -15,7 +16,7 @@
 # Everything it creates (namespaces, veths, daemons, a temporary
 # directory) is removed on exit. Not part of the test suite.
 #
-#   [RUNS=5] [SECS=10] [THREADS=2] [PATHS="..."] [TESTS="..."] [UDP_LEN=64] \
+#   [RUNS=5] [SECS=10] [THREADS=2] [PATHS="..."] [TESTS="..."] [MODES="..."] [UDP_LEN=64] \
 #   [UDP_RATE=0] scripts/netns-throughput.sh [CTSWITCHD]
 #
 # CTSWITCHD defaults to target/release/ctswitchd (cargo build --release -p
@@ -35,6 +36,7 @@ secs=${SECS:-10}
 threads=${THREADS:-2}
 paths=${PATHS:-bare ctswitch ovs}
 tests=${TESTS:-tcp1 tcp4 udp}
+modes=${MODES:-default off mixed}
 udp_len=${UDP_LEN:-64}
 udp_rate=${UDP_RATE:-128M}
 tag="nt$$"
@@ -135,13 +137,17 @@ save_offloads() {
         done
     done
 }
-# set_offloads PATH default|off
+# Whether veth end $2 of path $1 is on ns2's side: its namespace's end, or
+# the root namespace's end of the veth that leads there.
+on_ns2_side() { [[ $2 == "$tag${1}2:"* || $2 == "-:${tag}${1}b" ]]; }
+# set_offloads PATH default|off|mixed
 set_offloads() {
-    local end f args
+    local end f args off
     for end in ${ends[$1]}; do
+        off=$([[ $2 == off ]] || { [[ $2 == mixed ]] && on_ns2_side "$1" "$end"; } && echo 1 || echo "")
         args=()
         for f in $offload_features; do
-            args+=("$(short_name "$f")" "$([[ $2 == off ]] && echo off || echo "${saved_offloads[$end/$f]}")")
+            args+=("$(short_name "$f")" "$([[ -n $off ]] && echo off || echo "${saved_offloads[$end/$f]}")")
         done
         in_ns "${end%%:*}" ethtool -K "${end#*:}" "${args[@]}" >/dev/null 2>&1 || true
     done
@@ -255,7 +261,7 @@ declare -A results cpus
 for _ in $(seq "$runs"); do
     for path in $paths; do
         p=${letter[$path]}
-        for mode in default off; do
+        for mode in $modes; do
             set_offloads "$p" "$mode"
             sleep 0.5
             pid=$(switch_pid "$p")
@@ -281,7 +287,7 @@ echo "$runs interleaved runs of ${secs}s; ctswitchd --threads $threads; UDP: ipe
 echo "cells: median (min-max); CPU: the switch process, % of one core, during that test"
 printf '%-18s %-6s %-24s %-24s %-14s\n' path test result unit "switch CPU %"
 for path in $paths; do
-    for mode in default off; do
+    for mode in $modes; do
         for test in $tests; do
             key=$path/$mode/$test
             cpu=-
