@@ -12,15 +12,26 @@ use crate::error::{BadActionCode, OfpError};
 
 use super::check::CheckCx;
 use super::field as wf;
-use super::hash;
+use super::hash::{self, HashFields};
 use super::output::check_output_port;
 use super::parse::ParseCx;
 use super::registry::{ActionType, DecodeCx, Raw};
 use super::text::{self, port, ParseError, ParseResult, Strtok};
 use super::wire::{self, View};
 
+/// How `bundle` chooses among its live members, by its NX_BD_ALG_* code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum BundleAlgorithm {
+    ActiveBackup = 0,
+    Hrw = 1,
+}
+
 /// `(name, NX_BD_ALG_* code)`.
-const ALGORITHMS: [(&str, u16); 2] = [("active_backup", 0), ("hrw", 1)];
+const ALGORITHMS: [(&str, u16); 2] = [
+    ("active_backup", BundleAlgorithm::ActiveBackup as u16),
+    ("hrw", BundleAlgorithm::Hrw as u16),
+];
 
 /// OVS's BUNDLE_MAX_MEMBERS: members beyond it are ignored when parsing.
 const MAX_MEMBERS: usize = 2048;
@@ -162,6 +173,18 @@ impl ActionType for Bundle {
 }
 
 impl Bundle {
+    /// The fields hashed (`None` only for a code no decoder accepts).
+    pub fn hash_fields(&self) -> Option<HashFields> {
+        HashFields::from_code(self.fields)
+    }
+
+    /// The member algorithm (`None` only for a code no decoder accepts).
+    pub fn member_algorithm(&self) -> Option<BundleAlgorithm> {
+        [BundleAlgorithm::ActiveBackup, BundleAlgorithm::Hrw]
+            .into_iter()
+            .find(|&a| a as u16 == self.algorithm)
+    }
+
     /// OVS's `bundle_check()` without the match: the destination must fit
     /// and be writable, and members must be output ports other than
     /// CONTROLLER (which would need a max_len); `ANY` is allowed.

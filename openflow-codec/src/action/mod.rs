@@ -57,6 +57,7 @@ mod ovs_cases;
 #[cfg(test)]
 mod tests;
 
+pub use hash::HashFields;
 pub use registry::{Action, Raw};
 pub use text::{ParseError, PortNames};
 

@@ -10,18 +10,29 @@ use crate::error::{BadActionCode, OfpError};
 
 use super::check::CheckCx;
 use super::field as wf;
-use super::hash;
+use super::hash::{self, HashFields};
 use super::parse::ParseCx;
 use super::registry::{ActionType, DecodeCx, Raw};
 use super::text::{self, ParseError, ParseResult, Strtok};
 use super::wire::{self, View};
 
+/// How `multipath` turns the hash into a link number, by its NX_MP_ALG_*
+/// code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum MultipathAlgorithm {
+    ModuloN = 0,
+    HashThreshold = 1,
+    Hrw = 2,
+    IterHash = 3,
+}
+
 /// `(name, NX_MP_ALG_* code)`.
 const ALGORITHMS: [(&str, u16); 4] = [
-    ("modulo_n", 0),
-    ("hash_threshold", 1),
-    ("hrw", 2),
-    ("iter_hash", 3),
+    ("modulo_n", MultipathAlgorithm::ModuloN as u16),
+    ("hash_threshold", MultipathAlgorithm::HashThreshold as u16),
+    ("hrw", MultipathAlgorithm::Hrw as u16),
+    ("iter_hash", MultipathAlgorithm::IterHash as u16),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +46,21 @@ pub struct Multipath {
     pub max_link: u16,
     pub arg: u32,
     pub dst: Subfield,
+}
+
+impl Multipath {
+    /// The fields hashed (`None` only for a code no decoder accepts).
+    pub fn hash_fields(&self) -> Option<HashFields> {
+        HashFields::from_code(self.fields)
+    }
+
+    /// The link algorithm (`None` only for a code no decoder accepts).
+    pub fn link_algorithm(&self) -> Option<MultipathAlgorithm> {
+        use MultipathAlgorithm::*;
+        [ModuloN, HashThreshold, Hrw, IterHash]
+            .into_iter()
+            .find(|&a| a as u16 == self.algorithm)
+    }
 }
 
 fn bad_argument() -> OfpError {
