@@ -10,7 +10,7 @@ use conntrack::wire::{compose, ip_proto, ipv4, tcp};
 use conntrack::{Conntrack, CtState};
 use nxm_fields::flow::slot_ones;
 use nxm_fields::layout::{self as l, Slot};
-use nxm_fields::Flow;
+use nxm_fields::{Flow, Value};
 use proptest::prelude::*;
 
 use crate::action::{Action, Actions, ControllerCookie, Ct, CtCommit, PushVlan, Userspace};
@@ -326,6 +326,37 @@ fn userspace_actions_hand_packets_up_with_their_ct_metadata() {
 }
 
 #[test]
+fn a_hash_action_gives_the_next_pass_the_symmetric_dp_hash() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let upcall = FnUpcall::new(move |flow: &Flow| {
+        log.lock().unwrap().push(flow.clone());
+        let actions = if flow.get(l::RECIRC_ID) == 0 {
+            vec![Action::Hash(0), Action::Recirc(9)]
+        } else {
+            vec![Action::Output(2)]
+        };
+        Ok(MissReply {
+            actions: Actions::new(actions),
+            mask: mask_of(&[l::RECIRC_ID, l::DP_HASH]),
+            sink: None,
+        })
+    });
+    let mut sw = Switch::new(upcall);
+    sw.send(1, tcp_frame(true, SYN, 1000, 0), 1);
+    sw.send(2, tcp_frame(false, SYN | ACK, 5000, 1001), 2);
+    let seen = seen.lock().unwrap();
+    let hashes: Vec<_> = seen.iter().map(|f| f.get(l::DP_HASH)).collect();
+    // Before the hash none; after it the flow's, the same both ways.
+    assert_eq!(hashes[0], 0);
+    let expected = Value::from(crate::hash::sym_l4_hash(&seen[0], 0));
+    assert_eq!(hashes[1], expected);
+    assert_ne!(expected, 0);
+    assert_eq!(hashes[3], expected);
+    assert_eq!(sw.p2.transmitted().len(), 2);
+}
+
+#[test]
 fn endless_recirculation_stops_at_the_depth_limit() {
     let upcall = FnUpcall::new(|flow: &Flow| {
         let next = flow.get(l::RECIRC_ID) as u32 + 1;
@@ -429,6 +460,7 @@ fn every_action() -> Actions {
         ])),
         Action::PushVlan(PushVlan::new(7, 0)),
         Action::CtClear,
+        Action::Hash(7),
         Action::Output(2),
         Action::Recirc(3),
     ])

@@ -4,7 +4,9 @@
 //! * [`wire`] (Ethernet with VLAN tags, ARP; L3/L4 views are
 //!   `conntrack::wire`'s) and [`extract`], which turns a frame into the
 //!   `nxm_fields::Flow` key the flow cache and the OpenFlow tables look up.
-//! * [`action`]: datapath actions, printed as OVS's `dpctl/dump-flows`.
+//! * [`action`]: datapath actions, printed as OVS's `dpctl/dump-flows`;
+//!   [`hash`]: OVS's hash steps and the `dp_hash` the `hash` action
+//!   computes.
 //! * [`packet`]: a packet and the metadata it keeps across recirculation.
 //! * [`execute`]: runs actions over a batch (output, set with checksum
 //!   fixes, VLAN, `ct` through the `conntrack` crate, `recirc`, `userspace`,
@@ -24,6 +26,7 @@ pub mod cache;
 pub mod datapath;
 pub mod execute;
 pub mod extract;
+pub mod hash;
 pub mod packet;
 pub mod port;
 pub mod thread;

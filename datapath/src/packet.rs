@@ -1,5 +1,5 @@
 //! A packet in the datapath: its bytes and the metadata that travels with
-//! it between passes (in_port, recirc_id, what conntrack said).
+//! it between passes (in_port, recirc_id, dp_hash, what conntrack said).
 //!
 //! The flow key is not stored: it is extracted from the bytes on every
 //! lookup, with the metadata written over it, so that a header rewritten
@@ -21,6 +21,9 @@ pub struct Metadata {
     /// The datapath port the packet came in on.
     pub in_port: u32,
     pub recirc_id: u32,
+    /// What the last `hash` action computed; 0 before one (a computed
+    /// hash is never 0).
+    pub dp_hash: u32,
     /// What the last `ct` action said; all zero before one (or after
     /// `ct_clear`).
     pub ct: CtMetadata,
@@ -54,9 +57,10 @@ impl Packet {
 }
 
 impl Metadata {
-    /// Writes recirc_id and the ct fields into `flow`.
+    /// Writes recirc_id, dp_hash and the ct fields into `flow`.
     pub fn write_to(&self, flow: &mut Flow) {
         flow.set(l::RECIRC_ID, Value::from(self.recirc_id));
+        flow.set(l::DP_HASH, Value::from(self.dp_hash));
         let ct = &self.ct;
         flow.set(l::CT_STATE, Value::from(ct.state.0));
         flow.set(l::CT_ZONE, Value::from(ct.zone));
@@ -118,6 +122,7 @@ mod tests {
     fn ct_metadata_lands_in_the_flow_key() {
         let mut p = Packet::new(vec![0; 14], 3);
         p.md.recirc_id = 7;
+        p.md.dp_hash = 0x1234_5678;
         p.md.ct = CtMetadata {
             state: CtState::NEW | CtState::TRACKED,
             zone: 5,
@@ -134,6 +139,7 @@ mod tests {
         let f = p.flow();
         assert_eq!(f.get(l::IN_PORT), 3);
         assert_eq!(f.get(l::RECIRC_ID), 7);
+        assert_eq!(f.get(l::DP_HASH), 0x1234_5678);
         assert_eq!(f.get(l::CT_STATE), 0x21);
         assert_eq!(f.get(l::CT_ZONE), 5);
         assert_eq!(f.get(l::CT_MARK), 9);

@@ -32,7 +32,6 @@ pub mod group;
 pub mod group_select;
 pub mod mac_learning;
 pub mod meter;
-mod ovs_hash;
 pub mod packet_in;
 pub mod port_mod;
 pub mod port_stats;

@@ -32,6 +32,9 @@ pub enum Action {
     CtClear,
     /// Look the packet up again with `recirc_id` set to the id.
     Recirc(u32),
+    /// Compute the packet's `dp_hash` with OVS's symmetric L3/L4 hash and
+    /// this basis (`hash(sym_l4(BASIS))`), for the next pass to match.
+    Hash(u32),
     /// Rewrite header fields under a mask, fixing checksums.
     Set(SetAction),
     PushVlan(PushVlan),
@@ -87,6 +90,7 @@ impl fmt::Display for Action {
             Action::Recirc(id) => {
                 write!(f, "recirc({})", nxm_fields::format::CHex(u128::from(*id)))
             }
+            Action::Hash(basis) => write!(f, "hash(sym_l4({basis}))"),
             Action::Set(set) => set.fmt(f),
             Action::PushVlan(push) => push.fmt(f),
             Action::PopVlan => f.write_str("pop_vlan"),
@@ -144,6 +148,10 @@ mod tests {
             "3,recirc(0x2)"
         );
         assert_eq!(Action::Recirc(16).to_string(), "recirc(0x10)");
+        assert_eq!(
+            Actions::new(vec![Action::Hash(0), Action::Recirc(1)]).to_string(),
+            "hash(sym_l4(0)),recirc(0x1)"
+        );
         assert_eq!(Action::CtClear.to_string(), "ct_clear");
         assert_eq!(Action::PopVlan.to_string(), "pop_vlan");
         assert_eq!(Action::Meter(0).to_string(), "meter(0)");

@@ -144,6 +144,15 @@ pub fn format_key(key: &Flow, mask: &Flow) -> String {
     ct_tuple(key, mask, &mut out);
     // recirc_id is always exact in a megaflow; OVS prints it as `%#x`.
     out.push(format!("recirc_id({})", CHex(key.get(l::RECIRC_ID))));
+    // The packet's whole hash, then the bits matched (OVS 3.1).
+    if masked(l::DP_HASH) != 0 {
+        let (v, m) = (key.get(l::DP_HASH), masked(l::DP_HASH));
+        if m == slot_ones(l::DP_HASH) {
+            out.push(format!("dp_hash({})", CHex(v)));
+        } else {
+            out.push(format!("dp_hash({}/{})", CHex(v), CHex(m)));
+        }
+    }
     if masked(l::IN_PORT) != 0 {
         out.push(format!(
             "in_port({})",
@@ -304,6 +313,26 @@ mod tests {
         assert_eq!(
             format_key(&key, &mask),
             "ct_state(-trk),recirc_id(0),in_port(1),packet_type(ns=0,id=0),\
+             eth_type(0x0800),ipv4(frag=no)"
+        );
+    }
+
+    // A select group's second pass in OVS 3.1: the whole hash, then the
+    // bits of it the group's table reads.
+    #[test]
+    fn a_masked_dp_hash_prints_the_whole_hash_and_its_mask() {
+        let mut key = tcp_packet();
+        key.set(l::RECIRC_ID, 1);
+        key.set(l::DP_HASH, 0x2b97_4642);
+        let mut mask = Flow::zero();
+        exact(
+            &mut mask,
+            &[l::RECIRC_ID, l::IN_PORT, l::ETH_TYPE, l::NW_FRAG],
+        );
+        mask.set(l::DP_HASH, 0xf);
+        assert_eq!(
+            format_key(&key, &mask),
+            "recirc_id(0x1),dp_hash(0x2b974642/0xf),in_port(1),packet_type(ns=0,id=0),\
              eth_type(0x0800),ipv4(frag=no)"
         );
     }

@@ -5,6 +5,7 @@
 //! at once; `output` and `userspace` hand each packet on (a copy, the
 //! batch goes on); `clone` runs its actions on a copy of the batch;
 //! `recirc` gives the batch back to the caller to be looked up again;
+//! `hash` computes each packet's `dp_hash` for the next pass;
 //! `meter` asks the slow path's meter about each packet.
 //! Nothing here panics on a packet's bytes: a header an action needs and
 //! the packet lacks makes the action a no-op for that packet (OVS's
@@ -23,6 +24,7 @@ pub use set::SetError;
 pub use vlan::VlanError;
 
 use crate::action::{Action, Actions};
+use crate::hash::sym_l4_hash;
 use crate::packet::Packet;
 use crate::upcall::{Upcall, UserspacePacket};
 
@@ -112,6 +114,14 @@ fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut 
                     packet.md.recirc_id = *id;
                 }
                 out.recirculate.append(&mut again);
+            }
+            Action::Hash(basis) => {
+                for packet in &mut batch {
+                    // 0 means "no hash yet" to the slow path, which would
+                    // ask for one again: a computed hash is never 0 (as
+                    // in OVS's datapaths).
+                    packet.md.dp_hash = sym_l4_hash(&packet.flow(), *basis).max(1);
+                }
             }
             Action::Set(action) => {
                 for packet in &mut batch {

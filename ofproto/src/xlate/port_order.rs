@@ -16,7 +16,7 @@
 
 use nxm_fields::port::OFPP_LOCAL;
 
-use crate::ovs_hash::hash_int;
+use datapath::hash::hash_int;
 
 /// OVS's hash of an OpenFlow port number (its 16-bit form).
 fn port_hash(port: u32) -> u32 {
