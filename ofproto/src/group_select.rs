@@ -1,103 +1,23 @@
-//! How a select group picks its bucket, as OVS 3.1 picks it by default:
-//! a hash of the packet's addresses, protocol and (TCP and SCTP) ports,
-//! the same both ways (OVS's `sym_l4` datapath hash), indexes a table of
-//! hash values shared out among the buckets by their weights (Webster's
-//! method, at least 16 and at most 64 values); from that value on, the
-//! first live bucket in the table is used.
+//! How a select group picks its bucket, as OVS 3.1 picks it by default
+//! (its `dp_hash` selection method): the datapath computes the packet's
+//! `dp_hash` (`hash(sym_l4(0))`: its addresses, protocol and TCP and SCTP
+//! ports, the same both ways) and recirculates; on its second pass the
+//! hash, masked to the size of the group's table of hash values, indexes
+//! that table, whose values are shared out among the buckets by their
+//! weights (Webster's method, at least 16 and at most 64 values, a power
+//! of two); from that value on, the first live bucket in the table is
+//! used.
 //!
-//! A group whose weights need more than 64 values falls back to the
-//! caller's own choice ([`select_bucket`](crate::group::select_bucket)).
+//! A group whose weights need more than 64 values (or that has no weight
+//! at all) falls back to a choice in one pass
+//! ([`select_bucket`](crate::group::select_bucket)).
 
-use nxm_fields::format::{FRAG_ANY, FRAG_LATER};
-use nxm_fields::layout as l;
-use nxm_fields::prereq::{ETH_TYPE_IP, ETH_TYPE_IPV6};
-use nxm_fields::{Flow, Value};
 use openflow_codec::message::group::Bucket;
-
-use crate::ovs_hash::{hash_add, hash_add64, hash_finish};
 
 /// The most hash values a group's table may have.
 const MAX_HASH_VALUES: u64 = 64;
 /// The fewest it has.
 const MIN_HASH_VALUES: u64 = 16;
-
-const IPPROTO_TCP: Value = 6;
-const IPPROTO_SCTP: Value = 132;
-
-/// The fields [`sym_l4_hash`] reads from a packet's flow, for the
-/// megaflow: the addresses of its IP version, the protocol, the fragment
-/// bits and, for TCP and SCTP, the ports.
-pub fn sym_l4_fields(flow: &Flow) -> Vec<l::Slot> {
-    let addrs = match flow.get(l::ETH_TYPE) as u16 {
-        ETH_TYPE_IP => [l::NW_SRC, l::NW_DST],
-        ETH_TYPE_IPV6 => [l::IPV6_SRC, l::IPV6_DST],
-        _ => {
-            return vec![
-                l::ETH_TYPE,
-                l::ETH_SRC,
-                l::ETH_DST,
-                l::VLAN_TCI,
-                l::VLAN_TCI1,
-            ]
-        }
-    };
-    let mut slots = vec![l::ETH_TYPE, addrs[0], addrs[1], l::NW_PROTO, l::NW_FRAG];
-    if has_ports(flow) {
-        slots.extend([l::TP_SRC, l::TP_DST]);
-    }
-    slots
-}
-
-fn has_ports(flow: &Flow) -> bool {
-    flow.get(l::NW_FRAG) & (FRAG_ANY | FRAG_LATER) == 0
-        && matches!(flow.get(l::NW_PROTO), IPPROTO_TCP | IPPROTO_SCTP)
-}
-
-/// OVS's symmetric L3/L4 hash of a flow (UDP ports left out), with its
-/// fields read as OVS reads them from memory: network byte order taken
-/// as a little-endian number. Not IP: its symmetric L2 hash.
-pub fn sym_l4_hash(flow: &Flow) -> u32 {
-    let mut hash = match flow.get(l::ETH_TYPE) as u16 {
-        ETH_TYPE_IP => {
-            let x = (flow.get(l::NW_SRC) ^ flow.get(l::NW_DST)) as u32;
-            hash_add(0, x.swap_bytes())
-        }
-        ETH_TYPE_IPV6 => {
-            let x = (flow.get(l::IPV6_SRC) ^ flow.get(l::IPV6_DST)).to_be_bytes();
-            x.chunks_exact(8).fold(0, |h, half| {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(half);
-                hash_add64(h, u64::from_le_bytes(word))
-            })
-        }
-        _ => return sym_l2_hash(flow),
-    };
-    hash = hash_add(hash, flow.get(l::NW_PROTO) as u32);
-    if has_ports(flow) {
-        let x = (flow.get(l::TP_SRC) ^ flow.get(l::TP_DST)) as u16;
-        hash = hash_add(hash, u32::from(x.swap_bytes()));
-    }
-    hash_finish(hash, 0)
-}
-
-/// The Ethernet type, the VLAN ids of both tags (XORed) and the XOR of
-/// the two addresses, as three words of bytes in wire order.
-fn sym_l2_hash(flow: &Flow) -> u32 {
-    const VID: Value = 0x0fff;
-    let eth_type = (flow.get(l::ETH_TYPE) as u16).to_be_bytes();
-    let vid = (((flow.get(l::VLAN_TCI) ^ flow.get(l::VLAN_TCI1)) & VID) as u16).to_be_bytes();
-    let addrs = ((flow.get(l::ETH_SRC) ^ flow.get(l::ETH_DST)) as u64).to_be_bytes();
-    // The 48-bit address is the low 6 of the 8 bytes.
-    let words = [
-        [eth_type[0], eth_type[1], vid[0], vid[1]],
-        [addrs[2], addrs[3], addrs[4], addrs[5]],
-        [addrs[6], addrs[7], 0, 0],
-    ];
-    let hash = words
-        .iter()
-        .fold(0, |h, w| hash_add(h, u32::from_le_bytes(*w)));
-    hash_finish(hash, 0)
-}
 
 /// The group's table of hash values, each naming a bucket (its index),
 /// shared out by weight; `None` when the weights are all zero or need

@@ -1,7 +1,8 @@
 //! Recirculation ids and the frozen continuations they name.
 //!
-//! When translation emits `recirc(ID)` (after `ct(table=N)`, or after a
-//! `pop_mpls` with the rest of the rule frozen) or hands a
+//! When translation emits `recirc(ID)` (after `ct(table=N)`, or with the
+//! rest of the actions frozen: after a `pop_mpls`, or for a select group's
+//! second pass after `hash`) or hands a
 //! packet to the controller, it freezes what the pipeline needs to go on:
 //! the table to resume at and the metadata the datapath does not carry
 //! (registers, `metadata`, the translated in_port, the action set, whether
@@ -40,20 +41,30 @@ pub struct Frozen {
     pub action_set: Vec<Action>,
     /// The packet has been through conntrack: its ct fields are real.
     pub conntracked: bool,
-    /// The rest of a rule frozen in the middle of its actions (after a
-    /// `pop_mpls`), `table_id` being the rule's table; `None` resumes with
-    /// a lookup in `table_id`.
+    /// What is left to run, frozen in the middle of the actions (OVS's
+    /// frozen actions); `None` resumes with a lookup in `table_id`.
     pub rest: Option<Continuation>,
 }
 
-/// What is left of a rule frozen in the middle of its actions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The actions left when translation froze, in the order they run: those
+/// of the rule (or bucket, clone, action set) that froze, then those of
+/// every rule that resubmitted to it, each rule's remaining instructions
+/// as actions (`goto_table` as a resubmit, `write_metadata` as a load).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Continuation {
-    /// Its remaining actions (a `write_metadata` after them as a load).
-    pub actions: Vec<Action>,
-    /// Its `goto_table`, if it has one.
-    pub goto_table: Option<u8>,
-    pub rule_cookie: u64,
+    pub steps: Vec<Step>,
+}
+
+/// One step of a [`Continuation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The table and rule cookie the following actions ran under (for
+    /// their packet-ins and `resubmit(,)`), as OVS's `unroll_xlate`.
+    Restore {
+        table_id: u8,
+        rule_cookie: u64,
+    },
+    Action(Action),
 }
 
 impl Hash for Frozen {
@@ -68,11 +79,19 @@ impl Hash for Frozen {
         encode_actions(&self.action_set, &mut wire);
         wire.hash(state);
         if let Some(rest) = &self.rest {
-            let mut wire = BytesMut::new();
-            encode_actions(&rest.actions, &mut wire);
-            wire.hash(state);
-            rest.goto_table.hash(state);
-            rest.rule_cookie.hash(state);
+            for step in &rest.steps {
+                match step {
+                    Step::Restore {
+                        table_id,
+                        rule_cookie,
+                    } => (table_id, rule_cookie).hash(state),
+                    Step::Action(action) => {
+                        let mut wire = BytesMut::new();
+                        encode_actions(std::slice::from_ref(action), &mut wire);
+                        wire.hash(state);
+                    }
+                }
+            }
         }
     }
 }

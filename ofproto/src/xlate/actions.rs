@@ -24,19 +24,25 @@ const VLAN_PCP: Value = 0xe000;
 pub(super) const REASON_INVALID_TTL: u8 = 2;
 
 impl Ctx<'_> {
+    /// Runs an action list; an action that freezes translation (or one
+    /// that needs the header a `pop_mpls` exposed) keeps it and the rest
+    /// of the list for the next pass ([`super::freeze`]).
     pub(super) fn do_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
-        for action in actions {
+        for (i, action) in actions.iter().enumerate() {
             if self.exit {
                 break;
             }
             if self.was_mpls && needs_l3(action) {
-                // OVS recirculates here; only the actions of a rule (not
-                // of a clone, group or action set) are frozen yet.
-                return Err(XlateError::Unsupported(
-                    "an action after pop_mpls that reads the network header",
-                ));
+                self.trigger_freeze(None);
+                self.unroll_actions(&actions[i..]);
+                break;
             }
             self.do_action(action)?;
+            if self.freezing.is_some() {
+                let from = if self.freeze_is_empty() { i } else { i + 1 };
+                self.unroll_actions(&actions[from..]);
+                break;
+            }
         }
         Ok(())
     }
@@ -229,9 +235,13 @@ impl Ctx<'_> {
     /// packet itself goes on unchanged. As in OVS, actions whose effect
     /// later commits can undo run on a copy of the flow alone; only
     /// the others (ct, meters, truncation) need the datapath's clone.
+    /// A freeze inside recirculates from the clone's end, and then (OVS
+    /// 3.1's behaviour) the actions after the clone are not run.
     pub(super) fn clone_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
         if actions.iter().all(reversible) {
-            return self.bucket_actions(actions);
+            let (result, froze) = self.contained_actions(actions);
+            self.exit = froze;
+            return result;
         }
         let saved_flow = self.flow.clone();
         let saved_base = self.base.clone();
@@ -239,12 +249,14 @@ impl Ctx<'_> {
         let saved_ct = self.conntracked;
         let outer = std::mem::take(&mut self.out);
         let result = self.do_actions(actions);
+        let froze = self.freezing.is_some();
+        self.finish_freezing();
         let inner = std::mem::replace(&mut self.out, outer);
         self.flow = saved_flow;
         self.base = saved_base;
         self.action_set = saved_set;
         self.conntracked = saved_ct;
-        self.exit = false;
+        self.exit = froze;
         if !inner.is_empty() {
             self.out.push(DpAction::Clone(inner.into()));
         }

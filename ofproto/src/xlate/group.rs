@@ -4,8 +4,9 @@
 //! OVS: its changes stay inside it, and the next output commits whatever
 //! it must set back (no datapath `clone`). `all` runs every live bucket,
 //! `indirect` its one bucket, `select` one live bucket as OVS's default
-//! selection picks it ([`crate::group_select`]; the megaflow matches the
-//! fields hashed), weights honoured, and `ff` the first live bucket. A
+//! selection picks it ([`crate::group_select`]: by the datapath's
+//! `dp_hash`, on a second pass), weights honoured, and `ff` the first
+//! live bucket. A
 //! bucket is live when the port it watches is up with a link (as in OVS:
 //! not merely there) and the group it watches has a live bucket. A
 //! missing group drops the packet.
@@ -18,6 +19,7 @@ use nxm_fields::flow::slot_ones;
 use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::port::OFPP_ANY;
 use nxm_fields::prereq::{ETH_TYPE_IP, ETH_TYPE_IPV6};
+use nxm_fields::Value;
 use openflow_codec::action::Action;
 use openflow_codec::message::flow_mod::OFPG_ANY;
 use openflow_codec::message::group::{Bucket, GroupType};
@@ -25,11 +27,13 @@ use openflow_codec::message::group::{Bucket, GroupType};
 use super::trace::NodeKind;
 use super::{Ctx, XlateError, MAX_DEPTH};
 use crate::group::{mix, select_bucket, Groups};
-use crate::group_select::{hash_table, pick, sym_l4_fields, sym_l4_hash};
+use crate::group_select::{hash_table, pick};
 
 const IPPROTO_TCP: u128 = 6;
 const IPPROTO_UDP: u128 = 17;
 const IPPROTO_SCTP: u128 = 132;
+/// The basis of the hash OVS's default selection asks the datapath for.
+const DP_HASH_BASIS: u32 = 0;
 
 /// How deeply liveness follows watch_group chains.
 const MAX_WATCH_DEPTH: usize = 32;
@@ -52,6 +56,20 @@ impl Ctx<'_> {
             GroupType::FastFailover => self.first_live_bucket(&group.buckets).into_iter().collect(),
             GroupType::Select => self.select(&group.buckets).into_iter().collect(),
         };
+        if matches!(
+            group.group_type,
+            GroupType::Select | GroupType::FastFailover
+        ) {
+            match chosen.first() {
+                Some(i) => self.note(NodeKind::Detail, |_| format!("using bucket {i}")),
+                // Counted only when a bucket is used (a select group's
+                // first pass uses none).
+                None => {
+                    self.note(NodeKind::Detail, |_| "no live bucket".into());
+                    return Ok(());
+                }
+            }
+        }
         // The group's counters ride with the rules' through the megaflow.
         self.credits.rules.extend(group.counters(&chosen));
         self.depth += 1;
@@ -76,18 +94,31 @@ impl Ctx<'_> {
     }
 
     /// A bucket's actions on a copy of the flow (and action set); what
-    /// was committed to the datapath stays committed.
+    /// was committed to the datapath stays committed. A bucket that exits
+    /// or freezes does not end the translation.
     pub(super) fn bucket_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
+        let (result, _) = self.contained_actions(actions);
+        self.exit = false;
+        result
+    }
+
+    /// Runs `actions` on a copy of the flow (and action set); a freeze
+    /// among them recirculates from their end, with the copy's metadata.
+    /// Says whether one did.
+    pub(super) fn contained_actions(
+        &mut self,
+        actions: &[Action],
+    ) -> (Result<(), XlateError>, bool) {
         let saved_flow = self.flow.clone();
         let saved_set = self.action_set.clone();
         let saved_ct = self.conntracked;
         let result = self.do_actions(actions);
+        let froze = self.freezing.is_some();
+        self.finish_freezing();
         self.flow = saved_flow;
         self.action_set = saved_set;
         self.conntracked = saved_ct;
-        // A bucket that exits does not end the translation.
-        self.exit = false;
-        result
+        (result, froze)
     }
 
     /// A fast-failover group's first live bucket, with a trace's notes on
@@ -95,7 +126,6 @@ impl Ctx<'_> {
     fn first_live_bucket(&mut self, buckets: &[Bucket]) -> Option<usize> {
         for (i, b) in buckets.iter().enumerate() {
             if self.bucket_live(b, 0) {
-                self.note(NodeKind::Detail, |_| format!("using bucket {i}"));
                 return Some(i);
             }
             if self.tracing() {
@@ -122,19 +152,31 @@ impl Ctx<'_> {
                 || group_live(self, self.env.groups, bucket.watch_group, depth + 1))
     }
 
-    /// A select group's bucket: as OVS 3.1 picks it by default (see
-    /// [`crate::group_select`]), or, when its weights are beyond that, by
-    /// ctswitch's own hash.
+    /// A select group's bucket, as OVS 3.1 picks it by default (see
+    /// [`crate::group_select`]): on the packet's first pass none, the
+    /// translation freezing for the datapath to compute `dp_hash`; on the
+    /// next, by the bits of `dp_hash` the group's table needs. A group
+    /// whose weights are beyond that picks in one pass, by ctswitch's own
+    /// hash. After a `pop_mpls`, the packet recirculates first.
     fn select(&mut self, buckets: &[Bucket]) -> Option<usize> {
+        if self.was_mpls {
+            self.trigger_freeze(None);
+            return None;
+        }
         let Some(table) = hash_table(buckets) else {
             let hash = self.select_hash();
             return select_bucket(buckets, hash, |b| self.bucket_live(b, 0));
         };
-        for slot in sym_l4_fields(&self.flow) {
-            self.wc.set(slot, slot_ones(slot));
+        // 0 is "not computed yet" (a computed hash never is), so the
+        // first pass need not match on dp_hash.
+        let dp_hash = self.flow.get(l::DP_HASH) as u32;
+        if dp_hash == 0 {
+            self.trigger_freeze(Some(DP_HASH_BASIS));
+            return None;
         }
-        let hash = sym_l4_hash(&self.flow);
-        pick(&table, hash, |i| {
+        let mask = Value::from(table.len().saturating_sub(1) as u32);
+        self.wc.set(l::DP_HASH, self.wc.get(l::DP_HASH) | mask);
+        pick(&table, dp_hash & mask as u32, |i| {
             buckets.get(i).is_some_and(|b| self.bucket_live(b, 0))
         })
     }

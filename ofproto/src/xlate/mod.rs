@@ -13,7 +13,8 @@
 //!
 //! * [`pipeline`]: tables, instructions, goto_table, resubmit, the action
 //!   set; [`actions`]: every action; [`ct`]: the `ct` action and
-//!   recirculation; [`output`]: ports, reserved ports, `NORMAL`, the
+//!   recirculation; [`freeze`]: recirculating with the rest of the
+//!   actions frozen; [`output`]: ports, reserved ports, `NORMAL`, the
 //!   controller; [`group`]: the `group` action; [`commit`]: header
 //!   changes as datapath actions;
 //!   [`field`] and [`prereq`]: field access that records the mask.
@@ -22,6 +23,7 @@ mod actions;
 mod commit;
 mod ct;
 mod field;
+mod freeze;
 mod group;
 mod mpls;
 mod output;
@@ -30,6 +32,8 @@ mod port_order;
 mod prereq;
 pub mod trace;
 
+#[cfg(test)]
+mod select_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -167,6 +171,8 @@ pub(crate) struct Ctx<'a> {
     learned: bool,
     /// What `ofproto/trace` prints, when tracing.
     trace: Option<Box<trace::Recorder>>,
+    /// A freeze under way: translation is unwinding to recirculate.
+    freezing: Option<freeze::Freeze>,
 }
 
 impl<'a> Ctx<'a> {
@@ -206,6 +212,7 @@ impl<'a> Ctx<'a> {
             credits: Credits::default(),
             learned: false,
             trace: None,
+            freezing: None,
         }
     }
 
@@ -277,6 +284,7 @@ pub fn translate(env: Env<'_>, packet: &Flow) -> Result<Xlated, XlateError> {
         Some(frozen) => ctx.resume(frozen)?,
         None => ctx.run_pipeline(0)?,
     }
+    ctx.finish_freezing();
     Ok(ctx.finish())
 }
 
@@ -318,6 +326,9 @@ pub fn translate_traced(env: Env<'_>, bridge: &str, packet: &Flow) -> Traced {
             None => Err(XlateError::UnknownRecircId(recirc_id)),
         }
     };
+    if result.is_ok() {
+        ctx.finish_freezing();
+    }
     let final_flow = ctx.flow.clone();
     let recorder = ctx.trace.take().map(|b| *b).unwrap_or_default();
     Traced {
@@ -339,5 +350,6 @@ pub fn translate_packet_out(
     ctx.clear_ct_fields();
     ctx.do_actions(actions)?;
     ctx.run_action_set()?;
+    ctx.finish_freezing();
     Ok(ctx.finish())
 }

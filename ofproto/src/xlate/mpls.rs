@@ -9,26 +9,20 @@
 //! which the packet now hides; pushing onto a stack copies the top entry
 //! without its bottom-of-stack bit. After a pop to a non-MPLS ethertype the
 //! packet's network header is unknown to the flow, so, as in OVS, the
-//! first action or instruction of the rule that needs it freezes the rest
-//! of the rule: the datapath pops and recirculates, and the rest runs on
-//! the packet's real headers.
+//! first action, instruction or lookup that needs it freezes what is left
+//! ([`super::freeze`]): the datapath pops and recirculates, and the rest
+//! runs on the packet's real headers.
 
 use datapath::action::{Lse, PushMpls};
 use datapath::Action as DpAction;
 use nxm_fields::flow::slot_ones;
 use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::prereq as p;
-use nxm_fields::{FieldId, Flow, Value};
+use nxm_fields::{Flow, Value};
 
-use crate::recirc::{Continuation, Frozen};
-
-use openflow_codec::action::set_field::RegLoad2;
-use openflow_codec::action::Action;
-use openflow_codec::instruction::Instruction;
-
-use super::actions::{needs_l3, REASON_INVALID_TTL};
+use super::actions::REASON_INVALID_TTL;
 use super::trace::NodeKind;
-use super::{Ctx, XlateError};
+use super::Ctx;
 
 /// The label stack entries the flow keeps, outermost first.
 const LSE_SLOTS: [Slot; 3] = [l::MPLS_LSE, l::MPLS_LSE1, l::MPLS_LSE2];
@@ -258,93 +252,6 @@ impl Ctx<'_> {
         }
         self.note(NodeKind::Warn, |_| "MPLS decrement TTL exception".into());
         false
-    }
-
-    /// A rule's apply-actions (`later` being its other instructions):
-    /// after a pop to a non-MPLS ethertype, the first action that needs
-    /// the exposed header freezes the rest of the rule.
-    pub(super) fn rule_actions(
-        &mut self,
-        actions: &[Action],
-        later: &[Instruction],
-    ) -> Result<(), XlateError> {
-        for (i, action) in actions.iter().enumerate() {
-            if self.exit {
-                break;
-            }
-            if self.was_mpls && needs_l3(action) {
-                return self.freeze_rest(&actions[i..], later);
-            }
-            self.do_action(action)?;
-        }
-        Ok(())
-    }
-
-    /// After a pop to a non-MPLS ethertype, the rest of a rule (its
-    /// `actions`, then its `later` instructions) needs the packet's real
-    /// headers: the datapath pops, and the packet recirculates to run it,
-    /// as OVS's translation freezes it. Not yet in a rule reached by
-    /// `resubmit`, whose caller's remaining actions would need freezing
-    /// too (a `goto_table` is its rule's last instruction: nothing is left).
-    pub(super) fn freeze_rest(
-        &mut self,
-        actions: &[Action],
-        later: &[Instruction],
-    ) -> Result<(), XlateError> {
-        if self.resubmitted > 0 {
-            return Err(XlateError::Unsupported(
-                "pop_mpls in a resubmitted rule, followed by actions that read the network header",
-            ));
-        }
-        let mut rest = actions.to_vec();
-        let mut goto_table = None;
-        for inst in later {
-            match inst {
-                // The action set is frozen: writing it now is the same.
-                Instruction::ClearActions => self.action_set.clear(),
-                Instruction::WriteActions(a) => self.write_actions(a),
-                // After the frozen actions, which may read the old value.
-                Instruction::WriteMetadata { metadata, mask } => {
-                    rest.push(Action::RegLoad2(RegLoad2 {
-                        field: FieldId::Metadata,
-                        value: Value::from(*metadata),
-                        mask: Some(Value::from(*mask)),
-                    }))
-                }
-                Instruction::GotoTable(t) => goto_table = Some(*t),
-                // Not after apply-actions in a rule.
-                Instruction::Meter(_) | Instruction::ApplyActions(_) => {}
-            }
-        }
-        super::commit::commit(&self.flow, &mut self.base, &mut self.wc, &mut self.out);
-        let mut frozen = self.freeze(self.table_id);
-        frozen.rest = Some(Continuation {
-            actions: rest,
-            goto_table,
-            rule_cookie: self.rule_cookie,
-        });
-        let id = self.env.recirc.id_for(frozen);
-        self.out.push(DpAction::Recirc(id));
-        self.exit = true;
-        Ok(())
-    }
-
-    /// Resumes a recirculated packet: a lookup in the frozen table, or the
-    /// rest of a frozen rule, then the action set.
-    pub(super) fn resume(&mut self, frozen: &Frozen) -> Result<(), XlateError> {
-        let Some(rest) = &frozen.rest else {
-            return self.run_pipeline(frozen.table_id);
-        };
-        self.table_id = frozen.table_id;
-        self.rule_cookie = rest.rule_cookie;
-        self.frames += 1;
-        let result = self.do_actions(&rest.actions);
-        self.frames -= 1;
-        result?;
-        if let Some(table) = rest.goto_table {
-            self.nested_lookup(table, false)?;
-        }
-        self.run_action_set()
     }
 }
 

@@ -115,7 +115,8 @@ impl Ctx<'_> {
             if self.was_mpls && !matches!(inst, Instruction::ApplyActions(_)) {
                 // After a pop, the rest of the rule needs the exposed
                 // header: it runs after a recirculation (untraced here).
-                self.freeze_rest(&[], &instructions[k..])?;
+                self.trigger_freeze(None);
+                self.unroll_instructions(&instructions[k..]);
                 break;
             }
             if !matches!(inst, Instruction::ApplyActions(_)) {
@@ -125,9 +126,7 @@ impl Ctx<'_> {
             }
             match inst {
                 Instruction::Meter(id) => self.meter(*id),
-                Instruction::ApplyActions(actions) => {
-                    self.rule_actions(actions, &instructions[k + 1..])?
-                }
+                Instruction::ApplyActions(actions) => self.do_actions(actions)?,
                 Instruction::ClearActions => {
                     if self.tracing() {
                         let was = format_actions(&self.action_set);
@@ -148,6 +147,12 @@ impl Ctx<'_> {
                     self.flow.set(l::METADATA, Value::from(new));
                 }
                 Instruction::GotoTable(table) => self.nested_lookup(*table, false)?,
+            }
+            if self.freezing.is_some() {
+                // What the rule had left after this instruction.
+                let from = if self.freeze_is_empty() { k } else { k + 1 };
+                self.unroll_instructions(&instructions[from..]);
+                break;
             }
         }
         Ok(())
@@ -225,7 +230,8 @@ impl Ctx<'_> {
     /// Runs the action set in OpenFlow 1.3's order; a group replaces
     /// the output.
     pub(super) fn run_action_set(&mut self) -> Result<(), XlateError> {
-        if self.action_set.is_empty() || self.exit {
+        // A freeze keeps the action set for the next pass.
+        if self.action_set.is_empty() || self.exit || self.freezing.is_some() {
             return Ok(());
         }
         let mut set = std::mem::take(&mut self.action_set);

@@ -1,0 +1,125 @@
+//! Select groups as OVS 3.1 translates them by default: `hash`, `recirc`
+//! and the bucket on the second pass, wherever the group is met (a rule,
+//! a resubmitted rule, another group's bucket, a clone, the action set).
+//! The datapath actions expected are those OVS 3.1 installed for the same
+//! flows (`dpctl/dump-flows`, recorded in a sandbox).
+
+use datapath::extract;
+use datapath::hash::sym_l4_hash;
+use nxm_fields::layout as l;
+use nxm_fields::{Flow, Value};
+
+use super::tests::{udp_frame, Fixture};
+
+const THREE_WAYS: &str = "group_id=1,type=select,bucket=output:2,bucket=output:3,bucket=output:4";
+
+/// The packet's second pass after `hash(sym_l4(0)),recirc(ID)`.
+fn second_pass(first: &Flow, id: u32) -> Flow {
+    let mut again = first.clone();
+    again.set(l::RECIRC_ID, Value::from(id));
+    again.set(l::DP_HASH, Value::from(sym_l4_hash(first, 0).max(1)));
+    again
+}
+
+fn udp(dst: u8) -> Flow {
+    extract(&udp_frame(1, dst, 1000, 53), 1)
+}
+
+#[test]
+fn the_first_pass_hashes_and_recirculates_matching_no_address() {
+    let fx = Fixture::new(&["in_port=1,udp,actions=group:1"])
+        .ports(&[1, 2, 3, 4])
+        .group(THREE_WAYS);
+    let first = udp(2);
+    let out = fx.xlate(&first);
+    assert_eq!(out.actions.to_string(), "hash(sym_l4(0)),recirc(0x1)");
+    assert_eq!(out.mask.get(l::NW_SRC), 0);
+    assert_eq!(out.mask.get(l::DP_HASH), 0);
+    // The second pass picks by the hash's low four bits (16 values) and
+    // matches only them.
+    let again = second_pass(&first, 1);
+    let out = fx.xlate(&again);
+    let bucket =
+        [2, 3, 4, 2, 3, 4, 2, 3, 4, 2, 3, 4, 2, 3, 4, 2][(again.get(l::DP_HASH) & 0xf) as usize];
+    assert_eq!(out.actions.to_string(), bucket.to_string());
+    assert_eq!(out.mask.get(l::DP_HASH), 0xf);
+    assert_eq!(out.mask.get(l::NW_SRC), 0);
+}
+
+#[test]
+fn a_resubmitted_rule_freezes_its_callers_rest_too() {
+    // OVS 3.1: set(ipv4(tos=0x8/0xfc)),hash(sym_l4(0)),recirc(0x2), then
+    // BUCKET,3,4.
+    let fx = Fixture::new(&[
+        "in_port=1,udp,actions=resubmit(,1),output:4",
+        "table=1,udp,actions=mod_nw_tos:8,group:1,output:3",
+    ])
+    .ports(&[1, 2, 3, 4])
+    .group(THREE_WAYS);
+    let first = udp(5);
+    let out = fx.xlate(&first);
+    assert_eq!(
+        out.actions.to_string(),
+        "set(ipv4(tos=0x8/0xfc)),hash(sym_l4(0)),recirc(0x1)"
+    );
+    let mut again = second_pass(&first, 1);
+    again.set(l::NW_TOS, 8);
+    let out = fx.xlate(&again).actions.to_string();
+    assert!(out.ends_with(",3,4"), "{out}");
+}
+
+#[test]
+fn in_another_groups_bucket_it_recirculates_there_and_the_rest_goes_on() {
+    // OVS 3.1: set(ipv4(tos=0x4/0xfc)),hash(sym_l4(0)),recirc(0x1),4,2
+    let fx = Fixture::new(&["in_port=1,udp,actions=mod_nw_tos:4,group:5,output:2"])
+        .ports(&[1, 2, 3, 4])
+        .group(THREE_WAYS)
+        .group("group_id=5,type=all,bucket=group:1,bucket=output:4");
+    let out = fx.xlate(&udp(4));
+    assert_eq!(
+        out.actions.to_string(),
+        "set(ipv4(tos=0x4/0xfc)),hash(sym_l4(0)),recirc(0x1),4,2"
+    );
+}
+
+#[test]
+fn in_a_clone_it_ends_the_actions_after_the_clone() {
+    // OVS 3.1: hash(sym_l4(0)),recirc(0x1); the output:4 is never run.
+    let fx = Fixture::new(&["in_port=1,udp,actions=clone(group:1),output:4"])
+        .ports(&[1, 2, 3, 4])
+        .group(THREE_WAYS);
+    let out = fx.xlate(&udp(3));
+    assert_eq!(out.actions.to_string(), "hash(sym_l4(0)),recirc(0x1)");
+}
+
+#[test]
+fn in_the_action_set_it_runs_after_the_rules() {
+    // OVS 3.1: 3,hash(sym_l4(0)),recirc(0x1)
+    let fx = Fixture::new(&[
+        "in_port=1,udp,actions=write_actions(group:1),goto_table:2",
+        "table=2,udp,actions=output:3",
+    ])
+    .ports(&[1, 2, 3, 4])
+    .group(THREE_WAYS);
+    let out = fx.xlate(&udp(6));
+    assert_eq!(out.actions.to_string(), "3,hash(sym_l4(0)),recirc(0x1)");
+}
+
+#[test]
+fn weights_beyond_the_table_pick_in_one_pass() {
+    let fx = Fixture::new(&["in_port=1,udp,actions=group:1"])
+        .group("group_id=1,type=select,bucket=weight:1,output:2,bucket=weight:100,output:3");
+    let out = fx.xlate(&udp(2)).actions.to_string();
+    assert!(out == "2" || out == "3", "{out}");
+}
+
+#[test]
+fn group_counters_are_credited_on_the_pass_that_uses_a_bucket() {
+    let fx = Fixture::new(&["in_port=1,udp,actions=group:1"])
+        .ports(&[1, 2, 3, 4])
+        .group(THREE_WAYS);
+    let first = udp(2);
+    // Only the rule on the first pass; the group and one bucket after.
+    assert_eq!(fx.xlate(&first).credits.rules.len(), 1);
+    assert_eq!(fx.xlate(&second_pass(&first, 1)).credits.rules.len(), 2);
+}
