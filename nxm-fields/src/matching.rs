@@ -121,6 +121,19 @@ impl Match {
         self.set_slot_bits(view.slot, bits, slot_value, slot_mask);
     }
 
+    /// Matches the subfield's bits exactly on the low bits of `value`,
+    /// leaving what the match says about the field's other bits alone.
+    pub fn set_subfield(&mut self, sf: &crate::Subfield, value: Value) {
+        let def = sf.def();
+        let bits = crate::flow::ones(sf.n_bits as usize) << sf.ofs;
+        let (old_value, old_mask) = self.field(def);
+        self.set_field(
+            def,
+            (old_value & !bits) | ((value << sf.ofs) & bits),
+            old_mask | bits,
+        );
+    }
+
     /// Reads the field's value and mask, in the field's own units.
     pub fn field(&self, field: &FieldDef) -> (Value, Value) {
         let view = field.view;

@@ -108,13 +108,7 @@ impl Match {
                 sf.n_bits
             )));
         }
-        let bits = ones(sf.n_bits as usize) << sf.ofs;
-        let (old_value, old_mask) = self.field(def);
-        self.set_field(
-            def,
-            (old_value & !bits) | (value << sf.ofs),
-            old_mask | bits,
-        );
+        self.set_subfield(&sf, value);
         if def.prereq != Prereq::None && self.slot(l::PACKET_TYPE).1 == 0 {
             self.set_default_packet_type();
         }

@@ -229,7 +229,7 @@ impl Bridge {
     }
 
     /// FLOW_REMOVED for removed rules that asked for it.
-    fn announce_removed(&self, removed: Vec<Removed>, now_ms: u64) {
+    pub(crate) fn announce_removed(&self, removed: Vec<Removed>, now_ms: u64) {
         for r in removed {
             if r.rule.flags & fm_flags::SEND_FLOW_REM == 0 {
                 continue;

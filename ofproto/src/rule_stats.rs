@@ -21,6 +21,9 @@ pub struct RuleStats {
     bytes: AtomicU64,
     /// When a packet last hit the rule, or when it was added (ms).
     used_ms: AtomicU64,
+    /// When the rule was added or last re-learned by a `learn` action
+    /// (ms): its hard timeout runs from here, as OVS's from `modified`.
+    refreshed_ms: AtomicU64,
 }
 
 impl RuleStats {
@@ -35,6 +38,7 @@ impl RuleStats {
             packets: AtomicU64::new(packets),
             bytes: AtomicU64::new(bytes),
             used_ms: AtomicU64::new(now_ms),
+            refreshed_ms: AtomicU64::new(now_ms),
         })
     }
 
@@ -48,6 +52,15 @@ impl RuleStats {
 
     pub fn used_ms(&self) -> u64 {
         self.used_ms.load(Relaxed)
+    }
+
+    pub fn refreshed_ms(&self) -> u64 {
+        self.refreshed_ms.load(Relaxed)
+    }
+
+    /// A `learn` action asked for the rule again at `now_ms`.
+    pub fn refresh(&self, now_ms: u64) {
+        self.refreshed_ms.fetch_max(now_ms, Relaxed);
     }
 
     /// Counts `packets` packets of `bytes` bytes in all, at `now_ms`.
@@ -85,11 +98,15 @@ impl TableStats {
 
 /// What one translation consulted, once per time it did (a rule
 /// resubmitted to twice counts twice per packet): every table lookup and
-/// whether it matched, and every rule hit.
+/// whether it matched, and every rule hit; and the learned rules its
+/// `learn` actions found already in place, which every packet of the
+/// decision re-learns (OVS re-runs a cached learn when it pushes a
+/// megaflow's statistics).
 #[derive(Debug, Clone, Default)]
 pub struct Credits {
     pub lookups: Vec<(Arc<TableStats>, bool)>,
     pub rules: Vec<Arc<RuleStats>>,
+    pub relearned: Vec<Arc<RuleStats>>,
 }
 
 impl StatsSink for Credits {
@@ -99,6 +116,9 @@ impl StatsSink for Credits {
         }
         for rule in &self.rules {
             rule.credit(packets, bytes, now_ms);
+        }
+        for rule in &self.relearned {
+            rule.refresh(now_ms);
         }
     }
 }
@@ -115,11 +135,17 @@ mod tests {
         let credits = Credits {
             lookups: vec![(t.clone(), true), (t.clone(), false)],
             rules: vec![a.clone(), b.clone(), b.clone()],
+            relearned: vec![b.clone()],
         };
         credits.credit(3, 300, 9);
         credits.credit(1, 60, 7);
         assert_eq!((a.packets(), a.bytes(), a.used_ms()), (4, 360, 9));
         assert_eq!((b.packets(), b.bytes(), b.used_ms()), (10, 840, 9));
         assert_eq!((t.lookups(), t.matched()), (8, 4));
+        assert_eq!(
+            (a.refreshed_ms(), b.refreshed_ms()),
+            (5, 9),
+            "only b re-learned"
+        );
     }
 }

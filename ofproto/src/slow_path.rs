@@ -50,6 +50,9 @@ impl Bridge {
         run: impl FnOnce(Env<'_>) -> Result<Xlated, XlateError>,
     ) -> Result<Xlated, XlateError> {
         let xlated = self.with_env(run)?;
+        if !xlated.learned_flows.is_empty() {
+            self.install_learned(&xlated.learned_flows, conntrack::now_ms());
+        }
         if xlated.learned {
             // Forwarding cached for the old whereabouts of an address is
             // stale; this translation's own megaflow is then not

@@ -17,6 +17,7 @@ use openflow_codec::message::flow_mod::{flags, FlowMod, FlowModCommand, OFPG_ANY
 use std::sync::Arc;
 
 use crate::classifier::Classifier;
+use crate::learned::LearnedCookies;
 use crate::rule_stats::{RuleStats, TableStats};
 
 /// How many tables a bridge has (0..=254; 255 means "all").
@@ -119,6 +120,8 @@ pub struct Tables {
     stats: Vec<Arc<TableStats>>,
     /// The most rules one table may hold.
     max_rules: usize,
+    /// The `delete_learned` learns of the rules in the tables.
+    learned: LearnedCookies,
 }
 
 impl Tables {
@@ -128,6 +131,7 @@ impl Tables {
             tables: (0..N_TABLES).map(|_| Classifier::new()).collect(),
             stats: (0..N_TABLES).map(|_| Arc::default()).collect(),
             max_rules,
+            learned: LearnedCookies::default(),
         }
     }
 
@@ -145,22 +149,70 @@ impl Tables {
         self.tables.get_mut(usize::from(id))
     }
 
-    /// Applies a flow-mod at time `now_ms`; returns what it removed.
+    /// Applies a flow-mod at time `now_ms`; returns what it removed
+    /// (with the flows of `delete_learned` learns whose last learner it
+    /// removed or changed).
     pub fn apply(&mut self, fm: &FlowMod, now_ms: u64) -> Result<Vec<Removed>, OfpError> {
-        match fm.command {
-            FlowModCommand::Add => self.add(fm, now_ms).map(|()| Vec::new()),
+        let mut removed = match fm.command {
+            FlowModCommand::Add => self.add(fm, now_ms).map(|()| Vec::new())?,
             FlowModCommand::Modify | FlowModCommand::ModifyStrict => {
                 self.modify(fm, now_ms);
-                Ok(Vec::new())
+                Vec::new()
             }
-            FlowModCommand::Delete | FlowModCommand::DeleteStrict => Ok(self.delete(fm)),
+            FlowModCommand::Delete | FlowModCommand::DeleteStrict => self.delete(fm),
+        };
+        self.delete_orphaned_learned(&mut removed);
+        Ok(removed)
+    }
+
+    /// Puts `rule` in table `t`, replacing any rule with its match and
+    /// priority.
+    fn put(&mut self, t: usize, r#match: Match, priority: u16, rule: Rule) {
+        let Some(table) = self.tables.get_mut(t) else {
+            return;
+        };
+        self.learned.added(&rule);
+        if let Some(old) = table.insert(r#match, priority, rule) {
+            self.learned.removed(&old);
+        }
+    }
+
+    /// Takes the rule with `match` and `priority` out of table `t`.
+    fn take(&mut self, t: usize, r#match: &Match, priority: u16) -> Option<Rule> {
+        let rule = self.tables.get_mut(t)?.remove(r#match, priority)?;
+        self.learned.removed(&rule);
+        Some(rule)
+    }
+
+    /// Deletes the flows of every `delete_learned` learn (table and
+    /// cookie) whose last learning rule left (OVS's learned cookies).
+    fn delete_orphaned_learned(&mut self, removed: &mut Vec<Removed>) {
+        while let Some((table_id, cookie)) = self.learned.next_orphan() {
+            let t = usize::from(table_id);
+            let doomed: Vec<(Match, u16)> = self
+                .tables
+                .get(t)
+                .into_iter()
+                .flat_map(|table| table.iter())
+                .filter(|(_, _, rule)| rule.cookie == cookie)
+                .map(|(m, p, _)| (m.clone(), p))
+                .collect();
+            for (m, p) in doomed {
+                if let Some(rule) = self.take(t, &m, p) {
+                    removed.push(Removed {
+                        table_id,
+                        rule,
+                        reason: RemovedReason::Delete,
+                    });
+                }
+            }
         }
     }
 
     fn add(&mut self, fm: &FlowMod, now_ms: u64) -> Result<(), OfpError> {
         let max_rules = self.max_rules;
         let table = self
-            .table_mut(fm.table_id)
+            .table(fm.table_id)
             .ok_or(OfpError::from(FlowModFailedCode::BadTableId))?;
         let existing = table.get(&fm.r#match, fm.priority).cloned();
         if fm.flags & flags::CHECK_OVERLAP != 0
@@ -181,7 +233,12 @@ impl Tables {
                 rule.stats = RuleStats::carried(old.stats.packets(), old.stats.bytes(), now_ms);
             }
         }
-        table.insert(fm.r#match.clone(), fm.priority, rule);
+        self.put(
+            usize::from(fm.table_id),
+            fm.r#match.clone(),
+            fm.priority,
+            rule,
+        );
         Ok(())
     }
 
@@ -228,10 +285,7 @@ impl Tables {
     fn modify(&mut self, fm: &FlowMod, now_ms: u64) {
         for t in self.target_tables(fm.table_id) {
             for (m, p) in self.selected(fm, t) {
-                let Some(table) = self.tables.get_mut(t) else {
-                    continue;
-                };
-                let Some(old) = table.remove(&m, p) else {
+                let Some(old) = self.take(t, &m, p) else {
                     continue;
                 };
                 let mut rule = Rule {
@@ -242,7 +296,7 @@ impl Tables {
                     rule.stats = RuleStats::new(now_ms);
                     rule.created_ms = now_ms;
                 }
-                table.insert(m, p, rule);
+                self.put(t, m, p, rule);
             }
         }
     }
@@ -251,7 +305,7 @@ impl Tables {
         let mut removed = Vec::new();
         for t in self.target_tables(fm.table_id) {
             for (m, p) in self.selected(fm, t) {
-                if let Some(rule) = self.tables.get_mut(t).and_then(|table| table.remove(&m, p)) {
+                if let Some(rule) = self.take(t, &m, p) {
                     removed.push(Removed {
                         table_id: t as u8,
                         rule,
@@ -266,7 +320,10 @@ impl Tables {
     /// Removes the rules whose idle or hard timeout has passed at `now_ms`.
     pub fn expire(&mut self, now_ms: u64) -> Vec<Removed> {
         let mut removed = Vec::new();
-        for (t, table) in self.tables.iter_mut().enumerate() {
+        for t in 0..self.tables.len() {
+            let Some(table) = self.tables.get(t) else {
+                continue;
+            };
             let due: Vec<(Match, u16, RemovedReason)> = table
                 .iter()
                 .filter_map(|(m, p, rule)| {
@@ -274,7 +331,7 @@ impl Tables {
                 })
                 .collect();
             for (m, p, reason) in due {
-                if let Some(rule) = table.remove(&m, p) {
+                if let Some(rule) = self.take(t, &m, p) {
                     removed.push(Removed {
                         table_id: t as u8,
                         rule,
@@ -283,14 +340,17 @@ impl Tables {
                 }
             }
         }
+        self.delete_orphaned_learned(&mut removed);
         removed
     }
 }
 
 /// Whether and why `rule` has timed out at `now_ms` (hard wins a tie).
+/// The hard timeout runs from the rule's addition or its last re-learning.
 fn expiry(rule: &Rule, now_ms: u64) -> Option<RemovedReason> {
     let passed = |since: u64, secs: u16| secs != 0 && now_ms >= since + u64::from(secs) * 1000;
-    if passed(rule.created_ms, rule.hard_timeout) {
+    let hard_since = rule.created_ms.max(rule.stats.refreshed_ms());
+    if passed(hard_since, rule.hard_timeout) {
         Some(RemovedReason::HardTimeout)
     } else if passed(rule.stats.used_ms(), rule.idle_timeout) {
         Some(RemovedReason::IdleTimeout)
