@@ -8,7 +8,8 @@
 //! * [`xlate`]: a flow through the tables into datapath actions and a
 //!   megaflow mask, with the [`rule_stats`] (shared counters) of every
 //!   table and rule it consulted; [`recirc`]: the frozen continuations
-//!   recirculation ids name; [`mac_learning`]: the table behind `NORMAL`.
+//!   recirculation ids name; [`mac_learning`]: the table behind `NORMAL`;
+//!   [`learned`]: the flows `learn` actions add, on the tables' side.
 //! * [`bridge`]: what controllers talk to; [`slow_path`]: the bridge as
 //!   the datapath's upcall, packet-out; [`packet_in`]: PACKET_IN messages;
 //!   [`port_status`]: PORT_STATUS messages; [`port_mod`]: PORT_MOD.
@@ -30,6 +31,7 @@ pub mod classifier;
 pub mod connection;
 pub mod group;
 pub mod group_select;
+pub mod learned;
 pub mod mac_learning;
 pub mod meter;
 pub mod packet_in;

@@ -125,7 +125,7 @@ impl Ctx<'_> {
                 }
             }
             Action::Bundle(_) => return Err(XlateError::Unsupported("bundle")),
-            Action::Learn(_) => return Err(XlateError::Unsupported("learn")),
+            Action::Learn(l) => self.learn(l),
             Action::Multipath(_) => return Err(XlateError::Unsupported("multipath")),
             Action::CheckPktLarger(_) => return Err(XlateError::Unsupported("check_pkt_larger")),
             Action::Encap(_) | Action::Decap(_) => return Err(XlateError::Unsupported("encap")),

@@ -17,6 +17,7 @@
 //!   actions frozen; [`output`]: ports, reserved ports, `NORMAL`, the
 //!   controller; [`group`]: the `group` action; [`commit`]: header
 //!   changes as datapath actions;
+//!   [`learn`]: the flow a `learn` action adds;
 //!   [`field`] and [`prereq`]: field access that records the mask.
 
 mod actions;
@@ -25,6 +26,7 @@ mod ct;
 mod field;
 mod freeze;
 mod group;
+mod learn;
 mod mpls;
 mod output;
 mod pipeline;
@@ -43,6 +45,7 @@ use nxm_fields::Flow;
 use openflow_codec::action::Action;
 
 use crate::group::Groups;
+use crate::learned::LearnedFlow;
 use crate::mac_learning::MacLearning;
 use crate::meter::Meters;
 use crate::recirc::{Frozen, RecircTable};
@@ -82,6 +85,8 @@ pub struct Xlated {
     pub credits: Credits,
     /// The MAC learning table changed: cached `NORMAL` decisions are stale.
     pub learned: bool,
+    /// Flows `learn` actions add (or change), for the bridge to install.
+    pub learned_flows: Vec<LearnedFlow>,
 }
 
 /// Why a packet could not be translated (it is dropped, nothing cached).
@@ -169,6 +174,7 @@ pub(crate) struct Ctx<'a> {
     in_packet_out: bool,
     credits: Credits,
     learned: bool,
+    learned_flows: Vec<LearnedFlow>,
     /// What `ofproto/trace` prints, when tracing.
     trace: Option<Box<trace::Recorder>>,
     /// A freeze under way: translation is unwinding to recirculate.
@@ -211,6 +217,7 @@ impl<'a> Ctx<'a> {
             in_packet_out: false,
             credits: Credits::default(),
             learned: false,
+            learned_flows: Vec::new(),
             trace: None,
             freezing: None,
         }
@@ -261,6 +268,7 @@ impl<'a> Ctx<'a> {
             mask: self.wc,
             credits: self.credits,
             learned: self.learned,
+            learned_flows: self.learned_flows,
         }
     }
 }
