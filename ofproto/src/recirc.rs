@@ -41,6 +41,11 @@ pub struct Frozen {
     pub action_set: Vec<Action>,
     /// The packet has been through conntrack: its ct fields are real.
     pub conntracked: bool,
+    /// A `pop_mpls` had exposed a header the flow did not know. Not
+    /// restored (the next pass parses the packet), but part of what the
+    /// id names, as in OVS: the recirculation that exposes the header and
+    /// the one a select group asks for next may otherwise look alike.
+    pub was_mpls: bool,
     /// What is left to run, frozen in the middle of the actions (OVS's
     /// frozen actions); `None` resumes with a lookup in `table_id`.
     pub rest: Option<Continuation>,
@@ -74,6 +79,7 @@ impl Hash for Frozen {
         self.metadata.hash(state);
         self.regs.hash(state);
         self.conntracked.hash(state);
+        self.was_mpls.hash(state);
         // Actions have no Hash; their wire form identifies them.
         let mut wire = BytesMut::new();
         encode_actions(&self.action_set, &mut wire);
@@ -206,6 +212,7 @@ mod tests {
             regs,
             action_set: Vec::new(),
             conntracked: true,
+            was_mpls: false,
             rest: None,
         }
     }

@@ -247,6 +247,7 @@ impl<'a> Ctx<'a> {
             regs,
             action_set: self.action_set.clone(),
             conntracked: self.conntracked,
+            was_mpls: self.was_mpls,
             rest: None,
         }
     }

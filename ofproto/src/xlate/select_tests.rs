@@ -123,3 +123,22 @@ fn group_counters_are_credited_on_the_pass_that_uses_a_bucket() {
     assert_eq!(fx.xlate(&first).credits.rules.len(), 1);
     assert_eq!(fx.xlate(&second_pass(&first, 1)).credits.rules.len(), 2);
 }
+
+#[test]
+fn after_pop_mpls_it_recirculates_first_then_hashes() {
+    let fx = Fixture::new(&["in_port=1,mpls,actions=pop_mpls:0x0800,group:1"])
+        .ports(&[1, 2, 3, 4])
+        .group(THREE_WAYS);
+    let ip = udp_frame(1, 2, 1000, 53);
+    let out = fx.xlate(&extract(&super::tests::mpls_frame(&ip, 0x0001_5140), 1));
+    assert_eq!(
+        out.actions.to_string(),
+        "pop_mpls(eth_type=0x800),recirc(0x1)"
+    );
+    let first = udp(2);
+    let mut again = first.clone();
+    again.set(l::RECIRC_ID, 1);
+    let out = fx.xlate(&again);
+    assert_eq!(out.actions.to_string(), "hash(sym_l4(0)),recirc(0x2)");
+    assert!(!fx.xlate(&second_pass(&first, 2)).actions.is_empty());
+}

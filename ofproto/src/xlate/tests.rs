@@ -587,7 +587,7 @@ fn resubmit_loops_stop_where_ovs_stops_them() {
 }
 
 /// `frame` with an MPLS label stack entry pushed after its addresses.
-fn mpls_frame(frame: &[u8], lse: u32) -> Vec<u8> {
+pub(super) fn mpls_frame(frame: &[u8], lse: u32) -> Vec<u8> {
     let mut f = frame[..12].to_vec();
     f.extend_from_slice(&[0x88, 0x47]);
     f.extend_from_slice(&lse.to_be_bytes());
