@@ -106,6 +106,15 @@ fn parse_bucket(text: &str, group_type: GroupType) -> ParseResult<Bucket> {
     if actions.is_empty() {
         return Err(ParseError::msg("bucket must specify actions"));
     }
+    // As ovs-ofctl 3.1 refuses it before sending anything.
+    if group_type == GroupType::FastFailover
+        && bucket.watch_port == OFPP_ANY
+        && bucket.watch_group == OFPG_ANY
+    {
+        return Err(ParseError::msg(
+            "fast failover bucket requires watch_port or watch_group",
+        ));
+    }
     bucket.actions = parse_action_list_text(&actions.join(","))?;
     Ok(bucket)
 }
@@ -215,6 +224,11 @@ mod tests {
                 "goto_table instruction not allowed here",
             ),
             ("group_id=1,type=all,bucket=", "bucket must specify actions"),
+            ("group_id=1,type=ff,bucket=", "bucket must specify actions"),
+            (
+                "group_id=1,type=ff,bucket=output:1",
+                "fast failover bucket requires watch_port or watch_group",
+            ),
             (
                 "group_id=4294967041,type=all,bucket=output:1",
                 "invalid group id 4294967041",
