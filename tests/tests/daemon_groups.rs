@@ -201,6 +201,22 @@ fn injected_packets_go_through_every_bucket_of_an_all_group_and_one_of_a_select_
         stats.contains("group_id=1,duration=") && stats.contains(",ref_count=1,packet_count=1,"),
         "{stats}"
     );
+    // The select group picks on each packet's second pass, after the
+    // datapath hashed it (OVS 3.1's default): counted once a packet, each
+    // bucket with what it sent.
+    let stats = stdout(d.ctswitch_of("dump-group-stats", &["group_id=2"]));
+    let buckets = format!(
+        ",packet_count=40,byte_count=1840,bucket0:packet_count={p1},byte_count={},\
+         bucket1:packet_count={p3},byte_count={}",
+        p1 * 46,
+        p3 * 46
+    );
+    assert!(stats.contains(&buckets), "{stats}\n{buckets}");
+    let dp_flows = stdout(d.ctswitch_ctl("dump-dp-flows", &[]));
+    assert!(
+        dp_flows.contains("actions:hash(sym_l4(0)),recirc(0x") && dp_flows.contains(",dp_hash(0x"),
+        "{dp_flows}"
+    );
 }
 
 #[test]
