@@ -1,8 +1,10 @@
 //! OVS's murmur-style hash steps (its `hash_add`, `hash_add64`,
-//! `hash_finish` and `hash_int`), for the choices whose outcome users see
-//! and compare with OVS: the order flooding visits ports, and the
-//! `dp_hash` the datapath's `hash(sym_l4(BASIS))` action computes (OVS's
-//! symmetric L3/L4 hash, which picks a select group's bucket).
+//! `hash_finish` and `hash_int`) and Bob Jenkins' lookup3 over bytes
+//! (`jhash_bytes`), for the choices whose outcome users see and compare
+//! with OVS: the order flooding visits ports, the `dp_hash` the
+//! datapath's `hash(sym_l4(BASIS))` action computes (OVS's symmetric
+//! L3/L4 hash, which picks a select group's bucket), and the link or
+//! member `multipath` and `bundle` choose (`ofproto::flow_hash`).
 
 use nxm_fields::format::{FRAG_ANY, FRAG_LATER};
 use nxm_fields::layout as l;
@@ -10,6 +12,7 @@ use nxm_fields::prereq::{ETH_TYPE_IP, ETH_TYPE_IPV6};
 use nxm_fields::{Flow, Value};
 
 const IPPROTO_TCP: Value = 6;
+const IPPROTO_UDP: Value = 17;
 const IPPROTO_SCTP: Value = 132;
 
 /// Mixes 32 bits of data into `hash`.
@@ -44,11 +47,17 @@ pub fn hash_int(x: u32, basis: u32) -> u32 {
     hash_finish(hash_add(hash_add(x, 0), basis), 8)
 }
 
-/// OVS's symmetric L3/L4 hash of a flow with `basis` (UDP ports left
-/// out, the same both ways), with its fields read as OVS reads them from
-/// memory: network byte order taken as a little-endian number. Not IP:
-/// its symmetric L2 hash.
+/// OVS's symmetric L3/L4 hash of a flow with `basis`, UDP ports left
+/// out (the datapath's `sym_l4`, `multipath`'s `symmetric_l3l4`).
 pub fn sym_l4_hash(flow: &Flow, basis: u32) -> u32 {
+    sym_l3l4_hash(flow, basis, false)
+}
+
+/// OVS's symmetric L3/L4 hash of a flow with `basis` (the same both
+/// ways): addresses, protocol and the ports of TCP, SCTP and, if asked,
+/// UDP, with its fields read as OVS reads them from memory: network byte
+/// order taken as a little-endian number. Not IP: its symmetric L2 hash.
+pub fn sym_l3l4_hash(flow: &Flow, basis: u32, with_udp_ports: bool) -> u32 {
     let mut hash = match flow.get(l::ETH_TYPE) as u16 {
         ETH_TYPE_IP => {
             let x = (flow.get(l::NW_SRC) ^ flow.get(l::NW_DST)) as u32;
@@ -66,7 +75,12 @@ pub fn sym_l4_hash(flow: &Flow, basis: u32) -> u32 {
     };
     hash = hash_add(hash, flow.get(l::NW_PROTO) as u32);
     let whole = flow.get(l::NW_FRAG) & (FRAG_ANY | FRAG_LATER) == 0;
-    if whole && matches!(flow.get(l::NW_PROTO), IPPROTO_TCP | IPPROTO_SCTP) {
+    let ports = match flow.get(l::NW_PROTO) {
+        IPPROTO_TCP | IPPROTO_SCTP => true,
+        IPPROTO_UDP => with_udp_ports,
+        _ => false,
+    };
+    if whole && ports {
         let x = (flow.get(l::TP_SRC) ^ flow.get(l::TP_DST)) as u16;
         hash = hash_add(hash, u32::from(x.swap_bytes()));
     }
@@ -90,6 +104,68 @@ fn sym_l2_hash(flow: &Flow, basis: u32) -> u32 {
         .iter()
         .fold(basis, |h, w| hash_add(h, u32::from_le_bytes(*w)));
     hash_finish(hash, basis)
+}
+
+/// Bob Jenkins' lookup3 `hashlittle` over `bytes` as OVS runs it on
+/// x86 (its `jhash_bytes`): 32-bit words read little-endian, a short
+/// tail padded with zeros, and no final mixing when the bytes end on a
+/// 12-byte block.
+pub fn jhash_bytes(bytes: &[u8], basis: u32) -> u32 {
+    let init = 0xdead_beef_u32
+        .wrapping_add(bytes.len() as u32)
+        .wrapping_add(basis);
+    let mut abc = [init; 3];
+    let mut blocks = bytes.chunks_exact(12);
+    for block in &mut blocks {
+        add_block(&mut abc, block);
+        jhash_mix(&mut abc);
+    }
+    let tail = blocks.remainder();
+    if !tail.is_empty() {
+        let mut block = [0u8; 12];
+        block[..tail.len()].copy_from_slice(tail);
+        add_block(&mut abc, &block);
+        jhash_final(&mut abc);
+    }
+    abc[2]
+}
+
+/// Adds a 12-byte block's three little-endian words to a, b and c.
+fn add_block(abc: &mut [u32; 3], block: &[u8]) {
+    for (x, word) in abc.iter_mut().zip(block.chunks_exact(4)) {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(word);
+        *x = x.wrapping_add(u32::from_le_bytes(w));
+    }
+}
+
+/// lookup3's `mix()`.
+fn jhash_mix(abc: &mut [u32; 3]) {
+    let [a, b, c] = abc;
+    *a = a.wrapping_sub(*c) ^ c.rotate_left(4);
+    *c = c.wrapping_add(*b);
+    *b = b.wrapping_sub(*a) ^ a.rotate_left(6);
+    *a = a.wrapping_add(*c);
+    *c = c.wrapping_sub(*b) ^ b.rotate_left(8);
+    *b = b.wrapping_add(*a);
+    *a = a.wrapping_sub(*c) ^ c.rotate_left(16);
+    *c = c.wrapping_add(*b);
+    *b = b.wrapping_sub(*a) ^ a.rotate_left(19);
+    *a = a.wrapping_add(*c);
+    *c = c.wrapping_sub(*b) ^ b.rotate_left(4);
+    *b = b.wrapping_add(*a);
+}
+
+/// lookup3's `final()`.
+fn jhash_final(abc: &mut [u32; 3]) {
+    let [a, b, c] = abc;
+    *c = (*c ^ *b).wrapping_sub(b.rotate_left(14));
+    *a = (*a ^ *c).wrapping_sub(c.rotate_left(11));
+    *b = (*b ^ *a).wrapping_sub(a.rotate_left(25));
+    *c = (*c ^ *b).wrapping_sub(b.rotate_left(16));
+    *a = (*a ^ *c).wrapping_sub(c.rotate_left(4));
+    *b = (*b ^ *a).wrapping_sub(a.rotate_left(14));
+    *c = (*c ^ *b).wrapping_sub(b.rotate_left(24));
 }
 
 #[cfg(test)]
@@ -125,5 +201,25 @@ mod tests {
         let udp2 = ip_flow(0x0a00_0001, 0x0a00_0002, 17, 1001, 53);
         assert_eq!(sym_l4_hash(&udp, 0), sym_l4_hash(&udp2, 0));
         assert_ne!(sym_l4_hash(&udp, 0), sym_l4_hash(&udp, 1));
+        assert_ne!(sym_l3l4_hash(&udp, 0, true), sym_l3l4_hash(&udp2, 0, true));
+        let udp_back = ip_flow(0x0a00_0002, 0x0a00_0001, 17, 53, 1000);
+        assert_eq!(
+            sym_l3l4_hash(&udp, 0, true),
+            sym_l3l4_hash(&udp_back, 0, true)
+        );
+    }
+
+    #[test]
+    fn lookup3_matches_its_published_vectors() {
+        // lookup3.c's own self-test values.
+        assert_eq!(jhash_bytes(b"", 0), 0xdead_beef);
+        assert_eq!(
+            jhash_bytes(b"Four score and seven years ago", 0),
+            0x1777_0551
+        );
+        assert_eq!(
+            jhash_bytes(b"Four score and seven years ago", 1),
+            0xcd62_8161
+        );
     }
 }

@@ -16,6 +16,8 @@
 //! * [`connection`]: the OpenFlow connection state machine.
 //!
 //! * [`group`] and [`meter`]: the group and meter tables;
+//!   [`flow_hash`]: OVS's hashes of a packet's fields, which pick the
+//!   link of `multipath` and the member of `bundle`;
 //!   [`bridge_groups`]: the bridge's group and meter messages.
 //!
 //! * [`trace`]: `ofproto/trace`, what a flow does in the tables, printed
@@ -29,6 +31,7 @@ pub mod bridge;
 pub mod bridge_groups;
 pub mod classifier;
 pub mod connection;
+pub mod flow_hash;
 pub mod group;
 pub mod group_select;
 pub mod learned;
