@@ -124,9 +124,9 @@ impl Ctx<'_> {
                     self.exit = true;
                 }
             }
-            Action::Bundle(_) => return Err(XlateError::Unsupported("bundle")),
+            Action::Bundle(b) => self.bundle(b)?,
             Action::Learn(l) => self.learn(l),
-            Action::Multipath(_) => return Err(XlateError::Unsupported("multipath")),
+            Action::Multipath(m) => self.multipath(m),
             Action::CheckPktLarger(_) => return Err(XlateError::Unsupported("check_pkt_larger")),
             Action::Encap(_) | Action::Decap(_) => return Err(XlateError::Unsupported("encap")),
             Action::DeleteField(_) => return Err(XlateError::Unsupported("delete_field")),
@@ -266,16 +266,18 @@ impl Ctx<'_> {
 
 /// `SUBFIELD is now VALUE`, a move's note in a trace, for the value the
 /// subfield holds in `flow`.
-fn subfield_now(flow: &Flow, sf: &Subfield) -> String {
+pub(super) fn subfield_now(flow: &Flow, sf: &Subfield) -> String {
     subfield_is(sf, read_subfield(flow, &mut Flow::zero(), sf))
 }
 
 /// `SUBFIELD is now VALUE`: a whole field's value as the field prints,
-/// part of one in hex.
+/// part of one in hex (zero as a bare `0`, as OVS's `ds_put_hex`).
 pub(super) fn subfield_is(sf: &Subfield, value: Value) -> String {
     let def = sf.def();
     let text = if sf.ofs == 0 && sf.n_bits >= def.n_bits {
         def.format_value(value, None)
+    } else if value == 0 {
+        "0".to_string()
     } else {
         format!("{value:#x}")
     };

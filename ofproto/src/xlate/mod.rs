@@ -15,12 +15,14 @@
 //!   set; [`actions`]: every action; [`ct`]: the `ct` action and
 //!   recirculation; [`freeze`]: recirculating with the rest of the
 //!   actions frozen; [`output`]: ports, reserved ports, `NORMAL`, the
-//!   controller; [`group`]: the `group` action; [`commit`]: header
-//!   changes as datapath actions;
+//!   controller; [`group`]: the `group` action; [`multipath`] and
+//!   [`bundle`]: choosing a link or a live port by hash; [`commit`]:
+//!   header changes as datapath actions;
 //!   [`learn`]: the flow a `learn` action adds;
 //!   [`field`] and [`prereq`]: field access that records the mask.
 
 mod actions;
+mod bundle;
 mod commit;
 mod ct;
 mod field;
@@ -28,6 +30,7 @@ mod freeze;
 mod group;
 mod learn;
 mod mpls;
+mod multipath;
 mod output;
 mod pipeline;
 mod port_order;
