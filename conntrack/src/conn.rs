@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alg::AlgState;
 use crate::key::ConnKey;
+use crate::params::NatKind;
 use crate::proto::L4State;
 use crate::timeout::TimeoutKind;
 
@@ -34,6 +35,12 @@ pub(crate) struct ConnExt {
     /// The reply direction's key when it is not the reverse of the
     /// original one (a NAT'd connection, or one read from a dump of one).
     pub reply: Option<ConnKey>,
+    /// What the committing `nat(...)` (or the ALG expectation standing in
+    /// for it) translates, even when the mapping it chose leaves the tuple
+    /// as it was: OVS marks the connection's packets `+snat`/`+dnat` from
+    /// this, not from a changed tuple. `None` for a connection read from a
+    /// dump, whose changed tuple is all there is to go by.
+    pub nat: Option<NatKind>,
     pub helper: Option<Helper>,
     pub alg: AlgState,
 }

@@ -296,6 +296,7 @@ impl Conntrack {
         let ext = (reply.is_some() || entry.helper.is_some()).then(|| {
             Box::new(ConnExt {
                 reply,
+                nat: None,
                 helper: entry.helper,
                 alg: Default::default(),
             })

@@ -24,7 +24,7 @@ use crate::ipf::Ipf;
 use crate::key::{ConnKey, KeyHasher};
 use crate::limits::Limits;
 use crate::nat::{self, index::NatIndex, Rewrite};
-use crate::params::{CtMetadata, CtPacket, ExecuteParams, NatAction, OrigTuple};
+use crate::params::{CtMetadata, CtPacket, ExecuteParams, NatAction, NatKind, OrigTuple};
 use crate::policy::PolicyTable;
 use crate::proto::{icmp::IcmpState, other::OtherState, tcp, L4State, Verdict};
 use crate::shard::Shard;
@@ -428,7 +428,7 @@ impl Conntrack {
                     if params.nat.is_some() {
                         if let Some((bits, r)) = nat::apply::for_packet(conn, &ext.key, reply) {
                             nat_bits = bits;
-                            *rewrite = Some(r);
+                            *rewrite = r;
                         }
                     }
                     metadata(conn, CtState::RELATED | rpl | nat_bits, zone)
@@ -522,7 +522,7 @@ impl Conntrack {
         if params.nat.is_some() {
             if let Some((bits, r)) = nat::apply::for_packet(conn, &ext.key, direction) {
                 state |= bits;
-                *rewrite = Some(r);
+                *rewrite = r;
             }
         }
         if conn.ext.is_none() {
@@ -552,26 +552,33 @@ impl Conntrack {
         let inherited = expected
             .and_then(|e| e.nat)
             .filter(|_| params.nat.is_some());
-        let reply = match params
+        let (reply, nat) = match params
             .nat
-            .filter(|n| n.kind.is_some() && inherited.is_none())
+            .and_then(|n| n.kind.map(|kind| (n, kind)))
+            .filter(|_| inherited.is_none())
         {
-            Some(action) => match self.nat_reply(shard, &ext.key, hash, &action) {
-                // Translated to itself (an all-zero address without a
-                // collision): not NAT'd.
-                Ok(reply) if reply == ext.key.reverse() => None,
-                Ok(reply) => Some(reply),
+            Some((action, kind)) => match self.nat_reply(shard, &ext.key, hash, &action) {
+                // Translated to itself (e.g. to the address it had): no
+                // reply key of its own, but NAT'd all the same.
+                Ok(reply) => ((reply != ext.key.reverse()).then_some(reply), Some(kind)),
                 Err(_) => {
                     self.nat_exhausted.fetch_add(1, Relaxed);
                     return None;
                 }
             },
-            None => inherited
-                .map(|n| n.reply(&ext.key))
-                .filter(|r| *r != ext.key.reverse()),
+            None => match inherited {
+                Some(n) => {
+                    let reply = n.reply(&ext.key);
+                    (
+                        (reply != ext.key.reverse()).then_some(reply),
+                        Some(n.kind()),
+                    )
+                }
+                None => (None, None),
+            },
         };
         self.limits.try_add(params.zone).ok()?;
-        let handle = self.create(shard, ext, hash, params, reply, now);
+        let handle = self.create(shard, ext, hash, params, (reply, nat), now);
         if let (Some(exp), Some(conn)) = (expected, shard.get_mut(handle)) {
             exp.inherit(conn);
         }
@@ -630,7 +637,7 @@ impl Conntrack {
         ext: &Extracted,
         hash: u64,
         params: &ExecuteParams,
-        reply: Option<ConnKey>,
+        (reply, nat): (Option<ConnKey>, Option<NatKind>),
         now: u64,
     ) -> u32 {
         let (l4, kind) = match ext.l4 {
@@ -643,9 +650,10 @@ impl Conntrack {
         };
         let policy = shard.policies.resolve(params.timeout_policy, params.zone);
         let expiration = now + shard.policies.get(policy).millis(kind);
-        let ext_part = (reply.is_some() || params.helper.is_some()).then(|| {
+        let ext_part = (nat.is_some() || params.helper.is_some()).then(|| {
             Box::new(ConnExt {
                 reply,
+                nat,
                 helper: params.helper,
                 alg: AlgState::default(),
             })

@@ -19,6 +19,7 @@ use parking_lot::RwLock;
 use crate::conn::Helper;
 use crate::entry::{proto_name, Tuple};
 use crate::key::ConnKey;
+use crate::params::NatKind;
 
 /// How long an expectation waits for its data connection (Linux's FTP
 /// and TFTP helpers wait 5 minutes too).
@@ -35,6 +36,16 @@ pub(crate) struct ExpectNat {
 }
 
 impl ExpectNat {
+    /// What the data connection's NAT translates: its source when its
+    /// reply's destination is replaced.
+    pub fn kind(&self) -> NatKind {
+        if self.reply_dst {
+            NatKind::Src
+        } else {
+            NatKind::Dst
+        }
+    }
+
     /// The NAT'd reply key of data connection `key`.
     pub fn reply(&self, key: &ConnKey) -> ConnKey {
         let mut reply = key.reverse();

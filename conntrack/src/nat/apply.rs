@@ -6,20 +6,30 @@
 use crate::conn::Conn;
 use crate::key::ConnKey;
 use crate::nat::rewrite::Rewrite;
+use crate::params::NatKind;
 use crate::state::CtState;
 
-/// The ct_state bits and rewrite of packet `key` of `conn` (`reply` if it
-/// goes in the reply direction); `None` if the connection is not NAT'd.
-pub(crate) fn for_packet(conn: &Conn, key: &ConnKey, reply: bool) -> Option<(CtState, Rewrite)> {
-    let translated = conn.ext.as_ref().and_then(|e| e.reply)?;
+/// The ct_state bits of packet `key` of `conn` (`reply` if it goes in the
+/// reply direction) and its rewrite, if its tuple changes; `None` if the
+/// connection is not NAT'd.
+pub(crate) fn for_packet(
+    conn: &Conn,
+    key: &ConnKey,
+    reply: bool,
+) -> Option<(CtState, Option<Rewrite>)> {
+    let ext = conn.ext.as_ref()?;
     let plain = conn.key.reverse();
-    let src = translated.dst != plain.dst || translated.dst_port != plain.dst_port;
-    let dst = translated.src != plain.src || translated.src_port != plain.src_port;
-    let (snat, dnat, to) = if reply {
-        (dst, src, plain)
-    } else {
-        (src, dst, translated.reverse())
+    // What the commit asked for; for a connection read from a dump, what
+    // its reply key shows was translated.
+    let (src, dst) = match (ext.nat, ext.reply) {
+        (Some(kind), _) => (kind == NatKind::Src, kind == NatKind::Dst),
+        (None, Some(translated)) => (
+            translated.dst != plain.dst || translated.dst_port != plain.dst_port,
+            translated.src != plain.src || translated.src_port != plain.src_port,
+        ),
+        (None, None) => return None,
     };
+    let (snat, dnat) = if reply { (dst, src) } else { (src, dst) };
     let mut state = CtState::default();
     if snat {
         state |= CtState::SRC_NAT;
@@ -27,5 +37,9 @@ pub(crate) fn for_packet(conn: &Conn, key: &ConnKey, reply: bool) -> Option<(CtS
     if dnat {
         state |= CtState::DST_NAT;
     }
-    Some((state, Rewrite { from: *key, to }))
+    let rewrite = ext.reply.map(|translated| Rewrite {
+        from: *key,
+        to: if reply { plain } else { translated.reverse() },
+    });
+    Some((state, rewrite))
 }
