@@ -45,7 +45,7 @@ pub struct Ipv6Set {
     pub hlimit: Masked<u8>,
 }
 
-/// Transport ports (TCP or UDP).
+/// Transport ports (TCP, UDP or SCTP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortsSet {
     pub src: Masked<u16>,
@@ -119,6 +119,8 @@ pub enum SetAction {
     Ipv6(Ipv6Set),
     Tcp(PortsSet),
     Udp(PortsSet),
+    /// SCTP ports; the executor fixes the CRC32c checksum.
+    Sctp(PortsSet),
     Icmp(IcmpSet),
     Icmpv6(IcmpSet),
     Arp(ArpSet),
@@ -190,13 +192,13 @@ impl fmt::Display for SetAction {
                 fields.add_decimal("hlimit", ip.hlimit, u8::MAX);
                 "ipv6"
             }
-            SetAction::Tcp(p) | SetAction::Udp(p) => {
+            SetAction::Tcp(p) | SetAction::Udp(p) | SetAction::Sctp(p) => {
                 fields.add_decimal("src", p.src, u16::MAX);
                 fields.add_decimal("dst", p.dst, u16::MAX);
-                if matches!(self, SetAction::Tcp(_)) {
-                    "tcp"
-                } else {
-                    "udp"
+                match self {
+                    SetAction::Tcp(_) => "tcp",
+                    SetAction::Udp(_) => "udp",
+                    _ => "sctp",
                 }
             }
             SetAction::Icmp(i) | SetAction::Icmpv6(i) => {
@@ -294,6 +296,11 @@ mod tests {
             dst: exact(2, 0xffff),
         };
         assert_eq!(SetAction::Udp(udp).to_string(), "set(udp(src=1,dst=2))");
+        assert_eq!(SetAction::Sctp(udp).to_string(), "set(sctp(src=1,dst=2))");
+        assert_eq!(
+            SetAction::Sctp(masked).to_string(),
+            "set(sctp(src=80/0xff00))"
+        );
         let eth = EthSet {
             src: exact(0x0001_0203_0405, 0xffff_ffff_ffff),
             dst: exact(0x0001_0203_0406, 0xffff_ffff_ffff),

@@ -18,6 +18,9 @@ pub(crate) struct Layers {
     /// The transport header's offset and protocol, unless the packet is a
     /// later fragment or its network header is malformed.
     pub l4: Option<(usize, u8)>,
+    /// Where the IP datagram ends: the frame's length less any Ethernet
+    /// padding after it.
+    pub l3_end: usize,
 }
 
 impl Layers {
@@ -36,6 +39,7 @@ impl Layers {
                     l3_at,
                     l3: L3::Ipv4,
                     l4,
+                    l3_end: l3_at + usize::from(ip.total_len()),
                 })
             }
             ethertype::IPV6 => {
@@ -49,6 +53,7 @@ impl Layers {
                     l3_at,
                     l3: L3::Ipv6,
                     l4,
+                    l3_end: l3_at + ipv6::HEADER_LEN + usize::from(ip.payload_len()),
                 })
             }
             _ => None,

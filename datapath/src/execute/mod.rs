@@ -14,6 +14,9 @@
 mod ct;
 pub(crate) mod layers;
 mod mpls;
+mod sctp;
+#[cfg(test)]
+mod sctp_tests;
 mod set;
 mod vlan;
 

@@ -1,6 +1,7 @@
 //! Applying `set(...)`: header fields rewritten under a mask, with the
 //! IPv4 header checksum and the TCP/UDP/ICMPv6 checksums (whose
-//! pseudo-header covers the addresses) fixed incrementally (RFC 1624).
+//! pseudo-header covers the addresses) fixed incrementally (RFC 1624);
+//! SCTP's ports and CRC32c checksum in `execute::sctp`.
 //!
 //! As in OVS, a set on a packet that lacks the header does nothing; it is
 //! reported so that the executor can count it.
@@ -35,7 +36,7 @@ pub enum SetError {
 }
 
 /// `old` with the bits of `m.mask` replaced by `m.value`'s.
-fn masked<T>(m: Masked<T>, old: T) -> T
+pub(super) fn masked<T>(m: Masked<T>, old: T) -> T
 where
     T: Copy
         + core::ops::BitAnd<Output = T>
@@ -53,6 +54,7 @@ pub(crate) fn apply(set: &SetAction, data: &mut [u8]) -> Result<(), SetError> {
         SetAction::Ipv6(ip) => set_ipv6(ip, data),
         SetAction::Tcp(ports) => set_ports(ports, ip_proto::TCP, data),
         SetAction::Udp(ports) => set_ports(ports, ip_proto::UDP, data),
+        SetAction::Sctp(ports) => set_sctp(ports, data),
         SetAction::Icmp(icmp) => set_icmp(icmp, ip_proto::ICMP, data),
         SetAction::Icmpv6(icmp) => set_icmp(icmp, ip_proto::ICMPV6, data),
         SetAction::Arp(arp) => set_arp(arp, data),
@@ -245,6 +247,19 @@ fn set_udp_checksum(u: &mut udp::Packet<&mut [u8]>, l3: L3, new: u16) {
         return;
     }
     u.set_checksum(if new == 0 { 0xffff } else { new });
+}
+
+fn set_sctp(set: &PortsSet, data: &mut [u8]) -> Result<(), SetError> {
+    let layers = Layers::of(data).ok_or(SetError::NoSuchHeader)?;
+    match layers.l4 {
+        Some((l4_at, nxm_fields::prereq::IPPROTO_SCTP)) => {
+            let sctp = data
+                .get_mut(l4_at..layers.l3_end)
+                .ok_or(SetError::NoSuchHeader)?;
+            super::sctp::set_ports(set, sctp)
+        }
+        _ => Err(SetError::NoSuchHeader),
+    }
 }
 
 fn set_ports(set: &PortsSet, proto: u8, data: &mut [u8]) -> Result<(), SetError> {
