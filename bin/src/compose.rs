@@ -6,7 +6,8 @@
 //!
 //! Layout: Ethernet, optional 802.1Q tag, then IPv4 (id 0, no DF), IPv6
 //! or ARP; TCP (no payload when SYN, FIN or RST is set), UDP, ICMP and
-//! ICMPv6 carry `payload` bytes counting up from 0.
+//! ICMPv6 carry `payload` bytes counting up from 0; SCTP is its common
+//! header alone (verification tag and checksum zero).
 
 use conntrack::wire::checksum::{accumulate, fold, pseudo_header};
 use nxm_fields::format::{FRAG_ANY, FRAG_LATER};
@@ -20,6 +21,7 @@ const ETH_TYPE_RARP: u16 = 0x8035;
 const VLAN_CFI: u16 = 0x1000;
 const TCP: u8 = 6;
 const UDP: u8 = 17;
+const SCTP: u8 = 132;
 const ICMP: u8 = 1;
 const ICMPV6: u8 = 58;
 const TCP_FIN: u16 = 0x01;
@@ -161,6 +163,11 @@ fn compose_l4(p: &mut Vec<u8>, flow: &Flow, payload: usize) {
         ICMP | ICMPV6 => {
             p.extend([src as u8, dst as u8, 0, 0, 0, 0, 0, 0]);
             push_payload(p, payload);
+        }
+        SCTP => {
+            p.extend(src.to_be_bytes());
+            p.extend(dst.to_be_bytes());
+            p.extend([0; 8]);
         }
         _ => {}
     }

@@ -68,10 +68,12 @@ impl Ctx<'_> {
                 self.conntracked = false;
                 self.clear_ct_fields();
             }
-            Action::SetField(s) => self.set_field(s.field, s.value, field(s.field).exact_mask()),
+            Action::SetField(s) => {
+                self.set_field_action(s.field, s.value, field(s.field).exact_mask())
+            }
             Action::RegLoad2(r) => {
                 let mask = r.mask.unwrap_or(field(r.field).exact_mask());
-                self.set_field(r.field, r.value, mask);
+                self.set_field_action(r.field, r.value, mask);
             }
             Action::RegLoad(r) => {
                 write_subfield(&mut self.flow, &mut self.wc, &r.dst, Value::from(r.value));
@@ -136,17 +138,34 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Writes a field, if the packet has what the field needs.
-    fn set_field(&mut self, id: FieldId, value: Value, mask: Value) {
+    /// Writes a field, if the packet has what the field needs; whether
+    /// it did.
+    fn set_field(&mut self, id: FieldId, value: Value, mask: Value) -> bool {
         let def = field(id);
-        if prereqs_ok(def.prereq, &self.flow, &mut self.wc) {
+        let present = prereqs_ok(def.prereq, &self.flow, &mut self.wc);
+        if present {
             write(&mut self.flow, &mut self.wc, def, value, mask);
+        }
+        present
+    }
+
+    /// `set_field` (and its masked form, `load` to an OXM field): on a
+    /// packet without the field, a trace says why nothing happened.
+    fn set_field_action(&mut self, id: FieldId, value: Value, mask: Value) {
+        if !self.set_field(id, value, mask) {
+            self.note(NodeKind::Warn, |_| {
+                format!(
+                    "unmet prerequisites for {}, set_field ignored",
+                    field(id).name
+                )
+            });
         }
     }
 
     fn legacy_set(&mut self, set: &LegacySet) {
         let mac = |b: &[u8; 6]| b.iter().fold(0, |acc, &x| (acc << 8) | Value::from(x));
-        match set {
+        // OpenFlow 1.0 sets are silently skipped on other packets.
+        let _present = match set {
             LegacySet::EthSrc(m) => self.set_field(FieldId::EthSrc, mac(m), slot_ones(l::ETH_SRC)),
             LegacySet::EthDst(m) => self.set_field(FieldId::EthDst, mac(m), slot_ones(l::ETH_DST)),
             LegacySet::Ipv4Src(a) => {
@@ -163,18 +182,21 @@ impl Ctx<'_> {
                 self.set_field(FieldId::MplsLabel, Value::from(*label), 0xf_ffff)
             }
             LegacySet::MplsTc(tc) => self.set_field(FieldId::MplsTc, Value::from(*tc), 7),
-        }
+        };
     }
 
-    /// OpenFlow 1.0's set-transport-port: whatever the transport is.
-    fn set_port(&mut self, slot: l::Slot, port: u16) {
+    /// OpenFlow 1.0's set-transport-port: whatever the transport is;
+    /// whether the packet has one.
+    fn set_port(&mut self, slot: l::Slot, port: u16) -> bool {
         let tcp = prereqs_ok(Prereq::Tcp, &self.flow, &mut self.wc);
         let udp = prereqs_ok(Prereq::Udp, &self.flow, &mut self.wc);
         let sctp = prereqs_ok(Prereq::Sctp, &self.flow, &mut self.wc);
-        if tcp || udp || sctp {
+        let present = tcp || udp || sctp;
+        if present {
             self.flow.set(slot, Value::from(port));
             self.wc.set(slot, slot_ones(slot));
         }
+        present
     }
 
     fn push_vlan(&mut self) {

@@ -6,8 +6,9 @@
 //! the megaflow mask of the fields that changed (a field the flow also
 //! matched on but that kept its value is left out, as OVS 3.1 leaves it
 //! out). As in OVS, an IP header is rewritten only when the packet has an
-//! IP protocol (which the megaflow then matches), and transport ports
-//! only when the packet had some nonzero.
+//! IP protocol (which the megaflow then matches); transport ports are
+//! rewritten even from zero (a later fragment's ports never change: the
+//! actions that write them need a transport header).
 
 use conntrack::Masked;
 use datapath::action::{ArpSet, EthSet, IcmpSet, Ipv4Set, Ipv6Set, PortsSet, PushVlan, SetAction};
@@ -91,8 +92,7 @@ pub fn commit(flow: &Flow, base: &mut Flow, wc: &mut Flow, out: &mut Vec<DpActio
         commit_icmp(flow, wc, out, eth_type == p::ETH_TYPE_IP);
         copy(flow, base, &ports);
     }
-    let had_ports = base.get(l::TP_SRC) != 0 || base.get(l::TP_DST) != 0;
-    if is_ip && !icmp && had_ports && changed(flow, base, &ports) {
+    if is_ip && !icmp && changed(flow, base, &ports) {
         let set = PortsSet {
             src: masked(flow, base, wc, l::TP_SRC),
             dst: masked(flow, base, wc, l::TP_DST),
@@ -100,7 +100,8 @@ pub fn commit(flow: &Flow, base: &mut Flow, wc: &mut Flow, out: &mut Vec<DpActio
         match proto {
             p::IPPROTO_TCP => out.push(DpAction::Set(SetAction::Tcp(set))),
             p::IPPROTO_UDP => out.push(DpAction::Set(SetAction::Udp(set))),
-            // No datapath set for other transports (SCTP).
+            p::IPPROTO_SCTP => out.push(DpAction::Set(SetAction::Sctp(set))),
+            // No ports to rewrite in other transports.
             _ => {}
         }
         copy(flow, base, &ports);
@@ -257,9 +258,11 @@ mod tests {
     }
 
     // OVS 3.1 leaves an IP packet without a protocol (a traced `ip` flow)
-    // as it is, and transport ports that were both zero.
+    // as it is, but rewrites ports that were both zero
+    // (`trace in_port=1,tcp,tcp_src=0,tcp_dst=0` through
+    // `set_field:9->tcp_dst` gives `set(tcp(dst=9))`).
     #[test]
-    fn no_ip_protocol_or_no_ports_means_no_set() {
+    fn no_ip_protocol_means_no_set_but_zero_ports_are_rewritten() {
         let mut flow = Flow::zero();
         flow.set(l::ETH_TYPE, 0x0800);
         let mut base = flow.clone();
@@ -271,9 +274,29 @@ mod tests {
         flow.set(l::ETH_TYPE, 0x0800);
         flow.set(l::NW_PROTO, 6);
         let mut base = flow.clone();
-        flow.set(l::TP_DST, 8080);
+        flow.set(l::TP_DST, 9);
         commit(&flow, &mut base, &mut Flow::all_ones(), &mut out);
-        assert!(out.is_empty());
+        let text: Vec<String> = out.iter().map(ToString::to_string).collect();
+        assert_eq!(text, ["set(tcp(dst=9))"]);
+    }
+
+    // OVS 3.1: `set_field:0x1200/0xff00->sctp_src` on an SCTP packet from
+    // port 1000 is `set(sctp(src=4608/0xff00))`.
+    #[test]
+    fn sctp_ports_become_an_sctp_set() {
+        let mut flow = Flow::zero();
+        flow.set(l::ETH_TYPE, 0x86dd);
+        flow.set(l::NW_PROTO, u128::from(p::IPPROTO_SCTP));
+        flow.set(l::TP_SRC, 1000);
+        let mut base = flow.clone();
+        flow.set(l::TP_SRC, 0x1200 | (1000 & 0xff));
+        let mut wc = Flow::zero();
+        wc.set(l::TP_SRC, 0xff00);
+        let mut out = Vec::new();
+        commit(&flow, &mut base, &mut wc, &mut out);
+        let text: Vec<String> = out.iter().map(ToString::to_string).collect();
+        assert_eq!(text, ["set(sctp(src=4608/0xff00))"]);
+        assert_eq!(base, flow);
     }
 
     #[test]

@@ -267,12 +267,36 @@ impl<'a> Ctx<'a> {
             self.wc.set(slot, 0);
         }
         mpls::unkeyed_labels(self.packet_eth_type, &mut self.wc);
+        transport_mask(&self.flow, &mut self.wc);
         Xlated {
             actions: Actions::new(self.out),
             mask: self.wc,
             credits: self.credits,
             learned: self.learned,
             learned_flows: self.learned_flows,
+        }
+    }
+}
+
+/// The transport bits a megaflow may match, as OVS 3.1 trims them when a
+/// translation ends: ICMP's type and code are 8 bits in the datapath key
+/// (a classifier match on the whole port slot keeps its low byte), and a
+/// later fragment has no transport header (its rules' port matches are
+/// dropped).
+fn transport_mask(flow: &Flow, wc: &mut Flow) {
+    use nxm_fields::prereq as p;
+    let (eth_type, proto) = (flow.get(l::ETH_TYPE) as u16, flow.get(l::NW_PROTO) as u8);
+    let icmp = matches!(
+        (eth_type, proto),
+        (p::ETH_TYPE_IP, p::IPPROTO_ICMP) | (p::ETH_TYPE_IPV6, p::IPPROTO_ICMPV6)
+    );
+    let later = matches!(eth_type, p::ETH_TYPE_IP | p::ETH_TYPE_IPV6)
+        && flow.get(l::NW_FRAG) & nxm_fields::format::FRAG_LATER != 0;
+    for slot in [l::TP_SRC, l::TP_DST] {
+        if later {
+            wc.set(slot, 0);
+        } else if icmp {
+            wc.set(slot, wc.get(slot) & 0xff);
         }
     }
 }

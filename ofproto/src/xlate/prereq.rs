@@ -5,6 +5,7 @@
 //! rule's match, where no mask needs recording.
 
 use nxm_fields::flow::slot_ones;
+use nxm_fields::format::FRAG_LATER;
 use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::prereq::{self as p, Prereq};
 use nxm_fields::Flow;
@@ -32,6 +33,13 @@ impl Reader<'_> {
         self.is_ip_any() && self.get(l::NW_PROTO) as u8 == proto
     }
 
+    /// A transport with ports: a later fragment has no header to read or
+    /// write. As in OVS 3.1, the fragment bits are not unwildcarded here
+    /// (every IP megaflow matches them anyway).
+    fn ports(&mut self, proto: u8) -> bool {
+        self.ip_proto(proto) && self.flow.get(l::NW_FRAG) & FRAG_LATER == 0
+    }
+
     fn nd(&mut self, icmp_type: Option<u8>) -> bool {
         if !(self.eth_type() == p::ETH_TYPE_IPV6 && self.ip_proto(p::IPPROTO_ICMPV6)) {
             return false;
@@ -54,9 +62,9 @@ pub fn prereqs_ok(prereq: Prereq, flow: &Flow, wc: &mut Flow) -> bool {
         Prereq::Ipv6 => r.eth_type() == p::ETH_TYPE_IPV6,
         Prereq::IpAny => r.is_ip_any(),
         Prereq::Mpls => matches!(r.eth_type(), p::ETH_TYPE_MPLS | p::ETH_TYPE_MPLS_MCAST),
-        Prereq::Tcp => r.ip_proto(p::IPPROTO_TCP),
-        Prereq::Udp => r.ip_proto(p::IPPROTO_UDP),
-        Prereq::Sctp => r.ip_proto(p::IPPROTO_SCTP),
+        Prereq::Tcp => r.ports(p::IPPROTO_TCP),
+        Prereq::Udp => r.ports(p::IPPROTO_UDP),
+        Prereq::Sctp => r.ports(p::IPPROTO_SCTP),
         Prereq::Icmpv4 => r.eth_type() == p::ETH_TYPE_IP && r.ip_proto(p::IPPROTO_ICMP),
         Prereq::Icmpv6 => r.eth_type() == p::ETH_TYPE_IPV6 && r.ip_proto(p::IPPROTO_ICMPV6),
         Prereq::Nd => r.nd(None),
