@@ -253,8 +253,11 @@ pub enum IntError {
     Overflow,
 }
 
-/// Parses a decimal or `0x` hexadecimal unsigned integer of up to 128 bits
-/// (`0x` alone reads as zero, as ovs-ofctl reads it).
+/// Parses an unsigned integer as ovs-ofctl reads field values: `0x` hex of
+/// up to 128 bits (`0x` alone reads as zero), anything else as C's
+/// `strtoull` with base 0 reads it, so 64 bits at most, a leading `0`
+/// meaning octal (`010` is 8, `09` is a syntax error) and a sign allowed
+/// (`-1` wraps to 2^64-1, which only fields of 8 bytes or more can hold).
 pub fn parse_uint(text: &str) -> Result<Value, IntError> {
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         if hex.is_empty() {
@@ -270,14 +273,38 @@ pub fn parse_uint(text: &str) -> Result<Value, IntError> {
         return Value::from_str_radix(if digits.is_empty() { "0" } else { digits }, 16)
             .map_err(|_| IntError::Syntax);
     }
-    // C's strtoull reads "-1" as a huge number, so ovs-ofctl calls it too large.
-    if text.len() > 1 && text.starts_with('-') && text[1..].chars().all(|c| c.is_ascii_digit()) {
-        return Err(IntError::Overflow);
-    }
-    if text.is_empty() || !text.chars().all(|c| c.is_ascii_digit()) {
+    strtoull(text).map(Value::from)
+}
+
+/// C's `strtoull(text, &end, 0)` on the whole of `text`: optional sign,
+/// then `0x` hex, `0` octal or decimal digits; out of range is an overflow
+/// and anything left over a syntax error.
+fn strtoull(text: &str) -> Result<u64, IntError> {
+    let (negative, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (radix, digits) = if let Some(hex) = unsigned
+        .strip_prefix("0x")
+        .or_else(|| unsigned.strip_prefix("0X"))
+        .filter(|h| h.starts_with(|c: char| c.is_ascii_hexdigit()))
+    {
+        (16, hex)
+    } else if unsigned.len() > 1 && unsigned.starts_with('0') {
+        (8, &unsigned[1..])
+    } else {
+        (10, unsigned)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return Err(IntError::Syntax);
     }
-    text.parse::<Value>().map_err(|_| IntError::Overflow)
+    let magnitude = u64::from_str_radix(digits, radix).map_err(|_| IntError::Overflow)?;
+    Ok(if negative {
+        magnitude.wrapping_neg()
+    } else {
+        magnitude
+    })
 }
 
 fn parse_ethernet(text: &str) -> Option<Value> {
@@ -645,6 +672,33 @@ mod tests {
         assert_eq!(
             parse_uint("0x1ffffffffffffffffffffffffffffffff"),
             Err(IntError::Overflow)
+        );
+    }
+
+    #[test]
+    fn parse_uint_reads_other_numbers_as_strtoull_does() {
+        assert_eq!(parse_uint("010"), Ok(8));
+        assert_eq!(parse_uint("0"), Ok(0));
+        assert_eq!(parse_uint("09"), Err(IntError::Syntax));
+        assert_eq!(parse_uint("+5"), Ok(5));
+        assert_eq!(parse_uint("-1"), Ok(Value::from(u64::MAX)));
+        assert_eq!(parse_uint("-18446744073709551615"), Ok(1));
+        assert_eq!(
+            parse_uint("18446744073709551615"),
+            Ok(Value::from(u64::MAX))
+        );
+        assert_eq!(parse_uint("18446744073709551616"), Err(IntError::Overflow));
+        assert_eq!(parse_uint("-0x10"), Ok(Value::from(u64::MAX - 15)));
+        assert_eq!(parse_uint(""), Err(IntError::Syntax));
+        assert_eq!(parse_uint("-"), Err(IntError::Syntax));
+        assert_eq!(parse_uint("12ab"), Err(IntError::Syntax));
+        assert_eq!(
+            parse(FieldId::CtLabel, "18446744073709551616"),
+            Err("18446744073709551616: value too large for 16-byte field ct_label".into())
+        );
+        assert_eq!(
+            parse(FieldId::CtLabel, "-1"),
+            Ok((Value::from(u64::MAX), Value::MAX))
         );
     }
 }
