@@ -18,10 +18,13 @@ impl IcmpState {
         }
     }
 
-    /// A packet of the query; every one is valid.
+    /// A packet of the query; every one is valid. As in OVS, requests
+    /// stay `+new` until a reply has been seen.
     pub fn update(&mut self, reply: bool) -> Verdict {
         if reply {
             *self = IcmpState::Reply;
+        } else if *self == IcmpState::First {
+            return Verdict::ValidNew(self.timeout_kind());
         }
         Verdict::Valid(Some(self.timeout_kind()))
     }
@@ -34,10 +37,10 @@ mod tests {
     #[test]
     fn echo_reply_moves_to_reply_timer() {
         let mut s = IcmpState::First;
-        assert_eq!(
-            s.update(false),
-            Verdict::Valid(Some(TimeoutKind::IcmpFirst))
-        );
+        // Every request before a reply is +new (OVS 3.1, icmp-repeat.scn).
+        for _ in 0..2 {
+            assert_eq!(s.update(false), Verdict::ValidNew(TimeoutKind::IcmpFirst));
+        }
         assert_eq!(s.update(true), Verdict::Valid(Some(TimeoutKind::IcmpReply)));
         assert_eq!(
             s.update(false),
