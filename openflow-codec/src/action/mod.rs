@@ -287,6 +287,10 @@ impl Action {
                 | Action::Sample(_)
                 | Action::Clone(_)
                 | Action::Nat(_)
+                | Action::Multipath(_)
+                | Action::Bundle(_)
+                | Action::Learn(_)
+                | Action::CheckPktLarger(_)
         )
     }
 }

@@ -322,3 +322,28 @@ proptest! {
         prop_assert_eq!(crate::instruction::format_instructions(&parsed), text);
     }
 }
+
+#[test]
+fn actions_ovs_refuses_in_an_action_set_are_refused() {
+    // OVS 3.1's switch answers OFPBAC_BAD_TYPE ("disallowed action in
+    // action set") to these in write_actions, and takes the others.
+    for (action, allowed) in [
+        ("multipath(eth_src,0,modulo_n,2,0,reg0[0..1])", false),
+        ("bundle(eth_src,0,hrw,ofport,members:2)", false),
+        (
+            "bundle_load(eth_src,0,hrw,ofport,reg0[0..15],members:2)",
+            false,
+        ),
+        ("learn(table=1)", false),
+        ("check_pkt_larger(100)->reg0[0]", false),
+        ("move:reg0[]->reg1[]", true),
+        ("resubmit(,1)", true),
+        ("output:2", true),
+    ] {
+        let list = parse_action_list_text(action).unwrap();
+        assert!(
+            list.iter().all(Action::allowed_in_action_set) == allowed,
+            "{action}"
+        );
+    }
+}
