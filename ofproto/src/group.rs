@@ -1,6 +1,5 @@
 //! A bridge's group table: GROUP_MOD add/modify/delete with the errors
-//! OVS 3.1 sends, bucket liveness and selection for translation, the
-//! group and bucket counters, and the GROUP_DESC, GROUP and
+//! OVS 3.1 sends, the group and bucket counters, and the GROUP_DESC, GROUP and
 //! GROUP_FEATURES replies.
 //!
 //! As in OVS, buckets may chain to other groups (or to groups that do not
@@ -181,36 +180,6 @@ pub fn watches_nothing(bucket: &Bucket) -> bool {
     bucket.watch_port == nxm_fields::port::OFPP_ANY && bucket.watch_group == OFPG_ANY
 }
 
-/// The bucket a select group sends a packet with hash `hash` to: each
-/// live bucket with a weight scores its weight times a per-bucket mix of
-/// the hash, and the best score wins (so a bucket's share follows its
-/// weight, and removing a bucket moves only its own flows).
-pub fn select_bucket(
-    buckets: &[Bucket],
-    hash: u64,
-    live: impl Fn(&Bucket) -> bool,
-) -> Option<usize> {
-    let mut best: Option<(u64, usize)> = None;
-    for (i, bucket) in buckets.iter().enumerate() {
-        if bucket.weight == 0 || !live(bucket) {
-            continue;
-        }
-        let score = (mix(hash ^ (i as u64)) & 0xffff) * u64::from(bucket.weight);
-        if best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, i));
-        }
-    }
-    best.map(|(_, i)| i)
-}
-
-/// A 64-bit finaliser (splitmix64's).
-pub fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
-
 #[cfg(test)]
 mod tests {
     use openflow_codec::text::group_mod::parse_group_mod;
@@ -306,25 +275,5 @@ mod tests {
             stats.first().map(|s| (s.packet_count, s.duration_sec)),
             Some((0, 4))
         );
-    }
-
-    #[test]
-    fn select_honours_weights_and_skips_dead_and_weightless_buckets() {
-        let g = gm(
-            "group_id=2,type=select,bucket=weight:10,output:1,bucket=weight:30,output:2,bucket=weight:0,output:3",
-            GroupCommand::Add,
-        );
-        let mut hits = [0u32; 3];
-        for hash in 0..4000u64 {
-            if let Some(i) = select_bucket(&g.buckets, mix(hash), |_| true) {
-                if let Some(h) = hits.get_mut(i) {
-                    *h += 1;
-                }
-            }
-        }
-        assert_eq!(hits[2], 0);
-        assert!(hits[1] > 2 * hits[0] && hits[0] > 0, "{hits:?}");
-        assert_eq!(select_bucket(&g.buckets, 5, |b| b.weight != 30), Some(0));
-        assert_eq!(select_bucket(&g.buckets, 5, |_| false), None);
     }
 }

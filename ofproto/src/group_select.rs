@@ -4,18 +4,19 @@
 //! ports, the same both ways) and recirculates; on its second pass the
 //! hash, masked to the size of the group's table of hash values, indexes
 //! that table, whose values are shared out among the buckets by their
-//! weights (Webster's method, at least 16 and at most 64 values, a power
+//! weights (Webster's method, at least 16 and at most 256 values, a power
 //! of two); from that value on, the first live bucket in the table is
 //! used.
 //!
-//! A group whose weights need more than 64 values (or that has no weight
-//! at all) falls back to a choice in one pass
-//! ([`select_bucket`](crate::group::select_bucket)).
+//! A group whose weights need more than 256 values (or that has no weight
+//! at all) is picked in one pass instead (`xlate::select`).
 
 use openflow_codec::message::group::Bucket;
 
-/// The most hash values a group's table may have.
-const MAX_HASH_VALUES: u64 = 64;
+/// The most hash values a group's table may have: 256, as OVS 3.1
+/// accepts for its default selection (weights 1 and 255 use dp_hash,
+/// weights 1 and 256 do not).
+const MAX_HASH_VALUES: u64 = 256;
 /// The fewest it has.
 const MIN_HASH_VALUES: u64 = 16;
 
@@ -51,7 +52,7 @@ pub fn hash_table(buckets: &[Bucket]) -> Option<Vec<usize>> {
 }
 
 /// The bucket for `hash`: the first live one from its value on.
-pub fn pick(table: &[usize], hash: u32, live: impl Fn(usize) -> bool) -> Option<usize> {
+pub fn pick(table: &[usize], hash: u32, mut live: impl FnMut(usize) -> bool) -> Option<usize> {
     let n = table.len();
     (0..n).find_map(|i| {
         let bucket = *table.get((hash as usize).wrapping_add(i) % n.max(1))?;
@@ -83,7 +84,9 @@ mod tests {
         let t = hash_table(&buckets(&[10, 30])).unwrap();
         assert_eq!(t.len(), 16);
         assert_eq!(t.iter().filter(|&&b| b == 1).count(), 12);
-        assert_eq!(hash_table(&buckets(&[1, 100])), None);
+        assert_eq!(hash_table(&buckets(&[1, 100])).map(|t| t.len()), Some(128));
+        assert_eq!(hash_table(&buckets(&[1, 255])).map(|t| t.len()), Some(256));
+        assert_eq!(hash_table(&buckets(&[1, 256])), None);
         assert_eq!(hash_table(&buckets(&[0, 0])), None);
     }
 

@@ -15,7 +15,8 @@
 //!   set; [`actions`]: every action; [`ct`]: the `ct` action and
 //!   recirculation; [`freeze`]: recirculating with the rest of the
 //!   actions frozen; [`output`]: ports, reserved ports, `NORMAL`, the
-//!   controller; [`group`]: the `group` action; [`multipath`] and
+//!   controller; [`group`]: the `group` action, [`select`] and
+//!   [`liveness`] its buckets; [`multipath`] and
 //!   [`bundle`]: choosing a link or a live port by hash; [`commit`]:
 //!   header changes as datapath actions;
 //!   [`learn`]: the flow a `learn` action adds;
@@ -29,12 +30,14 @@ mod field;
 mod freeze;
 mod group;
 mod learn;
+mod liveness;
 mod mpls;
 mod multipath;
 mod output;
 mod pipeline;
 mod port_order;
 mod prereq;
+mod select;
 pub mod trace;
 
 #[cfg(test)]
