@@ -244,6 +244,16 @@ impl Printer<'_> {
         if hwid_mask != 0 && ver == 2 {
             self.kv("tun_erspan_hwid", format_args!("{}", CHex(hwid)));
         }
+        // OVS prints the GTP-U fields without their `tun_` prefix, and
+        // only their value (see `FieldDef::mask_is_value`).
+        let (gtpu_flags, gtpu_flags_mask) = self.get(l::TUN_GTPU_FLAGS);
+        if gtpu_flags_mask != 0 {
+            self.kv("gtpu_flags", format_args!("{}", CHex(gtpu_flags)));
+        }
+        let (msgtype, msgtype_mask) = self.get(l::TUN_GTPU_MSGTYPE);
+        if msgtype_mask != 0 {
+            self.kv("gtpu_msgtype", msgtype);
+        }
         let (tf, tf_mask) = self.get(l::TUN_FLAGS);
         if tf_mask & 1 != 0 {
             // OVS compares with its wider private flag mask, so the one
@@ -441,5 +451,24 @@ impl Printer<'_> {
                 format_flags_masked(TCP_FLAGS, flags, flags_mask & 0x0fff, 0x0fff),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::registry::{field, FieldId};
+    use crate::Match;
+
+    #[test]
+    fn gtpu_fields_print_without_tun_prefix_after_erspan() {
+        let mut m = Match::catch_all();
+        m.set_field(field(FieldId::TunGtpuMsgtype), 2, 0xff);
+        m.set_field(field(FieldId::TunGtpuFlags), 0x35, 0x0f);
+        m.set_field(field(FieldId::TunErspanVer), 1, 0xff);
+        m.set_field(field(FieldId::TunFlags), 1, 1);
+        assert_eq!(
+            m.to_string(),
+            "tun_erspan_ver=1,gtpu_flags=0x5,gtpu_msgtype=2,tun_flags=+oam"
+        );
     }
 }

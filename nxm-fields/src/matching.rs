@@ -103,6 +103,12 @@ impl Match {
     /// Writes `value` under `mask` (both in the field's own units) into the
     /// field, replacing whatever the match said about those bits before.
     pub fn set_field(&mut self, field: &FieldDef, value: Value, mask: Value) {
+        // A zero mask still means "any value".
+        let (value, mask) = if field.mask_is_value && mask != 0 {
+            (value & mask, value)
+        } else {
+            (value, mask)
+        };
         let view = field.view;
         let (value, mask) = match view.transform {
             Transform::None => (value, mask),
@@ -197,6 +203,21 @@ mod tests {
         let mut m = Match::catch_all();
         m.set_field(field(FieldId::VlanPcp), 3, 0xff);
         assert_eq!(m.slot(layout::VLAN_TCI), (0x7000, 0xf000));
+    }
+
+    #[test]
+    fn gtpu_and_erspan_fields_take_their_value_as_mask() {
+        let flags = field(FieldId::TunGtpuFlags);
+        let mut m = Match::catch_all();
+        m.set_field(flags, 0x35, 0x0f);
+        assert_eq!(m.field(flags), (0x05, 0x35));
+        m.set_field(flags, 0, 0xff);
+        assert!(!m.is_field_set(flags));
+        m.set_field(flags, 0xff, 0);
+        assert!(!m.is_field_set(flags));
+        let reg = field(FieldId::Reg0);
+        m.set_field(reg, 0x35, 0x0f);
+        assert_eq!(m.field(reg), (0x05, 0x0f));
     }
 
     #[test]

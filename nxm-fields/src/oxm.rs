@@ -402,6 +402,8 @@ impl<'a> Encoder<'a> {
             FieldId::TunErspanVer,
             FieldId::TunErspanDir,
             FieldId::TunErspanHwid,
+            FieldId::TunGtpuFlags,
+            FieldId::TunGtpuMsgtype,
         ] {
             self.put_slot(id);
         }

@@ -92,6 +92,11 @@ pub struct FieldDef {
     pub writable: bool,
     pub format: Format,
     pub view: View,
+    /// OVS 3.1 stores the value given as the field's mask when it sets this
+    /// field in a match (from flow text and from OXM alike), and the value
+    /// ANDed with the given mask as its value: `tun_gtpu_flags=0x35/0x0f`
+    /// matches 0x05 under mask 0x35, and a zero value matches nothing.
+    pub mask_is_value: bool,
     /// A one-line description for the man page and `--help` listings.
     pub doc: &'static str,
 }
@@ -150,6 +155,7 @@ const fn def(name: &'static str, n_bytes: usize, format: Format, view: View) -> 
         writable: true,
         format,
         view,
+        mask_is_value: false,
         doc: "",
     }
 }
@@ -211,6 +217,12 @@ const fn read_only(d: FieldDef) -> FieldDef {
         ..d
     }
 }
+const fn mask_is_value(d: FieldDef) -> FieldDef {
+    FieldDef {
+        mask_is_value: true,
+        ..d
+    }
+}
 const fn exact(d: FieldDef) -> FieldDef {
     FieldDef {
         maskable: false,
@@ -228,12 +240,12 @@ registry! {
     TunIpv6Dst => FieldDef { nxm: nx("NXM_NX_TUN_IPV6_DST", 110), doc: "Tunnel outer IPv6 destination.", ..def("tun_ipv6_dst", 16, Ipv6, whole(l::TUN_IPV6_DST)) },
     TunGbpId => FieldDef { nxm: nx("NXM_NX_TUN_GBP_ID", 38), doc: "VXLAN group-based policy id.", ..def("tun_gbp_id", 2, Decimal, whole(l::TUN_GBP_ID)) },
     TunGbpFlags => FieldDef { nxm: nx("NXM_NX_TUN_GBP_FLAGS", 39), doc: "VXLAN group-based policy flags.", ..def("tun_gbp_flags", 1, Hex, whole(l::TUN_GBP_FLAGS)) },
-    TunErspanVer => FieldDef { nxm: nxoxm("NXOXM_ET_ERSPAN_VER", 12), n_bits: 4, doc: "ERSPAN version.", ..def("tun_erspan_ver", 1, Decimal, whole(l::TUN_ERSPAN_VER)) },
+    TunErspanVer => mask_is_value(FieldDef { nxm: nxoxm("NXOXM_ET_ERSPAN_VER", 12), n_bits: 4, doc: "ERSPAN version.", ..def("tun_erspan_ver", 1, Decimal, whole(l::TUN_ERSPAN_VER)) }),
     TunErspanIdx => FieldDef { nxm: nxoxm("NXOXM_ET_ERSPAN_IDX", 11), n_bits: 20, doc: "ERSPAN v1 index.", ..def("tun_erspan_idx", 4, Hex, whole(l::TUN_ERSPAN_IDX)) },
-    TunErspanDir => FieldDef { nxm: nxoxm("NXOXM_ET_ERSPAN_DIR", 13), n_bits: 1, doc: "ERSPAN v2 direction.", ..def("tun_erspan_dir", 1, Decimal, whole(l::TUN_ERSPAN_DIR)) },
-    TunErspanHwid => FieldDef { nxm: nxoxm("NXOXM_ET_ERSPAN_HWID", 14), n_bits: 6, doc: "ERSPAN v2 hardware id.", ..def("tun_erspan_hwid", 1, Hex, whole(l::TUN_ERSPAN_HWID)) },
-    TunGtpuFlags => read_only(FieldDef { nxm: nxoxm("NXOXM_ET_GTPU_FLAGS", 15), doc: "GTP-U flags.", ..def("tun_gtpu_flags", 1, Hex, whole(l::TUN_GTPU_FLAGS)) }),
-    TunGtpuMsgtype => read_only(FieldDef { nxm: nxoxm("NXOXM_ET_GTPU_MSGTYPE", 16), doc: "GTP-U message type.", ..def("tun_gtpu_msgtype", 1, Decimal, whole(l::TUN_GTPU_MSGTYPE)) }),
+    TunErspanDir => mask_is_value(FieldDef { nxm: nxoxm("NXOXM_ET_ERSPAN_DIR", 13), n_bits: 1, doc: "ERSPAN v2 direction.", ..def("tun_erspan_dir", 1, Decimal, whole(l::TUN_ERSPAN_DIR)) }),
+    TunErspanHwid => mask_is_value(FieldDef { nxm: nxoxm("NXOXM_ET_ERSPAN_HWID", 14), n_bits: 6, doc: "ERSPAN v2 hardware id.", ..def("tun_erspan_hwid", 1, Hex, whole(l::TUN_ERSPAN_HWID)) }),
+    TunGtpuFlags => mask_is_value(read_only(FieldDef { nxm: nxoxm("NXOXM_ET_GTPU_FLAGS", 15), doc: "GTP-U flags.", ..def("tun_gtpu_flags", 1, Hex, whole(l::TUN_GTPU_FLAGS)) })),
+    TunGtpuMsgtype => mask_is_value(read_only(FieldDef { nxm: nxoxm("NXOXM_ET_GTPU_MSGTYPE", 16), doc: "GTP-U message type.", ..def("tun_gtpu_msgtype", 1, Decimal, whole(l::TUN_GTPU_MSGTYPE)) })),
     TunFlags => FieldDef { nxm: nx("NXM_NX_TUN_FLAGS", 104), n_bits: 1, doc: "Tunnel flags (oam).", ..def("tun_flags", 2, TunFlags, whole(l::TUN_FLAGS)) },
 
     // Metadata.

@@ -46,6 +46,8 @@ const PRINTED_LOSSILY: &[&str] = &[
     "tun_erspan_idx",
     "tun_erspan_dir",
     "tun_erspan_hwid",
+    "tun_gtpu_flags",
+    "tun_gtpu_msgtype",
 ];
 
 /// Like [`arb_match`], without the fields printed lossily.
@@ -90,6 +92,9 @@ proptest! {
 
     #[test]
     fn encoding_a_decoded_match_gives_the_same_bytes(m in arb_match()) {
+        // Decoding a field whose value becomes its mask (as OVS 3.1 sets
+        // them) keeps only the bits both carried, as OVS's decoder does.
+        prop_assume!(FIELDS.iter().all(|f| !f.mask_is_value || !m.is_field_set(f)));
         let bytes = encode(&m);
         if let Ok((decoded, used)) = Match::decode_ofp_match(&bytes) {
             prop_assert_eq!(used, bytes.len());
