@@ -235,6 +235,7 @@ impl Bridge {
                 continue;
             }
             let age_ms = now_ms.saturating_sub(r.rule.created_ms);
+            let (idle_timeout, hard_timeout) = r.rule.timeouts();
             self.publish(Message::FlowRemoved(FlowRemoved {
                 cookie: r.rule.cookie,
                 priority: r.rule.priority,
@@ -242,8 +243,8 @@ impl Bridge {
                 table_id: r.table_id,
                 duration_sec: (age_ms / 1000) as u32,
                 duration_nsec: ((age_ms % 1000) * 1_000_000) as u32,
-                idle_timeout: r.rule.idle_timeout,
-                hard_timeout: r.rule.hard_timeout,
+                idle_timeout,
+                hard_timeout,
                 packet_count: r.rule.stats.packets(),
                 byte_count: r.rule.stats.bytes(),
                 r#match: r.rule.r#match,
@@ -414,13 +415,14 @@ fn selected<'a>(
 
 fn flow_stats(table_id: u8, rule: &Rule, now_ms: u64) -> FlowStats {
     let age_ms = now_ms.saturating_sub(rule.created_ms);
+    let (idle_timeout, hard_timeout) = rule.timeouts();
     FlowStats {
         table_id,
         duration_sec: (age_ms / 1000) as u32,
         duration_nsec: ((age_ms % 1000) * 1_000_000) as u32,
         priority: rule.priority,
-        idle_timeout: rule.idle_timeout,
-        hard_timeout: rule.hard_timeout,
+        idle_timeout,
+        hard_timeout,
         flags: rule.flags,
         cookie: rule.cookie,
         packet_count: rule.stats.packets(),

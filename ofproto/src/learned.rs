@@ -12,7 +12,7 @@ use std::sync::Arc;
 use openflow_codec::action::learn::flags as learn_flags;
 use openflow_codec::action::Action;
 use openflow_codec::instruction::Instruction;
-use openflow_codec::message::flow_mod::{flags as fm_flags, FlowMod};
+use openflow_codec::message::flow_mod::FlowMod;
 
 use crate::bridge::Bridge;
 use crate::rule_stats::RuleStats;
@@ -26,15 +26,21 @@ pub struct LearnedFlow {
     pub limit: u32,
 }
 
-/// What learning a flow does to the tables.
+/// What learning a flow does to the tables. As OVS's `learn` is a strict
+/// modify that adds what it does not find, a rule already there keeps
+/// its timeouts and flags: only its cookie and actions are learned.
 #[derive(Debug, Clone)]
 pub enum Learning {
-    /// An identical rule is there: re-learning only refreshes it.
+    /// The rule is there with the cookie and actions: re-learning only
+    /// refreshes it.
     Present(Arc<RuleStats>),
-    /// The flow is new (or changes a rule) and may be added.
+    /// The rule is there with another cookie or other actions, which it
+    /// takes ([`Tables::relearn`]).
+    Modify,
+    /// The flow is new and is added.
     Add,
-    /// The flow is new but its table already holds `limit` rules with its
-    /// cookie.
+    /// The flow is new or changes a rule, but its table already holds
+    /// `limit` rules with its cookie.
     OverLimit,
 }
 
@@ -52,6 +58,10 @@ impl Bridge {
                 match learning(&tables, learned) {
                     Learning::Present(stats) => stats.refresh(now_ms),
                     Learning::OverLimit => {}
+                    Learning::Modify => {
+                        changed = true;
+                        removed.extend(tables.relearn(&learned.flow_mod, now_ms));
+                    }
                     // A full table refuses the flow; the packet goes on
                     // as translated, as in OVS.
                     Learning::Add => {
@@ -70,26 +80,18 @@ impl Bridge {
     }
 }
 
-/// The flow-mod flags a rule keeps as state (OVS's `OFPUTIL_FF_STATE`).
-const STATE_FLAGS: u16 =
-    fm_flags::SEND_FLOW_REM | fm_flags::NO_PKT_COUNTS | fm_flags::NO_BYT_COUNTS;
-
-/// Whether `learned` is already in `tables`, and if not whether it may be
-/// added: an identical rule (match, priority, timeouts, flags, cookie and
-/// instructions) is only refreshed, as in OVS; anything else counts
-/// against the limit, the rules of the table with the same cookie.
+/// What learning `learned` does to `tables`: a rule with its match and
+/// priority, its cookie and its instructions is only refreshed; any
+/// other change counts against the limit, the rules of the table with
+/// the learned cookie.
 pub fn learning(tables: &Tables, learned: &LearnedFlow) -> Learning {
     let fm = &learned.flow_mod;
     let Some(table) = tables.table(fm.table_id) else {
         return Learning::OverLimit;
     };
-    if let Some(rule) = table.get(&fm.r#match, fm.priority) {
-        if rule.idle_timeout == fm.idle_timeout
-            && rule.hard_timeout == fm.hard_timeout
-            && rule.flags & STATE_FLAGS == fm.flags & STATE_FLAGS
-            && rule.cookie == fm.cookie
-            && rule.instructions == fm.instructions
-        {
+    let existing = table.get(&fm.r#match, fm.priority);
+    if let Some(rule) = existing {
+        if rule.cookie == fm.cookie && rule.instructions == fm.instructions {
             return Learning::Present(Arc::clone(&rule.stats));
         }
     }
@@ -101,9 +103,12 @@ pub fn learning(tables: &Tables, learned: &LearnedFlow) -> Learning {
             .count()
             >= limit
     {
-        return Learning::OverLimit;
+        Learning::OverLimit
+    } else if existing.is_some() {
+        Learning::Modify
+    } else {
+        Learning::Add
     }
-    Learning::Add
 }
 
 /// The (table, cookie) of every `learn` with `delete_learned` in a rule's
@@ -189,28 +194,41 @@ mod tests {
     }
 
     #[test]
-    fn an_identical_rule_is_present_a_different_one_is_replaced() {
+    fn a_rule_with_the_actions_is_present_other_actions_or_cookie_modify_it() {
         let mut t = Tables::new(100);
-        t.apply(
-            &fm("table=1,hard_timeout=60,dl_dst=50:54:00:00:00:01,actions=output:1"),
-            0,
-        )
-        .unwrap();
-        let same = learned(
-            "table=1,hard_timeout=60,dl_dst=50:54:00:00:00:01,actions=output:1",
-            0,
-        );
-        assert!(matches!(learning(&t, &same), Learning::Present(_)));
-        let moved = learned(
-            "table=1,hard_timeout=60,dl_dst=50:54:00:00:00:01,actions=output:3",
-            0,
-        );
-        assert!(matches!(learning(&t, &moved), Learning::Add));
+        let text = "table=1,hard_timeout=60,dl_dst=50:54:00:00:00:01,actions=output:1";
+        t.apply(&fm(text), 0).unwrap();
+        assert!(matches!(
+            learning(&t, &learned(text, 0)),
+            Learning::Present(_)
+        ));
         let longer = learned(
             "table=1,hard_timeout=90,dl_dst=50:54:00:00:00:01,actions=output:1",
             0,
         );
-        assert!(matches!(learning(&t, &longer), Learning::Add));
+        assert!(
+            matches!(learning(&t, &longer), Learning::Present(_)),
+            "timeouts are not learned again"
+        );
+        let moved = learned(
+            "table=1,cookie=0x5,dl_dst=50:54:00:00:00:01,actions=output:3",
+            0,
+        );
+        assert!(matches!(learning(&t, &moved), Learning::Modify));
+        assert!(t.relearn(&moved.flow_mod, 7_000).is_empty());
+        let fm = &moved.flow_mod;
+        let rule = t.table(1).unwrap().get(&fm.r#match, fm.priority).unwrap();
+        assert_eq!(
+            (rule.cookie, rule.hard_timeout),
+            (5, 60),
+            "the cookie and actions change, not the timeout"
+        );
+        assert!(rule.outputs_to(3));
+        assert_eq!(
+            rule.stats.refreshed_ms(),
+            7_000,
+            "its hard timeout restarts"
+        );
     }
 
     #[test]
@@ -226,6 +244,8 @@ mod tests {
         assert!(matches!(learning(&t, &next), Learning::Add));
         let present = learned("table=3,cookie=0x5,udp,actions=drop", 1);
         assert!(matches!(learning(&t, &present), Learning::Present(_)));
+        let changed = learned("table=3,cookie=0x5,udp,actions=output:1", 1);
+        assert!(matches!(learning(&t, &changed), Learning::OverLimit));
     }
 
     fn cookies_in(t: &Tables, table: u8) -> Vec<u64> {

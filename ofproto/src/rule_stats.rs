@@ -9,7 +9,7 @@
 //! Counters are atomics so that packet threads credit them without the
 //! tables' lock.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 use datapath::StatsSink;
@@ -24,6 +24,10 @@ pub struct RuleStats {
     /// When the rule was added or last re-learned by a `learn` action
     /// (ms): its hard timeout runs from here, as OVS's from `modified`.
     refreshed_ms: AtomicU64,
+    /// The idle and hard timeouts a `fin_timeout` action cut the rule's
+    /// to (seconds; 0: not cut).
+    fin_idle: AtomicU16,
+    fin_hard: AtomicU16,
 }
 
 impl RuleStats {
@@ -39,6 +43,8 @@ impl RuleStats {
             bytes: AtomicU64::new(bytes),
             used_ms: AtomicU64::new(now_ms),
             refreshed_ms: AtomicU64::new(now_ms),
+            fin_idle: AtomicU16::new(0),
+            fin_hard: AtomicU16::new(0),
         })
     }
 
@@ -63,12 +69,35 @@ impl RuleStats {
         self.refreshed_ms.fetch_max(now_ms, Relaxed);
     }
 
+    /// A `fin_timeout` action saw a FIN or RST: the rule's idle and hard
+    /// timeouts become at most `idle` and `hard` seconds (0: unchanged).
+    pub fn reduce_timeouts(&self, idle: u16, hard: u16) {
+        for (cap, max) in [(&self.fin_idle, idle), (&self.fin_hard, hard)] {
+            if max != 0 {
+                let _ = cap.fetch_update(Relaxed, Relaxed, |now| reduced(now, max));
+            }
+        }
+    }
+
+    /// A rule's idle and hard timeouts as `fin_timeout` left them.
+    pub fn timeouts(&self, idle: u16, hard: u16) -> (u16, u16) {
+        let cut =
+            |timeout: u16, cap: &AtomicU16| reduced(timeout, cap.load(Relaxed)).unwrap_or(timeout);
+        (cut(idle, &self.fin_idle), cut(hard, &self.fin_hard))
+    }
+
     /// Counts `packets` packets of `bytes` bytes in all, at `now_ms`.
     pub fn credit(&self, packets: u64, bytes: u64, now_ms: u64) {
         self.packets.fetch_add(packets, Relaxed);
         self.bytes.fetch_add(bytes, Relaxed);
         self.used_ms.fetch_max(now_ms, Relaxed);
     }
+}
+
+/// `timeout` cut to `max` (OVS's `reduce_timeout()`): `None` when it
+/// stays (no cut asked, or already as short; 0 is "never").
+fn reduced(timeout: u16, max: u16) -> Option<u16> {
+    (max != 0 && (timeout == 0 || timeout > max)).then_some(max)
 }
 
 /// One table's lookup counters (OpenFlow's table statistics).
@@ -147,5 +176,16 @@ mod tests {
             (5, 9),
             "only b re-learned"
         );
+    }
+
+    #[test]
+    fn fin_timeouts_only_shorten() {
+        let r = RuleStats::new(0);
+        assert_eq!(r.timeouts(60, 0), (60, 0));
+        r.reduce_timeouts(5, 10);
+        assert_eq!(r.timeouts(60, 0), (5, 10), "never becomes 10 s");
+        assert_eq!(r.timeouts(3, 300), (3, 10), "3 s is already shorter");
+        r.reduce_timeouts(8, 0);
+        assert_eq!(r.timeouts(60, 0), (5, 10), "a longer cut changes nothing");
     }
 }

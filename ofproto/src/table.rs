@@ -55,6 +55,11 @@ impl Rule {
         }
     }
 
+    /// The idle and hard timeouts, as a `fin_timeout` may have cut them.
+    pub fn timeouts(&self) -> (u16, u16) {
+        self.stats.timeouts(self.idle_timeout, self.hard_timeout)
+    }
+
     /// Whether the rule's actions send to `port` (OpenFlow 1.1+ number),
     /// as OpenFlow's `out_port` filter asks. `OFPP_ANY` accepts every rule.
     pub fn outputs_to(&self, port: u32) -> bool {
@@ -242,6 +247,27 @@ impl Tables {
         Ok(())
     }
 
+    /// What a `learn` does to the rule it finds with another cookie or
+    /// other actions (OVS's strict modify): the rule takes the flow-mod's
+    /// cookie and instructions, keeping its timeouts, flags and counters,
+    /// and its hard timeout restarts at `now_ms`. Returns what left with
+    /// it (the flows of `delete_learned` learns it no longer has).
+    pub fn relearn(&mut self, fm: &FlowMod, now_ms: u64) -> Vec<Removed> {
+        let t = usize::from(fm.table_id);
+        let mut removed = Vec::new();
+        if let Some(old) = self.take(t, &fm.r#match, fm.priority) {
+            old.stats.refresh(now_ms);
+            let rule = Rule {
+                cookie: fm.cookie,
+                instructions: fm.instructions.clone(),
+                ..old
+            };
+            self.put(t, fm.r#match.clone(), fm.priority, rule);
+        }
+        self.delete_orphaned_learned(&mut removed);
+        removed
+    }
+
     /// The tables a modify or delete looks at.
     fn target_tables(&self, table_id: u8) -> std::ops::Range<usize> {
         if table_id == TABLE_ALL {
@@ -350,9 +376,10 @@ impl Tables {
 fn expiry(rule: &Rule, now_ms: u64) -> Option<RemovedReason> {
     let passed = |since: u64, secs: u16| secs != 0 && now_ms >= since + u64::from(secs) * 1000;
     let hard_since = rule.created_ms.max(rule.stats.refreshed_ms());
-    if passed(hard_since, rule.hard_timeout) {
+    let (idle_timeout, hard_timeout) = rule.timeouts();
+    if passed(hard_since, hard_timeout) {
         Some(RemovedReason::HardTimeout)
-    } else if passed(rule.stats.used_ms(), rule.idle_timeout) {
+    } else if passed(rule.stats.used_ms(), idle_timeout) {
         Some(RemovedReason::IdleTimeout)
     } else {
         None

@@ -103,15 +103,15 @@ impl Ctx<'_> {
             Action::Clone(c) => self.clone_actions(&c.actions)?,
             Action::Exit(_) => self.exit = true,
             Action::Group(g) => self.group(g.group_id)?,
+            Action::FinTimeout(f) => self.fin_timeout(f),
             // Accepted and without effect on a packet: queues (no QoS),
-            // notes, sampling (no collectors), fin_timeout (it adjusts
-            // rule timeouts, not packets), tunnel ids (no tunnel ports),
-            // conjunction (only meaningful as a match; not supported).
+            // notes, sampling (no collectors), tunnel ids (no tunnel
+            // ports), conjunction (only meaningful as a match; not
+            // supported).
             Action::SetQueue(_)
             | Action::PopQueue(_)
             | Action::Note(_)
             | Action::Sample(_)
-            | Action::FinTimeout(_)
             | Action::SetTunnel(_)
             | Action::Conjunction(_) => {}
             Action::PushMpls(m) => self.push_mpls(m.ethertype),

@@ -45,7 +45,7 @@ impl Ctx<'_> {
                 self.credits.relearned.push(stats);
                 true
             }
-            Learning::Add => {
+            Learning::Add | Learning::Modify => {
                 self.learned_flows.push(learned);
                 true
             }

@@ -19,7 +19,8 @@
 //!   [`liveness`] its buckets; [`multipath`] and
 //!   [`bundle`]: choosing a link or a live port by hash; [`commit`]:
 //!   header changes as datapath actions;
-//!   [`learn`]: the flow a `learn` action adds;
+//!   [`learn`]: the flow a `learn` action adds; [`fin_timeout`]: a FIN
+//!   cutting a rule's timeouts;
 //!   [`field`] and [`prereq`]: field access that records the mask.
 
 mod actions;
@@ -27,6 +28,7 @@ mod bundle;
 mod commit;
 mod ct;
 mod field;
+mod fin_timeout;
 mod freeze;
 mod group;
 mod learn;
@@ -45,6 +47,8 @@ mod select_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
+use std::sync::Arc;
+
 use datapath::{Action as DpAction, Actions};
 use nxm_fields::layout as l;
 use nxm_fields::Flow;
@@ -55,7 +59,7 @@ use crate::learned::LearnedFlow;
 use crate::mac_learning::MacLearning;
 use crate::meter::Meters;
 use crate::recirc::{Frozen, RecircTable};
-use crate::rule_stats::Credits;
+use crate::rule_stats::{Credits, RuleStats};
 use crate::table::Tables;
 
 pub use ct::nat_action;
@@ -156,6 +160,9 @@ pub(crate) struct Ctx<'a> {
     /// The table and rule being run, for packet-ins.
     table_id: u8,
     rule_cookie: u64,
+    /// The counters of the rule being run (`fin_timeout` cuts its
+    /// timeouts there).
+    rule_stats: Option<Arc<RuleStats>>,
     rule_is_table_miss: bool,
     /// Resubmits to the same or an earlier table on the stack (OVS's
     /// `depth`), and resubmits in all.
@@ -211,6 +218,7 @@ impl<'a> Ctx<'a> {
             conntracked: false,
             table_id: 0,
             rule_cookie: 0,
+            rule_stats: None,
             rule_is_table_miss: false,
             depth: 0,
             resubmits: 0,

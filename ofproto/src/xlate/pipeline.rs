@@ -90,6 +90,7 @@ impl Ctx<'_> {
             rule_text(table_id, r#match, priority, rule.cookie)
         });
         self.credits.rules.push(Arc::clone(&rule.stats));
+        let saved_rule = self.rule_stats.replace(Arc::clone(&rule.stats));
         let saved = (self.table_id, self.rule_cookie, self.rule_is_table_miss);
         self.table_id = table_id;
         self.rule_cookie = rule.cookie;
@@ -101,6 +102,7 @@ impl Ctx<'_> {
         // reported under it.
         self.note_leave(entered && self.frames > 0);
         (self.table_id, self.rule_cookie, self.rule_is_table_miss) = saved;
+        self.rule_stats = saved_rule;
         result
     }
 
