@@ -167,3 +167,75 @@ fn after_pop_mpls_it_recirculates_first_then_hashes() {
     assert_eq!(out.actions.to_string(), "hash(sym_l4(0)),recirc(0x2)");
     assert!(!fx.xlate(&second_pass(&first, 2)).actions.is_empty());
 }
+
+/// A bridge with group 1, a select group of `buckets`.
+fn bridge_with_group(
+    flows: &[&str],
+    buckets: &str,
+) -> (
+    std::sync::Arc<crate::Bridge>,
+    std::sync::Arc<datapath::Datapath>,
+    Vec<std::sync::Arc<datapath::port::DummyPort>>,
+) {
+    use openflow_codec::message::flow_mod::FlowModCommand;
+    use openflow_codec::message::group::GroupCommand;
+    use openflow_codec::message::Message;
+    use openflow_codec::text::flow_mod::parse_flow_mod;
+    let (bridge, dp, ports) = super::tests::switch(&[]);
+    let text = format!("group_id=1,type=select,{buckets}");
+    let gm = openflow_codec::text::group_mod::parse_group_mod(&text, GroupCommand::Add);
+    let mut messages = vec![Message::GroupMod(gm.unwrap())];
+    for flow in flows {
+        let fm = parse_flow_mod(flow, FlowModCommand::Add).unwrap().flow_mod;
+        messages.push(Message::FlowMod(fm));
+    }
+    for message in &messages {
+        let replies = bridge.handle(super::tests::header(), message, &[], 0);
+        assert!(replies.is_empty(), "{replies:?}");
+    }
+    (bridge, dp, ports)
+}
+
+#[test]
+fn a_packet_out_through_a_select_group_leaves_after_its_second_pass() {
+    use openflow_codec::message::flow_mod::NO_BUFFER;
+    use openflow_codec::message::packet_out::PacketOut;
+    use openflow_codec::message::Message;
+    let (bridge, _dp, ports) = bridge_with_group(&[], "bucket=output:2,bucket=output:2");
+    let frame = udp_frame(1, 2, 5353, 53);
+    let po = PacketOut {
+        buffer_id: NO_BUFFER,
+        in_port: 1,
+        actions: vec![openflow_codec::action::Action::Group(
+            openflow_codec::action::simple::Group { group_id: 1 },
+        )],
+        data: frame.clone(),
+    };
+    bridge.handle(super::tests::header(), &Message::PacketOut(po), &[], 0);
+    assert_eq!(ports[1].take_transmitted(), vec![frame]);
+}
+
+#[test]
+fn a_bucket_reaching_the_controller_after_the_hash_names_the_rules_table_and_cookie() {
+    use datapath::{cache::ExactCache, Packet};
+    use openflow_codec::message::Message;
+    let (bridge, dp, _ports) = bridge_with_group(
+        &[
+            "table=3,cookie=0x55,udp,actions=group:1",
+            "udp,actions=goto_table:3",
+        ],
+        "bucket=output:controller",
+    );
+    let rx = bridge.subscribe();
+    let frame = udp_frame(1, 2, 5353, 53);
+    dp.process(
+        &mut ExactCache::default(),
+        vec![Packet::new(frame.clone(), 1)],
+        0,
+    );
+    let Ok(Message::PacketIn(pi)) = rx.try_recv() else {
+        panic!("no packet-in");
+    };
+    assert_eq!((pi.table_id, pi.cookie), (3, 0x55));
+    assert_eq!(pi.data, frame);
+}
