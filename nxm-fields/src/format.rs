@@ -85,7 +85,13 @@ impl FieldDef {
             Format::Ipv6 => parse_ipv6_masked(text)?,
             Format::Ofp10Port | Format::Ofp11Port => {
                 let p = port::parse_port(text).ok_or_else(|| {
-                    FieldError::text(format!("{text}: invalid or unknown port for {}", self.name))
+                    // ovs-ofctl words it by the field's width.
+                    let why = if self.format == Format::Ofp10Port {
+                        "invalid or unknown port"
+                    } else {
+                        "port value out of range"
+                    };
+                    FieldError::text(format!("{text}: {why} for {}", self.name))
                 })?;
                 let v = if self.format == Format::Ofp10Port {
                     Value::from(port::to_ofp10(p))
@@ -307,19 +313,42 @@ fn strtoull(text: &str) -> Result<u64, IntError> {
     })
 }
 
-fn parse_ethernet(text: &str) -> Option<Value> {
+/// Parses a MAC address (six colon-separated bytes) as ovs-ofctl reads one.
+pub fn parse_ethernet(text: &str) -> Option<Value> {
     let parts: Vec<&str> = text.split(':').collect();
     if parts.len() != 6 {
         return None;
     }
     parts.iter().try_fold(0, |acc, p| {
-        if p.is_empty() || p.len() > 2 {
-            return None;
-        }
-        u8::from_str_radix(p, 16)
-            .ok()
-            .map(|b| (acc << 8) | Value::from(b))
+        Some((acc << 8) | Value::from(scan_hex_byte(p)?))
     })
+}
+
+/// One byte of a MAC as C's `sscanf("%hhx")` reads it: an optional sign
+/// and `0x`, then any number of hex digits of which the low byte is kept
+/// (`100` is 0x00, `-1` is 0xff).
+fn scan_hex_byte(text: &str) -> Option<u8> {
+    let (negative, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let digits = unsigned
+        .strip_prefix("0x")
+        .or_else(|| unsigned.strip_prefix("0X"))
+        .filter(|d| d.starts_with(|c: char| c.is_ascii_hexdigit()))
+        .unwrap_or(unsigned);
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    // strtoul saturates; the byte kept is then 0xff.
+    let value = u64::from_str_radix(digits, 16).unwrap_or(u64::MAX);
+    let value = if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    };
+    Some(value.to_le_bytes()[0])
 }
 
 fn parse_ethernet_masked(text: &str) -> Result<(Value, Value), FieldError> {
@@ -672,6 +701,30 @@ mod tests {
         assert_eq!(
             parse_uint("0x1ffffffffffffffffffffffffffffffff"),
             Err(IntError::Overflow)
+        );
+    }
+
+    #[test]
+    fn mac_bytes_are_read_as_sscanf_reads_them() {
+        assert_eq!(parse_ethernet("100:2:3:4:5:6"), Some(0x0002_0304_0506));
+        assert_eq!(
+            parse_ethernet("-1:0x2:+3:4:5:999999999996"),
+            Some(0xff02_0304_0596)
+        );
+        assert_eq!(parse_ethernet("1:2:3:4:5:0x"), None);
+        assert_eq!(parse_ethernet("1:2:3:4:5:6x"), None);
+        assert_eq!(parse_ethernet("1::3:4:5:6"), None);
+    }
+
+    #[test]
+    fn bad_ports_are_worded_by_field_width() {
+        assert_eq!(
+            parse(FieldId::InPort, "foo"),
+            Err("foo: invalid or unknown port for in_port".into())
+        );
+        assert_eq!(
+            parse(FieldId::ActsetOutput, "0xfff0"),
+            Err("0xfff0: port value out of range for actset_output".into())
         );
     }
 

@@ -195,22 +195,12 @@ fn put_tp(out: &mut BytesMut, raw: Raw, port: L4Port, src: bool) {
     }
 }
 
-/// OVS's `str_to_mac()`: six colon-separated hex octets.
+/// OVS's `str_to_mac()`: six colon-separated hex octets, read as in matches.
 fn parse_mac(s: &str) -> ParseResult<[u8; 6]> {
-    let err = || ParseError::msg(format!("invalid mac address {s}"));
-    let mut out = [0u8; 6];
-    let mut parts = s.split(':');
-    for byte in &mut out {
-        let part = parts.next().ok_or_else(err)?;
-        if part.is_empty() || part.len() > 2 {
-            return Err(err());
-        }
-        *byte = u8::from_str_radix(part, 16).map_err(|_| err())?;
-    }
-    if parts.next().is_some() {
-        return Err(err());
-    }
-    Ok(out)
+    let mac = nxm_fields::format::parse_ethernet(s)
+        .ok_or_else(|| ParseError::msg(format!("invalid mac address {s}")))?;
+    let [_, _, a, b, c, d, e, f] = (mac as u64).to_be_bytes();
+    Ok([a, b, c, d, e, f])
 }
 
 fn parse_ip(s: &str) -> ParseResult<Ipv4Addr> {
