@@ -29,6 +29,8 @@ use crate::learned::{learning, LearnedFlow, Learning};
 const REG_LOAD_BITS: u32 = 64;
 
 impl Ctx<'_> {
+    /// Instantiates the flow, refreshes it or queues it for the bridge, and
+    /// writes `result_dst` (0 when the limit refused the flow).
     pub(super) fn learn(&mut self, learn: &Learn) {
         let learned = LearnedFlow {
             flow_mod: instantiate(learn, &self.flow, &mut self.wc),
