@@ -80,6 +80,12 @@ fn significant(bytes: &[u8]) -> &[u8] {
     bytes.get(start..).unwrap_or(bytes)
 }
 
+/// Drops every leading zero byte: zero takes no bytes at all.
+fn nonzero_bytes(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or(bytes)
+}
+
 /// Right-aligns `bytes` in `len` bytes.
 fn widen(bytes: &[u8], len: usize) -> Vec<u8> {
     let mut out = vec![0; len.saturating_sub(bytes.len())];
@@ -123,11 +129,12 @@ impl Match {
             None => (parse_bytes(text).ok_or_else(bad)?, None),
         };
         let masked = m.is_some();
-        let len = significant(&v)
+        // A zero value (and mask) takes no bytes, as ovs-ofctl sizes it.
+        let len = nonzero_bytes(&v)
             .len()
-            .max(m.as_deref().map_or(0, |m| significant(m).len()));
-        let mask = m.map_or_else(|| vec![0xff; len], |m| widen(significant(&m), len));
-        let value: Vec<u8> = widen(significant(&v), len)
+            .max(m.as_deref().map_or(0, |m| nonzero_bytes(m).len()));
+        let mask = m.map_or_else(|| vec![0xff; len], |m| widen(nonzero_bytes(&m), len));
+        let value: Vec<u8> = widen(nonzero_bytes(&v), len)
             .iter()
             .zip(&mask)
             .map(|(v, m)| v & m)
@@ -155,7 +162,7 @@ impl Match {
         } else {
             payload.len()
         };
-        if len == 0 || len > MAX_LEN || (has_mask && !payload.len().is_multiple_of(2)) {
+        if len > MAX_LEN || (has_mask && !payload.len().is_multiple_of(2)) {
             return Err(FieldError::BadLen);
         }
         if self.tun_md.0.contains_key(&index) {
@@ -200,9 +207,10 @@ impl TunMetadata {
     /// `tun_metadataN=V[/M],` for each option, as OVS prints them.
     pub(crate) fn format(&self, out: &mut String) {
         for (index, opt) in &self.0 {
-            if opt.mask.iter().all(|&b| b == 0) {
+            if opt.masked && opt.mask.iter().all(|&b| b == 0) {
                 let _ = write!(out, "tun_metadata{index},");
-            } else if opt.mask.iter().all(|&b| b == 0xff) {
+            } else if nonzero_bytes(&opt.mask).iter().all(|&b| b == 0xff) {
+                // Ones in the low bytes print as no mask, whatever the width.
                 let _ = write!(out, "tun_metadata{index}={},", hex(&opt.value));
             } else {
                 let _ = write!(
@@ -293,6 +301,27 @@ mod tests {
             encoded(&[(0, "0x1/0x0")]),
             ("0001510200 00".replace(' ', ""), "tun_metadata0".into())
         );
+    }
+
+    #[test]
+    fn zero_takes_no_bytes_and_low_ones_print_as_no_mask() {
+        assert_eq!(
+            encoded(&[(0, "0x0000")]),
+            ("00015000".into(), "tun_metadata0=0".into())
+        );
+        assert_eq!(
+            encoded(&[(0, "0/0")]),
+            ("00015100".into(), "tun_metadata0".into())
+        );
+        assert_eq!(
+            encoded(&[(0, "4294967295/0xff")]),
+            (
+                "00015108000000ff000000ff".into(),
+                "tun_metadata0=0xff".into()
+            )
+        );
+        assert_eq!(encoded(&[(0, "0xffff/0xf0")]).1, "tun_metadata0=0xf0/0xf0");
+        assert_eq!(encoded(&[(0, "0xff00/0xff")]).1, "tun_metadata0=0");
     }
 
     #[test]
