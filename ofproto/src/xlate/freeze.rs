@@ -15,6 +15,7 @@
 //! clone's own action list runs).
 
 use datapath::Action as DpAction;
+use nxm_fields::format::CHex;
 use nxm_fields::{FieldId, Value};
 use openflow_codec::action::resubmit::{Resubmit, TABLE_NONE};
 use openflow_codec::action::set_field::RegLoad2;
@@ -164,7 +165,8 @@ impl Ctx<'_> {
                 } => {
                     (self.table_id, self.rule_cookie) = (*table_id, *rule_cookie);
                     self.note(NodeKind::Thaw, |_| {
-                        format!("restored state: table={table_id}, cookie={rule_cookie:#x}")
+                        let cookie = CHex(Value::from(*rule_cookie));
+                        format!("restored state: table={table_id}, cookie={cookie}")
                     });
                 }
                 Step::Action(action) => self.do_actions(std::slice::from_ref(action))?,
