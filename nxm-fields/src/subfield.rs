@@ -53,7 +53,7 @@ impl Subfield {
         let close = inner.find(']').ok_or_else(syntax)?;
         let (range, after) = (&inner[..close], &inner[close + 1..]);
         let (start, end) = if range.is_empty() {
-            (0, width.saturating_sub(1))
+            (0, width.saturating_sub(1).cast_signed())
         } else if let Some((a, b)) = range.split_once("..") {
             (
                 parse_bit(a).ok_or_else(syntax)?,
@@ -63,14 +63,11 @@ impl Subfield {
             let bit = parse_bit(range).ok_or_else(syntax)?;
             (bit, bit)
         };
-        if start >= width {
+        // The checks in ovs-ofctl's order; bits are C ints, a negative
+        // start compared as unsigned, a negative end caught as "before".
+        if start.cast_unsigned() >= width {
             return Err(FieldError::text(format!(
                 "{text}: starting bit {start} is not valid because field is only {width} bits wide"
-            )));
-        }
-        if end >= width {
-            return Err(FieldError::text(format!(
-                "{text}: ending bit {end} is not valid because field is only {width} bits wide"
             )));
         }
         if start > end {
@@ -78,11 +75,16 @@ impl Subfield {
                 "{text}: starting bit {start} is after ending bit {end}"
             )));
         }
+        if end.cast_unsigned() >= width {
+            return Err(FieldError::text(format!(
+                "{text}: ending bit {end} is not valid because field is only {width} bits wide"
+            )));
+        }
         Ok((
             Subfield {
                 field: def.id,
-                ofs: start,
-                n_bits: end - start + 1,
+                ofs: start.cast_unsigned(),
+                n_bits: (end - start + 1).cast_unsigned(),
             },
             after,
         ))
@@ -99,8 +101,27 @@ impl Subfield {
     }
 }
 
-fn parse_bit(text: &str) -> Option<u32> {
-    text.parse().ok()
+/// A bit number as `sscanf("%d")` reads it: an optional sign and decimal
+/// digits, wrapping (`4294967297` is bit 1).
+fn parse_bit(text: &str) -> Option<i32> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = digits.bytes().fold(0u64, |acc, b| {
+        acc.wrapping_mul(10).wrapping_add(u64::from(b - b'0'))
+    });
+    let value = if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    };
+    // Truncation to a C int is the point.
+    Some(value as u32 as i32)
 }
 
 impl fmt::Display for Subfield {
@@ -145,6 +166,20 @@ mod tests {
             "NXM_NX_REG0[5..3]: starting bit 5 is after ending bit 3"
         );
         assert_eq!(round("foo[]"), "foo[]: unknown field `foo'");
+        assert_eq!(round("reg0[4294967297]"), "NXM_NX_REG0[1]");
+        assert_eq!(round("reg0[+1..03]"), "NXM_NX_REG0[1..3]");
+        assert_eq!(
+            round("reg0[-1..3]"),
+            "reg0[-1..3]: starting bit -1 is not valid because field is only 32 bits wide"
+        );
+        assert_eq!(
+            round("reg0[25..399999999999]"),
+            "reg0[25..399999999999]: ending bit 568041471 is not valid because field is only 32 bits wide"
+        );
+        assert_eq!(
+            round("reg0[3..699999999999]"),
+            "reg0[3..699999999999]: starting bit 3 is after ending bit -79669249"
+        );
         assert_eq!(
             round("NXM_NX_REG0["),
             "NXM_NX_REG0[: syntax error expecting [] or [<bit>] or [<start>..<end>]"

@@ -91,10 +91,12 @@ pub(crate) fn parse_move(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
 /// OVS's `nxm_parse_reg_move()`: `SRC->DST`, two subfields of one width
 /// (also `learn`'s `load:SRC->DST`).
 pub(crate) fn parse_src_dst(arg: &str) -> ParseResult<(Subfield, Subfield)> {
-    let (src_s, dst_s) = arg
-        .split_once("->")
+    // The source's errors quote the whole argument, the destination's
+    // only the destination, as ovs-ofctl's do.
+    let (src, rest) = Subfield::parse_prefix(arg).map_err(|e| ParseError::msg(e.to_string()))?;
+    let dst_s = rest
+        .strip_prefix("->")
         .ok_or_else(|| ParseError::msg(format!("{arg}: missing `->' following source")))?;
-    let src = Subfield::parse(src_s).map_err(|e| ParseError::msg(e.to_string()))?;
     let dst = Subfield::parse(dst_s).map_err(|e| ParseError::msg(e.to_string()))?;
     if src.n_bits != dst.n_bits {
         return Err(ParseError::msg(format!(

@@ -289,8 +289,11 @@ pub(crate) fn set_value(cx: &mut ParseCx<'_>, def: &'static FieldDef, value: Val
 pub(crate) fn parse_load(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
     let (value_s, key) = split_arrow(arg)?;
     let dst = Subfield::parse(key).map_err(field_error)?;
+    // The number must fit the whole field's bytes to parse at all.
     let value = nxm_fields::format::parse_uint(value_s)
-        .map_err(|_| ParseError::msg(format!("{arg}: cannot parse integer value")))?;
+        .ok()
+        .filter(|v| *v <= dst.def().exact_mask())
+        .ok_or_else(|| ParseError::msg(format!("{arg}: cannot parse integer value")))?;
     if dst.n_bits < 128 && value >> dst.n_bits != 0 {
         let def = dst.def();
         return Err(ParseError::msg(format!(
