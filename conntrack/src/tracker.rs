@@ -426,7 +426,8 @@ impl Conntrack {
                     // with the direction's +snat/+dnat, as in OVS.
                     let mut nat_bits = CtState::default();
                     if params.nat.is_some() {
-                        if let Some((bits, r)) = nat::apply::for_packet(conn, &ext.key, reply) {
+                        if let Some((bits, r)) = nat::apply::for_packet(conn, &ext.key, reply, true)
+                        {
                             nat_bits = bits;
                             *rewrite = r;
                         }
@@ -520,7 +521,7 @@ impl Conntrack {
         };
         write_mark_and_label(conn, params);
         if params.nat.is_some() {
-            if let Some((bits, r)) = nat::apply::for_packet(conn, &ext.key, direction) {
+            if let Some((bits, r)) = nat::apply::for_packet(conn, &ext.key, direction, false) {
                 state |= bits;
                 *rewrite = r;
             }

@@ -5,17 +5,20 @@
 
 use crate::conn::Conn;
 use crate::key::ConnKey;
-use crate::nat::rewrite::Rewrite;
+use crate::nat::rewrite::{Rewrite, Sides};
 use crate::params::NatKind;
 use crate::state::CtState;
 
 /// The ct_state bits of packet `key` of `conn` (`reply` if it goes in the
-/// reply direction) and its rewrite, if its tuple changes; `None` if the
-/// connection is not NAT'd.
+/// reply direction) and its rewrite, if it needs one: its tuple changes,
+/// or (`related`) it is an ICMP error, whose own addresses OVS sets on
+/// the translated side even when the mapping is the identity. `None` if
+/// the connection is not NAT'd.
 pub(crate) fn for_packet(
     conn: &Conn,
     key: &ConnKey,
     reply: bool,
+    related: bool,
 ) -> Option<(CtState, Option<Rewrite>)> {
     let ext = conn.ext.as_ref()?;
     let plain = conn.key.reverse();
@@ -37,9 +40,18 @@ pub(crate) fn for_packet(
     if dnat {
         state |= CtState::DST_NAT;
     }
-    let rewrite = ext.reply.map(|translated| Rewrite {
-        from: *key,
-        to: if reply { plain } else { translated.reverse() },
+    let rewrite = (ext.reply.is_some() || related).then(|| {
+        let translated = ext.reply.unwrap_or(plain);
+        Rewrite {
+            from: *key,
+            to: if reply { plain } else { translated.reverse() },
+            // The source is rewritten where the packet is +snat, the
+            // destination where it is +dnat.
+            force: Sides {
+                src: snat,
+                dst: dnat,
+            },
+        }
     });
     Some((state, rewrite))
 }

@@ -14,7 +14,7 @@ pub(crate) mod index;
 pub mod rewrite;
 pub mod select;
 
-pub use rewrite::{rewrite, Rewrite};
+pub use rewrite::{rewrite, Rewrite, Sides};
 pub use select::{choose, seed, NatError, MAX_ATTEMPTS};
 
 #[cfg(test)]

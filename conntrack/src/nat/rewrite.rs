@@ -26,16 +26,23 @@ struct Change {
 impl Change {
     /// The change of a header whose addresses are `src` and `dst` when its
     /// packet goes from key `from` to key `to`: an address that is not
-    /// `from`'s (an ICMP error's sender, a router) stays.
-    fn of(src: [u8; 16], dst: [u8; 16], from: &ConnKey, to: &ConnKey) -> Self {
-        let keep = |cur: [u8; 16], old: [u8; 16], new: [u8; 16]| if cur == old { new } else { cur };
+    /// `from`'s (an ICMP error's sender, a router) stays, unless `force`
+    /// names its side.
+    fn of(src: [u8; 16], dst: [u8; 16], from: &ConnKey, to: &ConnKey, force: Sides) -> Self {
+        let pick = |cur: [u8; 16], old: [u8; 16], new: [u8; 16], forced: bool| {
+            if cur == old || forced {
+                new
+            } else {
+                cur
+            }
+        };
         Change {
             addr_len: match from.family {
                 Family::Ipv4 => 4,
                 Family::Ipv6 => 16,
             },
-            src: (src, keep(src, from.src, to.src)),
-            dst: (dst, keep(dst, from.dst, to.dst)),
+            src: (src, pick(src, from.src, to.src, force.src)),
+            dst: (dst, pick(dst, from.dst, to.dst, force.dst)),
             src_port: (from.src_port, to.src_port),
             dst_port: (from.dst_port, to.dst_port),
         }
@@ -62,6 +69,13 @@ fn update_addr(check: u16, old: &[u8; 16], new: &[u8; 16], len: usize) -> u16 {
     checksum::update_bytes(check, old.unwrap_or(&[]), new.unwrap_or(&[]))
 }
 
+/// Which of a packet's own addresses a rewrite sets, whatever they were.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sides {
+    pub src: bool,
+    pub dst: bool,
+}
+
 /// A packet's rewrite, as the tracker decided it: from its key to the one
 /// it must carry on (for an ICMP error, the keys of the connection it
 /// quotes, in the error's direction).
@@ -69,12 +83,17 @@ fn update_addr(check: u16, old: &[u8; 16], new: &[u8; 16], len: usize) -> u16 {
 pub struct Rewrite {
     pub from: ConnKey,
     pub to: ConnKey,
+    /// The sides the connection's NAT translates in the packet's
+    /// direction: the packet's own header takes `to`'s addresses there
+    /// even where an ICMP error's sender (a router) stood, as OVS 3.1
+    /// rewrites a related error like any packet of the connection.
+    pub force: Sides,
 }
 
 impl Rewrite {
     /// Applies the rewrite to the packet whose network header starts `l3`.
     pub fn apply(&self, l3: &mut [u8], family: L3) -> Result<()> {
-        rewrite(l3, family, &self.from, &self.to)
+        rewrite_ip(l3, family, &self.from, &self.to, Header::Own(self.force))
     }
 }
 
@@ -82,12 +101,29 @@ impl Rewrite {
 /// `from`, so that its key becomes `to` (same family and protocol; for
 /// ICMP only the echo identifier of `to`'s ports is used).
 pub fn rewrite(l3: &mut [u8], family: L3, from: &ConnKey, to: &ConnKey) -> Result<()> {
-    rewrite_ip(l3, family, from, to, false)
+    rewrite_ip(l3, family, from, to, Header::Own(Sides::default()))
 }
 
-/// Rewrites an IP packet, or (`quoted`) the start of one an ICMP error
-/// quotes.
-fn rewrite_ip(l3: &mut [u8], family: L3, from: &ConnKey, to: &ConnKey, quoted: bool) -> Result<()> {
+/// The header a rewrite works on: the packet's own (its addresses set on
+/// the forced sides), or the start of one an ICMP error quotes.
+#[derive(Debug, Clone, Copy)]
+enum Header {
+    Own(Sides),
+    Quoted,
+}
+
+/// Rewrites an IP packet, or the start of one an ICMP error quotes.
+fn rewrite_ip(
+    l3: &mut [u8],
+    family: L3,
+    from: &ConnKey,
+    to: &ConnKey,
+    header: Header,
+) -> Result<()> {
+    let (quoted, force) = match header {
+        Header::Own(force) => (false, force),
+        Header::Quoted => (true, Sides::default()),
+    };
     match family {
         L3::Ipv4 => {
             let mut ip = if quoted {
@@ -103,7 +139,7 @@ fn rewrite_ip(l3: &mut [u8], family: L3, from: &ConnKey, to: &ConnKey, quoted: b
             let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
             copy_prefix(&mut src, &ip.src_bytes());
             copy_prefix(&mut dst, &ip.dst_bytes());
-            let change = Change::of(src, dst, from, to);
+            let change = Change::of(src, dst, from, to, force);
             ip.set_checksum(change.addresses(ip.checksum()));
             let [a, b, c, d, ..] = change.src.1;
             ip.set_src_addr(Ipv4Addr::new(a, b, c, d));
@@ -130,7 +166,7 @@ fn rewrite_ip(l3: &mut [u8], family: L3, from: &ConnKey, to: &ConnKey, quoted: b
                 ipv6::Packet::new_checked(l3)?
             };
             let upper = ip.upper_layer()?;
-            let change = Change::of(ip.src_bytes(), ip.dst_bytes(), from, to);
+            let change = Change::of(ip.src_bytes(), ip.dst_bytes(), from, to, force);
             ip.set_src_addr(Ipv6Addr::from(change.src.1));
             ip.set_dst_addr(Ipv6Addr::from(change.dst.1));
             let end = ipv6::HEADER_LEN + usize::from(ip.payload_len());
@@ -217,7 +253,13 @@ fn rewrite_l4(
 /// goes from `from`'s reverse to `to`'s.
 fn rewrite_quote(icmp: &mut [u8], family: L3, from: &ConnKey, to: &ConnKey) -> Result<()> {
     let quote = icmp.get_mut(icmpv4::HEADER_LEN..).ok_or(Error::Truncated)?;
-    rewrite_ip(quote, family, &from.reverse(), &to.reverse(), true)
+    rewrite_ip(
+        quote,
+        family,
+        &from.reverse(),
+        &to.reverse(),
+        Header::Quoted,
+    )
 }
 
 #[cfg(test)]
