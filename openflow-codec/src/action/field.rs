@@ -123,9 +123,10 @@ fn be_value(bytes: &[u8]) -> Value {
 }
 
 /// OVS's `ofs_nbits` packing: offset in the top 10 bits, `n_bits - 1` in
-/// the low 6.
+/// the low 6. Like OVS, a wider `n_bits - 1` (a whole 128-bit field) is
+/// not masked and spills into the offset.
 pub(crate) fn ofs_nbits(sf: &Subfield) -> u16 {
-    ((sf.ofs << 6) | (sf.n_bits.saturating_sub(1) & 0x3f)) as u16
+    ((sf.ofs << 6) | sf.n_bits.saturating_sub(1)) as u16
 }
 
 pub(crate) fn unpack_ofs_nbits(v: u16) -> (u32, u32) {
