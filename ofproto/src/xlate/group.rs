@@ -14,6 +14,7 @@ use datapath::Action as DpAction;
 use openflow_codec::action::Action;
 use openflow_codec::message::group::GroupType;
 
+use super::action_set::execution_order;
 use super::trace::NodeKind;
 use super::{Ctx, XlateError, MAX_DEPTH};
 
@@ -68,7 +69,13 @@ impl Ctx<'_> {
             // A pop in a bucket is forgotten after it, as in OVS (unlike
             // one in a clone).
             let was_mpls = self.was_mpls;
-            result = self.bucket_actions(&bucket.actions);
+            // OVS runs a bucket as an action set, and traces one that
+            // does nothing as a drop.
+            let actions = execution_order(&bucket.actions);
+            if actions.is_empty() {
+                self.note(NodeKind::Action, |_| "drop".into());
+            }
+            result = self.bucket_actions(&actions);
             self.was_mpls = was_mpls;
             self.note_leave(entered);
             if result.is_err() {

@@ -12,7 +12,8 @@
 //! when the packet recirculates.
 //!
 //! * [`pipeline`]: tables, instructions, goto_table, resubmit, the action
-//!   set; [`actions`]: every action; [`ct`]: the `ct` action and
+//!   set, whose order [`action_set`] keeps (for group buckets too);
+//!   [`actions`]: every action; [`ct`]: the `ct` action and
 //!   recirculation; [`freeze`]: recirculating with the rest of the
 //!   actions frozen; [`output`]: ports, reserved ports, `NORMAL`, the
 //!   controller; [`group`]: the `group` action, [`select`] and
@@ -23,6 +24,7 @@
 //!   cutting a rule's timeouts;
 //!   [`field`] and [`prereq`]: field access that records the mask.
 
+mod action_set;
 mod actions;
 mod bundle;
 mod commit;

@@ -12,6 +12,7 @@ use openflow_codec::action::resubmit::{Resubmit, TABLE_NONE};
 use openflow_codec::action::{format_actions, Action};
 use openflow_codec::instruction::{format_instructions, Instruction};
 
+use super::action_set::execution_order;
 use super::trace::NodeKind;
 use super::{Ctx, XlateError, MAX_DEPTH, MAX_RESUBMITS};
 
@@ -236,14 +237,15 @@ impl Ctx<'_> {
         if self.action_set.is_empty() || self.exit || self.freezing.is_some() {
             return Ok(());
         }
-        let mut set = std::mem::take(&mut self.action_set);
+        let set = std::mem::take(&mut self.action_set);
         if let Some(t) = self.trace.as_deref_mut() {
             // OVS's actset_output: the flow changed, whatever it prints.
             t.actset_output |= set.iter().any(|a| set_kind(a).0 == ORDER_OUTPUT);
         }
-        set.sort_by_key(|a| set_kind(a).0);
-        let has_group = set.iter().any(|a| matches!(a, Action::Group(_)));
-        set.retain(|a| !(has_group && set_kind(a).0 == ORDER_OUTPUT));
+        let set = execution_order(&set);
+        if set.is_empty() {
+            return Ok(());
+        }
         let entered = self.note_enter(NodeKind::Table, || "--. Executing action set:".into());
         let result = self.do_actions(&set);
         self.note_leave(entered);
@@ -253,8 +255,9 @@ impl Ctx<'_> {
 
 const ORDER_OUTPUT: u8 = 9;
 
-/// An action's place in the action set and, for set-fields, the field
-/// (OpenFlow 1.3 section 5.10).
+/// Which actions writing this one into the action set replaces: those of
+/// the same kind and, for set-fields, field (OpenFlow 1.3 section 5.10);
+/// [`super::action_set`] orders what the set runs.
 fn set_kind(action: &Action) -> (u8, Option<nxm_fields::FieldId>) {
     match action {
         Action::PopVlan(_) | Action::PopMpls(_) => (1, None),

@@ -1,0 +1,120 @@
+//! Action sets as OVS 3.1 runs them, for the OpenFlow 1.3 action set
+//! (`write_actions`) and for group buckets, which OVS also runs as action
+//! sets: the last of each header action (pop VLAN, pop MPLS, push MPLS,
+//! push VLAN, dec_ttl, dec_mpls_ttl) in that order, then every set or
+//! move in the order written, then one final action, the last of the
+//! highest kind present (ct < ct_clear < resubmit < output < group).
+//! Without a final action nothing runs. (Which actions a write replaces
+//! is the pipeline's business: [`super::pipeline`].)
+
+use openflow_codec::action::Action;
+
+/// Where an action goes in an action set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    /// One of the header actions, by its place in the order.
+    Slot(u8),
+    SetOrMove,
+    /// A final action, by its priority.
+    Final(u8),
+}
+
+fn classify(action: &Action) -> Class {
+    match action {
+        Action::PopVlan(_) => Class::Slot(0),
+        Action::PopMpls(_) => Class::Slot(1),
+        Action::Decap(_) => Class::Slot(2),
+        Action::Encap(_) => Class::Slot(3),
+        Action::PushMpls(_) => Class::Slot(4),
+        Action::PushVlan(_) => Class::Slot(5),
+        Action::DecTtl(_) => Class::Slot(6),
+        Action::DecMplsTtl(_) => Class::Slot(7),
+        Action::Ct(_) => Class::Final(0),
+        Action::CtClear(_) => Class::Final(1),
+        Action::Resubmit(_) => Class::Final(2),
+        Action::Output(_)
+        | Action::OutputReg(_)
+        | Action::OutputTrunc(_)
+        | Action::Controller(_) => Class::Final(3),
+        Action::Group(_) => Class::Final(4),
+        // Sets, moves, queues, tunnel ids and whatever else an action set
+        // may hold keep their order.
+        _ => Class::SetOrMove,
+    }
+}
+
+/// The actions an action set (or a group bucket) runs, in order.
+pub(super) fn execution_order(set: &[Action]) -> Vec<Action> {
+    let mut slots: Vec<(u8, &Action)> = Vec::new();
+    let mut sets = Vec::new();
+    let mut last: Option<(u8, &Action)> = None;
+    for action in set {
+        match classify(action) {
+            Class::Slot(n) => {
+                slots.retain(|(m, _)| *m != n);
+                slots.push((n, action));
+            }
+            Class::SetOrMove => sets.push(action),
+            Class::Final(n) => {
+                if last.is_none_or(|(m, _)| n >= m) {
+                    last = Some((n, action));
+                }
+            }
+        }
+    }
+    let Some((_, last)) = last else {
+        return Vec::new();
+    };
+    slots.sort_by_key(|(n, _)| *n);
+    slots
+        .into_iter()
+        .map(|(_, a)| a)
+        .chain(sets)
+        .chain(std::iter::once(last))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use openflow_codec::action::parse_actions_text;
+    use openflow_codec::action::{format_actions, Action};
+    use openflow_codec::instruction::Instruction;
+
+    use super::*;
+
+    fn actions(text: &str) -> Vec<Action> {
+        match parse_actions_text(text, None).unwrap().into_iter().next() {
+            Some(Instruction::ApplyActions(a)) => a,
+            _ => Vec::new(),
+        }
+    }
+
+    fn run(text: &str) -> String {
+        format_actions(&execution_order(&actions(text)))
+    }
+
+    // As OVS 3.1 ran these group buckets (its traces of them).
+    #[test]
+    fn buckets_run_as_ovs_runs_action_sets() {
+        assert_eq!(run("output:2,output:3"), "output:3");
+        assert_eq!(
+            run("output:2,set_field:10.9.9.9->ip_dst,output:3"),
+            "set_field:10.9.9.9->ip_dst,output:3"
+        );
+        assert_eq!(run("output:2,group:1"), "group:1");
+        assert_eq!(
+            run("dec_ttl,set_field:5->ip_dscp,resubmit(,2),output:3"),
+            "dec_ttl,set_field:5->ip_dscp,output:3"
+        );
+        assert_eq!(
+            run("set_field:10.7.7.7->ip_src,group:1,output:4"),
+            "set_field:10.7.7.7->ip_src,group:1"
+        );
+        assert_eq!(run("set_field:10.7.7.7->ip_src"), "drop");
+        assert_eq!(
+            run("push_vlan:0x8100,pop_vlan,output:1"),
+            "pop_vlan,push_vlan:0x8100,output:1"
+        );
+    }
+}
