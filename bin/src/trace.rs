@@ -63,7 +63,7 @@ pub fn parse_args(
     if let Some(hex) = packet {
         let frame = crate::hex::decode(hex).ok_or("Trailing garbage in packet data")?;
         let in_port = flow.get(l::IN_PORT) as u32;
-        flow = datapath::extract(&frame, in_port);
+        flow = datapath::extract_tags(&frame, in_port, datapath::PIPELINE_VLAN_LIMIT);
     }
     Ok(TraceArgs { flow, ct_next })
 }

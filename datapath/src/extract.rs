@@ -19,16 +19,31 @@ use crate::wire::{arp, array, be16, be32, ethertype};
 /// `ip_frag` bits, as `nxm_fields` defines them.
 use nxm_fields::format::{FRAG_ANY, FRAG_LATER};
 
-/// OVS reads at most two VLAN tags; the flow key keeps the outer one.
+/// A flow keeps at most two VLAN tags, and `ovs-ofctl parse-pcap` reads
+/// two.
 const MAX_VLAN_TAGS: usize = 2;
+
+/// How many VLAN tags the switch's pipeline reads: OVS 3.1's default
+/// `other_config:vlan-limit` (1). A second tag is then payload: the
+/// flow's ethertype is its TPID, and translation never pops or rewrites
+/// what it cannot see.
+pub const PIPELINE_VLAN_LIMIT: usize = 1;
 
 /// The IP protocol number of SCTP, which has no view of its own: only its
 /// ports are read.
 const IPPROTO_SCTP: u8 = 132;
 const IPPROTO_IGMP: u8 = 2;
 
-/// Extracts the flow key of `frame`, received on OpenFlow port `in_port`.
+/// Extracts the flow key of `frame`, received on OpenFlow port `in_port`,
+/// reading two VLAN tags as `ovs-ofctl parse-pcap` does.
 pub fn extract(frame: &[u8], in_port: u32) -> Flow {
+    extract_tags(frame, in_port, MAX_VLAN_TAGS)
+}
+
+/// Extracts the flow key of `frame` reading at most `vlan_limit` VLAN
+/// tags (up to two), as OVS's `miniflow_extract` does under its
+/// `vlan-limit`.
+pub fn extract_tags(frame: &[u8], in_port: u32, vlan_limit: usize) -> Flow {
     let mut flow = Flow::zero();
     flow.set(l::IN_PORT, Value::from(in_port));
     let Ok(eth) = Frame::new_checked(frame) else {
@@ -36,9 +51,10 @@ pub fn extract(frame: &[u8], in_port: u32) -> Flow {
     };
     flow.set(l::ETH_DST, mac(eth.dst_addr()));
     flow.set(l::ETH_SRC, mac(eth.src_addr()));
-    let (tags, type_at) = eth.tags(MAX_VLAN_TAGS);
-    for (slot, tci) in [l::VLAN_TCI, l::VLAN_TCI1].into_iter().zip(tags) {
-        flow.set(slot, Value::from(tci) | VLAN_CFI);
+    let (tags, type_at) = eth.tags(vlan_limit.min(MAX_VLAN_TAGS));
+    for ((tci_slot, tpid_slot), (tpid, tci)) in l::VLAN_TAGS.into_iter().zip(tags) {
+        flow.set(tci_slot, Value::from(tci) | VLAN_CFI);
+        flow.set(tpid_slot, Value::from(tpid));
     }
     let (dl_type, l3_at) = resolve_ethertype(frame, type_at);
     flow.set(l::ETH_TYPE, Value::from(dl_type));
@@ -265,6 +281,26 @@ mod tests {
         let mut t = vec![0x04, 0xd2, 0x00, 0x50, 0, 0, 0x03, 0xe8, 0, 0, 0, 0];
         t.extend_from_slice(&[0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
         t
+    }
+
+    // OVS 3.1 with its default vlan-limit (1) keys an 802.1ad tag over an
+    // 802.1Q one as eth_type(0x88a8),vlan(vid=10,..),encap(eth_type(0x8100));
+    // parse-pcap reads both tags.
+    #[test]
+    fn tags_keep_their_tpids_up_to_the_vlan_limit() {
+        let mut frame = eth(ethertype::IPV4, Some(0x0014), &ipv4(6, 0, &tcp_syn()));
+        frame.splice(12..12, [0x88, 0xa8, 0x00, 0x0a]);
+        let both = extract(&frame, 1);
+        assert_eq!(both.get(l::VLAN_TCI), 0x100a);
+        assert_eq!(both.get(l::VLAN_TPID), 0x88a8);
+        assert_eq!(both.get(l::VLAN_TCI1), 0x1014);
+        assert_eq!(both.get(l::VLAN_TPID1), 0x8100);
+        assert_eq!(both.get(l::ETH_TYPE), 0x0800);
+        let outer = extract_tags(&frame, 1, PIPELINE_VLAN_LIMIT);
+        assert_eq!(outer.get(l::VLAN_TPID), 0x88a8);
+        assert_eq!((outer.get(l::VLAN_TCI1), outer.get(l::VLAN_TPID1)), (0, 0));
+        assert_eq!(outer.get(l::ETH_TYPE), 0x8100);
+        assert_eq!(outer.get(l::NW_PROTO), 0, "the inner tag hides IP");
     }
 
     #[test]

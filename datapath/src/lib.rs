@@ -35,7 +35,7 @@ pub mod wire;
 
 pub use action::{Action, Actions};
 pub use datapath::{Datapath, DatapathStats, PortError, MAX_RECIRC_DEPTH};
-pub use extract::extract;
+pub use extract::{extract, extract_tags, PIPELINE_VLAN_LIMIT};
 pub use packet::{Metadata, Packet};
 pub use thread::{PacketThread, ThreadConfig};
 pub use upcall::{FnUpcall, MissReply, StatsSink, Upcall, UpcallError, UserspacePacket};

@@ -13,7 +13,7 @@ use nxm_fields::format::FRAG_LATER;
 use nxm_fields::layout as l;
 use nxm_fields::{Flow, Value};
 
-use crate::extract::extract;
+use crate::extract::{extract_tags, PIPELINE_VLAN_LIMIT};
 
 /// Per-packet metadata kept across recirculation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,7 +50,7 @@ impl Packet {
 
     /// The flow key the flow cache and the upcall see.
     pub fn flow(&self) -> Flow {
-        let mut flow = extract(&self.data, self.md.in_port);
+        let mut flow = extract_tags(&self.data, self.md.in_port, PIPELINE_VLAN_LIMIT);
         self.md.write_to(&mut flow);
         flow
     }

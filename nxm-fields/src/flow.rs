@@ -32,7 +32,31 @@ impl core::fmt::Debug for Flow {
     }
 }
 
+/// 802.1Q's TPID: what a tag whose flow recorded none carries.
+pub const TPID_8021Q: u16 = 0x8100;
+
 impl Flow {
+    /// The TPID of a VLAN tag (its slots from
+    /// [`VLAN_TAGS`](crate::layout::VLAN_TAGS)): the recorded one, or
+    /// 802.1Q's for a flow that did not record it (a traced flow).
+    pub fn vlan_tpid(&self, (_, tpid): (Slot, Slot)) -> u16 {
+        match self.get(tpid) as u16 {
+            0 => TPID_8021Q,
+            tpid => tpid,
+        }
+    }
+
+    /// Records 802.1Q's TPID for each present tag (CFI set) that has
+    /// none, as OVS does for a flow parsed from text.
+    pub fn fix_vlan_tpids(&mut self) {
+        for tag in crate::layout::VLAN_TAGS {
+            if self.get(tag.0) & crate::registry::VLAN_CFI != 0 {
+                let tpid = self.vlan_tpid(tag);
+                self.set(tag.1, Value::from(tpid));
+            }
+        }
+    }
+
     /// All fields zero.
     pub const fn zero() -> Self {
         Flow {

@@ -98,6 +98,13 @@ layout! {
     /// The second (inner) TCI; no field names it, packets and their
     /// printed form carry it (`vlan_tci1`, `dl_vlan1`).
     VLAN_TCI1: 2,
+    /// The TPIDs (0x8100 or 0x88a8) of those two tags, kept per tag as
+    /// OVS's flow keeps them. No field names them: they are datapath-side
+    /// state that translation pushes and pops with the TCIs and that the
+    /// datapath key prints (`eth_type(0x88a8),vlan(..)`). Zero on a tagged
+    /// flow that did not come from a frame (a traced flow) means 802.1Q.
+    VLAN_TPID: 2,
+    VLAN_TPID1: 2,
     /// The outermost MPLS label stack entry.
     MPLS_LSE: 4,
     /// The second and third label stack entries (`mpls_lse1`, `mpls_lse2`).
@@ -135,8 +142,11 @@ layout! {
     NSH_PATH_HDR: 4,
     NSH_C: 16,
     /// Keeps the image a whole number of 64-bit words.
-    PAD: 9,
+    PAD: 5,
 }
+
+/// Each VLAN tag's TCI and TPID slots, outermost tag first.
+pub const VLAN_TAGS: [(Slot, Slot); 2] = [(VLAN_TCI, VLAN_TPID), (VLAN_TCI1, VLAN_TPID1)];
 
 /// Register `i` (0..16) of 32 bits.
 pub const fn reg(i: usize) -> Slot {

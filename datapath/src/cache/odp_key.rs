@@ -164,22 +164,31 @@ pub fn format_key(key: &Flow, mask: &Flow) -> String {
     eth.mac("src", l::ETH_SRC);
     eth.mac("dst", l::ETH_DST);
     eth.finish("eth", &mut out);
-    let tagged = masked(l::VLAN_TCI) & VLAN_CFI != 0 && key.get(l::VLAN_TCI) & VLAN_CFI != 0;
-    if tagged {
-        out.push("eth_type(0x8100)".to_string());
-        let mut vlan = Attr::new(key, mask);
-        vlan.field("vid", l::VLAN_TCI, VLAN_VID_MASK, |v| v.to_string());
-        vlan.field("pcp", l::VLAN_TCI, 7 << VLAN_PCP_SHIFT, |v| {
-            (v >> VLAN_PCP_SHIFT).to_string()
-        });
-        vlan.finish("vlan", &mut out);
-        let mut inner = Vec::new();
-        l2_payload(key, mask, &mut inner);
-        out.push(format!("encap({})", inner.join(",")));
-    } else {
-        l2_payload(key, mask, &mut out);
-    }
+    tagged_payload(key, mask, &l::VLAN_TAGS, &mut out);
     out.join(",")
+}
+
+/// The VLAN tags the megaflow keys, outermost first, each as
+/// `eth_type(TPID),vlan(...),encap(...)` around what follows it, then the
+/// payload. A tag is keyed when its TPID or its present bit is matched.
+fn tagged_payload(key: &Flow, mask: &Flow, tags: &[(Slot, Slot)], out: &mut Vec<String>) {
+    let Some((&tag @ (tci, tpid), inner)) = tags.split_first() else {
+        return l2_payload(key, mask, out);
+    };
+    let keyed = mask.get(tpid) != 0 || mask.get(tci) & VLAN_CFI != 0;
+    if !(keyed && key.get(tci) & VLAN_CFI != 0) {
+        return l2_payload(key, mask, out);
+    }
+    out.push(format!("eth_type({:#06x})", key.vlan_tpid(tag)));
+    let mut vlan = Attr::new(key, mask);
+    vlan.field("vid", tci, VLAN_VID_MASK, |v| v.to_string());
+    vlan.field("pcp", tci, 7 << VLAN_PCP_SHIFT, |v| {
+        (v >> VLAN_PCP_SHIFT).to_string()
+    });
+    vlan.finish("vlan", out);
+    let mut encap = Vec::new();
+    tagged_payload(key, mask, inner, &mut encap);
+    out.push(format!("encap({})", encap.join(",")));
 }
 
 /// `ct_tuple4(...)` or `ct_tuple6(...)`, the original direction's tuple.
@@ -415,6 +424,51 @@ mod tests {
             "ct_state(-trk),recirc_id(0),in_port(1),packet_type(ns=0,id=0),\
              eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02/ff:ff:00:00:00:00),\
              eth_type(0x0800),ipv4(proto=6,frag=no),tcp(src=1234/0xff00),tcp_flags(+syn)"
+        );
+    }
+
+    #[test]
+    fn qinq_tags_print_their_tpids_as_ovs() {
+        // OVS 3.1 (vlan-limit 1), an 802.1ad tag over an 802.1Q one and
+        // over IPv4, as its dpif_netdev logged the megaflows.
+        let mut key = Flow::zero();
+        key.set(l::IN_PORT, 2);
+        key.set(l::VLAN_TCI, 0x100a);
+        key.set(l::VLAN_TPID, 0x88a8);
+        key.set(l::ETH_TYPE, 0x8100);
+        let mut mask = Flow::zero();
+        exact(
+            &mut mask,
+            &[
+                l::RECIRC_ID,
+                l::IN_PORT,
+                l::ETH_TYPE,
+                l::VLAN_TCI,
+                l::VLAN_TPID,
+            ],
+        );
+        assert_eq!(
+            format_key(&key, &mask),
+            "recirc_id(0),in_port(2),packet_type(ns=0,id=0),eth_type(0x88a8),\
+             vlan(vid=10,pcp=0),encap(eth_type(0x8100))"
+        );
+        key.set(l::ETH_TYPE, 0x0800);
+        exact(&mut mask, &[l::NW_FRAG]);
+        assert_eq!(
+            format_key(&key, &mask),
+            "recirc_id(0),in_port(2),packet_type(ns=0,id=0),eth_type(0x88a8),\
+             vlan(vid=10,pcp=0),encap(eth_type(0x0800),ipv4(frag=no))"
+        );
+        // Two tags keyed nest the same way.
+        key.set(l::VLAN_TCI1, 0x1014);
+        key.set(l::VLAN_TPID1, 0x8100);
+        mask.set(l::VLAN_TCI1, 0x1fff);
+        mask.set(l::VLAN_TPID1, 0xffff);
+        assert_eq!(
+            format_key(&key, &mask),
+            "recirc_id(0),in_port(2),packet_type(ns=0,id=0),eth_type(0x88a8),\
+             vlan(vid=10,pcp=0),encap(eth_type(0x8100),vlan(vid=20),\
+             encap(eth_type(0x0800),ipv4(frag=no)))"
         );
     }
 

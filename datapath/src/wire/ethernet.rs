@@ -90,7 +90,7 @@ fn is_vlan_tpid(tpid: u16) -> bool {
     tpid == ethertype::VLAN || tpid == ethertype::QINQ
 }
 
-/// The TCIs of a frame's VLAN tags, outermost first.
+/// A frame's VLAN tags as (TPID, TCI), outermost first.
 #[derive(Debug, Clone)]
 pub struct TagIter<'a> {
     data: &'a [u8],
@@ -99,16 +99,16 @@ pub struct TagIter<'a> {
 }
 
 impl Iterator for TagIter<'_> {
-    type Item = u16;
+    type Item = (u16, u16);
 
-    fn next(&mut self) -> Option<u16> {
+    fn next(&mut self) -> Option<(u16, u16)> {
         if self.left == 0 {
             return None;
         }
         self.left -= 1;
-        let tci = be16(self.data, self.at + 2);
+        let tag = (be16(self.data, self.at), be16(self.data, self.at + 2));
         self.at += TAG_LEN;
-        Some(tci)
+        Some(tag)
     }
 }
 
@@ -148,7 +148,10 @@ mod tests {
         assert_eq!(f.dst_addr(), [1, 2, 3, 4, 5, 6]);
         assert_eq!(f.src_addr(), [7, 8, 9, 10, 11, 12]);
         let (tags, at) = f.tags(2);
-        assert_eq!(tags.collect::<Vec<_>>(), vec![0x2005, 0x0007]);
+        assert_eq!(
+            tags.collect::<Vec<_>>(),
+            vec![(ethertype::QINQ, 0x2005), (ethertype::VLAN, 0x0007)]
+        );
         assert_eq!(resolve_ethertype(&TAGGED, at), (ethertype::IPV4, 22));
     }
 

@@ -95,7 +95,9 @@ impl Bridge {
             CtNext::States(s) => (s.iter(), None),
             CtNext::Live(f) => ([].iter(), Some(f)),
         };
-        self.trace_pass(flow, &mut out, &mut queue);
+        let mut flow = flow.clone();
+        flow.fix_vlan_tpids();
+        self.trace_pass(&flow, &mut out, &mut queue);
         let mut followed = 0;
         while let Some(recirc) = queue.pop_front() {
             followed += 1;

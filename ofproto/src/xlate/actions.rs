@@ -3,7 +3,7 @@
 //! datapath actions, resubmit re-enters the pipeline.
 
 use datapath::Action as DpAction;
-use nxm_fields::flow::slot_ones;
+use nxm_fields::flow::{slot_ones, TPID_8021Q};
 use nxm_fields::layout as l;
 use nxm_fields::port::from_ofp10;
 use nxm_fields::prereq::{Prereq, ETH_TYPE_IPV6};
@@ -84,12 +84,15 @@ impl Ctx<'_> {
                 self.note(NodeKind::Detail, |flow| subfield_now(flow, &m.dst));
             }
             Action::LegacySet(set) => self.legacy_set(set),
-            Action::PushVlan(_) => self.push_vlan(),
+            Action::PushVlan(p) => self.push_vlan(p.ethertype),
             Action::PopVlan(_) => {
                 self.wc.set(l::VLAN_TCI, slot_ones(l::VLAN_TCI));
-                let inner = self.flow.get(l::VLAN_TCI1);
-                self.flow.set(l::VLAN_TCI, inner);
-                self.flow.set(l::VLAN_TCI1, 0);
+                let [(outer_tci, outer_tpid), (inner_tci, inner_tpid)] = l::VLAN_TAGS;
+                for (to, from) in [(outer_tci, inner_tci), (outer_tpid, inner_tpid)] {
+                    let inner = self.flow.get(from);
+                    self.flow.set(to, inner);
+                    self.flow.set(from, 0);
+                }
             }
             Action::SetVlanVid(v) => self.set_vlan(v.push, Value::from(v.vid), VLAN_VID),
             Action::SetVlanPcp(v) => self.set_vlan(v.push, Value::from(v.pcp) << 13, VLAN_PCP),
@@ -199,11 +202,17 @@ impl Ctx<'_> {
         present
     }
 
-    fn push_vlan(&mut self) {
+    /// A new outermost tag with this TPID (the old outer tag becomes the
+    /// inner one; a flow keeps two).
+    fn push_vlan(&mut self, tpid: u16) {
         self.wc.set(l::VLAN_TCI, slot_ones(l::VLAN_TCI));
-        let outer = self.flow.get(l::VLAN_TCI);
-        self.flow.set(l::VLAN_TCI1, outer);
-        self.flow.set(l::VLAN_TCI, VLAN_CFI);
+        let [(outer_tci, outer_tpid), (inner_tci, inner_tpid)] = l::VLAN_TAGS;
+        for (from, to) in [(outer_tci, inner_tci), (outer_tpid, inner_tpid)] {
+            let outer = self.flow.get(from);
+            self.flow.set(to, outer);
+        }
+        self.flow.set(outer_tci, VLAN_CFI);
+        self.flow.set(outer_tpid, Value::from(tpid));
     }
 
     /// OpenFlow 1.1's set-VLAN-VID/PCP: pushes a tag first if asked to.
@@ -214,7 +223,7 @@ impl Ctx<'_> {
             if !push.wanted {
                 return;
             }
-            self.push_vlan();
+            self.push_vlan(TPID_8021Q);
         }
         let tci = self.flow.get(l::VLAN_TCI);
         self.flow

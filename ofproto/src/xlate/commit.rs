@@ -163,18 +163,17 @@ fn commit_arp(flow: &Flow, base: &mut Flow, wc: &mut Flow, out: &mut Vec<DpActio
     copy(flow, base, &fields);
 }
 
-/// The VLAN tags as OVS commits them: the tags both stacks share at the
-/// inner end stay, the base's other tags are popped and the flow's other
-/// tags pushed (innermost first), as OVS does for a datapath without a
-/// "set VLAN" action.
+/// The VLAN tags as OVS commits them: the tags (TPID and TCI) both
+/// stacks share at the inner end stay, the base's other tags are popped
+/// and the flow's other tags pushed (innermost first), as OVS does for a
+/// datapath without a "set VLAN" action.
 fn commit_vlan(flow: &Flow, base: &mut Flow, out: &mut Vec<DpAction>) {
-    const SLOTS: [Slot; 2] = [l::VLAN_TCI, l::VLAN_TCI1];
     // Outermost first.
-    let tags = |f: &Flow| -> Vec<u128> {
-        SLOTS
+    let tags = |f: &Flow| -> Vec<(u128, u16)> {
+        l::VLAN_TAGS
             .iter()
-            .map(|s| f.get(*s))
-            .take_while(|tci| tci & VLAN_CFI != 0)
+            .map(|&tag| (f.get(tag.0), f.vlan_tpid(tag)))
+            .take_while(|(tci, _)| tci & VLAN_CFI != 0)
             .collect()
     };
     let (mut have, mut want) = (tags(base), tags(flow));
@@ -183,13 +182,15 @@ fn commit_vlan(flow: &Flow, base: &mut Flow, out: &mut Vec<DpAction>) {
         want.pop();
     }
     out.extend(have.iter().map(|_| DpAction::PopVlan));
-    for tci in want.iter().rev() {
+    for &(tci, tpid) in want.iter().rev() {
         out.push(DpAction::PushVlan(PushVlan {
-            tci: *tci as u16,
-            ..PushVlan::new(0, 0)
+            tpid,
+            tci: tci as u16,
         }));
     }
-    copy(flow, base, &SLOTS);
+    for (tci, tpid) in l::VLAN_TAGS {
+        copy(flow, base, &[tci, tpid]);
+    }
 }
 
 fn changed(flow: &Flow, base: &Flow, slots: &[Slot]) -> bool {
@@ -318,6 +319,35 @@ mod tests {
 
     // OVS 3.1's trace: a second tag pushed with the same VID as the first
     // is `push_vlan(vid=4,pcp=0)`, the inner tag staying as it is.
+    // OVS 3.1: an 802.1Q tag replaced by an 802.1ad one with the same TCI
+    // is popped and pushed again; a rewritten 802.1ad tag keeps its TPID.
+    #[test]
+    fn tags_differing_in_tpid_only_are_replaced() {
+        let mut flow = Flow::zero();
+        flow.set(l::VLAN_TCI, 0x101e);
+        flow.set(l::VLAN_TPID, 0x8100);
+        let mut base = flow.clone();
+        flow.set(l::VLAN_TPID, 0x88a8);
+        let mut out = Vec::new();
+        commit(&flow, &mut base, &mut Flow::zero(), &mut out);
+        let text: Vec<String> = out.iter().map(ToString::to_string).collect();
+        assert_eq!(text, ["pop_vlan", "push_vlan(tpid=0x88a8,vid=30,pcp=0)"]);
+        assert_eq!(base, flow);
+        flow.set(l::VLAN_TCI, 0x301e);
+        out.clear();
+        commit(&flow, &mut base, &mut Flow::zero(), &mut out);
+        let text: Vec<String> = out.iter().map(ToString::to_string).collect();
+        assert_eq!(text, ["pop_vlan", "push_vlan(tpid=0x88a8,vid=30,pcp=1)"]);
+        // A traced flow records no TPID: its tag is 802.1Q's.
+        let mut traced = Flow::zero();
+        traced.set(l::VLAN_TCI, 0x101e);
+        let mut base = traced.clone();
+        traced.set(l::VLAN_TPID, 0x8100);
+        out.clear();
+        commit(&traced, &mut base, &mut Flow::zero(), &mut out);
+        assert!(out.is_empty());
+    }
+
     #[test]
     fn a_tag_pushed_over_another_is_pushed() {
         let mut flow = Flow::zero();

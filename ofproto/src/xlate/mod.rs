@@ -203,6 +203,12 @@ impl<'a> Ctx<'a> {
         for slot in [l::RECIRC_ID, l::IN_PORT, l::PACKET_TYPE, l::ETH_TYPE] {
             wc.set(slot, nxm_fields::flow::slot_ones(slot));
         }
+        // As in OVS's datapath key, a tag's TPID is always matched.
+        for (tci, tpid) in l::VLAN_TAGS {
+            if packet.get(tci) & nxm_fields::registry::VLAN_CFI != 0 {
+                wc.set(tpid, nxm_fields::flow::slot_ones(tpid));
+            }
+        }
         let eth_type = packet.get(l::ETH_TYPE) as u16;
         if matches!(
             eth_type,
