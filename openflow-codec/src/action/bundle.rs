@@ -137,7 +137,11 @@ impl ActionType for Bundle {
         let _ = write!(
             out,
             "{}({},{},{},ofport,",
-            self.ofpact_name(),
+            if self.dst.is_some() {
+                "bundle_load"
+            } else {
+                "bundle"
+            },
             hash::fields_name(self.fields).unwrap_or_default(),
             self.basis,
             text::name_of_code(&ALGORITHMS, self.algorithm).unwrap_or_default()
@@ -155,12 +159,9 @@ impl ActionType for Bundle {
         out.push(')');
     }
 
+    /// Both keywords are OVS's one `bundle` action.
     fn ofpact_name(&self) -> &'static str {
-        if self.dst.is_some() {
-            "bundle_load"
-        } else {
-            "bundle"
-        }
+        "bundle"
     }
 
     fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {

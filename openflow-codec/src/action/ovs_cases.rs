@@ -211,6 +211,7 @@ pub(super) const BAD: &[(&str, &str, &str)] = &[
     ("", "move:reg0[0..7]->reg1[0..15]", "reg0[0..7]->reg1[0..15]: source field is 8 bits wide but destination is 16 bits wide"),
     ("", "move:reg0", "reg0: missing `->' following source"),
     ("", "move:FOO[]->reg0[]", "FOO[]->reg0[]: unknown field `FOO'"),
+    ("ip", "ct(exec(bundle_load(eth_src,0,hrw,ofport,reg0[],members:1)))", "ct action doesn't support nested action bundle"),
     ("", "load:0x100000000->reg0[0..15]", "0x100000000->reg0[0..15]: cannot parse integer value"),
     ("", "load:0x10000->reg0[0..15]", "0x10000->reg0[0..15]: value 0x10000 does not fit into 16 bits"),
     ("", "move:reg0[]->FOO[]", "FOO[]: unknown field `FOO'"),
