@@ -135,6 +135,8 @@ impl Ctx<'_> {
             Action::CheckPktLarger(_) => return Err(XlateError::Unsupported("check_pkt_larger")),
             Action::Encap(_) | Action::Decap(_) => return Err(XlateError::Unsupported("encap")),
             Action::DeleteField(_) => return Err(XlateError::Unsupported("delete_field")),
+            Action::DecNshTtl(_) => return Err(XlateError::Unsupported("dec_nsh_ttl")),
+            Action::Debug(_) => return Err(XlateError::Unsupported("debug_recirc/debug_slow")),
             // Only valid inside ct(), where ct translation reads it.
             Action::Nat(_) => {}
         }

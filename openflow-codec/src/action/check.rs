@@ -73,6 +73,10 @@ impl CheckCx {
         Prereq::Mpls.is_met(&self.m)
     }
 
+    pub fn is_nsh(&self) -> bool {
+        Prereq::Nsh.is_met(&self.m)
+    }
+
     pub fn is_ethernet(&self) -> bool {
         self.get(layout::PACKET_TYPE) == 0
     }

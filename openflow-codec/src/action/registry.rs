@@ -282,6 +282,18 @@ action_list! {
         wire: [NxCtClear = Nx(43, 16..=16)],
         text: ["ct_clear" => simple::parse_ct_clear],
     }
+    /// `dec_nsh_ttl` (NXAST_DEC_NSH_TTL).
+    DecNshTtl(simple::DecNshTtl) {
+        wire: [NxDecNshTtl = Nx(48, 16..=16)],
+        text: ["dec_nsh_ttl" => simple::parse_dec_nsh_ttl],
+    }
+    /// `debug_recirc`, `debug_slow` (NXAST_DEBUG_RECIRC, NXAST_DEBUG_SLOW):
+    /// encoded, never decoded.
+    Debug(simple::Debug) {
+        wire: [NxDebugRecirc = Nx(255, 16..=16), NxDebugSlow = Nx(254, 16..=16)],
+        text: ["debug_recirc" => simple::parse_debug_recirc,
+               "debug_slow" => simple::parse_debug_slow],
+    }
     /// `fin_timeout(idle_timeout=N,hard_timeout=N)` (NXAST_FIN_TIMEOUT).
     FinTimeout(simple::FinTimeout) {
         wire: [NxFinTimeout = Nx(19, 16..=16)],

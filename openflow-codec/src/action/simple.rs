@@ -1,6 +1,7 @@
 //! Small actions with a fixed layout and little or no argument: `group`,
 //! `set_queue`, `pop_queue`, `note`, `exit`, `ct_clear`, `fin_timeout`,
-//! `set_tunnel` (as decoded) and `conjunction`.
+//! `set_tunnel` (as decoded), `conjunction`, `dec_nsh_ttl` and the never
+//! decoded `debug_recirc`/`debug_slow`.
 
 use std::fmt::Write as _;
 
@@ -129,6 +130,86 @@ header_only!(
     /// `ct_clear`: forget the connection-tracking state.
     CtClear, NxCtClear, "ct_clear", parse_ct_clear
 );
+
+/// `dec_nsh_ttl`: decrement the NSH TTL; only for an NSH packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecNshTtl;
+
+impl ActionType for DecNshTtl {
+    fn decode(_: Raw, _: View<'_>, _: &DecodeCx) -> Result<Self, OfpError> {
+        Ok(DecNshTtl)
+    }
+
+    fn encode(&self, out: &mut BytesMut) {
+        let start = wire::begin(out, Raw::NxDecNshTtl);
+        wire::finish(out, start, Raw::NxDecNshTtl);
+    }
+
+    fn format(&self, out: &mut String) {
+        out.push_str("dec_nsh_ttl");
+    }
+
+    fn ofpact_name(&self) -> &'static str {
+        "dec_nsh_ttl"
+    }
+
+    fn check(&mut self, cx: &mut CheckCx) -> Result<(), ParseError> {
+        if !cx.is_nsh() {
+            cx.inconsistent();
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn parse_dec_nsh_ttl(_: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    cx.push(DecNshTtl);
+    Ok(())
+}
+
+/// OVS's testing actions `debug_recirc` and `debug_slow`: ovs-ofctl
+/// encodes them, but a switch (OVS's decoder too) refuses them on the wire
+/// as unknown Nicira actions, so they never decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Debug {
+    Recirc,
+    Slow,
+}
+
+impl ActionType for Debug {
+    fn decode(_: Raw, _: View<'_>, _: &DecodeCx) -> Result<Self, OfpError> {
+        Err(OfpError::BadAction(BadActionCode::BadVendorType))
+    }
+
+    fn encode(&self, out: &mut BytesMut) {
+        let raw = match self {
+            Debug::Recirc => Raw::NxDebugRecirc,
+            Debug::Slow => Raw::NxDebugSlow,
+        };
+        let start = wire::begin(out, raw);
+        wire::finish(out, start, raw);
+    }
+
+    fn format(&self, out: &mut String) {
+        out.push_str(self.ofpact_name());
+    }
+
+    fn ofpact_name(&self) -> &'static str {
+        match self {
+            Debug::Recirc => "debug_recirc",
+            Debug::Slow => "debug_slow",
+        }
+    }
+}
+
+pub(crate) fn parse_debug_recirc(_: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    cx.push(Debug::Recirc);
+    Ok(())
+}
+
+pub(crate) fn parse_debug_slow(_: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
+    cx.push(Debug::Slow);
+    Ok(())
+}
 
 /// `note:HEX`: bytes the switch ignores. Decoded notes keep the zero
 /// padding that made the action a multiple of 8 bytes, as OVS does.

@@ -170,6 +170,25 @@ fn decode_faults_map_to_ovs_errors() {
 }
 
 #[test]
+fn debug_actions_encode_but_never_decode() {
+    // ovs-ofctl 3.1: `actions=debug_recirc,debug_slow` encodes, and then
+    // its own decoder refuses the bytes.
+    let insts = parse_and_check("", "debug_recirc,debug_slow").unwrap();
+    let mut out = BytesMut::new();
+    encode_instructions(&insts, &mut out);
+    assert_eq!(
+        hex(&out),
+        "0004002800000000ffff00100000232000ff000000000000ffff00100000232000fe000000000000"
+    );
+    assert_eq!(
+        decode_instructions(&out),
+        Err(crate::error::OfpError::BadAction(
+            crate::error::BadActionCode::BadVendorType
+        ))
+    );
+}
+
+#[test]
 fn instructions_decode_in_openflow_order() {
     // goto_table before apply_actions on the wire.
     let insts = decode_instructions(&unhex(
@@ -336,6 +355,14 @@ fn actions_ovs_refuses_in_an_action_set_are_refused() {
         ),
         ("learn(table=1)", false),
         ("check_pkt_larger(100)->reg0[0]", false),
+        ("debug_slow", false),
+        ("debug_recirc", false),
+        ("controller(userdata=01.02)", false),
+        ("output:reg0[0..15]", false),
+        ("note:01", false),
+        ("controller", true),
+        ("set_queue:3", true),
+        ("ct_clear", true),
         ("move:reg0[]->reg1[]", true),
         ("resubmit(,1)", true),
         ("output:2", true),
