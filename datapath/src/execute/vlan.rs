@@ -13,6 +13,10 @@ pub enum VlanError {
     Runt,
 }
 
+/// The TCI bit that means "a tag is present" in a flow; on the wire it is
+/// 802.1Q's DEI, which a push leaves clear (as OVS's `eth_push_vlan`).
+const PRESENT: u16 = 0x1000;
+
 /// Inserts `push`'s tag as the new outermost one.
 pub(crate) fn push(push: &PushVlan, frame: &mut Vec<u8>) -> Result<(), VlanError> {
     if frame.len() < ETHERTYPE_AT {
@@ -20,7 +24,7 @@ pub(crate) fn push(push: &PushVlan, frame: &mut Vec<u8>) -> Result<(), VlanError
     }
     let mut tag = [0u8; TAG_LEN];
     tag[..2].copy_from_slice(&push.tpid.to_be_bytes());
-    tag[2..].copy_from_slice(&push.tci.to_be_bytes());
+    tag[2..].copy_from_slice(&(push.tci & !PRESENT).to_be_bytes());
     frame.splice(ETHERTYPE_AT..ETHERTYPE_AT, tag);
     Ok(())
 }
@@ -44,7 +48,9 @@ mod tests {
         let original: Vec<u8> = (0u8..12).chain([0x08, 0x00, 0x45, 0]).collect();
         let mut f = original.clone();
         push(&PushVlan::new(5, 3), &mut f).unwrap();
-        assert_eq!(&f[12..18], &[0x81, 0x00, 0x70, 0x05, 0x08, 0x00]);
+        // OVS 3.1 sends PCP 3, VID 5 as 0x6005: the present bit stays off
+        // the wire.
+        assert_eq!(&f[12..18], &[0x81, 0x00, 0x60, 0x05, 0x08, 0x00]);
         pop(&mut f);
         assert_eq!(f, original);
     }

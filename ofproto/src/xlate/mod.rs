@@ -48,6 +48,8 @@ pub mod trace;
 mod select_tests;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod vlan_tests;
 
 use std::sync::Arc;
 
