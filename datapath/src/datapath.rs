@@ -3,7 +3,8 @@
 //! is looked up in the thread's exact-match cache, then the megaflow
 //! table, then (a miss) translated by the [`Upcall`], whose answer is
 //! installed; packets that hit the same megaflow run its actions as one
-//! batch; recirculated packets go round again, up to OVS's depth limit.
+//! batch; recirculated packets go round again at once (before the actions
+//! after their `recirc`), up to OVS's depth limit.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -16,7 +17,7 @@ use nxm_fields::Flow;
 
 use crate::action::Actions;
 use crate::cache::{ExactCache, Megaflow, MegaflowTable};
-use crate::execute::{execute, Context, Transmit};
+use crate::execute::{execute_recirculating, Context, Transmit};
 use crate::packet::Packet;
 use crate::port::Port;
 use crate::upcall::{StatsSink, Upcall};
@@ -195,25 +196,55 @@ impl Datapath {
     /// Runs received packets through the datapath at `now_ms`, with the
     /// calling thread's exact-match cache.
     pub fn process(&self, emc: &mut ExactCache, packets: Vec<Packet>, now_ms: u64) {
-        let ctx = Context {
+        let ctx = self.context(now_ms);
+        self.process_at(&ctx, emc, packets, 0);
+    }
+
+    /// Runs `actions` over packets that come from the slow path (a
+    /// packet-out), their recirculations through the datapath.
+    pub fn execute(
+        &self,
+        emc: &mut ExactCache,
+        packets: Vec<Packet>,
+        actions: &Actions,
+        now_ms: u64,
+    ) {
+        let ctx = self.context(now_ms);
+        execute_recirculating(&ctx, packets, actions, &mut |again| {
+            self.process_at(&ctx, emc, again, 1)
+        });
+    }
+
+    fn context(&self, now_ms: u64) -> Context<'_> {
+        Context {
             conntrack: &self.conntrack,
             ports: self,
             upcall: self.upcall.as_ref(),
             now_ms,
-        };
-        let mut pending = packets;
-        for _ in 0..=MAX_RECIRC_DEPTH {
-            if pending.is_empty() {
-                return;
-            }
-            let mut next = Vec::new();
-            for (target, batch) in self.classify(emc, pending, now_ms) {
-                target.record(&batch, now_ms);
-                next.append(&mut execute(&ctx, batch, target.actions()).recirculate);
-            }
-            pending = next;
         }
-        self.counters.lost.fetch_add(pending.len() as u64, Relaxed);
+    }
+
+    /// Looks packets up and runs their actions, `depth` recirculations
+    /// deep. A recirculated packet goes round again at once, before the
+    /// actions after its `recirc` run, as in OVS's userspace datapath;
+    /// one that would go deeper than OVS allows is dropped.
+    fn process_at(
+        &self,
+        ctx: &Context<'_>,
+        emc: &mut ExactCache,
+        packets: Vec<Packet>,
+        depth: usize,
+    ) {
+        if depth > MAX_RECIRC_DEPTH {
+            self.counters.lost.fetch_add(packets.len() as u64, Relaxed);
+            return;
+        }
+        for (target, batch) in self.classify(emc, packets, ctx.now_ms) {
+            target.record(&batch, ctx.now_ms);
+            execute_recirculating(ctx, batch, target.actions(), &mut |again| {
+                self.process_at(ctx, emc, again, depth + 1)
+            });
+        }
     }
 
     /// Groups packets by the megaflow they hit (in order of first hit),

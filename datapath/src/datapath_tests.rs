@@ -356,6 +356,41 @@ fn a_hash_action_gives_the_next_pass_the_symmetric_dp_hash() {
     assert_eq!(sw.p2.transmitted().len(), 2);
 }
 
+// As OVS 3.1's userspace datapath: a recirculated packet is looked up
+// and sent before the actions after its `recirc` run.
+#[test]
+fn a_recirculated_packet_goes_round_before_the_actions_after_recirc() {
+    use crate::action::{EthSet, SetAction};
+    use conntrack::Masked;
+    let upcall = FnUpcall::new(|flow: &Flow| {
+        let actions = if flow.get(l::RECIRC_ID) == 0 {
+            vec![Action::Recirc(5), Action::Output(2)]
+        } else {
+            let dst = Masked {
+                value: 0x0200_0000_0009,
+                mask: 0xffff_ffff_ffff,
+            };
+            let eth = EthSet {
+                dst,
+                ..EthSet::default()
+            };
+            vec![Action::Set(SetAction::Eth(eth)), Action::Output(2)]
+        };
+        Ok(MissReply {
+            actions: Actions::new(actions),
+            mask: mask_of(&[l::RECIRC_ID]),
+            sink: None,
+        })
+    });
+    let mut sw = Switch::new(upcall);
+    let frame = tcp_frame(true, SYN, 1, 0);
+    sw.send(1, frame.clone(), 1);
+    let sent = sw.p2.transmitted();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0][..6], [2, 0, 0, 0, 0, 9], "the second pass first");
+    assert_eq!(sent[1], frame);
+}
+
 #[test]
 fn endless_recirculation_stops_at_the_depth_limit() {
     let upcall = FnUpcall::new(|flow: &Flow| {

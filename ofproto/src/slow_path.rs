@@ -9,7 +9,6 @@
 //! rules it hit itself.
 
 use datapath::cache::ExactCache;
-use datapath::execute::{execute, Context};
 use std::sync::Arc;
 
 use datapath::{MissReply, Packet, StatsSink, Upcall, UpcallError, UserspacePacket};
@@ -83,16 +82,12 @@ impl Bridge {
         let Some(dp) = self.datapath() else {
             return Ok(());
         };
-        let ctx = Context {
-            conntrack: &self.conntrack,
-            ports: dp.as_ref(),
-            upcall: self,
+        dp.execute(
+            &mut ExactCache::default(),
+            vec![packet],
+            &xlated.actions,
             now_ms,
-        };
-        let executed = execute(&ctx, vec![packet], &xlated.actions);
-        if !executed.recirculate.is_empty() {
-            dp.process(&mut ExactCache::default(), executed.recirculate, now_ms);
-        }
+        );
         Ok(())
     }
 }

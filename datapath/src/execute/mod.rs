@@ -4,7 +4,8 @@
 //! `odp_execute_actions`: a `ct` hands the batch to the connection tracker
 //! at once; `output` and `userspace` hand each packet on (a copy, the
 //! batch goes on); `clone` runs its actions on a copy of the batch;
-//! `recirc` gives the batch back to the caller to be looked up again;
+//! `recirc` gives the batch back to be looked up again (to the caller, or
+//! at once to a recirculation handler);
 //! `hash` computes each packet's `dp_hash` for the next pass;
 //! `meter` asks the slow path's meter about each packet.
 //! Nothing here panics on a packet's bytes: a header an action needs and
@@ -58,7 +59,8 @@ impl core::fmt::Debug for Context<'_> {
 /// What became of a batch.
 #[derive(Debug, Default)]
 pub struct Executed {
-    /// Packets to look up again, `recirc_id` already set.
+    /// Packets to look up again, `recirc_id` already set ([`execute`]
+    /// only).
     pub recirculate: Vec<Packet>,
     /// Actions that were no-ops for a packet lacking their header.
     pub skipped: usize,
@@ -68,14 +70,39 @@ pub struct Executed {
     pub metered: usize,
 }
 
-/// Runs `actions` over `batch`.
+/// Runs `actions` over `batch`; packets that recirculate are handed back
+/// in [`Executed::recirculate`].
 pub fn execute(ctx: &Context<'_>, batch: Vec<Packet>, actions: &Actions) -> Executed {
-    let mut out = Executed::default();
-    run(ctx, batch, actions.0.as_slice(), &mut out);
+    let mut again = Vec::new();
+    let mut out = execute_recirculating(ctx, batch, actions, &mut |mut packets| {
+        again.append(&mut packets)
+    });
+    out.recirculate = again;
     out
 }
 
-fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut Executed) {
+/// Runs `actions` over `batch`, handing the packets each `recirc` sends
+/// back to `recirculate` at once, before the actions after it run (as
+/// OVS's userspace datapath looks them up again in the middle of the
+/// actions).
+pub fn execute_recirculating(
+    ctx: &Context<'_>,
+    batch: Vec<Packet>,
+    actions: &Actions,
+    recirculate: &mut dyn FnMut(Vec<Packet>),
+) -> Executed {
+    let mut out = Executed::default();
+    run(ctx, batch, actions.0.as_slice(), &mut out, recirculate);
+    out
+}
+
+fn run(
+    ctx: &Context<'_>,
+    mut batch: Vec<Packet>,
+    actions: &[Action],
+    out: &mut Executed,
+    recirculate: &mut dyn FnMut(Vec<Packet>),
+) {
     // A `trunc`'s length, which the next output honours.
     let mut cut: Option<usize> = None;
     for (i, action) in actions.iter().enumerate() {
@@ -116,7 +143,7 @@ fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut 
                 for packet in &mut again {
                     packet.md.recirc_id = *id;
                 }
-                out.recirculate.append(&mut again);
+                recirculate(again);
             }
             Action::Hash(basis) => {
                 for packet in &mut batch {
@@ -173,7 +200,7 @@ fn run(ctx: &Context<'_>, mut batch: Vec<Packet>, actions: &[Action], out: &mut 
                     });
                 }
             }
-            Action::Clone(inner) => run(ctx, batch.clone(), inner.0.as_slice(), out),
+            Action::Clone(inner) => run(ctx, batch.clone(), inner.0.as_slice(), out, recirculate),
             Action::Meter(id) => {
                 let before = batch.len();
                 batch.retain(|p| ctx.upcall.meter(*id, p.data.len(), ctx.now_ms));
