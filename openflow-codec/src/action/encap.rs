@@ -195,11 +195,12 @@ impl ActionType for Decap {
     fn format(&self, out: &mut String) {
         out.push_str("decap(");
         if self.new_pkt_type != packet_type::USE_NEXT_PROTO {
+            // C's "%#x": zero prints without the 0x.
             let _ = write!(
                 out,
-                "packet_type(ns={},type={:#x})",
+                "packet_type(ns={},type={})",
                 packet_type::ns(self.new_pkt_type),
-                packet_type::ns_type(self.new_pkt_type)
+                nxm_fields::format::CHex(packet_type::ns_type(self.new_pkt_type).into())
             );
         }
         out.push(')');

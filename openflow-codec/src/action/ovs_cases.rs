@@ -51,6 +51,7 @@ pub(super) const GOOD: &[(&str, &str, &str, &str)] = &[
     ("", "set_field:0x5/0xf->reg0", "load:0x5->NXM_NX_REG0[0..3]", "0004002000000000ffff00180000232000070003000100040000000000000005"),
     ("", "set_field:1->reg3", "set_field:0x1->reg3", "000400180000000000190010000106040000000100000000"),
     ("", "set_field:0x1/0x1->tun_id", "load:0x1->NXM_NX_TUN_ID[0]", "0004002000000000ffff00180000232000070000000120080000000000000001"),
+    ("", "decap(packet_type(ns=1,type=0))", "decap(packet_type(ns=1,type=0))", "0004001800000000ffff001000002320002f000000010000"),
     ("dl_type=0x894f", "dec_nsh_ttl", "dec_nsh_ttl", "0004001800000000ffff0010000023200030000000000000"),
     ("", "output:NXM_NX_CT_LABEL[]", "output:NXM_NX_CT_LABEL[1..64]", "0004002000000000ffff001800002320000f007f0001d810ffff000000000000"),
     ("", "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]", "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]", "0004002000000000ffff00180000232000060030000000000000040600000206"),

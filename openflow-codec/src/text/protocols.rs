@@ -341,8 +341,9 @@ fn keyword_usable(key: &str, value: &str) -> Protocols {
             // whatever its mask.
             .map_or(Protocols::ANY, |def| field_usable(def, def.exact_mask())),
         "push_vlan" => Protocols::OF11_UP,
-        // Packet-type-aware encap/decap exist from OpenFlow 1.3 on.
-        "meter" | "encap" | "decap" => Protocols::OF13_UP,
+        // Packet-type-aware encap exists from OpenFlow 1.3 on; ovs-ofctl
+        // 3.1 lets decap go anywhere.
+        "meter" | "encap" => Protocols::OF13_UP,
         "write_metadata" => Protocols::NXM_OF11_UP,
         _ => Protocols::ANY,
     }
@@ -616,6 +617,7 @@ mod tests {
                 "actions=encap(ethernet)",
                 "OXM-OpenFlow13,OXM-OpenFlow14,OXM-OpenFlow15",
             ),
+            ("actions=decap(packet_type(ns=1,type=0x800))", "any"),
             (
                 "actions=push_vlan:0x8100,clone(set_field:1->reg0)",
                 "NXM,OXM",
