@@ -181,7 +181,7 @@ impl FieldDef {
             // "est|trk": exact flags.
             let mut value = 0;
             for name in text.split('|') {
-                value |= lookup_flag(names, name).ok_or_else(|| unknown(name))?;
+                value |= lookup_flag(names, name).ok_or_else(|| unknown(text))?;
             }
             return Ok((value, exact));
         }
@@ -194,10 +194,11 @@ impl FieldDef {
             if sign != '+' && sign != '-' {
                 return Err(unknown(rest));
             }
-            let bit = lookup_flag(names, name).ok_or_else(|| unknown(name))?;
+            // Messages quote the text from the flag on, as ovs-ofctl's do.
+            let bit = lookup_flag(names, name).ok_or_else(|| unknown(body))?;
             if mask & bit != 0 {
                 return Err(FieldError::text(format!(
-                    "{name}: Each {label} flag can be specified only once"
+                    "{body}: Each {label} flag can be specified only once"
                 )));
             }
             mask |= bit;
@@ -411,17 +412,40 @@ fn parse_ipv6_masked(text: &str) -> Result<(Value, Value), FieldError> {
     };
     let ip: Ipv6Addr = addr.parse().map_err(|_| bad())?;
     let value = u128::from(ip);
+    // ovs-ofctl first reads a prefix length (`%d`: a sign and digits, so
+    // `/0f0::` is prefix 0 and trailing garbage), else a mask address.
     let mask = match mask {
         None => Value::MAX,
-        Some(m) if m.contains(':') => u128::from(m.parse::<Ipv6Addr>().map_err(|_| bad())?),
         Some(m) => {
-            let bits: u32 = m.parse().map_err(|_| bad())?;
-            if bits > 128 {
-                return Err(FieldError::text(format!(
-                    "{text}: IPv6 network prefix bits not between 0 and 128, inclusive"
-                )));
+            let unsigned = m.strip_prefix(['+', '-']).unwrap_or(m);
+            let digits = unsigned.len()
+                - unsigned
+                    .trim_start_matches(|c: char| c.is_ascii_digit())
+                    .len();
+            if digits > 0 {
+                let (number, rest) = m.split_at(m.len() - unsigned.len() + digits);
+                if !rest.is_empty() {
+                    return Err(bad());
+                }
+                match number.parse::<i64>() {
+                    Ok(bits @ 0..=128) => prefix_mask(bits as u32, 128),
+                    _ => {
+                        return Err(FieldError::text(format!(
+                            "{text}: IPv6 network prefix bits not between 0 and 128, inclusive"
+                        )))
+                    }
+                }
+            } else if !m.is_empty()
+                && m.chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+            {
+                u128::from(
+                    m.parse::<Ipv6Addr>()
+                        .map_err(|_| FieldError::text(format!("{text}: Invalid IPv6 mask")))?,
+                )
+            } else {
+                return Err(bad());
             }
-            prefix_mask(bits, 128)
         }
     };
     Ok((value, mask))
@@ -714,6 +738,40 @@ mod tests {
         assert_eq!(parse_ethernet("1:2:3:4:5:0x"), None);
         assert_eq!(parse_ethernet("1:2:3:4:5:6x"), None);
         assert_eq!(parse_ethernet("1::3:4:5:6"), None);
+    }
+
+    #[test]
+    fn flag_errors_quote_the_text_from_the_bad_flag_on() {
+        let p = |t| parse(FieldId::CtState, t);
+        assert_eq!(
+            p("+rel-iv-rpl"),
+            Err("iv-rpl: unknown ct_state flag(s)".into())
+        );
+        assert_eq!(
+            p("+trk+trk-new"),
+            Err("trk-new: Each ct_state flag can be specified only once".into())
+        );
+        assert_eq!(
+            p("est|bogus|trk"),
+            Err("est|bogus|trk: unknown ct_state flag(s)".into())
+        );
+    }
+
+    #[test]
+    fn ipv6_masks_read_a_prefix_first() {
+        let p = |t| parse(FieldId::Ipv6Src, t);
+        assert_eq!(p("::1/+64"), Ok((1, prefix_mask(64, 128))));
+        assert_eq!(
+            p("::1/0f0::"),
+            Err("::1/0f0::: invalid IPv6 address".into())
+        );
+        assert_eq!(p("::1/:"), Err("::1/:: Invalid IPv6 mask".into()));
+        assert_eq!(p("::1/xyz"), Err("::1/xyz: invalid IPv6 address".into()));
+        assert_eq!(
+            p("::1/-1"),
+            Err("::1/-1: IPv6 network prefix bits not between 0 and 128, inclusive".into())
+        );
+        assert_eq!(p("::1/ffff::1"), Ok((1, 0xffff << 112 | 1)));
     }
 
     #[test]
