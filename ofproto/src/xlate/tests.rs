@@ -514,11 +514,7 @@ fn rules_count_every_pass_of_every_packet_in_bytes_cached_or_not() {
     assert_eq!(of(0, 1, 0), Some((0, 0)));
     let table1: u64 = counts.iter().filter(|c| c.0 == 1).map(|c| c.2).sum();
     let bytes1: u64 = counts.iter().filter(|c| c.0 == 1).map(|c| c.3).sum();
-    assert_eq!(
-        (table1, bytes1),
-        (3, 3 * len),
-        "three new: {counts:?}"
-    );
+    assert_eq!((table1, bytes1), (3, 3 * len), "three new: {counts:?}");
 }
 
 #[test]
