@@ -15,8 +15,9 @@ use super::registry::{ActionType, DecodeCx, Raw};
 use super::text::{self, port, KeyValues, ParseError, ParseResult};
 use super::wire::{self, View, EXT_HEADER_LEN, MUST_BE_ZERO};
 
-/// No meter: `meter_id`'s default (NX_CTLR_NO_METER).
-pub const NO_METER: u32 = u32::MAX;
+/// No meter: `meter_id`'s default (NX_CTLR_NO_METER), so an explicit
+/// `meter_id=0` is no meter either.
+pub const NO_METER: u32 = 0;
 /// OFPR_ACTION, the default packet-in reason.
 pub const REASON_ACTION: u8 = 1;
 

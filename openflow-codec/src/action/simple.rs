@@ -417,8 +417,13 @@ pub(crate) fn parse_conjunction(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<
     let (id_s, rest) = arg.split_once(',').ok_or_else(syntax)?;
     let (k_s, n_s) = rest.split_once('/').ok_or_else(syntax)?;
     let id = text::c_strtoull(id_s.trim()).ok_or_else(syntax)? as u32;
-    let k: u64 = k_s.trim().parse().map_err(|_| syntax())?;
-    let n: u64 = n_s.trim().parse().map_err(|_| syntax())?;
+    // The clause numbers are `%hhu` conversions: 257 wraps to 1.
+    let clause_number = |t: &str| match text::scan_c_unsigned(t.trim()) {
+        Some((v, used)) if used == t.trim().len() => Ok(u64::from(v as u8)),
+        _ => Err(syntax()),
+    };
+    let k = clause_number(k_s)?;
+    let n = clause_number(n_s)?;
     if n < 2 {
         return Err(ParseError::msg("conjunction must have at least 2 clauses"));
     }
