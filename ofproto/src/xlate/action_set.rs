@@ -4,8 +4,11 @@
 //! push VLAN, dec_ttl, dec_mpls_ttl) in that order, then every set or
 //! move in the order written, then one final action, the last of the
 //! highest kind present (ct < ct_clear < resubmit < output < group).
-//! Without a final action nothing runs. (Which actions a write replaces
-//! is the pipeline's business: [`super::pipeline`].)
+//! Without a final action nothing runs. Actions an action set may not hold
+//! ([`Action::allowed_in_action_set`]: learn, note, multipath, bundle,
+//! clone, `controller(...)`, `output:REG`, ...) never run there; only a
+//! bucket can carry them, write-actions refuses them. (Which actions a
+//! write replaces is the pipeline's business: [`super::pipeline`].)
 
 use openflow_codec::action::Action;
 
@@ -17,9 +20,14 @@ enum Class {
     SetOrMove,
     /// A final action, by its priority.
     Final(u8),
+    /// Not an action-set action: skipped.
+    Skipped,
 }
 
 fn classify(action: &Action) -> Class {
+    if !action.allowed_in_action_set() {
+        return Class::Skipped;
+    }
     match action {
         Action::PopVlan(_) => Class::Slot(0),
         Action::PopMpls(_) => Class::Slot(1),
@@ -32,13 +40,10 @@ fn classify(action: &Action) -> Class {
         Action::Ct(_) => Class::Final(0),
         Action::CtClear(_) => Class::Final(1),
         Action::Resubmit(_) => Class::Final(2),
-        Action::Output(_)
-        | Action::OutputReg(_)
-        | Action::OutputTrunc(_)
-        | Action::Controller(_) => Class::Final(3),
+        // A plain `controller` is an output to the CONTROLLER port.
+        Action::Output(_) => Class::Final(3),
         Action::Group(_) => Class::Final(4),
-        // Sets, moves, queues, tunnel ids and whatever else an action set
-        // may hold keep their order.
+        // Sets, moves, queues and tunnel ids keep their order.
         _ => Class::SetOrMove,
     }
 }
@@ -60,6 +65,7 @@ pub(super) fn execution_order(set: &[Action]) -> Vec<Action> {
                     last = Some((n, action));
                 }
             }
+            Class::Skipped => {}
         }
     }
     let Some((_, last)) = last else {
@@ -116,5 +122,47 @@ mod tests {
             run("push_vlan:0x8100,pop_vlan,output:1"),
             "pop_vlan,push_vlan:0x8100,output:1"
         );
+        assert_eq!(
+            run("set_field:4101->vlan_vid,push_vlan:0x8100,output:2"),
+            "push_vlan:0x8100,set_field:4101->vlan_vid,output:2"
+        );
+        assert_eq!(run("resubmit(,3),ct(zone=5,table=3)"), "resubmit(,3)");
+        assert_eq!(run("ct(zone=6,table=3),ct_clear"), "ct_clear");
+    }
+
+    // What group-bucket-nicira.scn shows OVS 3.1 skipping in a bucket.
+    #[test]
+    fn buckets_skip_what_an_action_set_may_not_hold() {
+        assert_eq!(
+            run("learn(table=5,NXM_OF_IP_SRC[]),note:01.02,output:2"),
+            "output:2"
+        );
+        assert_eq!(
+            run("controller(userdata=01.02,reason=no_match),output:2"),
+            "output:2"
+        );
+        assert_eq!(run("controller(userdata=01.02)"), "drop");
+        assert_eq!(run("controller"), "CONTROLLER:65535");
+        assert_eq!(
+            run("load:4->reg1[0..15],output:reg1[0..15],output:2"),
+            "load:0x4->NXM_NX_REG1[0..15],output:2"
+        );
+        assert_eq!(run("clone(output:4),output:2"), "output:2");
+        assert_eq!(run("clone(output:3)"), "drop");
+        assert_eq!(
+            run("multipath(nw_src,3,hrw,3,0,reg3[0..1]),\
+                 bundle(eth_src,0,active_backup,ofport,members:3),resubmit(,3)"),
+            "resubmit(,3)"
+        );
+        assert_eq!(
+            run("bundle(eth_src,0,active_backup,ofport,members:4)"),
+            "drop"
+        );
+        assert_eq!(
+            run("exit,fin_timeout(idle_timeout=5),set_queue:3,output:4"),
+            "set_queue:3,output:4"
+        );
+        assert_eq!(run("debug_slow,output:2"), "output:2");
+        assert_eq!(run("output(port=3,max_len=100)"), "drop");
     }
 }

@@ -272,7 +272,9 @@ pub(crate) fn check_actions(actions: &mut [Action], cx: &mut CheckCx) -> Result<
 }
 
 impl Action {
-    /// Whether OVS accepts the action inside write-actions (an action set).
+    /// Whether OVS accepts the action inside write-actions (an action set);
+    /// a group bucket, which OVS 3.1 also runs as an action set, skips the
+    /// others.
     pub fn allowed_in_action_set(&self) -> bool {
         !matches!(
             self,
@@ -291,6 +293,8 @@ impl Action {
                 | Action::Bundle(_)
                 | Action::Learn(_)
                 | Action::CheckPktLarger(_)
+                | Action::DeleteField(_)
+                | Action::Debug(_)
         )
     }
 }
