@@ -94,9 +94,8 @@ impl Subfield {
     pub fn parse(text: &str) -> Result<Subfield, FieldError> {
         match Subfield::parse_prefix(text)? {
             (sf, "") => Ok(sf),
-            (_, rest) => Err(FieldError::text(format!(
-                "{text}: trailing garbage `{rest}' following subfield"
-            ))),
+            // ovs-ofctl 3.1 says this without quoting the text.
+            (_, _) => Err(FieldError::text("unexpected input following field syntax")),
         }
     }
 }
