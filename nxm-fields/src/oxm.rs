@@ -137,7 +137,11 @@ impl Match {
         if value & !significant & mask != 0 || !value_is_valid(def.id, value) {
             return Err(FieldError::BadValue);
         }
-        if !self.prereqs_ok(def) {
+        // OVS's decoder also wants TCP, UDP and SCTP fields off later
+        // fragments, which carry no L4 header (its text parser does not).
+        let l4_of_later_fragment = matches!(def.prereq, Prereq::Tcp | Prereq::Udp | Prereq::Sctp)
+            && self.flow().get(l::NW_FRAG) & crate::format::FRAG_LATER != 0;
+        if !self.prereqs_ok(def) || l4_of_later_fragment {
             return Err(FieldError::BadPrereq);
         }
         if self.is_field_set(def) {
@@ -608,6 +612,31 @@ mod tests {
             0, 0, 2, 0, 0, 0, 0,
         ];
         assert_eq!(Match::decode_ofp_match(&dup), Err(FieldError::DupField));
+    }
+
+    #[test]
+    fn decode_refuses_tcp_udp_sctp_fields_of_later_fragments() {
+        // ovs-ofctl 3.1 encodes `udp,nw_frag=later,tp_dst=62974` and then
+        // refuses it with OFPBMC_BAD_PREREQ; ICMP fields are fine.
+        let mut m = Match::catch_all();
+        for (k, v) in [("udp", ""), ("nw_frag", "later"), ("tp_dst", "62974")] {
+            m.apply_text(k, Some(v).filter(|v| !v.is_empty())).unwrap();
+        }
+        let mut out = BytesMut::new();
+        m.encode_ofp_match(&mut out);
+        assert_eq!(
+            hex(&out),
+            "0001001a80000a0208000001340103800014011180002002f5fe000000000000"
+        );
+        assert_eq!(Match::decode_ofp_match(&out), Err(FieldError::BadPrereq));
+        let mut icmp = Match::catch_all();
+        for (k, v) in [("icmp", ""), ("nw_frag", "later"), ("icmp_type", "3")] {
+            icmp.apply_text(k, Some(v).filter(|v| !v.is_empty()))
+                .unwrap();
+        }
+        let mut out = BytesMut::new();
+        icmp.encode_ofp_match(&mut out);
+        assert!(Match::decode_ofp_match(&out).is_ok());
     }
 
     #[test]
