@@ -16,6 +16,30 @@ use crate::recirc::Frozen;
 /// OFPCML_NO_BUFFER: send the whole packet.
 const NO_TRUNCATE: u16 = 0xffff;
 
+/// Why a packet goes to the controller, numbered as OVS numbers it in a
+/// datapath cookie: OpenFlow 1.4's reasons, then OVS's own for a
+/// table-miss rule's packet.
+pub(crate) mod reason {
+    pub const NO_MATCH: u8 = 0;
+    pub const ACTION: u8 = 1;
+    pub const INVALID_TTL: u8 = 2;
+    pub const ACTION_SET: u8 = 3;
+    pub const GROUP: u8 = 4;
+    pub const PACKET_OUT: u8 = 5;
+    pub const EXPLICIT_MISS: u8 = 6;
+}
+
+/// The OpenFlow 1.3 reason for a cookie's: 1.4's refinements of `action`
+/// are `action`, a table-miss rule's packet is `no_match` (as OVS 3.1
+/// encodes them).
+fn wire_reason(cookie_reason: u8) -> u8 {
+    match cookie_reason {
+        reason::ACTION_SET | reason::GROUP | reason::PACKET_OUT => reason::ACTION,
+        reason::EXPLICIT_MISS => reason::NO_MATCH,
+        other => other,
+    }
+}
+
 /// The ct fields and where the flow keeps them, in the order OVS puts
 /// them in a packet-in's match.
 const CT_FIELDS: [(FieldId, Slot); 11] = [
@@ -88,10 +112,54 @@ pub fn packet_in(up: &UserspacePacket, frozen: Option<&Frozen>) -> PacketIn {
     PacketIn {
         buffer_id: NO_BUFFER,
         total_len: u16::try_from(data.len()).unwrap_or(u16::MAX),
-        reason: cookie.reason,
+        reason: wire_reason(cookie.reason),
         table_id: frozen.map_or(0, |f| f.table_id),
         cookie: cookie.rule_cookie,
         r#match: m,
         data: data.get(..keep).unwrap_or(data).to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datapath::{cache::ExactCache, Packet};
+    use openflow_codec::message::flow_mod::FlowModCommand;
+    use openflow_codec::message::group::GroupCommand;
+    use openflow_codec::message::Message;
+    use openflow_codec::text::flow_mod::parse_flow_mod;
+    use openflow_codec::text::group_mod::parse_group_mod;
+
+    use crate::xlate::tests::{header, switch, udp_frame};
+
+    // OVS 3.1's OpenFlow 1.3 packet-ins (ovs-ofctl monitor): a group's,
+    // the action set's and a table-miss rule's packets say `action`,
+    // `action` and `no_match` (group-bucket-controller.scn shows the
+    // cookies' 4, 3 and 6).
+    #[test]
+    fn openflow_1_3_hears_the_reasons_it_knows() {
+        let (bridge, dp, _ports) = switch(&[]);
+        let group = parse_group_mod("group_id=1,type=all,bucket=controller", GroupCommand::Add);
+        let mut messages = vec![Message::GroupMod(group.unwrap())];
+        for flow in [
+            "priority=5,udp,tp_dst=1,actions=group:1",
+            "priority=5,udp,tp_dst=2,actions=write_actions(output:controller)",
+            "priority=5,udp,tp_dst=3,actions=controller",
+            "priority=0,actions=controller",
+        ] {
+            let fm = parse_flow_mod(flow, FlowModCommand::Add).unwrap().flow_mod;
+            messages.push(Message::FlowMod(fm));
+        }
+        for message in &messages {
+            assert!(bridge.handle(header(), message, &[], 0).is_empty());
+        }
+        let rx = bridge.subscribe();
+        for (dport, reason) in [(1, 1), (2, 1), (3, 1), (4, 0)] {
+            let frame = udp_frame(1, 2, 5353, dport);
+            dp.process(&mut ExactCache::default(), vec![Packet::new(frame, 1)], 0);
+            let Ok(Message::PacketIn(pi)) = rx.try_recv() else {
+                panic!("no packet-in for port {dport}");
+            };
+            assert_eq!(pi.reason, reason, "port {dport}");
+        }
     }
 }

@@ -16,12 +16,11 @@ use super::field::{read, read_subfield, write, write_subfield};
 use super::prereq::prereqs_ok;
 use super::trace::NodeKind;
 use super::{Ctx, XlateError};
+use crate::packet_in::reason;
 
 const VLAN_CFI: Value = 0x1000;
 const VLAN_VID: Value = 0x0fff;
 const VLAN_PCP: Value = 0xe000;
-/// OFPR_INVALID_TTL.
-pub(super) const REASON_INVALID_TTL: u8 = 2;
 
 impl Ctx<'_> {
     /// Runs an action list; an action that freezes translation (or one
@@ -259,7 +258,7 @@ impl Ctx<'_> {
             controller_ids
         };
         for &id in ids {
-            self.controller(REASON_INVALID_TTL, u16::MAX, id);
+            self.controller(reason::INVALID_TTL, u16::MAX, id);
         }
         self.exit = true;
     }

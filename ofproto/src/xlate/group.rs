@@ -60,6 +60,7 @@ impl Ctx<'_> {
         // The group's counters ride with the rules' through the megaflow.
         self.credits.rules.extend(group.counters(&chosen));
         self.depth += 1;
+        let was_in_group = std::mem::replace(&mut self.in_group, true);
         let mut result = Ok(());
         for (i, bucket) in chosen
             .iter()
@@ -82,6 +83,7 @@ impl Ctx<'_> {
                 break;
             }
         }
+        self.in_group = was_in_group;
         self.depth -= 1;
         result
     }

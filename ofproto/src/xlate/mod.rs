@@ -188,7 +188,11 @@ pub(crate) struct Ctx<'a> {
     resubmitted: usize,
     /// The packet's ethertype as it came to translation.
     packet_eth_type: u16,
+    /// Translating a packet-out's actions, a group's buckets, the action
+    /// set: what a packet sent to the controller says of why.
     in_packet_out: bool,
+    in_group: bool,
+    in_action_set: bool,
     credits: Credits,
     learned: bool,
     learned_flows: Vec<LearnedFlow>,
@@ -239,6 +243,8 @@ impl<'a> Ctx<'a> {
             resubmitted: 0,
             packet_eth_type: eth_type,
             in_packet_out: false,
+            in_group: false,
+            in_action_set: false,
             credits: Credits::default(),
             learned: false,
             learned_flows: Vec::new(),

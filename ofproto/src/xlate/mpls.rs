@@ -20,9 +20,9 @@ use nxm_fields::layout::{self as l, Slot};
 use nxm_fields::prereq as p;
 use nxm_fields::{Flow, Value};
 
-use super::actions::REASON_INVALID_TTL;
 use super::trace::NodeKind;
 use super::Ctx;
+use crate::packet_in::reason;
 
 /// The label stack entries the flow keeps, outermost first.
 const LSE_SLOTS: [Slot; 3] = [l::MPLS_LSE, l::MPLS_LSE1, l::MPLS_LSE2];
@@ -248,7 +248,7 @@ impl Ctx<'_> {
                 self.flow.set(l::MPLS_LSE, (lse & !TTL) | (ttl - 1));
                 return true;
             }
-            self.controller(REASON_INVALID_TTL, u16::MAX, 0);
+            self.controller(reason::INVALID_TTL, u16::MAX, 0);
         }
         self.note(NodeKind::Warn, |_| "MPLS decrement TTL exception".into());
         false

@@ -18,10 +18,7 @@ use super::port_order::{flood_order, normal_order};
 use super::trace::NodeKind;
 use super::{Ctx, XlateError};
 use crate::mac_learning::is_multicast;
-
-/// OFPR_NO_MATCH and OFPR_ACTION.
-const REASON_NO_MATCH: u8 = 0;
-const REASON_ACTION: u8 = 1;
+use crate::packet_in::reason;
 
 /// A TCI's VLAN id and CFI ("has a tag") bits.
 const VLAN_VID_CFI: u16 = 0x1fff;
@@ -39,14 +36,7 @@ impl Ctx<'_> {
             OFPP_TABLE => {}
             OFPP_NORMAL => self.normal(),
             OFPP_FLOOD | OFPP_ALL => self.flood(flood_order(self.env.ports)),
-            OFPP_CONTROLLER => {
-                let reason = if self.rule_is_table_miss {
-                    REASON_NO_MATCH
-                } else {
-                    REASON_ACTION
-                };
-                self.controller(reason, max_len, 0);
-            }
+            OFPP_CONTROLLER => self.controller(self.output_reason(), max_len, 0),
             // OpenFlow never sends a packet back where it came from
             // unless asked with IN_PORT.
             port if port == self.in_port() => {
@@ -107,9 +97,30 @@ impl Ctx<'_> {
         }
     }
 
+    /// Why an output to CONTROLLER sends the packet, as OVS 3.1 says:
+    /// a packet-out's actions (and the tables they lead to) before a
+    /// group's buckets before the action set.
+    fn output_reason(&self) -> u8 {
+        if self.in_packet_out {
+            reason::PACKET_OUT
+        } else if self.in_group {
+            reason::GROUP
+        } else if self.in_action_set {
+            reason::ACTION_SET
+        } else {
+            reason::ACTION
+        }
+    }
+
     /// A packet-in: the datapath hands the packet up with a cookie whose
     /// recirc_id names the table, registers and metadata at this point.
-    pub(super) fn controller(&mut self, reason: u8, max_len: u16, controller_id: u16) {
+    /// What a table-miss rule sends for `action` is OVS's explicit miss.
+    pub(super) fn controller(&mut self, why: u8, max_len: u16, controller_id: u16) {
+        let reason = if why == reason::ACTION && self.rule_is_table_miss {
+            reason::EXPLICIT_MISS
+        } else {
+            why
+        };
         commit(&self.flow, &mut self.base, &mut self.wc, &mut self.out);
         let frozen = self.freeze(self.table_id);
         let recirc_id = self.env.recirc.id_for(frozen);

@@ -247,7 +247,9 @@ impl Ctx<'_> {
             return Ok(());
         }
         let entered = self.note_enter(NodeKind::Table, || "--. Executing action set:".into());
+        let was_in_action_set = std::mem::replace(&mut self.in_action_set, true);
         let result = self.do_actions(&set);
+        self.in_action_set = was_in_action_set;
         self.note_leave(entered);
         result
     }
