@@ -392,7 +392,8 @@ impl Printer<'_> {
         let spi_mask = path_mask >> 8;
         if spi_mask != 0 {
             if spi_mask == 0xff_ffff {
-                self.kv("nsh_spi", format_args!("{}", CHex(path >> 8)));
+                // "0x%x", so zero is 0x0.
+                self.kv("nsh_spi", format_args!("{:#x}", path >> 8));
             } else {
                 self.kv(
                     "nsh_spi",
@@ -458,6 +459,14 @@ impl Printer<'_> {
 mod tests {
     use crate::registry::{field, FieldId};
     use crate::Match;
+
+    #[test]
+    fn nsh_spi_zero_prints_in_hex() {
+        let mut m = Match::catch_all();
+        m.apply_text("dl_type", Some("0x894f")).unwrap();
+        m.apply_text("nsh_spi", Some("0")).unwrap();
+        assert_eq!(m.to_string(), "dl_type=0x894f,nsh_spi=0x0");
+    }
 
     #[test]
     fn gtpu_fields_print_without_tun_prefix_after_erspan() {

@@ -160,6 +160,9 @@ fn value_is_valid(id: FieldId, value: Value) -> bool {
         FieldId::InPortOxm | FieldId::ActsetOutput => {
             value < 0xff00 || value >= Value::from(nxm_port_max())
         }
+        // NSH has metadata types 1 and 2 only, and a 6-bit TTL.
+        FieldId::NshMdtype => value == 1 || value == 2,
+        FieldId::NshTtl => value < 64,
         _ => true,
     }
 }
@@ -637,6 +640,27 @@ mod tests {
         let mut out = BytesMut::new();
         icmp.encode_ofp_match(&mut out);
         assert!(Match::decode_ofp_match(&out).is_ok());
+    }
+
+    #[test]
+    fn decode_refuses_nsh_md_types_but_1_and_2_and_ttls_over_63() {
+        for (k, v, ok) in [
+            ("nsh_mdtype", "2", true),
+            ("nsh_mdtype", "3", false),
+            ("nsh_ttl", "63", true),
+            ("nsh_ttl", "64", false),
+        ] {
+            let mut m = Match::catch_all();
+            m.apply_text("dl_type", Some("0x894f")).unwrap();
+            m.apply_text(k, Some(v)).unwrap();
+            let mut out = BytesMut::new();
+            m.encode_ofp_match(&mut out);
+            let decoded = Match::decode_ofp_match(&out).map(|_| ());
+            assert_eq!(decoded.is_ok(), ok, "{k}={v}");
+            if !ok {
+                assert_eq!(decoded, Err(FieldError::BadValue));
+            }
+        }
     }
 
     #[test]
