@@ -131,18 +131,12 @@ impl Ctx<'_> {
                 Instruction::Meter(id) => self.meter(*id),
                 Instruction::ApplyActions(actions) => self.do_actions(actions)?,
                 Instruction::ClearActions => {
-                    if self.tracing() {
-                        let was = format_actions(&self.action_set);
-                        self.note(NodeKind::Detail, |_| format!("action set was: {was}"));
-                    }
+                    self.report_action_set("was");
                     self.action_set.clear();
                 }
                 Instruction::WriteActions(actions) => {
                     self.write_actions(actions);
-                    if self.tracing() {
-                        let is = format_actions(&self.action_set);
-                        self.note(NodeKind::Detail, |_| format!("action set is: {is}"));
-                    }
+                    self.report_action_set("is");
                 }
                 Instruction::WriteMetadata { metadata, mask } => {
                     let old = self.flow.get(l::METADATA) as u64;
@@ -220,14 +214,27 @@ impl Ctx<'_> {
         result
     }
 
-    /// `write_actions`: OpenFlow 1.3 keeps one action of each kind (one
-    /// set-field per field); a later one replaces an earlier one.
+    /// `write_actions`: as in OVS 3.1, the set keeps every action written,
+    /// in order; running it picks the last of each kind and every set and
+    /// move ([`execution_order`]).
     pub(super) fn write_actions(&mut self, actions: &[Action]) {
-        for action in actions {
-            let kind = set_kind(action);
-            self.action_set.retain(|a| set_kind(a) != kind);
-            self.action_set.push(action.clone());
+        self.action_set.extend_from_slice(actions);
+    }
+
+    /// A trace shows the action set as what it would run now (OVS 3.1's
+    /// "action set is: ...", "... is empty").
+    fn report_action_set(&mut self, verb: &str) {
+        if !self.tracing() {
+            return;
         }
+        let set = execution_order(&self.action_set);
+        self.note(NodeKind::Detail, |_| {
+            if set.is_empty() {
+                format!("action set {verb} empty")
+            } else {
+                format!("action set {verb}: {}", format_actions(&set))
+            }
+        });
     }
 
     /// Runs the action set in OpenFlow 1.3's order; a group replaces
@@ -239,8 +246,11 @@ impl Ctx<'_> {
         }
         let set = std::mem::take(&mut self.action_set);
         if let Some(t) = self.trace.as_deref_mut() {
-            // OVS's actset_output: the flow changed, whatever it prints.
-            t.actset_output |= set.iter().any(|a| set_kind(a).0 == ORDER_OUTPUT);
+            // OVS's actset_output, an output written with no group: the
+            // flow changed, whatever it prints.
+            let has = |f: fn(&Action) -> bool| set.iter().any(f);
+            t.actset_output |=
+                has(|a| matches!(a, Action::Output(_))) && !has(|a| matches!(a, Action::Group(_)));
         }
         let set = execution_order(&set);
         if set.is_empty() {
@@ -252,32 +262,6 @@ impl Ctx<'_> {
         self.in_action_set = was_in_action_set;
         self.note_leave(entered);
         result
-    }
-}
-
-const ORDER_OUTPUT: u8 = 9;
-
-/// Which actions writing this one into the action set replaces: those of
-/// the same kind and, for set-fields, field (OpenFlow 1.3 section 5.10);
-/// [`super::action_set`] orders what the set runs.
-fn set_kind(action: &Action) -> (u8, Option<nxm_fields::FieldId>) {
-    match action {
-        Action::PopVlan(_) | Action::PopMpls(_) => (1, None),
-        Action::PushMpls(_) => (2, None),
-        Action::PushVlan(_) => (3, None),
-        Action::DecTtl(_) | Action::DecMplsTtl(_) => (5, None),
-        Action::SetField(s) => (6, Some(s.field)),
-        Action::RegLoad(r) => (6, Some(r.dst.field)),
-        Action::RegLoad2(r) => (6, Some(r.field)),
-        Action::SetQueue(_) => (7, None),
-        Action::Group(_) => (8, None),
-        Action::Output(_)
-        | Action::OutputReg(_)
-        | Action::OutputTrunc(_)
-        | Action::Controller(_) => (ORDER_OUTPUT, None),
-        // Set-like actions OpenFlow 1.0 style, TTLs and anything else:
-        // among the sets, after the set-fields.
-        _ => (6, None),
     }
 }
 
