@@ -1,14 +1,14 @@
 //! Action sets as OVS 3.1 runs them, for the OpenFlow 1.3 action set
-//! (`write_actions`) and for group buckets, which OVS also runs as action
-//! sets: the last of each header action (pop VLAN, pop MPLS, push MPLS,
-//! push VLAN, dec_ttl, dec_mpls_ttl) in that order, then every set or
+//! (`write_actions`, which keeps everything written) and for group
+//! buckets, which OVS also runs as action sets: the last of each header
+//! action (pop VLAN, pop MPLS, decap, encap, push MPLS, push VLAN,
+//! dec_ttl, dec_mpls_ttl, dec_nsh_ttl) in that order, then every set or
 //! move in the order written, then one final action, the last of the
 //! highest kind present (ct < ct_clear < resubmit < output < group).
 //! Without a final action nothing runs. Actions an action set may not hold
 //! ([`Action::allowed_in_action_set`]: learn, note, multipath, bundle,
 //! clone, `controller(...)`, `output:REG`, ...) never run there; only a
-//! bucket can carry them, write-actions refuses them. (Which actions a
-//! write replaces is the pipeline's business: [`super::pipeline`].)
+//! bucket can carry them, write-actions refuses them.
 
 use openflow_codec::action::Action;
 
@@ -37,6 +37,7 @@ fn classify(action: &Action) -> Class {
         Action::PushVlan(_) => Class::Slot(5),
         Action::DecTtl(_) => Class::Slot(6),
         Action::DecMplsTtl(_) => Class::Slot(7),
+        Action::DecNshTtl(_) => Class::Slot(8),
         Action::Ct(_) => Class::Final(0),
         Action::CtClear(_) => Class::Final(1),
         Action::Resubmit(_) => Class::Final(2),
@@ -128,6 +129,11 @@ mod tests {
         );
         assert_eq!(run("resubmit(,3),ct(zone=5,table=3)"), "resubmit(,3)");
         assert_eq!(run("ct(zone=6,table=3),ct_clear"), "ct_clear");
+        // OVS's last header slot (no NSH here to show it on).
+        assert_eq!(
+            run("dec_nsh_ttl,dec_mpls_ttl,dec_ttl,output:1"),
+            "dec_ttl,dec_mpls_ttl,dec_nsh_ttl,output:1"
+        );
     }
 
     // What group-bucket-nicira.scn shows OVS 3.1 skipping in a bucket.
