@@ -141,7 +141,11 @@ impl Match {
         // fragments, which carry no L4 header (its text parser does not).
         let l4_of_later_fragment = matches!(def.prereq, Prereq::Tcp | Prereq::Udp | Prereq::Sctp)
             && self.flow().get(l::NW_FRAG) & crate::format::FRAG_LATER != 0;
-        if !self.prereqs_ok(def) || l4_of_later_fragment {
+        // Ethernet fields need the Ethernet packet type (OVS's decoder;
+        // its text parser lets dl_type through).
+        let non_ethernet = def.prereq == Prereq::Ethernet
+            && self.flow().get(l::PACKET_TYPE) != crate::matching::PT_ETH;
+        if !self.prereqs_ok(def) || l4_of_later_fragment || non_ethernet {
             return Err(FieldError::BadPrereq);
         }
         if self.is_field_set(def) {
@@ -244,9 +248,16 @@ impl<'a> Encoder<'a> {
 
         self.put_slot(FieldId::EthSrc);
         self.put_slot(FieldId::EthDst);
-        self.put_slot(FieldId::EthType);
+        // An Ethertype-named packet type overrides a matched dl_type's value.
+        let dl_type = effective_dl_type(m.flow());
+        let (_, type_mask) = m.slot(l::ETH_TYPE);
+        let type_value = if pt >> 16 == 1 {
+            Value::from(dl_type)
+        } else {
+            m.flow().get(l::ETH_TYPE)
+        };
+        self.put(FieldId::EthType, type_value, type_mask);
         self.vlan();
-        let dl_type = m.flow().get(l::ETH_TYPE) as u16;
         if dl_type == ETH_TYPE_MPLS || dl_type == ETH_TYPE_MPLS_MCAST {
             self.mpls();
         }
@@ -661,6 +672,53 @@ mod tests {
                 assert_eq!(decoded, Err(FieldError::BadValue));
             }
         }
+    }
+
+    /// A match from `key[=value]` items, through the text parser.
+    fn text_match(items: &[(&str, Option<&str>)]) -> Match {
+        let mut m = Match::catch_all();
+        for (k, v) in items {
+            m.apply_text(k, *v).unwrap();
+        }
+        m
+    }
+
+    // Expected bytes from ovs-ofctl 3.1 `-O OpenFlow13 -mmmmm parse-flow`.
+    #[test]
+    fn an_ethertype_packet_type_names_the_l3_protocol() {
+        let m = text_match(&[
+            ("packet_type", Some("(1,0x800)")),
+            ("nw_src", Some("1.2.3.4")),
+        ]);
+        assert_eq!(
+            encode(&m),
+            "000100148000580400010800800016040102030400000000"
+        );
+        assert_eq!(m.to_string(), "packet_type=(1,0x800),nw_src=1.2.3.4");
+        // The shorthand keeps the packet type; dl_type's value follows it.
+        let m = text_match(&[
+            ("mplsm", None),
+            ("packet_type", Some("(1,0x86dd)")),
+            ("ip", None),
+        ]);
+        let bytes = encode(&m);
+        assert_eq!(bytes, "0001001280005804000186dd80000a0286dd000000000000");
+        // ... and OVS's decoder then refuses dl_type with that packet type.
+        let raw: Vec<u8> = (0..bytes.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&bytes[i..i + 2], 16).unwrap())
+            .collect();
+        assert_eq!(Match::decode_ofp_match(&raw), Err(FieldError::BadPrereq));
+        // Any other non-Ethernet type has no L3 at all.
+        let m = text_match(&[
+            ("udp6", None),
+            ("packet_type", Some("(0,0x1234)")),
+            ("ipv6_label", Some("0x91098")),
+        ]);
+        assert_eq!(
+            encode(&m),
+            "000100128000580400001234 80000a0286dd000000000000".replace(' ', "")
+        );
     }
 
     #[test]

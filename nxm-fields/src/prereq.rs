@@ -54,12 +54,27 @@ pub enum Prereq {
     Nsh,
 }
 
+/// The Ethertype a match's prerequisites see, as OVS derives it from the
+/// packet type: the `dl_type` of an Ethernet packet (the default type), the
+/// type itself for an Ethertype-named one (`packet_type=(1,0x800)`), none
+/// for any other.
+pub fn effective_dl_type(f: &crate::Flow) -> u16 {
+    let pt = f.get(layout::PACKET_TYPE);
+    if pt == crate::matching::PT_ETH {
+        f.get(layout::ETH_TYPE) as u16
+    } else if pt >> 16 == 1 {
+        pt as u16
+    } else {
+        0
+    }
+}
+
 impl Prereq {
     /// Whether `m` satisfies this prerequisite (OVS checks the rule's values,
     /// which are zero wherever the rule does not match).
     pub fn is_met(self, m: &Match) -> bool {
         let f = m.flow();
-        let dl_type = f.get(layout::ETH_TYPE) as u16;
+        let dl_type = effective_dl_type(f);
         let proto = f.get(layout::NW_PROTO) as u8;
         let is_ip = dl_type == ETH_TYPE_IP;
         let is_ipv6 = dl_type == ETH_TYPE_IPV6;

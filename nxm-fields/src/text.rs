@@ -57,7 +57,10 @@ impl Match {
             if let Some(p) = proto {
                 self.set_slot(l::NW_PROTO, u128::from(p));
             }
-            self.set_default_packet_type();
+            // A packet type given before stays (ovs-ofctl 3.1).
+            if self.slot(l::PACKET_TYPE).1 == 0 {
+                self.set_default_packet_type();
+            }
             return Ok(Applied::Yes);
         }
         if let Some(index) = crate::tun_metadata::index_of_name(key) {
