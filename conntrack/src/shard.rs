@@ -122,11 +122,24 @@ impl Shard {
 
     /// Deletes a connection; returns its zone.
     pub fn remove(&mut self, handle: u32) -> Option<u16> {
+        self.remove_as(handle, false)
+    }
+
+    /// As [`Shard::remove`], for a connection ended early: its NAT'd reply
+    /// key stays taken until the next sweep (see [`NatIndex`]).
+    pub fn remove_early(&mut self, handle: u32) -> Option<u16> {
+        self.remove_as(handle, true)
+    }
+
+    fn remove_as(&mut self, handle: u32, hold: bool) -> Option<u16> {
         let hash = self.hash32(self.get(handle)?);
         let conn = self.slab.get_mut(handle as usize).filter(|c| c.is_live())?;
         let (zone, pos) = (conn.key.zone, conn.zone_pos as usize);
         conn.flags = 0;
-        unfile_reply(&self.nat, &self.hasher, conn);
+        match conn.ext.as_ref().and_then(|e| e.reply) {
+            Some(reply) if hold => self.nat.hold(self.hasher.hash(&reply), reply),
+            _ => unfile_reply(&self.nat, &self.hasher, conn),
+        }
         conn.ext = None;
         self.index.remove(hash, handle);
         if let Some(members) = self.zones.get_mut(&zone) {

@@ -324,6 +324,7 @@ impl Conntrack {
     /// Deletes connections whose timers ran out by `now`, visiting at most
     /// about `budget` timer entries, one shard at a time.
     pub fn sweep(&self, now: u64, budget: usize) -> SweepReport {
+        self.nat.release_held();
         let per_shard = budget.div_ceil(self.shards.len()).max(1);
         let mut report = SweepReport::default();
         self.each_shard(|shard| {

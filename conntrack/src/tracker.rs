@@ -94,6 +94,17 @@ enum Seen {
     NatAlias(u64),
 }
 
+/// Where [`Conntrack::locate`] found a key.
+#[derive(Debug, Clone, Copy)]
+enum Located {
+    /// In a connection: its handle and whether the key is its reply
+    /// direction, and the hash of the shard it lives in.
+    Conn((u32, bool), u64),
+    /// A NAT'd reply key held for a connection that has ended (see
+    /// [`NatIndex`]): no connection to go with.
+    Orphan,
+}
+
 /// A userspace connection tracker, safe to share between packet threads.
 #[derive(Debug)]
 pub struct Conntrack {
@@ -106,7 +117,7 @@ pub struct Conntrack {
     verify_checksums: AtomicBool,
     ipf: Ipf,
     /// NAT'd reply keys (see [`NatIndex`]).
-    nat: Arc<NatIndex>,
+    pub(crate) nat: Arc<NatIndex>,
     /// The random basis of NAT's hashed choices.
     nat_basis: u64,
     /// Counts the `random` NAT choices, for a fresh seed each.
@@ -276,7 +287,7 @@ impl Conntrack {
             // the connection it cached on the packet.
             if already_translated(&packet.md, params) {
                 let reversed = ext.key.reverse();
-                if let Some(((handle, _), _)) =
+                if let Some(Located::Conn((handle, _), _)) =
                     self.locate(&mut held, &reversed, hash, Seen::Nothing)
                 {
                     if let Some((_, shard)) = held.as_mut() {
@@ -288,7 +299,14 @@ impl Conntrack {
                 }
             }
             let (found, hash) = match self.locate(&mut held, &ext.key, hash, seen) {
-                Some((found, hash)) => (Some(found), hash),
+                Some(Located::Conn(found, hash)) => (Some(found), hash),
+                Some(Located::Orphan) => {
+                    // As OVS's "missing parent conn".
+                    packet.md = invalid(params.zone, None);
+                    packet.rewrite = None;
+                    packet.alg = None;
+                    continue;
+                }
                 None => {
                     // Back in the shard the key hashes to, to commit there.
                     self.hold(&mut held, Self::shard_of(hash));
@@ -326,7 +344,9 @@ impl Conntrack {
     /// Finds the connection `key` (hashing to `hash`) belongs to: its
     /// handle and whether `key` is its reply direction, with the hash of
     /// the shard it lives in (another one for a NAT'd reply key), whose
-    /// lock `held` is then. `seen` is what the pass's first look found.
+    /// lock `held` is then; or that the key is a NAT'd reply key held for
+    /// a connection that has ended. `seen` is what the pass's first look
+    /// found.
     #[inline(always)] // on every packet's path
     fn locate<'s>(
         &'s self,
@@ -334,7 +354,7 @@ impl Conntrack {
         key: &ConnKey,
         hash: u64,
         seen: Seen,
-    ) -> Option<((u32, bool), u64)> {
+    ) -> Option<Located> {
         self.hold(held, Self::shard_of(hash));
         let (_, shard) = held.as_ref()?;
         let entry = match seen {
@@ -342,7 +362,7 @@ impl Conntrack {
             _ => None,
         };
         if let Some(found) = entry.or_else(|| shard.lookup(key, hash)) {
-            return Some((found, hash));
+            return Some(Located::Conn(found, hash));
         }
         // A NAT'd reply lives in its connection's shard.
         let orig_hash = match seen {
@@ -351,7 +371,11 @@ impl Conntrack {
         };
         self.hold(held, Self::shard_of(orig_hash));
         let (_, shard) = held.as_ref()?;
-        shard.lookup(key, orig_hash).map(|found| (found, orig_hash))
+        Some(match shard.lookup(key, orig_hash) {
+            Some(found) => Located::Conn(found, orig_hash),
+            // The reply key is held for a connection that has ended.
+            None => Located::Orphan,
+        })
     }
 
     /// A packet of connection `handle` that an earlier ct in this zone
@@ -439,7 +463,7 @@ impl Conntrack {
         }
 
         if let (Some((handle, true)), true) = (found, params.force) {
-            self.delete(shard, handle);
+            self.end_early(shard, handle);
             found = None;
         }
 
@@ -485,7 +509,7 @@ impl Conntrack {
                 Verdict::Valid(_) => state |= CtState::ESTABLISHED,
                 Verdict::ValidNew(_) => state |= CtState::NEW,
                 Verdict::Invalid => state |= CtState::INVALID,
-                Verdict::Reopen => self.delete(shard, h),
+                Verdict::Reopen => self.end_early(shard, h),
             }
             if verdict != Verdict::Reopen {
                 handle = Some(h);
@@ -694,6 +718,14 @@ impl Conntrack {
     /// Deletes a connection and forgets it in the counts.
     pub(crate) fn delete(&self, shard: &mut Shard, handle: u32) {
         if let Some(zone) = shard.remove(handle) {
+            self.limits.remove(zone, 1);
+        }
+    }
+
+    /// Deletes a connection that a packet ended (forced out, or replaced
+    /// by a new SYN); its NAT'd reply key stays taken until the next sweep.
+    fn end_early(&self, shard: &mut Shard, handle: u32) {
+        if let Some(zone) = shard.remove_early(handle) {
             self.limits.remove(zone, 1);
         }
     }

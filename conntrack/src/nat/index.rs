@@ -6,6 +6,11 @@
 //! original key (which names the connection's shard). Each part has its
 //! own lock, taken only while a shard lock is held or with none held and
 //! never two at once, so it cannot deadlock with the shards.
+//!
+//! The reply key of a connection ended early (forced out, or replaced by
+//! a new SYN) is held: it stays filed, so a new NAT choice passes it by,
+//! until the next sweep lets it go, as OVS 3.1 keeps an ended
+//! connection's NAT entry until its cleanup thread comes by.
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -24,6 +29,8 @@ pub(crate) struct NatIndex {
     parts: Box<[Mutex<Part>]>,
     /// Entries in all parts, so that a table without NAT skips the locks.
     len: AtomicUsize,
+    /// Held entries (their reply hash and key), let go by the next sweep.
+    held: Mutex<Vec<(u64, ConnKey)>>,
 }
 
 impl Default for NatIndex {
@@ -31,6 +38,7 @@ impl Default for NatIndex {
         NatIndex {
             parts: (0..PARTS).map(|_| Mutex::new(Part::default())).collect(),
             len: AtomicUsize::new(0),
+            held: Mutex::default(),
         }
     }
 }
@@ -55,6 +63,20 @@ impl NatIndex {
             if part.lock().remove(reply).is_some() {
                 self.len.fetch_sub(1, Relaxed);
             }
+        }
+    }
+
+    /// Keeps `reply` (hashing to `reply_hash`) filed, as taken, until
+    /// [`NatIndex::release_held`].
+    pub fn hold(&self, reply_hash: u64, reply: ConnKey) {
+        self.held.lock().push((reply_hash, reply));
+    }
+
+    /// Forgets the held reply keys.
+    pub fn release_held(&self) {
+        let held = std::mem::take(&mut *self.held.lock());
+        for (hash, reply) in &held {
+            self.remove(*hash, reply);
         }
     }
 
@@ -87,6 +109,25 @@ mod tests {
         index.insert(7, key, 42);
         assert_eq!(index.get(7, &key), Some(42));
         index.remove(7, &key);
+        assert_eq!(index.get(7, &key), None);
+        assert_eq!(index.len.load(Relaxed), 0);
+    }
+
+    #[test]
+    fn a_held_key_stays_until_released() {
+        let index = NatIndex::default();
+        let key = ConnKey::new(
+            "10.0.0.2".parse().unwrap(),
+            "192.168.0.10".parse().unwrap(),
+            6,
+            80,
+            1500,
+            0,
+        );
+        index.insert(7, key, 42);
+        index.hold(7, key);
+        assert_eq!(index.get(7, &key), Some(42));
+        index.release_held();
         assert_eq!(index.get(7, &key), None);
         assert_eq!(index.len.load(Relaxed), 0);
     }

@@ -6,7 +6,7 @@ use crate::extract::tests::{icmp_packet, tcp_packet, udp_packet};
 use crate::extract::{extract, Extracted, L3};
 use crate::key::ConnKey;
 use crate::params::{CtPacket, ExecuteParams, NatAction, NatKind};
-use crate::wire::tcp::flags::{ACK, SYN};
+use crate::wire::tcp::flags::{ACK, RST, SYN};
 use crate::wire::{icmpv4, icmpv6};
 use crate::Conntrack;
 
@@ -358,4 +358,32 @@ fn a_second_ct_in_the_zone_knows_a_packet_it_nated_and_does_not_nat_it_again() {
     let zone = ExecuteParams { zone: 9, ..bare() };
     let (fresh, _) = run_after(&ct, &back, first, &zone);
     assert_eq!(fresh.state.to_string(), "+new+trk");
+}
+
+/// As OVS 3.1 (tests/scenarios/nat-reopen.scn): a SNAT'd connection that a
+/// new SYN replaces keeps its translated tuple taken until the next sweep,
+/// so the new one moves to the next port, and a packet to the old tuple
+/// is invalid (OVS's "missing parent conn").
+#[test]
+fn a_replaced_snat_connection_holds_its_tuple_until_the_sweep() {
+    let ct = Conntrack::new();
+    let snat = commit_nat(nat(Some(NatKind::Src), "10.9.0.1", None));
+    let syn = |seq| tcp_packet("10.1.1.1", "10.1.1.2", 1234, 80, SYN, seq, 0, 0);
+    let (_, out) = run(&ct, &syn(1000), &snat);
+    assert_eq!(tuple(&out), "6 10.9.0.1:1234 > 10.1.1.2:80");
+    let synack = tcp_packet("10.1.1.2", "10.9.0.1", 80, 1234, SYN | ACK, 5000, 1001, 0);
+    assert_eq!(run(&ct, &synack, &bare()).0, "+est+rpl+trk+dnat");
+    let rst = tcp_packet("10.1.1.1", "10.1.1.2", 1234, 80, RST | ACK, 1001, 5001, 0);
+    assert_eq!(run(&ct, &rst, &bare()).0, "+est+trk+snat");
+    // A new SYN on the closed connection: +new, and committed anew.
+    assert_eq!(run(&ct, &syn(90000), &bare()).0, "+new+trk");
+    let (state, out) = run(&ct, &syn(90000), &snat);
+    assert_eq!(state, "+new+trk+snat");
+    assert_eq!(tuple(&out), "6 10.9.0.1:1235 > 10.1.1.2:80");
+    let stale = tcp_packet("10.1.1.2", "10.9.0.1", 80, 1234, ACK, 5001, 1001, 0);
+    assert_eq!(run(&ct, &stale, &bare()).0, "+inv+trk");
+    assert_eq!(ct.len(), 1);
+    // Swept, the old tuple is free: nothing is found for it.
+    ct.sweep(0, usize::MAX);
+    assert_eq!(run(&ct, &stale, &bare()).0, "+new+trk");
 }
