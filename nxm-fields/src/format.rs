@@ -303,10 +303,19 @@ fn strtoull(text: &str) -> Result<u64, IntError> {
     } else {
         (10, unsigned)
     };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+    // strtoull reads the longest run of digits; out of range is reported
+    // before whatever follows it.
+    let run = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    let (number, rest) = digits.split_at(run);
+    if number.is_empty() {
         return Err(IntError::Syntax);
     }
-    let magnitude = u64::from_str_radix(digits, radix).map_err(|_| IntError::Overflow)?;
+    let magnitude = u64::from_str_radix(number, radix).map_err(|_| IntError::Overflow)?;
+    if !rest.is_empty() {
+        return Err(IntError::Syntax);
+    }
     Ok(if negative {
         magnitude.wrapping_neg()
     } else {
@@ -803,6 +812,10 @@ mod tests {
         assert_eq!(parse_uint(""), Err(IntError::Syntax));
         assert_eq!(parse_uint("-"), Err(IntError::Syntax));
         assert_eq!(parse_uint("12ab"), Err(IntError::Syntax));
+        assert_eq!(
+            parse_uint("99999999999999999999;x"),
+            Err(IntError::Overflow)
+        );
         assert_eq!(
             parse(FieldId::CtLabel, "18446744073709551616"),
             Err("18446744073709551616: value too large for 16-byte field ct_label".into())
