@@ -287,6 +287,19 @@ pub fn parse_uint(text: &str) -> Result<Value, IntError> {
 /// then `0x` hex, `0` octal or decimal digits; out of range is an overflow
 /// and anything left over a syntax error.
 fn strtoull(text: &str) -> Result<u64, IntError> {
+    let (negative, magnitude) = strto_magnitude(text)?;
+    Ok(if negative {
+        magnitude.wrapping_neg()
+    } else {
+        magnitude
+    })
+}
+
+/// The sign and magnitude C's `strtoull`/`strtol` with base 0 read from the
+/// whole of `text` (no leading white space): `0x` hex, `0` octal, else
+/// decimal. A number out of range is an overflow even with garbage after
+/// it; garbage is a syntax error.
+pub fn strto_magnitude(text: &str) -> Result<(bool, u64), IntError> {
     let (negative, unsigned) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -303,8 +316,6 @@ fn strtoull(text: &str) -> Result<u64, IntError> {
     } else {
         (10, unsigned)
     };
-    // strtoull reads the longest run of digits; out of range is reported
-    // before whatever follows it.
     let run = digits
         .find(|c: char| !c.is_digit(radix))
         .unwrap_or(digits.len());
@@ -316,11 +327,7 @@ fn strtoull(text: &str) -> Result<u64, IntError> {
     if !rest.is_empty() {
         return Err(IntError::Syntax);
     }
-    Ok(if negative {
-        magnitude.wrapping_neg()
-    } else {
-        magnitude
-    })
+    Ok((negative, magnitude))
 }
 
 /// Parses a MAC address (six colon-separated bytes) as ovs-ofctl reads one.

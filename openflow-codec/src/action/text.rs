@@ -167,29 +167,7 @@ pub fn c_strtol(s: &str) -> Option<i64> {
 
 fn c_strto_magnitude(s: &str) -> Option<(bool, u64)> {
     let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (negative, s) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let (radix, digits) = if let Some(hex) = s.strip_prefix("0x").or(s.strip_prefix("0X")) {
-        if hex.starts_with(|c: char| c.is_ascii_hexdigit()) {
-            (16, hex)
-        } else {
-            // C parses just the "0" and stops at the "x": not whole.
-            return None;
-        }
-    } else if s.len() > 1 && s.starts_with('0') {
-        (8, &s[1..])
-    } else {
-        (10, s)
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    u64::from_str_radix(digits, radix)
-        .ok()
-        .map(|v| (negative, v))
+    nxm_fields::format::strto_magnitude(s).ok()
 }
 
 /// One `%u`-style conversion of C's `scanf` at the front of `s` (white
