@@ -268,31 +268,46 @@ impl Ctx<'_> {
     /// later commits can undo run on a copy of the flow alone; only
     /// the others (ct, meters, truncation) need the datapath's clone.
     /// A freeze inside recirculates from the clone's end, and then (OVS
-    /// 3.1's behaviour) the actions after the clone are not run.
+    /// 3.1's behaviour) the actions after the clone are not run. The
+    /// clone runs its own copy of the action set at its end.
     pub(super) fn clone_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
-        if actions.iter().all(reversible) {
-            let (result, froze) = self.contained_actions(actions);
+        let saved_set = self.action_set.clone();
+        let result = if actions.iter().all(reversible) {
+            let (result, froze) = self.on_flow_copy(|ctx| ctx.clone_body(actions));
             self.exit = froze;
-            return result;
-        }
+            result
+        } else {
+            self.datapath_clone(actions)
+        };
+        self.action_set = saved_set;
+        result
+    }
+
+    /// A clone in the datapath's `clone` action.
+    fn datapath_clone(&mut self, actions: &[Action]) -> Result<(), XlateError> {
         let saved_flow = self.flow.clone();
         let saved_base = self.base.clone();
-        let saved_set = self.action_set.clone();
         let saved_ct = self.conntracked;
         let outer = std::mem::take(&mut self.out);
-        let result = self.do_actions(actions);
+        let result = self.clone_body(actions);
         let froze = self.freezing.is_some();
         self.finish_freezing();
         let inner = std::mem::replace(&mut self.out, outer);
         self.flow = saved_flow;
         self.base = saved_base;
-        self.action_set = saved_set;
         self.conntracked = saved_ct;
         self.exit = froze;
         if !inner.is_empty() {
             self.out.push(DpAction::Clone(inner.into()));
         }
         result
+    }
+
+    /// A clone's actions, then, as OVS 3.1 ends a clone, the action set
+    /// (the clone's copy) unless it froze.
+    fn clone_body(&mut self, actions: &[Action]) -> Result<(), XlateError> {
+        self.do_actions(actions)?;
+        self.execute_action_set()
     }
 }
 

@@ -88,30 +88,30 @@ impl Ctx<'_> {
         result
     }
 
-    /// A bucket's actions on a copy of the flow (and action set); what
-    /// was committed to the datapath stays committed. A bucket that exits
-    /// or freezes does not end the translation.
+    /// A bucket's actions on a copy of the flow; what was committed to the
+    /// datapath stays committed, and what it wrote to the action set stays
+    /// written (OVS 3.1 rolls back the flow after a bucket, not the set:
+    /// a bucket's resubmit can write or clear it). A bucket that exits or
+    /// freezes does not end the translation.
     pub(super) fn bucket_actions(&mut self, actions: &[Action]) -> Result<(), XlateError> {
-        let (result, _) = self.contained_actions(actions);
+        let (result, _) = self.on_flow_copy(|ctx| ctx.do_actions(actions));
         self.exit = false;
         result
     }
 
-    /// Runs `actions` on a copy of the flow (and action set); a freeze
-    /// among them recirculates from their end, with the copy's metadata.
-    /// Says whether one did.
-    pub(super) fn contained_actions(
+    /// Runs `run` on a copy of the flow (what it writes to the action set
+    /// stays written); a freeze in it recirculates from its end, with the
+    /// copy's metadata. Says whether one did.
+    pub(super) fn on_flow_copy(
         &mut self,
-        actions: &[Action],
+        run: impl FnOnce(&mut Self) -> Result<(), XlateError>,
     ) -> (Result<(), XlateError>, bool) {
         let saved_flow = self.flow.clone();
-        let saved_set = self.action_set.clone();
         let saved_ct = self.conntracked;
-        let result = self.do_actions(actions);
+        let result = run(self);
         let froze = self.freezing.is_some();
         self.finish_freezing();
         self.flow = saved_flow;
-        self.action_set = saved_set;
         self.conntracked = saved_ct;
         (result, froze)
     }

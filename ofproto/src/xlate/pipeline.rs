@@ -237,22 +237,28 @@ impl Ctx<'_> {
         });
     }
 
-    /// Runs the action set in OpenFlow 1.3's order; a group replaces
-    /// the output.
+    /// Runs the action set at the end of the pipeline
+    /// ([`Self::execute_action_set`]).
     pub(super) fn run_action_set(&mut self) -> Result<(), XlateError> {
+        if let Some(t) = self.trace.as_deref_mut() {
+            // OVS's actset_output, an output written with no group: the
+            // flow changed, whatever it prints.
+            let has = |f: fn(&Action) -> bool| self.action_set.iter().any(f);
+            t.actset_output |= !self.exit
+                && self.freezing.is_none()
+                && has(|a| matches!(a, Action::Output(_)))
+                && !has(|a| matches!(a, Action::Group(_)));
+        }
+        self.execute_action_set()
+    }
+
+    /// Runs and empties the action set ([`execution_order`]).
+    pub(super) fn execute_action_set(&mut self) -> Result<(), XlateError> {
         // A freeze keeps the action set for the next pass.
         if self.action_set.is_empty() || self.exit || self.freezing.is_some() {
             return Ok(());
         }
-        let set = std::mem::take(&mut self.action_set);
-        if let Some(t) = self.trace.as_deref_mut() {
-            // OVS's actset_output, an output written with no group: the
-            // flow changed, whatever it prints.
-            let has = |f: fn(&Action) -> bool| set.iter().any(f);
-            t.actset_output |=
-                has(|a| matches!(a, Action::Output(_))) && !has(|a| matches!(a, Action::Group(_)));
-        }
-        let set = execution_order(&set);
+        let set = execution_order(&std::mem::take(&mut self.action_set));
         if set.is_empty() {
             return Ok(());
         }
