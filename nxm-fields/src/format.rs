@@ -136,12 +136,15 @@ impl FieldDef {
                 self.n_bytes, self.name
             ))
         };
-        let value = parse_uint(part).map_err(|e| match e {
+        let (value, rest) = parse_uint_prefix(part).map_err(|e| match e {
             IntError::Syntax => bad(),
             IntError::Overflow => too_large(),
         })?;
         if value > self.exact_mask() {
             return Err(too_large());
+        }
+        if !rest.is_empty() {
+            return Err(bad());
         }
         Ok(value)
     }
@@ -266,33 +269,38 @@ pub enum IntError {
 /// meaning octal (`010` is 8, `09` is a syntax error) and a sign allowed
 /// (`-1` wraps to 2^64-1, which only fields of 8 bytes or more can hold).
 pub fn parse_uint(text: &str) -> Result<Value, IntError> {
+    match parse_uint_prefix(text)? {
+        (value, "") => Ok(value),
+        _ => Err(IntError::Syntax),
+    }
+}
+
+/// [`parse_uint`] on the number at the front of `text`: its value and what
+/// follows it. ovs-ofctl judges the number's size before that rest.
+pub fn parse_uint_prefix(text: &str) -> Result<(Value, &str), IntError> {
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        if hex.is_empty() {
-            return Ok(0);
-        }
-        let digits = hex.trim_start_matches('0');
-        if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(IntError::Syntax);
-        }
+        let run = hex
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(hex.len());
+        let (digits, rest) = hex.split_at(run);
+        let digits = digits.trim_start_matches('0');
         if digits.len() > 32 {
             return Err(IntError::Overflow);
         }
-        return Value::from_str_radix(if digits.is_empty() { "0" } else { digits }, 16)
-            .map_err(|_| IntError::Syntax);
+        let value = if digits.is_empty() {
+            0
+        } else {
+            Value::from_str_radix(digits, 16).map_err(|_| IntError::Syntax)?
+        };
+        return Ok((value, rest));
     }
-    strtoull(text).map(Value::from)
-}
-
-/// C's `strtoull(text, &end, 0)` on the whole of `text`: optional sign,
-/// then `0x` hex, `0` octal or decimal digits; out of range is an overflow
-/// and anything left over a syntax error.
-fn strtoull(text: &str) -> Result<u64, IntError> {
-    let (negative, magnitude) = strto_magnitude(text)?;
-    Ok(if negative {
+    let (negative, magnitude, rest) = strto_prefix(text)?;
+    let value = if negative {
         magnitude.wrapping_neg()
     } else {
         magnitude
-    })
+    };
+    Ok((Value::from(value), rest))
 }
 
 /// The sign and magnitude C's `strtoull`/`strtol` with base 0 read from the
@@ -300,6 +308,14 @@ fn strtoull(text: &str) -> Result<u64, IntError> {
 /// decimal. A number out of range is an overflow even with garbage after
 /// it; garbage is a syntax error.
 pub fn strto_magnitude(text: &str) -> Result<(bool, u64), IntError> {
+    match strto_prefix(text)? {
+        (negative, magnitude, "") => Ok((negative, magnitude)),
+        _ => Err(IntError::Syntax),
+    }
+}
+
+/// The number `strtoull` reads at the front of `text`, and the rest.
+fn strto_prefix(text: &str) -> Result<(bool, u64, &str), IntError> {
     let (negative, unsigned) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -312,6 +328,7 @@ pub fn strto_magnitude(text: &str) -> Result<(bool, u64), IntError> {
     {
         (16, hex)
     } else if unsigned.len() > 1 && unsigned.starts_with('0') {
+        // The leading 0 is itself a number: "09" is 0 and then "9".
         (8, &unsigned[1..])
     } else {
         (10, unsigned)
@@ -320,14 +337,15 @@ pub fn strto_magnitude(text: &str) -> Result<(bool, u64), IntError> {
         .find(|c: char| !c.is_digit(radix))
         .unwrap_or(digits.len());
     let (number, rest) = digits.split_at(run);
-    if number.is_empty() {
+    if number.is_empty() && radix != 8 {
         return Err(IntError::Syntax);
     }
-    let magnitude = u64::from_str_radix(number, radix).map_err(|_| IntError::Overflow)?;
-    if !rest.is_empty() {
-        return Err(IntError::Syntax);
-    }
-    Ok((negative, magnitude))
+    let magnitude = if number.is_empty() {
+        0
+    } else {
+        u64::from_str_radix(number, radix).map_err(|_| IntError::Overflow)?
+    };
+    Ok((negative, magnitude, rest))
 }
 
 /// Parses a MAC address (six colon-separated bytes) as ovs-ofctl reads one.
@@ -822,6 +840,18 @@ mod tests {
         assert_eq!(
             parse_uint("99999999999999999999;x"),
             Err(IntError::Overflow)
+        );
+        assert_eq!(
+            parse(FieldId::Reg0, "0x1ffffffffz"),
+            Err("0x1ffffffffz: value too large for 4-byte field reg0".into())
+        );
+        assert_eq!(
+            parse(FieldId::TcpDst, "1/70000x"),
+            Err("1/70000x: mask too large for 2-byte field tcp_dst".into())
+        );
+        assert_eq!(
+            parse(FieldId::Reg0, "0x1fz"),
+            Err("0x1fz: bad syntax for reg0 value".into())
         );
         assert_eq!(
             parse(FieldId::CtLabel, "18446744073709551616"),

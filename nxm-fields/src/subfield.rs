@@ -63,16 +63,16 @@ impl Subfield {
             let bit = parse_bit(range).ok_or_else(syntax)?;
             (bit, bit)
         };
-        // The checks in ovs-ofctl's order; bits are C ints, a negative
-        // start compared as unsigned, a negative end caught as "before".
-        if start.cast_unsigned() >= width {
-            return Err(FieldError::text(format!(
-                "{text}: starting bit {start} is not valid because field is only {width} bits wide"
-            )));
-        }
+        // The checks in ovs-ofctl's order; bits are C ints, compared signed
+        // with each other and unsigned with the width.
         if start > end {
             return Err(FieldError::text(format!(
                 "{text}: starting bit {start} is after ending bit {end}"
+            )));
+        }
+        if start.cast_unsigned() >= width {
+            return Err(FieldError::text(format!(
+                "{text}: starting bit {start} is not valid because field is only {width} bits wide"
             )));
         }
         if end.cast_unsigned() >= width {
@@ -174,6 +174,10 @@ mod tests {
         assert_eq!(
             round("reg0[25..399999999999]"),
             "reg0[25..399999999999]: ending bit 568041471 is not valid because field is only 32 bits wide"
+        );
+        assert_eq!(
+            round("reg0[99999999999..7]"),
+            "reg0[99999999999..7]: starting bit 1215752191 is after ending bit 7"
         );
         assert_eq!(
             round("reg0[3..699999999999]"),
