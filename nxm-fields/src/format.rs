@@ -166,10 +166,13 @@ impl FieldDef {
         let unknown = |what: &str| FieldError::text(format!("{what}: unknown {label} flag(s)"));
         if text.starts_with(|c: char| c.is_ascii_digit()) {
             // Numbers are read as 32-bit C integers, so wider ones wrap.
+            // Unlike field values, a bare `0x` is no number here.
             let int = |t: &str| {
                 parse_uint(t)
+                    .ok()
+                    .filter(|_| !t.eq_ignore_ascii_case("0x"))
                     .map(|v| v & 0xffff_ffff)
-                    .map_err(|_| unknown(text))
+                    .ok_or_else(|| unknown(text))
             };
             let (value, mask) = match text.split_once('/') {
                 Some((v, m)) => (int(v)?, Some(int(m)?)),
@@ -788,6 +791,10 @@ mod tests {
         assert_eq!(
             p("est|bogus|trk"),
             Err("est|bogus|trk: unknown ct_state flag(s)".into())
+        );
+        assert_eq!(
+            p("0x20/0x"),
+            Err("0x20/0x: unknown ct_state flag(s)".into())
         );
     }
 
