@@ -287,10 +287,14 @@ impl Conntrack {
             // the connection it cached on the packet.
             if already_translated(&packet.md, params) {
                 let reversed = ext.key.reverse();
-                if let Some(Located::Conn((handle, _), _)) =
+                // The packet goes the other way from its reversed key. A
+                // force ends a connection the packet meets in its reply
+                // direction: that is done below, through its own key.
+                if let Some(Located::Conn((handle, reversed_is_reply), _)) =
                     self.locate(&mut held, &reversed, hash, Seen::Nothing)
                 {
-                    if let Some((_, shard)) = held.as_mut() {
+                    let reply = !reversed_is_reply;
+                    if let (false, Some((_, shard))) = (params.force && reply, held.as_mut()) {
                         packet.rewrite = None;
                         packet.alg = None;
                         packet.md = self.retrack(shard, handle, packet.md, params);
@@ -771,12 +775,10 @@ impl Conntrack {
 }
 
 /// Whether `prior`, what an earlier ct said of a packet, says that ct
-/// NAT'd it in the zone `params` track in (and `params` do not force a
-/// fresh look).
+/// NAT'd it in the zone `params` track in.
 fn already_translated(prior: &CtMetadata, params: &ExecuteParams) -> bool {
     let state = prior.state;
-    !params.force
-        && prior.zone == params.zone
+    prior.zone == params.zone
         && state.contains(CtState::TRACKED)
         && !state.contains(CtState::INVALID)
         && (state.contains(CtState::SRC_NAT) || state.contains(CtState::DST_NAT))
