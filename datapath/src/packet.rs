@@ -1,5 +1,6 @@
 //! A packet in the datapath: its bytes and the metadata that travels with
-//! it between passes (in_port, recirc_id, dp_hash, what conntrack said).
+//! it between passes (in_port, recirc_id, dp_hash, skb_priority, what
+//! conntrack said).
 //!
 //! The flow key is not stored: it is extracted from the bytes on every
 //! lookup, with the metadata written over it, so that a header rewritten
@@ -24,6 +25,8 @@ pub struct Metadata {
     /// What the last `hash` action computed; 0 before one (a computed
     /// hash is never 0).
     pub dp_hash: u32,
+    /// The queueing priority (`set(skb_priority(N))`, OpenFlow's queue).
+    pub priority: u32,
     /// What the last `ct` action said; all zero before one (or after
     /// `ct_clear`).
     pub ct: CtMetadata,
@@ -57,10 +60,12 @@ impl Packet {
 }
 
 impl Metadata {
-    /// Writes recirc_id, dp_hash and the ct fields into `flow`.
+    /// Writes recirc_id, dp_hash, skb_priority and the ct fields into
+    /// `flow`.
     pub fn write_to(&self, flow: &mut Flow) {
         flow.set(l::RECIRC_ID, Value::from(self.recirc_id));
         flow.set(l::DP_HASH, Value::from(self.dp_hash));
+        flow.set(l::SKB_PRIORITY, Value::from(self.priority));
         let ct = &self.ct;
         flow.set(l::CT_STATE, Value::from(ct.state.0));
         flow.set(l::CT_ZONE, Value::from(ct.zone));

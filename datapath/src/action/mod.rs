@@ -54,6 +54,8 @@ pub enum Action {
     Meter(u32),
     /// Cut the packet to this many bytes for the next output only.
     Trunc(u32),
+    /// Set the packet's queueing priority (`set(skb_priority(N))`).
+    SetPriority(u32),
 }
 
 /// A list of datapath actions, run in order.
@@ -101,6 +103,11 @@ impl fmt::Display for Action {
             Action::Clone(inner) => write!(f, "clone({})", Inner(inner)),
             Action::Meter(id) => write!(f, "meter({id})"),
             Action::Trunc(len) => write!(f, "trunc({len})"),
+            Action::SetPriority(priority) => write!(
+                f,
+                "set(skb_priority({}))",
+                nxm_fields::format::CHex(u128::from(*priority))
+            ),
         }
     }
 }
@@ -163,6 +170,9 @@ mod tests {
             Action::SetMpls(Lse::new(12, 1, 63, true)).to_string(),
             "set(mpls(label=12,tc=1,ttl=63,bos=1))"
         );
+        // As OVS 3.1's dpctl/dump-flows prints a queue (%#x).
+        assert_eq!(Action::SetPriority(5).to_string(), "set(skb_priority(0x5))");
+        assert_eq!(Action::SetPriority(0).to_string(), "set(skb_priority(0))");
     }
 
     #[test]

@@ -123,6 +123,12 @@ pub fn format_key(key: &Flow, mask: &Flow) -> String {
             format!("{}/{}", show(v & m), CHex(m))
         }
     };
+    if masked(l::SKB_PRIORITY) != 0 {
+        out.push(format!(
+            "skb_priority({})",
+            exact(l::SKB_PRIORITY, &|v| CHex(v).to_string())
+        ));
+    }
     if masked(l::CT_STATE) != 0 {
         let flags = format_flags_masked(
             CT_STATE_FLAGS,
@@ -344,6 +350,24 @@ mod tests {
             "recirc_id(0x1),dp_hash(0x2b974642/0xf),in_port(1),packet_type(ns=0,id=0),\
              eth_type(0x0800),ipv4(frag=no)"
         );
+    }
+
+    // A set_queue's megaflows in OVS 3.1: the priority first, in hex.
+    #[test]
+    fn a_matched_skb_priority_prints_first() {
+        let mut key = tcp_packet();
+        key.set(l::SKB_PRIORITY, 9);
+        let mut mask = Flow::zero();
+        exact(
+            &mut mask,
+            &[l::SKB_PRIORITY, l::RECIRC_ID, l::IN_PORT, l::ETH_TYPE],
+        );
+        assert_eq!(
+            format_key(&key, &mask),
+            "skb_priority(0x9),recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800)"
+        );
+        key.set(l::SKB_PRIORITY, 0);
+        assert!(format_key(&key, &mask).starts_with("skb_priority(0),recirc_id(0),"));
     }
 
     #[test]

@@ -145,6 +145,11 @@ fn run(
                 }
                 recirculate(again);
             }
+            Action::SetPriority(priority) => {
+                for packet in &mut batch {
+                    packet.md.priority = *priority;
+                }
+            }
             Action::Hash(basis) => {
                 for packet in &mut batch {
                     // 0 means "no hash yet" to the slow path, which would

@@ -4,6 +4,7 @@
 
 use datapath::Action as DpAction;
 use nxm_fields::flow::{slot_ones, TPID_8021Q};
+use nxm_fields::format::CHex;
 use nxm_fields::layout as l;
 use nxm_fields::port::from_ofp10;
 use nxm_fields::prereq::{Prereq, ETH_TYPE_IPV6};
@@ -106,16 +107,27 @@ impl Ctx<'_> {
             Action::Exit(_) => self.exit = true,
             Action::Group(g) => self.group(g.group_id)?,
             Action::FinTimeout(f) => self.fin_timeout(f),
-            // Accepted and without effect on a packet: queues (no QoS),
-            // notes, sampling (no collectors), tunnel ids (no tunnel
-            // ports), conjunction (only meaningful as a match; not
-            // supported).
-            Action::SetQueue(_)
-            | Action::PopQueue(_)
-            | Action::Note(_)
-            | Action::Sample(_)
-            | Action::SetTunnel(_)
-            | Action::Conjunction(_) => {}
+            // A queue is the packet's skb_priority, as OVS's userspace
+            // datapath maps it (the queue number itself); pop_queue
+            // restores the one it came with. Both match it.
+            Action::SetQueue(q) => {
+                self.wc.set(l::SKB_PRIORITY, slot_ones(l::SKB_PRIORITY));
+                self.flow.set(l::SKB_PRIORITY, Value::from(q.queue_id));
+            }
+            Action::PopQueue(_) => {
+                self.wc.set(l::SKB_PRIORITY, slot_ones(l::SKB_PRIORITY));
+                let queue = self.orig_skb_priority;
+                // OVS's trace says so only when it changes the queue.
+                if self.flow.get(l::SKB_PRIORITY) != queue {
+                    self.flow.set(l::SKB_PRIORITY, queue);
+                    self.note(NodeKind::Detail, |_| format!("queue = {}", CHex(queue)));
+                }
+            }
+            // Accepted and without effect on a packet: notes, sampling
+            // (no collectors), tunnel ids (no tunnel ports), conjunction
+            // (only meaningful as a match; not supported).
+            Action::Note(_) | Action::Sample(_) | Action::SetTunnel(_) | Action::Conjunction(_) => {
+            }
             Action::PushMpls(m) => self.push_mpls(m.ethertype),
             Action::PopMpls(m) => self.pop_mpls(m.ethertype),
             Action::SetMplsTtl(t) => {

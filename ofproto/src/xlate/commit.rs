@@ -112,6 +112,12 @@ pub fn commit(flow: &Flow, base: &mut Flow, wc: &mut Flow, out: &mut Vec<DpActio
     }
     // Last, as in OVS: the sets above rewrite the packet under its tags.
     commit_vlan(flow, base, out);
+    // Then the queueing priority (set_queue, pop_queue), whose megaflow
+    // bits those actions already matched.
+    if changed(flow, base, &[l::SKB_PRIORITY]) {
+        out.push(DpAction::SetPriority(flow.get(l::SKB_PRIORITY) as u32));
+        copy(flow, base, &[l::SKB_PRIORITY]);
+    }
 }
 
 /// ICMP type and code (in the port slots' low 8 bits), both set whole

@@ -188,6 +188,8 @@ pub(crate) struct Ctx<'a> {
     resubmitted: usize,
     /// The packet's ethertype as it came to translation.
     packet_eth_type: u16,
+    /// The packet's skb_priority as it came, which `pop_queue` restores.
+    orig_skb_priority: nxm_fields::Value,
     /// Translating a packet-out's actions, a group's buckets, the action
     /// set: what a packet sent to the controller says of why.
     in_packet_out: bool,
@@ -242,6 +244,7 @@ impl<'a> Ctx<'a> {
             was_mpls: false,
             resubmitted: 0,
             packet_eth_type: eth_type,
+            orig_skb_priority: packet.get(l::SKB_PRIORITY),
             in_packet_out: false,
             in_group: false,
             in_action_set: false,
