@@ -147,6 +147,7 @@ impl Ctx<'_> {
             Action::Encap(_) | Action::Decap(_) => return Err(XlateError::Unsupported("encap")),
             Action::DeleteField(_) => return Err(XlateError::Unsupported("delete_field")),
             Action::DecNshTtl(_) => return Err(XlateError::Unsupported("dec_nsh_ttl")),
+            Action::Stack(_) => return Err(XlateError::Unsupported("push/pop")),
             Action::Debug(_) => return Err(XlateError::Unsupported("debug_recirc/debug_slow")),
             // Only valid inside ct(), where ct translation reads it.
             Action::Nat(_) => {}

@@ -46,6 +46,7 @@ pub mod resubmit;
 pub mod sample;
 pub mod set_field;
 pub mod simple;
+pub mod stack;
 pub mod text;
 pub mod ttl;
 pub(crate) mod verify;

@@ -16,7 +16,8 @@ use super::verify::WrittenField;
 use super::wire::{Vendor, View, MAX_ACTION_LEN};
 use super::{
     bundle, check_pkt_larger, clone, controller, ct, delete_field, encap, learn, legacy, mpls,
-    multipath, nat, output, output_reg, reg_move, resubmit, sample, set_field, simple, ttl, vlan,
+    multipath, nat, output, output_reg, reg_move, resubmit, sample, set_field, simple, stack, ttl,
+    vlan,
 };
 
 /// What every action type provides. Decoding receives the action's whole
@@ -230,6 +231,11 @@ action_list! {
     RegMove(reg_move::RegMove) {
         wire: [NxRegMove = Nx(6, 16..=VAR)],
         text: ["move" => reg_move::parse_move],
+    }
+    /// `push:SUBFIELD` / `pop:SUBFIELD` (NXAST_STACK_PUSH, NXAST_STACK_POP).
+    Stack(stack::Stack) {
+        wire: [NxStackPush = Nx(27, 24..=24), NxStackPop = Nx(28, 24..=24)],
+        text: ["push" => stack::parse_push, "pop" => stack::parse_pop],
     }
     /// `push_mpls:ETHERTYPE` (OFPAT_PUSH_MPLS).
     PushMpls(mpls::PushMpls) {
