@@ -26,7 +26,7 @@ use openflow_codec::action::nat::{flags as nat_flags, Nat, NatAddrs};
 use crate::bridge::Bridge;
 use crate::xlate::trace::Recirc;
 use crate::xlate::translate_traced;
-use crate::xlate::CT_SLOTS;
+use crate::xlate::{CT_SLOTS, UNSET_PORT};
 
 const VLAN_CFI: Value = 0x1000;
 const CS_NEW: u32 = 0x01;
@@ -127,10 +127,13 @@ impl Bridge {
     fn trace_pass(&self, flow: &Flow, out: &mut String, queue: &mut VecDeque<Recirc>) {
         let _ = writeln!(out, "Flow: {}", format_packet(flow));
         let traced = self.with_env(|env| translate_traced(env, self.name(), flow));
-        let actset_output = traced.recorder.actset_output;
         let (tree, recircs) = traced.recorder.into_tree();
         render::render(out, &tree, 0);
-        let final_flow = if traced.final_flow == *flow && !actset_output {
+        // The translation starts with actset_output unset; an output
+        // written changes the flow, though it prints the same (OVS).
+        let mut start = flow.clone();
+        start.set(l::ACTSET_OUTPUT, UNSET_PORT);
+        let final_flow = if traced.final_flow == start {
             "unchanged".to_string()
         } else {
             format_packet(&traced.final_flow)

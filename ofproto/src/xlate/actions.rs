@@ -320,7 +320,7 @@ impl Ctx<'_> {
     /// (the clone's copy) unless it froze.
     fn clone_body(&mut self, actions: &[Action]) -> Result<(), XlateError> {
         self.do_actions(actions)?;
-        self.execute_action_set()
+        self.run_action_set()
     }
 }
 

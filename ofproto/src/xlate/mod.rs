@@ -135,6 +135,9 @@ impl std::error::Error for XlateError {}
 /// them, so they never belong in a megaflow mask.
 const TRANSLATION_ONLY: [l::Slot; 3] = [l::METADATA, l::CONJ_ID, l::ACTSET_OUTPUT];
 
+/// actset_output with no output in the action set.
+pub(crate) const UNSET_PORT: nxm_fields::Value = nxm_fields::port::OFPP_UNSET as nxm_fields::Value;
+
 /// The ct fields, cleared for packets that have not been through
 /// conntrack in this translation's frame of reference.
 pub(crate) const CT_SLOTS: [l::Slot; 11] = [
@@ -224,9 +227,13 @@ impl<'a> Ctx<'a> {
         ) {
             wc.set(l::NW_FRAG, nxm_fields::flow::slot_ones(l::NW_FRAG));
         }
+        // OVS's actset_output: the action set's output port, unset until
+        // one is written.
+        let mut flow = packet.clone();
+        flow.set(l::ACTSET_OUTPUT, UNSET_PORT);
         Ctx {
             env,
-            flow: packet.clone(),
+            flow,
             base: packet.clone(),
             wc,
             out: Vec::new(),
@@ -263,7 +270,9 @@ impl<'a> Ctx<'a> {
         for (i, reg) in frozen.regs.iter().enumerate() {
             self.flow.set(l::reg(i), u128::from(*reg));
         }
-        self.action_set = frozen.action_set.clone();
+        // Writing the frozen set again sets actset_output as it was.
+        self.action_set.clear();
+        self.write_actions(&frozen.action_set);
         self.conntracked = frozen.conntracked;
     }
 

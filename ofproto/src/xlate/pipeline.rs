@@ -14,7 +14,7 @@ use openflow_codec::instruction::{format_instructions, Instruction};
 
 use super::action_set::execution_order;
 use super::trace::NodeKind;
-use super::{Ctx, XlateError, MAX_DEPTH, MAX_RESUBMITS};
+use super::{Ctx, XlateError, MAX_DEPTH, MAX_RESUBMITS, UNSET_PORT};
 
 /// ct_state's "tracked" and "invalid" bits.
 const CS_TRACKED: Value = 0x20;
@@ -133,6 +133,7 @@ impl Ctx<'_> {
                 Instruction::ClearActions => {
                     self.report_action_set("was");
                     self.action_set.clear();
+                    self.flow.set(l::ACTSET_OUTPUT, UNSET_PORT);
                 }
                 Instruction::WriteActions(actions) => {
                     self.write_actions(actions);
@@ -216,8 +217,28 @@ impl Ctx<'_> {
 
     /// `write_actions`: as in OVS 3.1, the set keeps every action written,
     /// in order; running it picks the last of each kind and every set and
-    /// move ([`execution_order`]).
+    /// move ([`execution_order`]). actset_output follows the outputs
+    /// written until a group is (which unsets it for good).
     pub(super) fn write_actions(&mut self, actions: &[Action]) {
+        if !self
+            .action_set
+            .iter()
+            .any(|a| matches!(a, Action::Group(_)))
+        {
+            for action in actions {
+                match action {
+                    Action::Output(o) => {
+                        self.flow
+                            .set(l::ACTSET_OUTPUT, Value::from(from_ofp10(o.port)));
+                    }
+                    Action::Group(_) => {
+                        self.flow.set(l::ACTSET_OUTPUT, UNSET_PORT);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        }
         self.action_set.extend_from_slice(actions);
     }
 
@@ -237,23 +258,8 @@ impl Ctx<'_> {
         });
     }
 
-    /// Runs the action set at the end of the pipeline
-    /// ([`Self::execute_action_set`]).
-    pub(super) fn run_action_set(&mut self) -> Result<(), XlateError> {
-        if let Some(t) = self.trace.as_deref_mut() {
-            // OVS's actset_output, an output written with no group: the
-            // flow changed, whatever it prints.
-            let has = |f: fn(&Action) -> bool| self.action_set.iter().any(f);
-            t.actset_output |= !self.exit
-                && self.freezing.is_none()
-                && has(|a| matches!(a, Action::Output(_)))
-                && !has(|a| matches!(a, Action::Group(_)));
-        }
-        self.execute_action_set()
-    }
-
     /// Runs and empties the action set ([`execution_order`]).
-    pub(super) fn execute_action_set(&mut self) -> Result<(), XlateError> {
+    pub(super) fn run_action_set(&mut self) -> Result<(), XlateError> {
         // A freeze keeps the action set for the next pass.
         if self.action_set.is_empty() || self.exit || self.freezing.is_some() {
             return Ok(());

@@ -80,9 +80,6 @@ pub struct Recorder {
     path: Vec<usize>,
     /// Recirculations, in the order the translation asked for them.
     pub recircs: Vec<Recirc>,
-    /// The action set held an output when it ran (OVS's `actset_output`
-    /// then differs in the final flow, though the flow prints the same).
-    pub actset_output: bool,
 }
 
 impl Recorder {
