@@ -154,6 +154,10 @@ mod tests {
             "load:0x4->NXM_NX_REG1[0..15],output:2"
         );
         assert_eq!(run("clone(output:4),output:2"), "output:2");
+        assert_eq!(
+            run("push:reg1[],load:3->reg1[],pop:reg2[],output:3"),
+            "load:0x3->NXM_NX_REG1[],output:3"
+        );
         assert_eq!(run("clone(output:3)"), "drop");
         assert_eq!(
             run("multipath(nw_src,3,hrw,3,0,reg3[0..1]),\

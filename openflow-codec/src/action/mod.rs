@@ -296,6 +296,7 @@ impl Action {
                 | Action::CheckPktLarger(_)
                 | Action::DeleteField(_)
                 | Action::Debug(_)
+                | Action::Stack(_)
         )
     }
 }

@@ -357,6 +357,8 @@ fn actions_ovs_refuses_in_an_action_set_are_refused() {
         ("check_pkt_larger(100)->reg0[0]", false),
         ("debug_slow", false),
         ("debug_recirc", false),
+        ("push:reg0[]", false),
+        ("pop:reg1[0..15]", false),
         ("controller(userdata=01.02)", false),
         ("output:reg0[0..15]", false),
         ("note:01", false),
