@@ -229,11 +229,18 @@ impl FieldDef {
             | Format::PacketType
             | Format::TcpFlags
             | Format::TunFlags => match mask {
+                // The value in the field's base, the mask in hex.
+                Some(m) if self.format == Format::Decimal => {
+                    let _ = write!(s, "{value}/{}", CHex(m));
+                }
                 Some(m) => {
                     let _ = write!(s, "{}/{}", CHex(value), CHex(m));
                 }
                 None if self.format == Format::Decimal => {
                     let _ = write!(s, "{value}");
+                }
+                None if self.format == Format::TunFlags => {
+                    s.push_str(&format_flags(TUN_FLAGS, value));
                 }
                 None => {
                     let _ = write!(s, "{}", CHex(value));

@@ -9,9 +9,9 @@
 use std::fmt::Write as _;
 
 use bytes::{BufMut, BytesMut};
-use nxm_fields::{field, field_by_name, FieldDef, FieldId, Subfield, Value};
+use nxm_fields::{field, field_by_name, FieldDef, FieldId, Format, Subfield, Value};
 
-use crate::error::{BadActionCode, OfpError};
+use crate::error::{BadActionCode, BadMatchCode, OfpError};
 
 use super::check::CheckCx;
 use super::field::{self as wf, Naming, BAD_SET_ARGUMENT};
@@ -177,6 +177,10 @@ impl ActionType for RegLoad2 {
         if !entry.def.writable {
             return Err(BAD_SET_ARGUMENT);
         }
+        // As in a match, value bits outside the mask are refused.
+        if entry.mask.is_some_and(|m| entry.value & !m != 0) {
+            return Err(OfpError::BadMatch(BadMatchCode::BadWildcards));
+        }
         Ok(RegLoad2 {
             field: entry.def.id,
             value: entry.value,
@@ -269,8 +273,34 @@ pub(crate) fn parse_set_field(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()
         return Err(ParseError::msg(format!("{key} is read-only")));
     }
     let (value, mask) = def.parse_value(value_s).map_err(field_error)?;
+    // A flag field given a plain value is set whole, as ovs-ofctl sets it.
+    let mask = if def.format == Format::TunFlags
+        && !value_s.contains('/')
+        && !value_s.starts_with(['+', '-'])
+    {
+        def.exact_mask()
+    } else {
+        mask
+    };
+    if !is_valid_value(def, value) {
+        return Err(ParseError::msg(format!(
+            "{value_s} is not a valid value for field {key}"
+        )));
+    }
     set_value(cx, def, value, mask);
     Ok(())
+}
+
+/// OVS's `mf_is_value_valid()` for a set-field value: it fits the field's
+/// significant bits, an ARP opcode fits a byte and `nw_tos` leaves the ECN
+/// bits alone.
+fn is_valid_value(def: &FieldDef, value: Value) -> bool {
+    value_fits(def, value)
+        && match def.id {
+            FieldId::ArpOp => value <= 0xff,
+            FieldId::IpTos => value & 0x3 == 0,
+            _ => true,
+        }
 }
 
 /// Appends the action(s) OVS sends for a parsed set_field.
