@@ -130,7 +130,11 @@ impl Match {
         } else {
             def.exact_mask()
         };
-        let significant = ones(def.n_bits as usize);
+        let significant = if def.width_is_checked() {
+            ones(def.n_bits as usize)
+        } else {
+            def.exact_mask()
+        };
         if raw.has_mask && mask & !significant != 0 {
             return Err(FieldError::BadMask);
         }
@@ -719,6 +723,17 @@ mod tests {
             encode(&m),
             "000100128000580400001234 80000a0286dd000000000000".replace(' ', "")
         );
+    }
+
+    #[test]
+    fn erspan_values_are_not_bounded_by_their_subfield_widths() {
+        // ovs-ofctl 3.1 decodes and prints tun_erspan_ver=255 although the
+        // field is 4 bits wide as a subfield.
+        let m = text_match(&[("tun_erspan_ver", Some("255"))]);
+        let mut out = BytesMut::new();
+        m.encode_ofp_match(&mut out);
+        let (decoded, _) = Match::decode_ofp_match(&out).unwrap();
+        assert_eq!(decoded.to_string(), "tun_erspan_ver=255");
     }
 
     #[test]

@@ -40,11 +40,12 @@ pub fn parse_port(text: &str) -> Option<u32> {
     if let Some((port, _)) = RESERVED_PORTS.iter().find(|(_, n)| *n == upper) {
         return Some(*port);
     }
-    // Numbers are decimal only, as in ovs-ofctl.
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    // Numbers are decimal only (a plus sign allowed), as in ovs-ofctl.
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let n: u32 = text.parse().ok()?;
+    let n: u32 = digits.parse().ok()?;
     match n {
         n if n < OFPP10_MAX => Some(n),
         n if n <= 0xffff => Some(from_ofp10(n as u16)),
@@ -90,6 +91,9 @@ mod tests {
         assert_eq!(parse_port("LOCAL"), Some(OFPP_LOCAL));
         assert_eq!(parse_port("65534"), Some(OFPP_LOCAL));
         assert_eq!(parse_port("NONE"), Some(OFPP_ANY));
+        assert_eq!(parse_port("+1"), Some(1));
+        assert_eq!(parse_port("+LOCAL"), None);
+        assert_eq!(parse_port("-1"), None);
         assert_eq!(parse_port("7"), Some(7));
         assert_eq!(parse_port("FOO"), None);
         assert_eq!(parse_port("70000"), None);

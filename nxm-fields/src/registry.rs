@@ -119,6 +119,19 @@ impl FieldDef {
         ones(self.n_bytes * 8)
     }
 
+    /// Whether OVS refuses values with bits above `n_bits` (in a match it
+    /// decodes and in a set-field). It does not for the ERSPAN fields,
+    /// whose widths only bound subfields.
+    pub fn width_is_checked(&self) -> bool {
+        !matches!(
+            self.id,
+            FieldId::TunErspanVer
+                | FieldId::TunErspanIdx
+                | FieldId::TunErspanDir
+                | FieldId::TunErspanHwid
+        )
+    }
+
     /// Whether `name` is one of this field's text names.
     pub fn has_name(&self, name: &str) -> bool {
         self.name == name || self.aliases.contains(&name)

@@ -78,7 +78,7 @@ impl ActionType for SetField {
 }
 
 fn value_fits(def: &FieldDef, value: Value) -> bool {
-    def.n_bits >= 128 || value >> def.n_bits == 0
+    def.n_bits >= 128 || value >> def.n_bits == 0 || !def.width_is_checked()
 }
 
 pub(crate) fn written(def: &'static FieldDef) -> WrittenField {
