@@ -114,7 +114,6 @@ impl Match {
             Transform::None => (value, mask),
             Transform::Ofp10Port => (Value::from(port::from_ofp10(value as u16)), mask),
         };
-        let bits = view.mask | view.implied;
         // Exact on the field means exact on all the storage it views (an
         // 8-bit ICMP type owns the whole 16-bit transport port slot).
         let field_mask = if mask == field.exact_mask() {
@@ -122,8 +121,12 @@ impl Match {
         } else {
             (mask << view.shift) & view.mask
         };
-        let slot_mask = field_mask | view.implied;
-        let slot_value = ((value << view.shift) & view.mask) | view.implied;
+        // A field matched with a zero mask says nothing, not even what it
+        // implies (`dl_vlan=1/0` does not ask for a VLAN header).
+        let implied = if field_mask == 0 { 0 } else { view.implied };
+        let bits = view.mask | implied;
+        let slot_mask = field_mask | implied;
+        let slot_value = ((value << view.shift) & view.mask) | implied;
         self.set_slot_bits(view.slot, bits, slot_value, slot_mask);
     }
 

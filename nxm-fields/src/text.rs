@@ -82,12 +82,12 @@ impl Match {
         }
         // A field with no value matches "anything", as ovs-ofctl reads it.
         let text = value.filter(|v| !v.is_empty()).unwrap_or("0/0");
-        if def.id == FieldId::DlVlan && text == "0xffff" {
-            // OpenFlow 1.0's "no VLAN header".
+        let (v, m) = def.parse_value(text)?;
+        if def.id == FieldId::DlVlan && v == 0xffff && m == def.exact_mask() {
+            // OpenFlow 1.0's "no VLAN header", however the number is written.
             self.set_slot_bits(l::VLAN_TCI, 0x1fff, 0, 0x1fff);
             return Ok(Applied::Yes);
         }
-        let (v, m) = def.parse_value(text)?;
         self.set_field(def, v, m);
         Ok(Applied::Yes)
     }

@@ -52,6 +52,8 @@ pub fn index_of_header(h: OxmHeader) -> Option<u8> {
 /// A hex or decimal number as big-endian bytes, at most `MAX_LEN` of them.
 fn parse_bytes(text: &str) -> Option<Vec<u8>> {
     let digits = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        // `0x` alone is zero, which takes no bytes.
+        Some("") => return Some(Vec::new()),
         Some(hex) => hex.to_string(),
         None => format!("{:x}", parse_uint(text).ok()?),
     };
@@ -120,13 +122,13 @@ impl Match {
     /// that hold both value and mask, as ovs-ofctl sizes it.
     pub fn apply_tun_metadata(&mut self, index: u8, text: &str) -> Result<(), FieldError> {
         let name = format!("tun_metadata{index}");
-        let bad = || FieldError::text(format!("{text}: bad syntax for {name} value"));
+        let bad = |what: &str| FieldError::text(format!("{text}: bad syntax for {name} {what}"));
         let (v, m) = match text.split_once('/') {
             Some((v, m)) => (
-                parse_bytes(v).ok_or_else(bad)?,
-                Some(parse_bytes(m).ok_or_else(bad)?),
+                parse_bytes(v).ok_or_else(|| bad("value"))?,
+                Some(parse_bytes(m).ok_or_else(|| bad("mask"))?),
             ),
-            None => (parse_bytes(text).ok_or_else(bad)?, None),
+            None => (parse_bytes(text).ok_or_else(|| bad("value"))?, None),
         };
         let masked = m.is_some();
         // A zero value (and mask) takes no bytes, as ovs-ofctl sizes it.
@@ -322,6 +324,16 @@ mod tests {
         );
         assert_eq!(encoded(&[(0, "0xffff/0xf0")]).1, "tun_metadata0=0xf0/0xf0");
         assert_eq!(encoded(&[(0, "0xff00/0xff")]).1, "tun_metadata0=0");
+    }
+
+    #[test]
+    fn a_bare_0x_is_zero_and_mask_errors_say_mask() {
+        assert_eq!(encoded(&[(0, "0x")]).0, "00015000");
+        let mut m = Match::catch_all();
+        assert_eq!(
+            m.apply_tun_metadata(0, "1/").map_err(|e| e.to_string()),
+            Err("1/: bad syntax for tun_metadata0 mask".into())
+        );
     }
 
     #[test]
