@@ -97,6 +97,10 @@ pub struct FieldDef {
     /// ANDed with the given mask as its value: `tun_gtpu_flags=0x35/0x0f`
     /// matches 0x05 under mask 0x35, and a zero value matches nothing.
     pub mask_is_value: bool,
+    /// The width subfields (`FIELD[a..b]`, loads, moves) see, when it is
+    /// narrower than `n_bits`: `vlan_vid` is 12 bits there, without the
+    /// VLAN-present bit.
+    pub subfield_bits: Option<u32>,
     /// A one-line description for the man page and `--help` listings.
     pub doc: &'static str,
 }
@@ -117,6 +121,11 @@ impl FieldDef {
     /// All-ones value of the field's wire width.
     pub fn exact_mask(&self) -> Value {
         ones(self.n_bytes * 8)
+    }
+
+    /// The width of the field as a subfield.
+    pub fn subfield_width(&self) -> u32 {
+        self.subfield_bits.unwrap_or(self.n_bits)
     }
 
     /// Whether OVS refuses values with bits above `n_bits` (in a match it
@@ -169,6 +178,7 @@ const fn def(name: &'static str, n_bytes: usize, format: Format, view: View) -> 
         format,
         view,
         mask_is_value: false,
+        subfield_bits: None,
         doc: "",
     }
 }
@@ -333,7 +343,7 @@ registry! {
         doc: "The 802.1Q TCI; bit 12 (0x1000) set means a VLAN header is present.", ..def("vlan_tci", 2, Hex, whole(l::VLAN_TCI)) },
     DlVlan => exact(FieldDef { n_bits: 12, prereq: Prereq::Ethernet, doc: "The VLAN id (OpenFlow 1.0 style; 0xffff means no VLAN).",
         ..def("dl_vlan", 2, Decimal, vlan_bits(0x0fff, 0)) }),
-    VlanVid => FieldDef { n_bits: 13, oxm: oxm("OXM_OF_VLAN_VID", 6), prereq: Prereq::Ethernet,
+    VlanVid => FieldDef { n_bits: 13, subfield_bits: Some(12), oxm: oxm("OXM_OF_VLAN_VID", 6), prereq: Prereq::Ethernet,
         doc: "The VLAN id with OFPVID_PRESENT (0x1000) meaning a VLAN header is present.", ..def("vlan_vid", 2, Decimal, bits(l::VLAN_TCI, 0x1fff, 0)) },
     DlVlanPcp => exact(FieldDef { n_bits: 3, prereq: Prereq::Ethernet, doc: "The VLAN priority (OpenFlow 1.0 style).",
         ..def("dl_vlan_pcp", 1, Decimal, vlan_bits(0xe000, 13)) }),

@@ -21,7 +21,7 @@ impl Subfield {
         Subfield {
             field: id,
             ofs: 0,
-            n_bits: field(id).n_bits,
+            n_bits: field(id).subfield_width(),
         }
     }
 
@@ -31,7 +31,7 @@ impl Subfield {
 
     /// Whether the subfield covers its whole field.
     pub fn is_whole(&self) -> bool {
-        self.ofs == 0 && self.n_bits == self.def().n_bits
+        self.ofs == 0 && self.n_bits == self.def().subfield_width()
     }
 
     /// Parses the subfield at the start of `text`; returns it and the rest.
@@ -41,7 +41,7 @@ impl Subfield {
         let (name, rest) = text.split_at(name_len);
         let def = field_by_any_name(name)
             .ok_or_else(|| FieldError::text(format!("{text}: unknown field `{name}'")))?;
-        let width = def.n_bits;
+        let width = def.subfield_width();
         let Some(inner) = rest.strip_prefix('[') else {
             return Ok((Subfield::whole(def.id), rest));
         };
@@ -152,6 +152,12 @@ mod tests {
         assert_eq!(round("OXM_OF_IPV4_SRC[]"), "NXM_OF_IP_SRC[]");
         assert_eq!(round("metadata[]"), "OXM_OF_METADATA[]");
         assert_eq!(round("NXM_NX_REG0[3]"), "NXM_NX_REG0[3]");
+        // vlan_vid is 12 bits wide as a subfield, without OFPVID_PRESENT.
+        assert_eq!(round("OXM_OF_VLAN_VID[0..11]"), "OXM_OF_VLAN_VID[]");
+        assert_eq!(
+            round("OXM_OF_VLAN_VID[12]"),
+            "OXM_OF_VLAN_VID[12]: starting bit 12 is not valid because field is only 12 bits wide"
+        );
     }
 
     #[test]

@@ -135,7 +135,8 @@ pub(crate) fn unpack_ofs_nbits(v: u16) -> (u32, u32) {
 
 /// OVS's `mf_check_src()` bounds part: the bits must lie inside the field.
 pub(crate) fn check_bounds(def: &FieldDef, ofs: u32, n_bits: u32) -> Result<(), OfpError> {
-    if n_bits == 0 || ofs >= def.n_bits || ofs + n_bits > def.n_bits {
+    let width = def.subfield_width();
+    if n_bits == 0 || ofs >= width || ofs + n_bits > width {
         Err(BAD_SET_LEN)
     } else {
         Ok(())

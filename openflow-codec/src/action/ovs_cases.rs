@@ -58,6 +58,7 @@ pub(super) const GOOD: &[(&str, &str, &str, &str)] = &[
     ("", "push:NXM_NX_REG0[],pop:NXM_NX_REG1[0..7]", "push:NXM_NX_REG0[],pop:NXM_NX_REG1[0..7]", "0004003800000000ffff001800002320001b0000000100040020000000000000ffff001800002320001c0000000102040008000000000000"),
     ("", "push:OXM_OF_METADATA[0..63]", "push:OXM_OF_METADATA[]", "0004002000000000ffff001800002320001b0000800004080040000000000000"),
     ("", "set_field:0xff->tun_erspan_ver", "set_field:255->tun_erspan_ver", "000400180000000000190010ffff180500002320ff000000"),
+    ("dl_vlan=1", "set_field:0x1005/0x1fff->vlan_vid", "load:0x5->OXM_OF_VLAN_VID[]", "0004002000000000ffff0018000023200007000b80000c020000000000000005"),
     ("", "set_field:1->tun_flags", "set_field:oam->tun_flags", "0004001800000000001900100001d0020001000000000000"),
     ("", "set_field:0x2/0x6->tun_erspan_ver", "set_field:2/0x6->tun_erspan_ver", "0004002000000000ffff0018000023200021ffff190600002320020600000000"),
     ("dl_type=0x894f", "dec_nsh_ttl", "dec_nsh_ttl", "0004001800000000ffff0010000023200030000000000000"),

@@ -223,14 +223,17 @@ fn push_loads(cx: &mut ParseCx<'_>, def: &'static FieldDef, value: Value, mask: 
         });
         return;
     }
+    // Loads only reach the bits subfields can name (not vlan_vid's
+    // VLAN-present bit, as in OVS).
+    let width = def.subfield_width();
     let mut ofs = 0;
-    while ofs < def.n_bits {
+    while ofs < width {
         if mask >> ofs & 1 == 0 {
             ofs += 1;
             continue;
         }
         let mut end = ofs;
-        while end < def.n_bits && end - ofs < 64 && mask >> end & 1 == 1 {
+        while end < width && end - ofs < 64 && mask >> end & 1 == 1 {
             end += 1;
         }
         let n_bits = end - ofs;
