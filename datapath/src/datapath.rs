@@ -293,14 +293,18 @@ impl Datapath {
         // OVS: a first-pass entry must never catch a recirculated packet.
         reply.mask.set(l::RECIRC_ID, slot_ones(l::RECIRC_ID));
         reply.mask.set(l::IN_PORT, slot_ones(l::IN_PORT));
-        let installed = self.megaflows.install(
-            &flow,
-            &reply.mask,
-            reply.actions.clone(),
-            reply.sink.clone(),
-            generation,
-            now_ms,
-        );
+        let installed = if self.upcall.caches(&flow) {
+            self.megaflows.install(
+                &flow,
+                &reply.mask,
+                reply.actions.clone(),
+                reply.sink.clone(),
+                generation,
+                now_ms,
+            )
+        } else {
+            None
+        };
         match installed {
             Some(m) => {
                 emc.insert(flow, Arc::clone(&m));

@@ -19,7 +19,7 @@ use crate::execute::{execute, Context, Transmit};
 use crate::port::{DummyPort, Port};
 use crate::{
     Datapath, FnUpcall, MissReply, Packet, PacketThread, StatsSink, ThreadConfig, Upcall,
-    UpcallError,
+    UpcallError, UserspacePacket,
 };
 
 const MAC1: [u8; 6] = [0x50, 0x54, 0, 0, 0, 1];
@@ -251,6 +251,36 @@ fn later_packets_hit_the_cache_and_megaflows_count_them() {
         ),
         "{dump:#?}"
     );
+}
+
+/// A slow path whose answers may not be cached (as the scenario runner
+/// declines flows OVS would not install).
+struct Uncached<U>(U);
+
+impl<U: Upcall> Upcall for Uncached<U> {
+    fn miss(&self, flow: &Flow) -> Result<MissReply, UpcallError> {
+        self.0.miss(flow)
+    }
+
+    fn userspace(&self, packet: UserspacePacket) {
+        self.0.userspace(packet);
+    }
+
+    fn caches(&self, _flow: &Flow) -> bool {
+        false
+    }
+}
+
+#[test]
+fn an_answer_the_slow_path_declines_to_cache_serves_one_packet() {
+    let mut sw = Switch::new(Uncached(firewall(Arc::default())));
+    sw.send(1, tcp_frame(true, SYN, 1000, 0), 1);
+    let after_first = sw.dp.stats();
+    assert_eq!(after_first.missed, 2, "both passes");
+    sw.send(1, tcp_frame(true, SYN, 1000, 0), 2);
+    assert_eq!(sw.dp.stats().missed, 4, "both passes again");
+    assert!(sw.dp.dump_flows(3).is_empty());
+    assert_eq!(sw.p2.transmitted().len(), 2, "each packet still forwarded");
 }
 
 #[test]

@@ -69,6 +69,13 @@ pub trait Upcall: Send + Sync {
     /// Receives a packet sent up by a `userspace` action.
     fn userspace(&self, packet: UserspacePacket);
 
+    /// Whether the answer to `flow`'s miss may be cached as a megaflow;
+    /// one that may not is used for that packet only, and the next packet
+    /// of the same flow misses again.
+    fn caches(&self, _flow: &Flow) -> bool {
+        true
+    }
+
     /// Whether meter `meter_id` lets a packet of `len` bytes through at
     /// `now_ms`. Without meters, every packet passes.
     fn meter(&self, _meter_id: u32, _len: usize, _now_ms: u64) -> bool {

@@ -10,7 +10,7 @@
 //! per packet, and an [`Observer`] in front of the slow path records the
 //! flow each miss was looked up with.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
@@ -48,6 +48,12 @@ const OFPPC_PORT_DOWN: u32 = 1;
 struct Observer {
     inner: Arc<dyn Upcall>,
     misses: Mutex<Vec<Pass>>,
+    /// Every flow that missed in this scenario. OVS keeps an upcall key
+    /// for each after ovs-scenario deletes the datapath flows, and does
+    /// not install a flow whose key it already has ("ukey installation
+    /// fails"), so a later packet of the same flow in one batch (the
+    /// fragments of a reassembled datagram) misses again.
+    upcalled: Mutex<HashSet<Flow>>,
 }
 
 impl core::fmt::Debug for Observer {
@@ -66,6 +72,15 @@ impl Upcall for Observer {
                 action: false,
             });
         self.inner.miss(flow)
+    }
+
+    fn caches(&self, flow: &Flow) -> bool {
+        let fresh = self
+            .upcalled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(flow.clone());
+        fresh && self.inner.caches(flow)
     }
 
     fn userspace(&self, packet: UserspacePacket) {
@@ -113,6 +128,7 @@ impl InProcess {
         let observer = Arc::new(Observer {
             inner: bridge.clone(),
             misses: Mutex::new(Vec::new()),
+            upcalled: Mutex::default(),
         });
         let datapath = Arc::new(Datapath::new(conntrack.clone(), observer.clone()));
         bridge.attach_datapath(&datapath);
