@@ -358,6 +358,28 @@ fn strto_prefix(text: &str) -> Result<(bool, u64, &str), IntError> {
     Ok((negative, magnitude, rest))
 }
 
+/// A whole string of decimal digits with an optional sign, as glibc's
+/// `scanf` integer conversions read it: wrapping modulo 2^64 (callers
+/// truncate to the conversion's width).
+pub fn scan_decimal_wrapping(text: &str) -> Option<u64> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = digits.bytes().fold(0u64, |acc, b| {
+        acc.wrapping_mul(10).wrapping_add(u64::from(b - b'0'))
+    });
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
+
 /// Parses a MAC address (six colon-separated bytes) as ovs-ofctl reads one.
 pub fn parse_ethernet(text: &str) -> Option<Value> {
     let parts: Vec<&str> = text.split(':').collect();

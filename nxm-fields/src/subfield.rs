@@ -103,24 +103,8 @@ impl Subfield {
 /// A bit number as `sscanf("%d")` reads it: an optional sign and decimal
 /// digits, wrapping (`4294967297` is bit 1).
 fn parse_bit(text: &str) -> Option<i32> {
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let value = digits.bytes().fold(0u64, |acc, b| {
-        acc.wrapping_mul(10).wrapping_add(u64::from(b - b'0'))
-    });
-    let value = if negative {
-        value.wrapping_neg()
-    } else {
-        value
-    };
     // Truncation to a C int is the point.
-    Some(value as u32 as i32)
+    crate::format::scan_decimal_wrapping(text).map(|v| v as u32 as i32)
 }
 
 impl fmt::Display for Subfield {

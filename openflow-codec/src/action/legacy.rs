@@ -195,9 +195,28 @@ fn put_tp(out: &mut BytesMut, raw: Raw, port: L4Port, src: bool) {
     }
 }
 
-/// OVS's `str_to_mac()`: six colon-separated hex octets, read as in matches.
+/// OVS's `str_to_mac()`: six colon-separated hex octets, read as in matches
+/// except that, like `sscanf`, it ignores what follows the sixth octet.
 fn parse_mac(s: &str) -> ParseResult<[u8; 6]> {
-    let mac = nxm_fields::format::parse_ethernet(s)
+    let scanned = match s.match_indices(':').nth(4) {
+        Some((colon, _)) => {
+            let last = &s[colon + 1..];
+            let sign = usize::from(last.starts_with(['+', '-']));
+            let body = &last[sign..];
+            let has_0x = body.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
+            if has_0x && !body[2..].starts_with(|c: char| c.is_ascii_hexdigit()) {
+                // glibc's scanf fails on a 0x with no digit after it.
+                return Err(ParseError::msg(format!("invalid mac address {s}")));
+            }
+            let prefix = if has_0x { 2 } else { 0 };
+            let digits = body[prefix..]
+                .find(|c: char| !c.is_ascii_hexdigit())
+                .unwrap_or(body.len() - prefix);
+            &s[..colon + 1 + sign + prefix + digits]
+        }
+        None => s,
+    };
+    let mac = nxm_fields::format::parse_ethernet(scanned)
         .ok_or_else(|| ParseError::msg(format!("invalid mac address {s}")))?;
     let [_, _, a, b, c, d, e, f] = (mac as u64).to_be_bytes();
     Ok([a, b, c, d, e, f])

@@ -416,7 +416,10 @@ pub(crate) fn parse_conjunction(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<
     let syntax = || ParseError::msg("\"conjunction\" syntax is \"conjunction(id,i/n)\"");
     let (id_s, rest) = arg.split_once(',').ok_or_else(syntax)?;
     let (k_s, n_s) = rest.split_once('/').ok_or_else(syntax)?;
-    let id = text::c_strtoull(id_s.trim()).ok_or_else(syntax)? as u32;
+    // A number too big for 64 bits wraps, as glibc's scanf reads it.
+    let id = text::c_strtoull(id_s.trim())
+        .or_else(|| nxm_fields::format::scan_decimal_wrapping(id_s.trim()))
+        .ok_or_else(syntax)? as u32;
     // The clause numbers are `%hhu` conversions: 257 wraps to 1.
     let clause_number = |t: &str| match text::scan_c_unsigned(t.trim()) {
         Some((v, used)) if used == t.trim().len() => Ok(u64::from(v as u8)),
