@@ -293,12 +293,14 @@ impl Conntrack {
                 if let Some(Located::Conn((handle, reversed_is_reply), _)) =
                     self.locate(&mut held, &reversed, hash, Seen::Nothing)
                 {
-                    let reply = !reversed_is_reply;
-                    if let (false, Some((_, shard))) = (params.force && reply, held.as_mut()) {
-                        packet.rewrite = None;
-                        packet.alg = None;
-                        packet.md = self.retrack(shard, handle, packet.md, params);
-                        continue;
+                    let forced_reply = params.force && !reversed_is_reply;
+                    if !forced_reply {
+                        if let Some((_, shard)) = held.as_mut() {
+                            packet.rewrite = None;
+                            packet.alg = None;
+                            packet.md = self.retrack(shard, handle, packet.md, params);
+                            continue;
+                        }
                     }
                 }
             }
