@@ -38,7 +38,7 @@ pub use datapath::{Datapath, DatapathStats, PortError, MAX_RECIRC_DEPTH};
 pub use extract::{extract, extract_tags, PIPELINE_VLAN_LIMIT};
 pub use packet::{Metadata, Packet};
 pub use thread::{PacketThread, ThreadConfig};
-pub use upcall::{FnUpcall, MissReply, StatsSink, Upcall, UpcallError, UserspacePacket};
+pub use upcall::{FnUpcall, Metered, MissReply, StatsSink, Upcall, UpcallError, UserspacePacket};
 
 #[cfg(test)]
 mod datapath_tests;

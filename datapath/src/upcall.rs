@@ -76,11 +76,24 @@ pub trait Upcall: Send + Sync {
         true
     }
 
-    /// Whether meter `meter_id` lets a packet of `len` bytes through at
+    /// What meter `meter_id` does with a packet of `len` bytes at
     /// `now_ms`. Without meters, every packet passes.
-    fn meter(&self, _meter_id: u32, _len: usize, _now_ms: u64) -> bool {
-        true
+    fn meter(&self, _meter_id: u32, _len: usize, _now_ms: u64) -> Metered {
+        Metered::Pass
     }
+}
+
+/// What a meter does with one packet: the band that applies to a packet
+/// over a band's rate drops it or raises its DSCP's drop precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metered {
+    Pass,
+    Drop,
+    /// Add `prec_level` to the drop precedence of the packet's DSCP
+    /// (an OpenFlow `dscp_remark` band).
+    RemarkDscp {
+        prec_level: u8,
+    },
 }
 
 /// An [`Upcall`] made of a closure (for misses) and, optionally, a channel

@@ -5,6 +5,8 @@
 
 use std::sync::{RwLockReadGuard, RwLockWriteGuard};
 
+use datapath::Metered;
+
 use openflow_codec::action::Action;
 use openflow_codec::error::{BadActionCode, BadRequestCode, MeterModFailedCode, OfpError};
 use openflow_codec::instruction::Instruction;
@@ -43,12 +45,12 @@ impl Bridge {
         Ok(())
     }
 
-    /// Whether meter `meter_id` lets a packet of `len` bytes through
-    /// (the datapath's `meter` action); a meter that is gone lets it.
-    pub(crate) fn meter_admit(&self, meter_id: u32, len: usize, now_ms: u64) -> bool {
+    /// What meter `meter_id` does with a packet of `len` bytes (the
+    /// datapath's `meter` action); a meter that is gone lets it pass.
+    pub(crate) fn meter_packet(&self, meter_id: u32, len: usize, now_ms: u64) -> Metered {
         self.meters()
             .get(meter_id)
-            .is_none_or(|m| m.admit(len as u64, now_ms))
+            .map_or(Metered::Pass, |m| m.apply(len as u64, now_ms))
     }
 
     /// OFPT_METER_MOD.

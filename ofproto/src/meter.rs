@@ -1,28 +1,31 @@
 //! A bridge's meter table: METER_MOD add/modify/delete with the errors
-//! OVS 3.1's userspace datapath sends (drop bands only), the METER,
-//! METER_CONFIG and METER_FEATURES replies, and the rate check the
-//! `meter` instruction runs.
+//! OVS 3.1's userspace datapath sends (but DSCP remark bands run here,
+//! where OVS refuses them), the METER, METER_CONFIG and METER_FEATURES
+//! replies, and the rate check the `meter` instruction runs.
 //!
 //! The rate check is a token bucket per band, asked by the datapath's
 //! `meter(N)` action for every packet, cached or not: `pktps` bands
 //! count packets, `kbps` bands bits; a bucket holds one second of the
-//! rate, or the burst size when the meter has the `burst` flag.
+//! rate, or the burst size when the meter has the `burst` flag. A band
+//! answers with what the datapath does to the packet (`Metered`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use datapath::Metered;
 use openflow_codec::error::{MeterModFailedCode, OfpError};
 use openflow_codec::message::meter::{
-    BandKind, MeterCommand, MeterConfig, MeterFeatures, MeterMod, MeterStats, OFPMF_BURST,
-    OFPMF_PKTPS, OFPM_ALL,
+    BandKind, MeterBand, MeterCommand, MeterConfig, MeterFeatures, MeterMod, MeterStats,
+    OFPMF_BURST, OFPMF_PKTPS, OFPM_ALL,
 };
 
 /// The most meters, and bands per meter, as OVS's userspace datapath.
 pub const MAX_METERS: u32 = 262_144;
 const MAX_BANDS: u8 = 8;
-/// `1 << OFPMBT_DROP`.
-const BAND_TYPES: u32 = 1 << 1;
+/// `1 << OFPMBT_DROP | 1 << OFPMBT_DSCP_REMARK`: OVS 3.1's userspace
+/// datapath has drop bands only; ctswitch remarks too.
+const BAND_TYPES: u32 = 1 << 1 | 1 << 2;
 /// kbps, pktps, burst, stats.
 const CAPABILITIES: u32 = 0xf;
 
@@ -67,9 +70,11 @@ impl Meter {
         }
     }
 
-    /// Runs one packet of `bytes` bytes through the meter at `now_ms`:
-    /// `false` if a drop band is over its rate.
-    pub fn admit(&self, bytes: u64, now_ms: u64) -> bool {
+    /// Runs one packet of `bytes` bytes through the meter at `now_ms`.
+    /// Of the bands it is over the rate of, the one with the highest
+    /// rate applies (OpenFlow 1.3) and counts the packet: a drop band
+    /// drops it, a DSCP remark band remarks it.
+    pub fn apply(&self, bytes: u64, now_ms: u64) -> Metered {
         self.packets.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
         // A packet costs a thousand thousandths of a packet, or its bits;
@@ -80,7 +85,7 @@ impl Meter {
             bytes.saturating_mul(8)
         };
         let mut states = self.bands.lock().unwrap_or_else(|e| e.into_inner());
-        let mut admitted = true;
+        let mut exceeded: Option<(&MeterBand, &mut BandState)> = None;
         for (band, state) in self.config.bands.iter().zip(states.iter_mut()) {
             let size = bucket_size(band.rate, band.burst_size, self.config.flags);
             let elapsed = now_ms.saturating_sub(state.last_ms);
@@ -91,13 +96,20 @@ impl Meter {
                 .min(size);
             if state.tokens >= cost {
                 state.tokens -= cost;
-            } else if band.kind == BandKind::Drop {
-                state.packets += 1;
-                state.bytes += bytes;
-                admitted = false;
+            } else if exceeded.as_ref().is_none_or(|(b, _)| band.rate > b.rate) {
+                exceeded = Some((band, state));
             }
         }
-        admitted
+        let Some((band, state)) = exceeded else {
+            return Metered::Pass;
+        };
+        state.packets += 1;
+        state.bytes += bytes;
+        match band.kind {
+            BandKind::DscpRemark { prec_level } => Metered::RemarkDscp { prec_level },
+            // `check` lets no other band in.
+            BandKind::Drop | BandKind::Experimenter { .. } => Metered::Drop,
+        }
     }
 
     fn stats(&self, meter_id: u32, flow_count: u32, now_ms: u64) -> MeterStats {
@@ -198,8 +210,9 @@ impl Meters {
     }
 }
 
-/// What the userspace datapath accepts: a real meter id, one to
-/// `MAX_BANDS` drop bands with a rate.
+/// What the datapath accepts: a real meter id, one to `MAX_BANDS` drop
+/// or DSCP remark bands with a rate (OVS 3.1 refuses remark bands with
+/// OFPMMFC_BAD_BAND; ctswitch runs them).
 fn check(config: &MeterConfig) -> Result<(), OfpError> {
     if config.meter_id == 0 || config.meter_id > MAX_METERS {
         return Err(MeterModFailedCode::InvalidMeter.into());
@@ -211,7 +224,7 @@ fn check(config: &MeterConfig) -> Result<(), OfpError> {
         return Err(MeterModFailedCode::OutOfBands.into());
     }
     for band in &config.bands {
-        if band.kind != BandKind::Drop {
+        if let BandKind::Experimenter { .. } = band.kind {
             return Err(MeterModFailedCode::BadBand.into());
         }
         if band.rate == 0 {
@@ -257,14 +270,6 @@ mod tests {
             meters.apply(&modify, 0),
             Err(MeterModFailedCode::UnknownMeter.into())
         );
-        let remark = mm(
-            "meter=3,pktps,bands=type=dscp_remark,rate=10,prec_level=1",
-            MeterCommand::Add,
-        );
-        assert_eq!(
-            meters.apply(&remark, 0),
-            Err(MeterModFailedCode::BadBand.into())
-        );
         assert_eq!(
             meters.configs(7),
             Err(MeterModFailedCode::UnknownMeter.into())
@@ -282,10 +287,14 @@ mod tests {
         let Some(meter) = meters.get(2) else {
             panic!("meter 2 is there");
         };
-        let passed = (0..30).filter(|_| meter.admit(100, 0)).count();
+        let passed = (0..30)
+            .filter(|_| meter.apply(100, 0) == Metered::Pass)
+            .count();
         assert_eq!(passed, 10);
         // A second later, ten more.
-        let passed = (0..30).filter(|_| meter.admit(100, 1000)).count();
+        let passed = (0..30)
+            .filter(|_| meter.apply(100, 1000) == Metered::Pass)
+            .count();
         assert_eq!(passed, 10);
         let stats = meters.stats(2, 1500, |_| 1).unwrap_or_default();
         assert_eq!(
@@ -309,9 +318,13 @@ mod tests {
             panic!("meter 3 is there");
         };
         // 8 kbit/s is 1000 bytes a second: ten 100-byte packets.
-        let passed = (0..30).filter(|_| meter.admit(100, 0)).count();
+        let passed = (0..30)
+            .filter(|_| meter.apply(100, 0) == Metered::Pass)
+            .count();
         assert_eq!(passed, 10);
-        let passed = (0..30).filter(|_| meter.admit(100, 500)).count();
+        let passed = (0..30)
+            .filter(|_| meter.apply(100, 500) == Metered::Pass)
+            .count();
         assert_eq!(passed, 5);
     }
 
@@ -330,5 +343,78 @@ mod tests {
             Ok(vec![1, 5])
         );
         assert_eq!(meters.configs(OFPM_ALL), Ok(Vec::new()));
+    }
+
+    // OVS 3.1 refuses dscp_remark bands (OFPMMFC_BAD_BAND); ctswitch runs
+    // them, and still refuses experimenter bands.
+    #[test]
+    fn dscp_remark_bands_are_taken_experimenter_bands_not() {
+        let mut meters = Meters::default();
+        let remark = mm(
+            "meter=3,pktps,bands=type=dscp_remark,rate=10,prec_level=1",
+            MeterCommand::Add,
+        );
+        assert_eq!(meters.apply(&remark, 0), Ok(Vec::new()));
+        assert_eq!(meters.configs(3), Ok(vec![remark.config.clone()]));
+        let mut experimenter = remark.clone();
+        experimenter.config.meter_id = 4;
+        experimenter.config.bands[0].kind = BandKind::Experimenter { experimenter: 1 };
+        assert_eq!(
+            meters.apply(&experimenter, 0),
+            Err(MeterModFailedCode::BadBand.into())
+        );
+        assert_eq!(features().band_types, 0b110);
+    }
+
+    #[test]
+    fn a_remark_band_remarks_what_is_over_its_rate_and_passes_it() {
+        let mut meters = Meters::default();
+        let add = mm(
+            "meter=1,pktps,bands=type=dscp_remark,rate=10,prec_level=2",
+            MeterCommand::Add,
+        );
+        assert_eq!(meters.apply(&add, 0), Ok(Vec::new()));
+        let Some(meter) = meters.get(1) else {
+            panic!("meter 1 is there");
+        };
+        let verdicts: Vec<Metered> = (0..30).map(|_| meter.apply(100, 0)).collect();
+        assert_eq!(verdicts.iter().filter(|v| **v == Metered::Pass).count(), 10);
+        assert_eq!(
+            verdicts
+                .iter()
+                .filter(|v| **v == Metered::RemarkDscp { prec_level: 2 })
+                .count(),
+            20
+        );
+        let stats = meters.stats(1, 0, |_| 0).unwrap_or_default();
+        assert_eq!(
+            stats.first().map(|s| s.bands.clone()),
+            Some(vec![(20, 2000)])
+        );
+    }
+
+    // Over both rates the drop band (the higher rate) applies; between
+    // them the remark band; a packet counts in one band only.
+    #[test]
+    fn the_exceeded_band_with_the_highest_rate_applies() {
+        let mut meters = Meters::default();
+        let add = mm(
+            "meter=1,pktps,bands=type=dscp_remark,rate=10,prec_level=1,type=drop,rate=20",
+            MeterCommand::Add,
+        );
+        assert_eq!(meters.apply(&add, 0), Ok(Vec::new()));
+        let Some(meter) = meters.get(1) else {
+            panic!("meter 1 is there");
+        };
+        let verdicts: Vec<Metered> = (0..50).map(|_| meter.apply(100, 0)).collect();
+        let remark = Metered::RemarkDscp { prec_level: 1 };
+        assert!(verdicts[..10].iter().all(|v| *v == Metered::Pass));
+        assert!(verdicts[10..20].iter().all(|v| *v == remark));
+        assert!(verdicts[20..].iter().all(|v| *v == Metered::Drop));
+        let stats = meters.stats(1, 0, |_| 0).unwrap_or_default();
+        assert_eq!(
+            stats.first().map(|s| s.bands.clone()),
+            Some(vec![(10, 1000), (30, 3000)])
+        );
     }
 }

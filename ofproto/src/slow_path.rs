@@ -11,7 +11,7 @@
 use datapath::cache::ExactCache;
 use std::sync::Arc;
 
-use datapath::{MissReply, Packet, StatsSink, Upcall, UpcallError, UserspacePacket};
+use datapath::{Metered, MissReply, Packet, StatsSink, Upcall, UpcallError, UserspacePacket};
 use nxm_fields::Flow;
 use openflow_codec::error::{BadRequestCode, OfpError};
 use openflow_codec::message::flow_mod::NO_BUFFER;
@@ -104,8 +104,8 @@ impl Upcall for Bridge {
         })
     }
 
-    fn meter(&self, meter_id: u32, len: usize, now_ms: u64) -> bool {
-        self.meter_admit(meter_id, len, now_ms)
+    fn meter(&self, meter_id: u32, len: usize, now_ms: u64) -> Metered {
+        self.meter_packet(meter_id, len, now_ms)
     }
 
     fn userspace(&self, packet: UserspacePacket) {

@@ -7,13 +7,15 @@
 //! `recirc` gives the batch back to be looked up again (to the caller, or
 //! at once to a recirculation handler);
 //! `hash` computes each packet's `dp_hash` for the next pass;
-//! `meter` asks the slow path's meter about each packet.
+//! `meter` asks the slow path's meter about each packet, which passes,
+//! drops or remarks it (`execute::meter`).
 //! Nothing here panics on a packet's bytes: a header an action needs and
 //! the packet lacks makes the action a no-op for that packet (OVS's
 //! behaviour), counted in [`Executed::skipped`].
 
 mod ct;
 pub(crate) mod layers;
+mod meter;
 mod mpls;
 mod sctp;
 #[cfg(test)]
@@ -30,7 +32,7 @@ pub use vlan::VlanError;
 use crate::action::{Action, Actions};
 use crate::hash::sym_l4_hash;
 use crate::packet::Packet;
-use crate::upcall::{Upcall, UserspacePacket};
+use crate::upcall::{Metered, Upcall, UserspacePacket};
 
 /// Where `output` sends packets: the datapath's ports.
 pub trait Transmit {
@@ -208,8 +210,19 @@ fn run(
             Action::Clone(inner) => run(ctx, batch.clone(), inner.0.as_slice(), out, recirculate),
             Action::Meter(id) => {
                 let before = batch.len();
-                batch.retain(|p| ctx.upcall.meter(*id, p.data.len(), ctx.now_ms));
+                let mut skipped = 0;
+                batch.retain_mut(|p| match ctx.upcall.meter(*id, p.data.len(), ctx.now_ms) {
+                    Metered::Pass => true,
+                    Metered::Drop => false,
+                    Metered::RemarkDscp { prec_level } => {
+                        if meter::remark_dscp(&mut p.data, prec_level).is_err() {
+                            skipped += 1;
+                        }
+                        true
+                    }
+                });
                 out.metered += before - batch.len();
+                out.skipped += skipped;
             }
         }
     }
