@@ -541,13 +541,16 @@ fn parse_packet_type(text: &str) -> Result<(Value, Value), FieldError> {
     let ty = rest
         .strip_suffix(')')
         .ok_or_else(|| bad(rest, "missing ')'"))?;
-    let number = |t: &str| {
+    // A bad number is quoted from itself to the end, as ovs-ofctl does.
+    let number = |t: &str, at: &str, what: &str| {
         parse_uint(t.trim())
             .ok()
             .filter(|v| *v <= 0xffff)
-            .ok_or_else(|| bad(t, "bad number"))
+            .ok_or_else(|| bad(at, what))
     };
-    Ok(((number(ns)? << 16) | number(ty)?, ones(32)))
+    let ns = number(ns, inner, "ns")?;
+    let ty = number(ty, rest, "ns_type")?;
+    Ok(((ns << 16) | ty, ones(32)))
 }
 
 /// The mask of a prefix of `bits` bits in a `width`-bit address.
@@ -804,6 +807,19 @@ mod tests {
         assert_eq!(parse_ethernet("1:2:3:4:5:0x"), None);
         assert_eq!(parse_ethernet("1:2:3:4:5:6x"), None);
         assert_eq!(parse_ethernet("1::3:4:5:6"), None);
+    }
+
+    #[test]
+    fn packet_type_errors_name_the_bad_part() {
+        let p = |t| parse(FieldId::PacketType, t);
+        assert_eq!(
+            p("(x,0)"),
+            Err("x,0): bad syntax for packet type ns".into())
+        );
+        assert_eq!(
+            p("(0,0x10000)"),
+            Err("0x10000): bad syntax for packet type ns_type".into())
+        );
     }
 
     #[test]

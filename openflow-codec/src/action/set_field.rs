@@ -322,9 +322,11 @@ pub(crate) fn set_value(cx: &mut ParseCx<'_>, def: &'static FieldDef, value: Val
 pub(crate) fn parse_load(arg: &str, cx: &mut ParseCx<'_>) -> ParseResult<()> {
     let (value_s, key) = split_arrow(arg)?;
     let dst = Subfield::parse(key).map_err(field_error)?;
-    // The number must fit the whole field's bytes to parse at all.
-    let value = nxm_fields::format::parse_uint(value_s)
+    // The number (whatever follows it is ignored, as strtoull leaves it)
+    // must fit the whole field's bytes to parse at all.
+    let value = nxm_fields::format::parse_uint_prefix(value_s)
         .ok()
+        .map(|(v, _)| v)
         .filter(|v| *v <= dst.def().exact_mask())
         .ok_or_else(|| ParseError::msg(format!("{arg}: cannot parse integer value")))?;
     if dst.n_bits < 128 && value >> dst.n_bits != 0 {
