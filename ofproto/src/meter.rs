@@ -17,10 +17,11 @@ use datapath::Metered;
 use openflow_codec::error::{MeterModFailedCode, OfpError};
 use openflow_codec::message::meter::{
     BandKind, MeterBand, MeterCommand, MeterConfig, MeterFeatures, MeterMod, MeterStats,
-    OFPMF_BURST, OFPMF_PKTPS, OFPM_ALL,
+    OFPMF_BURST, OFPMF_PKTPS, OFPM_ALL, OFPM_CONTROLLER, OFPM_MAX, OFPM_SLOWPATH,
 };
 
-/// The most meters, and bands per meter, as OVS's userspace datapath.
+/// The most meters (of any ids), and bands per meter, as OVS's
+/// userspace datapath.
 pub const MAX_METERS: u32 = 262_144;
 const MAX_BANDS: u8 = 8;
 /// `1 << OFPMBT_DROP | 1 << OFPMBT_DSCP_REMARK`: OVS 3.1's userspace
@@ -161,9 +162,13 @@ impl Meters {
             MeterCommand::Add | MeterCommand::Modify => {
                 check(&mm.config)?;
                 let exists = self.meters.contains_key(&id);
+                let full = self.meters.len() >= MAX_METERS as usize;
                 match (mm.command, exists) {
                     (MeterCommand::Add, true) => Err(MeterModFailedCode::MeterExists.into()),
                     (MeterCommand::Modify, false) => Err(MeterModFailedCode::UnknownMeter.into()),
+                    (MeterCommand::Add, false) if full => {
+                        Err(MeterModFailedCode::OutOfMeters.into())
+                    }
                     _ => {
                         self.meters.insert(id, Meter::new(&mm.config, now_ms));
                         Ok(Vec::new())
@@ -210,11 +215,14 @@ impl Meters {
     }
 }
 
-/// What the datapath accepts: a real meter id, one to `MAX_BANDS` drop
+/// What the datapath accepts: a meter id OVS 3.1 takes (1 to OFPM_MAX,
+/// whatever MAX_METERS says, or the slowpath and controller meters), one
+/// to `MAX_BANDS` drop
 /// or DSCP remark bands with a rate (OVS 3.1 refuses remark bands with
 /// OFPMMFC_BAD_BAND; ctswitch runs them).
 fn check(config: &MeterConfig) -> Result<(), OfpError> {
-    if config.meter_id == 0 || config.meter_id > MAX_METERS {
+    let virtual_meter = matches!(config.meter_id, OFPM_SLOWPATH | OFPM_CONTROLLER);
+    if config.meter_id == 0 || (config.meter_id > OFPM_MAX && !virtual_meter) {
         return Err(MeterModFailedCode::InvalidMeter.into());
     }
     if config.bands.is_empty() {
@@ -274,6 +282,23 @@ mod tests {
             meters.configs(7),
             Err(MeterModFailedCode::UnknownMeter.into())
         );
+        // Any id up to OFPM_MAX, and two virtual meters; not 0 or all.
+        for id in ["262145", "4294901760", "slowpath", "controller"] {
+            let add = mm(
+                &format!("meter={id},pktps,bands=type=drop,rate=1"),
+                MeterCommand::Add,
+            );
+            assert_eq!(meters.apply(&add, 0), Ok(Vec::new()), "{id}");
+        }
+        let mut bad = add.clone();
+        for id in [0, OFPM_MAX + 1, OFPM_ALL] {
+            bad.config.meter_id = id;
+            assert_eq!(
+                meters.apply(&bad, 0),
+                Err(MeterModFailedCode::InvalidMeter.into()),
+                "{id}"
+            );
+        }
     }
 
     #[test]
@@ -416,5 +441,23 @@ mod tests {
             stats.first().map(|s| s.bands.clone()),
             Some(vec![(10, 1000), (30, 3000)])
         );
+    }
+
+    #[test]
+    fn a_full_table_is_out_of_meters_but_still_modifies() {
+        let mut meters = Meters::default();
+        let mut add = mm("meter=1,pktps,bands=type=drop,rate=1", MeterCommand::Add);
+        for id in 1..=MAX_METERS {
+            add.config.meter_id = id;
+            assert_eq!(meters.apply(&add, 0), Ok(Vec::new()));
+        }
+        add.config.meter_id = MAX_METERS + 1;
+        assert_eq!(
+            meters.apply(&add, 0),
+            Err(MeterModFailedCode::OutOfMeters.into())
+        );
+        add.command = MeterCommand::Modify;
+        add.config.meter_id = 7;
+        assert_eq!(meters.apply(&add, 0), Ok(Vec::new()));
     }
 }
