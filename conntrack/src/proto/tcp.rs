@@ -286,8 +286,11 @@ pub fn update(peers: &mut [TcpPeer; 2], seg: &Segment, reply: bool, check_seq: b
                 dws = dst.wscale & WSCALE_SHIFT;
             } else {
                 // The other side offered a scale this side refuses: undo it.
+                // The window keeps its low 16 bits, as OVS's 16-bit shift
+                // leaves it (a simultaneous open whose first SYN|ACK already
+                // raised the window can wrap it to nothing).
                 let shift = dst.wscale & WSCALE_SHIFT;
-                dst.max_win = u16::try_from(u32::from(dst.max_win) << shift).unwrap_or(u16::MAX);
+                dst.max_win = (u32::from(dst.max_win) << shift) as u16;
                 dst.wscale = 0;
             }
         }
@@ -468,6 +471,44 @@ mod tests {
             update(&mut p, &data(ACK, 1001, 5001, 100), false, true),
             Verdict::Valid(Some(_))
         ));
+    }
+
+    /// OVS 3.1 (tests/scenarios/tcp-simopen-wscale.scn): in a simultaneous
+    /// open where only the first SYN offers a window scale (the other
+    /// side's SYN is refused before it gets here), the client's SYN|ACK
+    /// raises its window to 512 and the server's unscaled SYN|ACK then
+    /// shifts it by 14 within 16 bits, to nothing: the server's data no
+    /// longer fits.
+    #[test]
+    fn an_undone_window_scale_keeps_the_low_16_bits_of_the_window() {
+        let win = |s: Segment, window: u16, scale: Option<u8>| Segment {
+            window,
+            window_scale: scale,
+            ..s
+        };
+        let mut p = new_conn(&win(seg(SYN, 1000, 0), 512, Some(14)));
+        update(
+            &mut p,
+            &win(seg(SYNACK, 1000, 5001), 512, None),
+            false,
+            true,
+        );
+        update(
+            &mut p,
+            &win(seg(SYNACK, 5000, 1001), 28960, None),
+            true,
+            true,
+        );
+        assert_eq!(p[0].max_win, 0);
+        assert_eq!(
+            update(
+                &mut p,
+                &win(data(ACK, 5001, 1001, 1000), 28960, None),
+                true,
+                true
+            ),
+            Verdict::Invalid
+        );
     }
 
     #[test]
