@@ -231,6 +231,17 @@ impl MeterMod {
                 2 => MeterCommand::Delete,
                 _ => return wire::fail(MeterModFailedCode::BadCommand),
             };
+            // A delete names only the meter: OVS 3.1 reads nothing after
+            // the id (flags and bands are not checked, and dropped).
+            if command == MeterCommand::Delete {
+                let (input, _) = wire::take(input.len())(input)?;
+                let config = MeterConfig {
+                    flags: 0,
+                    meter_id,
+                    bands: Vec::new(),
+                };
+                return Ok((input, MeterMod { command, config }));
+            }
             // A meter counts in kbps or in packets per second, not both.
             if flags & OFPMF_KBPS != 0 && flags & OFPMF_PKTPS != 0 {
                 return wire::fail(MeterModFailedCode::BadFlags);

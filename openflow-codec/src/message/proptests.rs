@@ -450,7 +450,14 @@ fn message() -> impl Strategy<Value = Message> {
             ],
             meter_config()
         )
-            .prop_map(|(command, config)| Message::MeterMod(MeterMod { command, config })),
+            .prop_map(|(command, mut config)| {
+                // A delete carries the meter id alone.
+                if command == MeterCommand::Delete {
+                    config.flags = 0;
+                    config.bands.clear();
+                }
+                Message::MeterMod(MeterMod { command, config })
+            }),
         nicira().prop_map(Message::Nicira),
         (any::<u16>(), mp_request())
             .prop_map(|(flags, body)| Message::MultipartRequest(MultipartRequest { flags, body })),
