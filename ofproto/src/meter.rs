@@ -17,7 +17,7 @@ use datapath::Metered;
 use openflow_codec::error::{MeterModFailedCode, OfpError};
 use openflow_codec::message::meter::{
     BandKind, MeterBand, MeterCommand, MeterConfig, MeterFeatures, MeterMod, MeterStats,
-    OFPMF_BURST, OFPMF_PKTPS, OFPM_ALL, OFPM_CONTROLLER, OFPM_MAX, OFPM_SLOWPATH,
+    OFPMF_BURST, OFPMF_KBPS, OFPMF_PKTPS, OFPM_ALL, OFPM_CONTROLLER, OFPM_MAX, OFPM_SLOWPATH,
 };
 
 /// The most meters (of any ids), and bands per meter, as OVS's
@@ -108,7 +108,7 @@ impl Meter {
         state.bytes += bytes;
         match band.kind {
             BandKind::DscpRemark { prec_level } => Metered::RemarkDscp { prec_level },
-            // `check` lets no other band in.
+            // `check_bands` lets no other band in.
             BandKind::Drop | BandKind::Experimenter { .. } => Metered::Drop,
         }
     }
@@ -160,7 +160,7 @@ impl Meters {
         let id = mm.config.meter_id;
         match mm.command {
             MeterCommand::Add | MeterCommand::Modify => {
-                check(&mm.config)?;
+                check_id(&mm.config)?;
                 let exists = self.meters.contains_key(&id);
                 let full = self.meters.len() >= MAX_METERS as usize;
                 match (mm.command, exists) {
@@ -170,6 +170,7 @@ impl Meters {
                         Err(MeterModFailedCode::OutOfMeters.into())
                     }
                     _ => {
+                        check_bands(&mm.config)?;
                         self.meters.insert(id, Meter::new(&mm.config, now_ms));
                         Ok(Vec::new())
                     }
@@ -215,29 +216,40 @@ impl Meters {
     }
 }
 
-/// What the datapath accepts: a meter id OVS 3.1 takes (1 to OFPM_MAX,
-/// whatever MAX_METERS says, or the slowpath and controller meters), one
-/// to `MAX_BANDS` drop
-/// or DSCP remark bands with a rate (OVS 3.1 refuses remark bands with
-/// OFPMMFC_BAD_BAND; ctswitch runs them).
-fn check(config: &MeterConfig) -> Result<(), OfpError> {
+/// What OVS 3.1 checks before it looks the meter up: an id it takes
+/// (1 to OFPM_MAX, whatever MAX_METERS says, or the slowpath and
+/// controller meters) and at most `MAX_BANDS` bands.
+fn check_id(config: &MeterConfig) -> Result<(), OfpError> {
     let virtual_meter = matches!(config.meter_id, OFPM_SLOWPATH | OFPM_CONTROLLER);
     if config.meter_id == 0 || (config.meter_id > OFPM_MAX && !virtual_meter) {
         return Err(MeterModFailedCode::InvalidMeter.into());
     }
-    if config.bands.is_empty() {
-        return Err(MeterModFailedCode::BadBand.into());
-    }
     if config.bands.len() > usize::from(MAX_BANDS) {
         return Err(MeterModFailedCode::OutOfBands.into());
     }
-    for band in &config.bands {
-        if let BandKind::Experimenter { .. } = band.kind {
-            return Err(MeterModFailedCode::BadBand.into());
-        }
-        if band.rate == 0 {
-            return Err(MeterModFailedCode::BadRate.into());
-        }
+    Ok(())
+}
+
+/// What the datapath then checks, in OVS 3.1's order: a rate unit, at
+/// least one band, every rate non-zero, then the band types (drop and
+/// DSCP remark here; OVS 3.1 refuses remark bands with
+/// OFPMMFC_BAD_BAND, ctswitch runs them).
+fn check_bands(config: &MeterConfig) -> Result<(), OfpError> {
+    if config.flags & (OFPMF_KBPS | OFPMF_PKTPS) == 0 {
+        return Err(MeterModFailedCode::BadFlags.into());
+    }
+    if config.bands.is_empty() {
+        return Err(MeterModFailedCode::OutOfBands.into());
+    }
+    if config.bands.iter().any(|band| band.rate == 0) {
+        return Err(MeterModFailedCode::BadRate.into());
+    }
+    if config
+        .bands
+        .iter()
+        .any(|band| matches!(band.kind, BandKind::Experimenter { .. }))
+    {
+        return Err(MeterModFailedCode::BadBand.into());
     }
     Ok(())
 }
@@ -459,5 +471,47 @@ mod tests {
         add.command = MeterCommand::Modify;
         add.config.meter_id = 7;
         assert_eq!(meters.apply(&add, 0), Ok(Vec::new()));
+    }
+
+    // As OVS 3.1 answered these METER_MODs (sent raw, ovs-ofctl cannot):
+    // the meter is looked up before its flags and bands are checked; no
+    // rate unit before no band before a zero rate.
+    #[test]
+    fn meter_mods_are_checked_in_ovs_order() {
+        let mut meters = Meters::default();
+        let add = mm("meter=1,kbps,bands=type=drop,rate=10", MeterCommand::Add);
+        assert_eq!(meters.apply(&add, 0), Ok(Vec::new()));
+        let mut again = add.clone();
+        again.config.bands[0].rate = 0;
+        assert_eq!(
+            meters.apply(&again, 0),
+            Err(MeterModFailedCode::MeterExists.into())
+        );
+        again.command = MeterCommand::Modify;
+        again.config.meter_id = 2;
+        assert_eq!(
+            meters.apply(&again, 0),
+            Err(MeterModFailedCode::UnknownMeter.into())
+        );
+        let mut fresh = add.clone();
+        fresh.config.meter_id = 3;
+        let cases: [(u16, usize, u32, MeterModFailedCode); 4] = [
+            (0, 1, 10, MeterModFailedCode::BadFlags),
+            (0, 0, 10, MeterModFailedCode::BadFlags),
+            (OFPMF_KBPS, 0, 10, MeterModFailedCode::OutOfBands),
+            (OFPMF_PKTPS, 1, 0, MeterModFailedCode::BadRate),
+        ];
+        for (flags, n_bands, rate, code) in cases {
+            fresh.config.flags = flags;
+            fresh.config.bands = add.config.bands.repeat(n_bands);
+            if let Some(band) = fresh.config.bands.first_mut() {
+                band.rate = rate;
+            }
+            assert_eq!(
+                meters.apply(&fresh, 0),
+                Err(code.into()),
+                "{flags} {n_bands}"
+            );
+        }
     }
 }
