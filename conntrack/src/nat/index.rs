@@ -94,17 +94,22 @@ impl NatIndex {
 mod tests {
     use super::*;
 
-    #[test]
-    fn files_and_forgets_reply_keys() {
-        let index = NatIndex::default();
-        let key = ConnKey::new(
+    /// A NAT'd reply key: a server's answer to a translated source.
+    fn reply_key() -> ConnKey {
+        ConnKey::new(
             "10.0.0.2".parse().unwrap(),
             "192.168.0.10".parse().unwrap(),
             6,
             80,
             1500,
             0,
-        );
+        )
+    }
+
+    #[test]
+    fn files_and_forgets_reply_keys() {
+        let index = NatIndex::default();
+        let key = reply_key();
         assert_eq!(index.get(7, &key), None);
         index.insert(7, key, 42);
         assert_eq!(index.get(7, &key), Some(42));
@@ -116,14 +121,7 @@ mod tests {
     #[test]
     fn a_held_key_stays_until_released() {
         let index = NatIndex::default();
-        let key = ConnKey::new(
-            "10.0.0.2".parse().unwrap(),
-            "192.168.0.10".parse().unwrap(),
-            6,
-            80,
-            1500,
-            0,
-        );
+        let key = reply_key();
         index.insert(7, key, 42);
         index.hold(7, key);
         assert_eq!(index.get(7, &key), Some(42));
