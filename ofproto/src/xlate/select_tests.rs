@@ -217,8 +217,6 @@ fn a_packet_out_through_a_select_group_leaves_after_its_second_pass() {
 
 #[test]
 fn a_bucket_reaching_the_controller_after_the_hash_names_the_rules_table_and_cookie() {
-    use datapath::{cache::ExactCache, Packet};
-    use openflow_codec::message::Message;
     let (bridge, dp, _ports) = bridge_with_group(
         &[
             "table=3,cookie=0x55,udp,actions=group:1",
@@ -226,16 +224,8 @@ fn a_bucket_reaching_the_controller_after_the_hash_names_the_rules_table_and_coo
         ],
         "bucket=output:controller",
     );
-    let rx = bridge.subscribe();
     let frame = udp_frame(1, 2, 5353, 53);
-    dp.process(
-        &mut ExactCache::default(),
-        vec![Packet::new(frame.clone(), 1)],
-        0,
-    );
-    let Ok(Message::PacketIn(pi)) = rx.try_recv() else {
-        panic!("no packet-in");
-    };
+    let pi = super::tests::packet_in_of(&bridge, &dp, &frame);
     assert_eq!((pi.table_id, pi.cookie), (3, 0x55));
     assert_eq!(pi.data, frame);
 }

@@ -427,22 +427,32 @@ fn table_output() -> openflow_codec::action::Action {
     })
 }
 
+/// The packet-in the switch sends when `frame` arrives on port 1.
+pub(super) fn packet_in_of(
+    bridge: &Bridge,
+    dp: &Datapath,
+    frame: &[u8],
+) -> openflow_codec::message::packet_in::PacketIn {
+    let rx = bridge.subscribe();
+    dp.process(
+        &mut ExactCache::default(),
+        vec![Packet::new(frame.to_vec(), 1)],
+        0,
+    );
+    let Ok(Message::PacketIn(pi)) = rx.try_recv() else {
+        panic!("no packet-in");
+    };
+    pi
+}
+
 #[test]
 fn packet_in_carries_table_cookie_ct_fields_and_truncated_data() {
     let (bridge, dp, _ports) = switch(&[
         "table=0,ip,ct_state=-trk,actions=ct(zone=3,table=1)",
         "table=1,cookie=0x77,ip,actions=load:9->NXM_NX_REG2[],controller(max_len=20)",
     ]);
-    let rx = bridge.subscribe();
     let frame = udp_frame(1, 2, 5353, 53);
-    dp.process(
-        &mut ExactCache::default(),
-        vec![Packet::new(frame.clone(), 1)],
-        0,
-    );
-    let Ok(Message::PacketIn(pi)) = rx.try_recv() else {
-        panic!("no packet-in");
-    };
+    let pi = packet_in_of(&bridge, &dp, &frame);
     assert_eq!((pi.reason, pi.table_id, pi.cookie), (1, 1, 0x77));
     assert_eq!(pi.data, frame[..20]);
     assert_eq!(usize::from(pi.total_len), frame.len());
