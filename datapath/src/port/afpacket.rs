@@ -1,14 +1,17 @@
 //! The `afpacket` port: a Linux interface (a veth end, a NIC) reached
 //! through an AF_PACKET socket (`afpacket_socket`).
 //!
-//! Receiving takes a batch with one system call, completes the partial
+//! Receiving takes a batch from the socket's receive ring (or with one
+//! system call where the kernel grants no ring), completes the partial
 //! checksums the kernel's offloads leave (a veth with its default
 //! settings leaves every TCP checksum partial) and hands whole frames,
-//! GSO super-frames included, to the datapath. Transmitting queues the
-//! frame; the queue goes out with one system call when it is full and
-//! whenever the packet thread polls the port again, so a batch that the
-//! datapath forwards leaves as a batch. A frame longer than the MTU goes
-//! out as a TCP super-frame the kernel cuts to the MTU, or is dropped.
+//! GSO super-frames included, to the datapath. Transmitting puts the
+//! frame in the transmit ring (or a queue); the ring goes out with one
+//! system call when a batch is in it and whenever the packet thread polls
+//! the port again, so a batch that the datapath forwards leaves as a
+//! batch. A frame longer than the MTU goes out at once, after what the
+//! ring holds, as a TCP super-frame the kernel cuts to the MTU, or is
+//! dropped.
 //!
 //! A port may have several receive queues, one socket each, joined in a
 //! `PACKET_FANOUT` group that spreads frames by their flow's symmetric
@@ -22,7 +25,8 @@ use std::sync::atomic::{
 };
 use std::sync::Mutex;
 
-use super::afpacket_socket::{interface_index, PacketSocket, MAX_FRAME};
+use super::afpacket_ring::{RxRing, RxSlot, TxRing};
+use super::afpacket_socket::{interface_index, PacketSocket, RingRequest, MAX_FRAME};
 use super::interface::{interface_carrier, interface_mac, interface_mtu};
 use super::vnet_hdr;
 use super::{lock, Port, PortState, PortStats};
@@ -31,9 +35,24 @@ use super::{lock, Port, PortState, PortStats};
 const RX_BATCH: usize = 32;
 /// Frames queued for transmission before the queue is sent.
 const TX_BATCH: usize = 32;
+/// Receive ring slots per queue: bursts that arrive while the packet
+/// thread is off the CPU wait there.
+const RX_RING_FRAMES: usize = 4096;
+/// Transmit ring slots; the kernel hands each back once the frame has
+/// been given to the interface's peer.
+const TX_RING_FRAMES: usize = 1024;
+/// The most memory one ring takes (jumbo MTUs get fewer slots).
+const RING_MAX_BYTES: usize = 32 << 20;
+/// Room in a ring slot beyond the MTU: the Ethernet header, two VLAN
+/// tags and the virtio-net header.
+const RING_FRAME_EXTRA: usize = 14 + 8 + vnet_hdr::LEN;
 
 #[derive(Debug)]
 struct RxState {
+    /// The receive ring, when the kernel granted one.
+    ring: Option<RxRing>,
+    /// Receive buffers: a batch of them without a ring, one with (for the
+    /// frames too long for a ring slot).
     slots: Vec<Vec<u8>>,
     filled: Vec<(usize, usize)>,
 }
@@ -47,7 +66,13 @@ struct RxQueue {
 
 #[derive(Debug, Default)]
 struct TxQueue {
-    /// Reused buffers, each a virtio-net header and a frame.
+    /// The transmit ring, when the kernel granted one.
+    ring: Option<TxRing>,
+    /// With the ring, the socket that sends the frames too long for its
+    /// slots (the ring's socket sends nothing but the ring).
+    sender: Option<PacketSocket>,
+    /// Reused buffers, each a virtio-net header and a frame: frames
+    /// queued without a ring; with one, the super-frame being sent.
     buffers: Vec<Vec<u8>>,
     queued: usize,
 }
@@ -82,6 +107,12 @@ impl AfPacketPort {
     /// the interface's index. A frame that arrives while the sockets are
     /// being joined may reach more than one of them, once.
     pub fn open_queues(name: &str, queues: usize) -> io::Result<Self> {
+        Self::open_with(name, queues, true)
+    }
+
+    /// [`AfPacketPort::open_queues`], with the sockets' rings if `rings`
+    /// and the kernel grants them.
+    fn open_with(name: &str, queues: usize, rings: bool) -> io::Result<Self> {
         if name.is_empty() || name.contains('/') {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -89,12 +120,32 @@ impl AfPacketPort {
             ));
         }
         let named = |e: io::Error| io::Error::new(e.kind(), format!("{name}: {e}"));
+        let mtu = interface_mtu(name)?;
+        let mut tx_ring = None;
         let queues = (0..queues.max(1))
-            .map(|_| {
+            .map(|index| {
+                let request = rings.then_some(RingRequest {
+                    frame_len: mtu + RING_FRAME_EXTRA,
+                    rx_frames: RX_RING_FRAMES,
+                    // Frames go out through the first socket only.
+                    tx_frames: if index == 0 { TX_RING_FRAMES } else { 0 },
+                    max_bytes: RING_MAX_BYTES,
+                });
+                let (socket, rings) = PacketSocket::open(name, request).map_err(named)?;
+                let (rx_ring, slots) = match rings {
+                    Some(rings) => {
+                        if index == 0 {
+                            tx_ring = rings.tx;
+                        }
+                        (Some(rings.rx), 1)
+                    }
+                    None => (None, RX_BATCH),
+                };
                 Ok(RxQueue {
-                    socket: PacketSocket::open(name).map_err(named)?,
+                    socket,
                     state: Mutex::new(RxState {
-                        slots: vec![vec![0u8; MAX_FRAME]; RX_BATCH],
+                        ring: rx_ring,
+                        slots: vec![vec![0u8; MAX_FRAME]; slots],
                         filled: Vec::with_capacity(RX_BATCH),
                     }),
                 })
@@ -108,14 +159,20 @@ impl AfPacketPort {
                 queue.socket.join_fanout(group).map_err(named)?;
             }
         }
-        let mtu = interface_mtu(name)?;
         let hw_addr = interface_mac(name);
         Ok(AfPacketPort {
             name: name.to_string(),
             mtu,
             hw_addr,
             queues,
-            tx: Mutex::new(TxQueue::default()),
+            tx: Mutex::new(TxQueue {
+                sender: match tx_ring {
+                    Some(_) => Some(PacketSocket::open_sender(name).map_err(named)?),
+                    None => None,
+                },
+                ring: tx_ring,
+                ..TxQueue::default()
+            }),
             tx_pending: AtomicBool::new(false),
             state: PortState::default(),
             kernel_drops: AtomicU64::new(0),
@@ -136,15 +193,63 @@ impl AfPacketPort {
         self.flush_locked(&mut tx);
     }
 
+    /// Whether the port moves frames through rings (else batched system
+    /// calls): on every kernel since 3.14, unless it refused the memory.
+    pub fn uses_rings(&self) -> bool {
+        lock(&self.tx).ring.is_some() && self.queues.iter().all(|q| lock(&q.state).ring.is_some())
+    }
+
     fn flush_locked(&self, tx: &mut TxQueue) {
+        if let Some(ring) = tx.ring.as_mut() {
+            self.kick(ring);
+        }
+        self.send_queued(tx);
+        self.tx_pending.store(false, Release);
+    }
+
+    /// Sends the frames in the transmit ring, counting them; when the
+    /// kernel refuses the whole ring (the interface went down), they are
+    /// dropped; when the socket's buffer is full, they wait for the next
+    /// kick, after up to a millisecond's wait for room.
+    fn kick(&self, ring: &mut TxRing) {
+        let Some(first) = self.queues.first() else {
+            return;
+        };
+        let counters = &self.state.counters;
+        for attempt in 0..2 {
+            if ring.pending() == 0 {
+                return;
+            }
+            if attempt > 0 {
+                first.socket.wait_writable();
+            }
+            let outcome = first.socket.kick();
+            ring.reap(|len| counters.transmitted(len));
+            match outcome.map_err(|e| e.kind()) {
+                Ok(())
+                | Err(io::ErrorKind::WouldBlock)
+                | Err(io::ErrorKind::Interrupted)
+                | Err(io::ErrorKind::OutOfMemory) => {}
+                Err(_) => {
+                    ring.discard(|_| counters.tx_dropped());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sends the frames queued in buffers.
+    fn send_queued(&self, tx: &mut TxQueue) {
         if tx.queued == 0 {
             return;
         }
         let queued = tx.buffers.get(..tx.queued).unwrap_or_default();
-        let Some(first) = self.queues.first() else {
-            return;
+        let socket = match (&tx.sender, self.queues.first()) {
+            (Some(sender), _) => sender,
+            (None, Some(first)) => &first.socket,
+            (None, None) => return,
         };
-        first.socket.send_batch(queued, |buffer, sent| {
+        socket.send_batch(queued, |buffer, sent| {
             if sent {
                 self.state
                     .counters
@@ -154,7 +259,56 @@ impl AfPacketPort {
             }
         });
         tx.queued = 0;
-        self.tx_pending.store(false, Release);
+    }
+
+    /// Receives from `queue`'s ring into `batch`; how many frames were
+    /// taken.
+    fn receive_ring(
+        &self,
+        socket: &PacketSocket,
+        rx: &mut RxState,
+        batch: &mut Vec<Vec<u8>>,
+        max: usize,
+    ) -> usize {
+        let RxState {
+            ring,
+            slots,
+            filled,
+        } = rx;
+        let Some(ring) = ring.as_mut() else {
+            return 0;
+        };
+        let up = self.is_up();
+        let counters = &self.state.counters;
+        let mut taken = 0;
+        ring.receive(max, |slot| {
+            let frame = match slot {
+                RxSlot::Frame { bytes, vlan: None } => vnet_hdr::received_frame(bytes),
+                RxSlot::Frame {
+                    bytes,
+                    vlan: Some((tpid, tci)),
+                } => vnet_hdr::received_tagged_frame(bytes, tpid, tci),
+                RxSlot::OnSocket => {
+                    // The whole frame is next on the socket.
+                    filled.clear();
+                    match socket.receive_batch(slots, filled) {
+                        Ok(0) => filled.first().and_then(|&(index, len)| {
+                            slots
+                                .get(index)
+                                .and_then(|s| s.get(..len))
+                                .and_then(vnet_hdr::received_frame)
+                        }),
+                        _ => None,
+                    }
+                }
+                RxSlot::Own => return,
+                RxSlot::Broken => None,
+            };
+            if up && counters.take(frame, batch) {
+                taken += 1;
+            }
+        });
+        taken
     }
 }
 
@@ -177,7 +331,10 @@ impl Port for AfPacketPort {
             return 0;
         };
         let mut rx = lock(&queue.state);
-        let RxState { slots, filled } = &mut *rx;
+        if rx.ring.is_some() {
+            return self.receive_ring(&queue.socket, &mut rx, batch, max);
+        }
+        let RxState { slots, filled, .. } = &mut *rx;
         filled.clear();
         let want = max.min(slots.len());
         let Some(slots) = slots.get_mut(..want) else {
@@ -212,6 +369,25 @@ impl Port for AfPacketPort {
             return;
         }
         let mut tx = lock(&self.tx);
+        if let Some(ring) = tx.ring.as_mut() {
+            if vnet_hdr::fits_mtu(frame, self.mtu) {
+                let hdr = vnet_hdr::copied_whole(frame.len());
+                if !ring.push(&hdr, frame) {
+                    self.kick(ring);
+                    if !ring.push(&hdr, frame) {
+                        self.state.counters.tx_dropped();
+                        return;
+                    }
+                }
+                self.tx_pending.store(true, Release);
+                if ring.pending() >= TX_BATCH {
+                    self.kick(ring);
+                }
+                return;
+            }
+            // A super-frame goes out at once, after the ring's frames.
+            self.kick(ring);
+        }
         let index = tx.queued;
         if tx.buffers.len() <= index {
             tx.buffers.push(Vec::new());
@@ -226,8 +402,8 @@ impl Port for AfPacketPort {
         }
         tx.queued += 1;
         self.tx_pending.store(true, Release);
-        if tx.queued >= TX_BATCH {
-            self.flush_locked(&mut tx);
+        if tx.queued >= TX_BATCH || tx.ring.is_some() {
+            self.send_queued(&mut tx);
         }
     }
 

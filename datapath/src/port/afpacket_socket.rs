@@ -6,14 +6,19 @@
 //! each frame (`PACKET_VNET_HDR`, see `vnet_hdr`). Frames the socket
 //! itself sent are not delivered back to it (`PACKET_IGNORE_OUTGOING`,
 //! Linux 4.20, and, on older kernels, dropped by their `PACKET_OUTGOING`
-//! packet type). Frames move in batches: one `recvmmsg` or `sendmmsg` per
-//! batch, never one system call per frame.
+//! packet type). Frames move in batches: through the socket's
+//! memory-mapped rings (`afpacket_ring`) when the kernel grants them, a
+//! frame too long for a ring slot with one `recvmsg` or `sendmsg`; else
+//! one `recvmmsg` or `sendmmsg` per batch, never one system call per frame.
 
 use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+use std::sync::Arc;
+
+use super::afpacket_ring::{Geometry, Mapping, RxRing, TxRing};
 use super::vnet_hdr;
 
 /// The largest frame the kernel hands over: a 64 KiB GSO super-frame,
@@ -43,6 +48,8 @@ const PACKET_FANOUT_HASH: libc::c_int = 0;
 const PACKET_FANOUT_FLAG_DEFRAG: libc::c_int = 0x8000;
 /// `PACKET_STATISTICS` (packet(7)): `struct tpacket_stats`, reset on read.
 const PACKET_STATISTICS: libc::c_int = 6;
+/// `TPACKET_V2`, for `PACKET_VERSION`.
+const TPACKET_V2: libc::c_int = 1;
 
 /// `struct tpacket_stats` of `<linux/if_packet.h>`.
 #[repr(C)]
@@ -56,6 +63,26 @@ struct TpacketStats {
 #[derive(Debug)]
 pub struct PacketSocket {
     fd: OwnedFd,
+}
+
+/// The rings of a socket opened with them.
+#[derive(Debug)]
+pub struct Rings {
+    pub rx: RxRing,
+    /// Only on a socket that transmits.
+    pub tx: Option<TxRing>,
+}
+
+/// The rings to ask for: receive slots of `frame_len` bytes (virtio-net
+/// header included), so many of them, and a transmit ring if `tx_frames`
+/// is not zero.
+#[derive(Debug, Clone, Copy)]
+pub struct RingRequest {
+    pub frame_len: usize,
+    pub rx_frames: usize,
+    pub tx_frames: usize,
+    /// The most bytes either ring may take.
+    pub max_bytes: usize,
 }
 
 /// `htons(ETH_P_ALL)`: every protocol.
@@ -121,9 +148,30 @@ fn vlan_tag(hdr: &libc::msghdr) -> Option<(u16, u16)> {
 }
 
 impl PacketSocket {
-    /// Opens a socket on interface `name`, configured as the module says.
-    pub fn open(name: &str) -> io::Result<PacketSocket> {
+    /// Opens a socket on interface `name`, configured as the module says,
+    /// with the rings `rings` asks for if the kernel grants them (else
+    /// none: the socket then moves frames with `recvmmsg`/`sendmmsg`).
+    pub fn open(
+        name: &str,
+        rings: Option<RingRequest>,
+    ) -> io::Result<(PacketSocket, Option<Rings>)> {
         let index = interface_index(name)?;
+        if let Some(request) = rings {
+            let socket = PacketSocket::configured()?;
+            // Refused (an old kernel, no memory to lock): that socket is
+            // dropped half-configured and a plain one opened below.
+            if let Ok(rings) = socket.set_up_rings(&request) {
+                socket.attach(index)?;
+                return Ok((socket, Some(rings)));
+            }
+        }
+        let socket = PacketSocket::configured()?;
+        socket.attach(index)?;
+        Ok((socket, None))
+    }
+
+    /// A new socket with its options set, not yet bound.
+    fn configured() -> io::Result<PacketSocket> {
         // Protocol 0: nothing is delivered before the socket is bound,
         // so no frame arrives without its virtio-net header.
         // SAFETY: plain system call with constant arguments.
@@ -156,9 +204,76 @@ impl PacketSocket {
                 let _ = socket.set_int(libc::SOL_SOCKET, plain, SOCKET_BUFFER);
             }
         }
-        socket.promiscuous(index)?;
-        socket.bind(index)?;
         Ok(socket)
+    }
+
+    /// Puts the socket in promiscuous mode on interface `index` and binds
+    /// it there: frames start to arrive.
+    fn attach(&self, index: u32) -> io::Result<()> {
+        self.promiscuous(index)?;
+        self.bind(index, all_protocols())
+    }
+
+    /// Opens a socket that only sends, on interface `name`: beside a
+    /// socket with a transmit ring, whose `sendmsg` only sends the ring,
+    /// it sends the frames too long for a ring slot.
+    pub fn open_sender(name: &str) -> io::Result<PacketSocket> {
+        let index = interface_index(name)?;
+        let socket = PacketSocket::configured()?;
+        socket.bind(index, 0)?;
+        Ok(socket)
+    }
+
+    /// Sets up and maps the rings `request` asks for (TPACKET_V2, see
+    /// `afpacket_ring`). Frames longer than a receive slot are also queued
+    /// whole on the socket (`PACKET_COPY_THRESH`); a frame the kernel
+    /// cannot send is skipped rather than stopping the ring (`PACKET_LOSS`).
+    fn set_up_rings(&self, request: &RingRequest) -> io::Result<Rings> {
+        let invalid = || io::Error::new(io::ErrorKind::InvalidInput, "ring too large");
+        let rx = Geometry::new(request.frame_len, request.rx_frames, request.max_bytes);
+        let tx = (request.tx_frames > 0)
+            .then(|| Geometry::new(request.frame_len, request.tx_frames, request.max_bytes));
+        self.set_int(libc::SOL_PACKET, libc::PACKET_VERSION, TPACKET_V2)?;
+        self.set_int(libc::SOL_PACKET, libc::PACKET_LOSS, 1)?;
+        self.set_ring(libc::PACKET_RX_RING, &rx.request().ok_or_else(invalid)?)?;
+        if let Some(tx) = &tx {
+            self.set_ring(libc::PACKET_TX_RING, &tx.request().ok_or_else(invalid)?)?;
+        }
+        self.set_int(libc::SOL_PACKET, libc::PACKET_COPY_THRESH, 1)?;
+        let len = rx.len() + tx.map_or(0, |tx| tx.len());
+        let map = Arc::new(Mapping::new(self.fd.as_raw_fd(), len)?);
+        Ok(Rings {
+            rx: RxRing::new(Arc::clone(&map), rx),
+            tx: tx.map(|tx| TxRing::new(map, rx.len(), tx)),
+        })
+    }
+
+    fn set_ring(&self, option: libc::c_int, request: &libc::tpacket_req) -> io::Result<()> {
+        // SAFETY: `request` is a live tpacket_req and the length passed is
+        // its size.
+        check(unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                option,
+                (request as *const libc::tpacket_req).cast(),
+                size_of::<libc::tpacket_req>() as libc::socklen_t,
+            )
+        })
+        .map(drop)
+    }
+
+    /// Asks the kernel to send the frames waiting in the transmit ring;
+    /// it goes through all of them before returning.
+    pub fn kick(&self) -> io::Result<()> {
+        // SAFETY: a send of no bytes from a null buffer, which the kernel
+        // does not read; with a transmit ring it sends the ring's frames.
+        let ret =
+            unsafe { libc::send(self.fd.as_raw_fd(), std::ptr::null(), 0, libc::MSG_DONTWAIT) };
+        if ret < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     /// Joins fanout group `group` of the interface the socket is bound
@@ -211,11 +326,13 @@ impl PacketSocket {
         .map(drop)
     }
 
-    fn bind(&self, index: u32) -> io::Result<()> {
+    /// Binds the socket to interface `index`, receiving every protocol
+    /// (`protocol` is `htons(ETH_P_ALL)`) or none (0).
+    fn bind(&self, index: u32, protocol: u16) -> io::Result<()> {
         // SAFETY: sockaddr_ll is plain data; all zeroes is a valid value.
         let mut addr: libc::sockaddr_ll = unsafe { zeroed() };
         addr.sll_family = libc::AF_PACKET as libc::c_ushort;
-        addr.sll_protocol = all_protocols();
+        addr.sll_protocol = protocol;
         addr.sll_ifindex = index as libc::c_int;
         // SAFETY: `addr` is live and the length passed is its size.
         check(unsafe {
@@ -374,7 +491,7 @@ impl PacketSocket {
     }
 
     /// Waits up to a millisecond for room in the socket's send buffer.
-    fn wait_writable(&self) {
+    pub fn wait_writable(&self) {
         let mut pfd = libc::pollfd {
             fd: self.fd.as_raw_fd(),
             events: libc::POLLOUT,

@@ -84,11 +84,36 @@ fn receive_marked(port: &AfPacketPort, marker: u8, want: usize) -> Vec<Vec<u8>> 
     got
 }
 
+/// Both ways a port can move frames: through the socket's rings (what
+/// `open` gives on this kernel) and with batched system calls (what an
+/// older kernel, or one short of memory for the rings, gets).
+const RINGS: [bool; 2] = [true, false];
+
+/// A port on `name` with or without rings, checked to have what it asked.
+fn open(name: &str, queues: usize, rings: bool) -> AfPacketPort {
+    let port = AfPacketPort::open_with(name, queues, rings).unwrap();
+    assert_eq!(port.uses_rings(), rings, "{name}");
+    port
+}
+
+#[test]
+fn the_port_uses_rings_when_the_kernel_has_them() {
+    let veth = Veth::new("r", 1500);
+    assert!(AfPacketPort::open(&veth.a).unwrap().uses_rings());
+    assert!(AfPacketPort::open_queues(&veth.b, 3).unwrap().uses_rings());
+}
+
 #[test]
 fn frames_cross_a_veth_in_batches_and_are_not_looped_back() {
-    let veth = Veth::new("x", 1500);
-    let a = AfPacketPort::open(&veth.a).unwrap();
-    let b = AfPacketPort::open(&veth.b).unwrap();
+    for rings in RINGS {
+        cross_a_veth(rings);
+    }
+}
+
+fn cross_a_veth(rings: bool) {
+    let veth = Veth::new(if rings { "x" } else { "xs" }, 1500);
+    let a = open(&veth.a, 1, rings);
+    let b = open(&veth.b, 1, rings);
     assert_eq!(a.mtu(), 1500);
     for i in 0..40 {
         a.transmit(&frame(60 + i, 0xa5));
@@ -108,12 +133,18 @@ fn frames_cross_a_veth_in_batches_and_are_not_looped_back() {
 
 #[test]
 fn frames_the_kernel_dropped_count_as_receive_drops() {
-    let veth = Veth::new("k", 1500);
-    let a = AfPacketPort::open(&veth.a).unwrap();
-    let b = AfPacketPort::open(&veth.b).unwrap();
-    // Far more than the socket's receive queue holds, never read.
+    for rings in RINGS {
+        kernel_drops(rings);
+    }
+}
+
+fn kernel_drops(rings: bool) {
+    let veth = Veth::new(if rings { "k" } else { "ks" }, 1500);
+    let a = open(&veth.a, 1, rings);
+    let b = open(&veth.b, 1, rings);
+    // Far more than the socket's receive queue (or ring) holds, never read.
     let big = frame(1500, 0x3c);
-    for _ in 0..200 {
+    for _ in 0..300 {
         for _ in 0..64 {
             a.transmit(&big);
         }
@@ -127,9 +158,15 @@ fn frames_the_kernel_dropped_count_as_receive_drops() {
 
 #[test]
 fn frames_over_the_mtu_are_dropped_unless_tcp_the_kernel_can_cut() {
-    let veth = Veth::new("m", 1400);
-    let a = AfPacketPort::open(&veth.a).unwrap();
-    let b = AfPacketPort::open(&veth.b).unwrap();
+    for rings in RINGS {
+        over_the_mtu(rings);
+    }
+}
+
+fn over_the_mtu(rings: bool) {
+    let veth = Veth::new(if rings { "m" } else { "ms" }, 1400);
+    let a = open(&veth.a, 1, rings);
+    let b = open(&veth.b, 1, rings);
     a.transmit(&frame(1414, 0x5a));
     a.transmit(&frame(1415, 0x5a));
     a.flush();
@@ -165,6 +202,18 @@ fn frames_over_the_mtu_are_dropped_unless_tcp_the_kernel_can_cut() {
     assert_eq!(a.stats().tx_dropped, 1, "the TCP super-frame was sent");
     assert_eq!(got.len(), 1, "the super-frame arrived whole");
     assert_eq!(got[0], tcp);
+
+    // Frames before and after a super-frame (which does not go through
+    // the transmit ring, nor arrive through the receive ring) keep their
+    // order.
+    for len in [60, 61] {
+        a.transmit(&frame(len, 0x77));
+    }
+    a.transmit(&tcp);
+    a.transmit(&frame(62, 0x77));
+    a.flush();
+    let lens: Vec<usize> = receive_marked(&b, 0x77, 4).iter().map(Vec::len).collect();
+    assert_eq!(lens, [60, 61, tcp.len(), 62]);
 }
 
 #[test]
@@ -222,9 +271,15 @@ fn receive_by_queue(port: &AfPacketPort, marker: u8, at: usize, want: usize) -> 
 
 #[test]
 fn queues_spread_flows_and_keep_each_flow_both_ways_on_one_queue() {
-    let veth = Veth::new("q", 1500);
-    let a = AfPacketPort::open_queues(&veth.a, 2).unwrap();
-    let b = AfPacketPort::open_queues(&veth.b, 2).unwrap();
+    for rings in RINGS {
+        spread_flows(rings);
+    }
+}
+
+fn spread_flows(rings: bool) {
+    let veth = Veth::new(if rings { "q" } else { "qs" }, 1500);
+    let a = open(&veth.a, 2, rings);
+    let b = open(&veth.b, 2, rings);
     assert_eq!((a.rx_queues(), b.rx_queues()), (2, 2));
     const FLOWS: u16 = 24;
     // Each flow three times, interleaved.

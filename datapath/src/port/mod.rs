@@ -8,6 +8,7 @@
 //! port a tap interface the switch makes.
 
 mod afpacket;
+mod afpacket_ring;
 mod afpacket_socket;
 mod dummy;
 mod interface;

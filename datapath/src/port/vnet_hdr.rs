@@ -188,16 +188,35 @@ fn pseudo_sum(frame: &[u8], layout: &TcpLayout) -> Option<u16> {
     )))
 }
 
+/// Whether `frame` fits an interface of MTU `mtu` as it is (its Ethernet
+/// header and one VLAN tag aside).
+pub fn fits_mtu(frame: &[u8], mtu: usize) -> bool {
+    let l2 = match be16(frame, 12) {
+        Some(t) if ETHERTYPE_VLAN.contains(&t) => 18,
+        _ => 14,
+    };
+    frame.len() <= mtu + l2
+}
+
+/// The header for a frame of `len` bytes that fits the MTU, sent from a
+/// transmit ring: no offload, and `hdr_len` the whole frame, so that the
+/// kernel copies all of it rather than pointing into the ring slot, which
+/// it hands back as soon as the frame's socket is detached (a veth peer's
+/// stack does that on receipt), before the frame is gone.
+pub fn copied_whole(len: usize) -> [u8; LEN] {
+    VnetHdr {
+        hdr_len: u16::try_from(len).unwrap_or(u16::MAX),
+        ..VnetHdr::default()
+    }
+    .emit()
+}
+
 /// The header to send `frame` with on an interface of MTU `mtu`: none
 /// for a frame that fits; for a longer TCP frame a GSO request cutting it
 /// into MTU-sized segments, its checksum field turned back into the
 /// partial sum the kernel completes per segment.
 pub fn for_transmit(frame: &mut [u8], mtu: usize) -> Result<VnetHdr, FrameError> {
-    let l2 = match be16(frame, 12) {
-        Some(t) if ETHERTYPE_VLAN.contains(&t) => 18,
-        _ => 14,
-    };
-    if frame.len() <= mtu + l2 {
+    if fits_mtu(frame, mtu) {
         return Ok(VnetHdr::default());
     }
     let layout = tcp_layout(frame).ok_or(FrameError::TooLong)?;
@@ -261,6 +280,17 @@ pub fn received_frame(received: &[u8]) -> Option<Vec<u8>> {
     let mut frame = received.get(LEN..)?.to_vec();
     complete_checksum(&hdr, &mut frame).ok()?;
     Some(frame)
+}
+
+/// [`received_frame`] of `received` with the VLAN tag (`tpid`, `tci`)
+/// the kernel took off it put back (see [`insert_vlan`]).
+pub fn received_tagged_frame(received: &[u8], tpid: u16, tci: u16) -> Option<Vec<u8>> {
+    const TAG: usize = 4;
+    let mut buf = Vec::with_capacity(received.len() + TAG);
+    buf.extend_from_slice(received);
+    buf.resize(received.len() + TAG, 0);
+    let len = insert_vlan(&mut buf, received.len(), tpid, tci)?;
+    received_frame(buf.get(..len)?)
 }
 
 /// Fills `buffer` with `frame` behind the header to send it with on an
@@ -370,6 +400,7 @@ mod tests {
         // The frame as it would be without the tag, checksum completed.
         let untagged = received_frame(&buf).unwrap();
         let len = buf.len();
+        let original = buf.clone();
         buf.resize(len + 64, 0);
         let new_len = insert_vlan(&mut buf, len, 0x8100, 0x2064).unwrap();
         assert_eq!(new_len, len + 4);
@@ -378,6 +409,11 @@ mod tests {
         expected.extend_from_slice(&[0x81, 0x00, 0x20, 0x64]);
         expected.extend_from_slice(&untagged[12..]);
         assert_eq!(tagged, expected);
+        assert_eq!(
+            received_tagged_frame(&original, 0x8100, 0x2064),
+            Some(expected)
+        );
+        assert_eq!(received_tagged_frame(&original[..LEN + 6], 0x8100, 1), None);
         // No room, or no addresses: refused, nothing panics.
         let mut full = buf[..new_len].to_vec();
         assert_eq!(insert_vlan(&mut full, new_len, 0x8100, 1), None);
