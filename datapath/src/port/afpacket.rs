@@ -288,10 +288,14 @@ impl AfPacketPort {
                     bytes,
                     vlan: Some((tpid, tci)),
                 } => vnet_hdr::received_tagged_frame(bytes, tpid, tci),
-                RxSlot::OnSocket => {
+                RxSlot::OnSocket { own } => {
                     // The whole frame is next on the socket.
                     filled.clear();
-                    match socket.receive_batch(slots, filled) {
+                    let read = socket.receive_batch(slots, filled);
+                    if own {
+                        return;
+                    }
+                    match read {
                         Ok(0) => filled.first().and_then(|&(index, len)| {
                             slots
                                 .get(index)

@@ -172,8 +172,9 @@ pub enum RxSlot<'a> {
         bytes: &'a [u8],
         vlan: Option<(u16, u16)>,
     },
-    /// A frame too long for its slot, waiting whole on the socket.
-    OnSocket,
+    /// A frame too long for its slot, waiting whole on the socket; `own`
+    /// if this host sent it (to be read there and skipped).
+    OnSocket { own: bool },
     /// A frame this host sent (kernels before 4.20 deliver them), to skip.
     Own,
     /// A frame cut short or a slot whose header does not add up.
@@ -209,8 +210,9 @@ fn u16_at(slot: &[u8], at: usize) -> Option<u16> {
 /// What a slot the kernel handed over (`status`, and the slot's bytes,
 /// from its header on) holds.
 pub fn parse_rx_slot(status: u32, slot: &[u8]) -> RxSlot<'_> {
+    let own = slot.get(SLL_OFFSET + SLL_PKTTYPE) == Some(&PACKET_OUTGOING);
     if status & libc::TP_STATUS_COPY != 0 {
-        return RxSlot::OnSocket;
+        return RxSlot::OnSocket { own };
     }
     let parsed = (|| {
         let len = usize::try_from(u32_at(slot, rx_field::LEN)?).ok()?;
@@ -221,12 +223,12 @@ pub fn parse_rx_slot(status: u32, slot: &[u8]) -> RxSlot<'_> {
         }
         let start = mac - vnet_hdr::LEN;
         let bytes = slot.get(start..mac.checked_add(snaplen)?)?;
-        Some((bytes, *slot.get(SLL_OFFSET + SLL_PKTTYPE)?))
+        Some(bytes)
     })();
-    let Some((bytes, pkttype)) = parsed else {
+    let Some(bytes) = parsed else {
         return RxSlot::Broken;
     };
-    if pkttype == PACKET_OUTGOING {
+    if own {
         return RxSlot::Own;
     }
     let vlan = (status & libc::TP_STATUS_VLAN_VALID != 0).then(|| {
@@ -481,8 +483,9 @@ mod tests {
         assert_eq!(parse_rx_slot(user, &[]), RxSlot::Broken);
         // Copied whole to the socket, and our own frames.
         let copied = user | libc::TP_STATUS_COPY;
-        assert_eq!(parse_rx_slot(copied, &[]), RxSlot::OnSocket);
+        assert_eq!(parse_rx_slot(copied, &[]), RxSlot::OnSocket { own: false });
         let own = rx_slot(&frame, 76, 60, PACKET_OUTGOING);
         assert_eq!(parse_rx_slot(user, &own), RxSlot::Own);
+        assert_eq!(parse_rx_slot(copied, &own), RxSlot::OnSocket { own: true });
     }
 }

@@ -46,6 +46,11 @@ const ETH_P_8021Q: u16 = 0x8100;
 const PACKET_FANOUT: libc::c_int = 18;
 const PACKET_FANOUT_HASH: libc::c_int = 0;
 const PACKET_FANOUT_FLAG_DEFRAG: libc::c_int = 0x8000;
+/// `PACKET_FANOUT_FLAG_IGNORE_OUTGOING` (Linux 4.20): a fanout group
+/// delivers frames through its own hook, which ignores the sockets'
+/// `PACKET_IGNORE_OUTGOING`; without this flag every frame the port sends
+/// would come back to its group, to be copied and skipped.
+const PACKET_FANOUT_FLAG_IGNORE_OUTGOING: libc::c_int = 0x4000;
 /// `PACKET_STATISTICS` (packet(7)): `struct tpacket_stats`, reset on read.
 const PACKET_STATISTICS: libc::c_int = 6;
 /// `TPACKET_V2`, for `PACKET_VERSION`.
@@ -279,13 +284,19 @@ impl PacketSocket {
     /// Joins fanout group `group` of the interface the socket is bound
     /// to: each frame then goes to one socket of the group, all the frames
     /// of a flow (both directions, the hash being symmetric) to the same one.
+    /// Kernels before 4.20 refuse the flag that keeps the frames the
+    /// host sends out of the group: they join without it (and the
+    /// receivers skip those frames by their packet type).
     pub fn join_fanout(&self, group: u16) -> io::Result<()> {
         let mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
-        self.set_int(
-            libc::SOL_PACKET,
-            PACKET_FANOUT,
-            libc::c_int::from(group) | (mode << 16),
-        )
+        let join = |mode: libc::c_int| {
+            self.set_int(
+                libc::SOL_PACKET,
+                PACKET_FANOUT,
+                libc::c_int::from(group) | (mode << 16),
+            )
+        };
+        join(mode | PACKET_FANOUT_FLAG_IGNORE_OUTGOING).or_else(|_| join(mode))
     }
 
     fn set_int(
