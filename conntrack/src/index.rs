@@ -128,6 +128,16 @@ impl Index {
         None
     }
 
+    /// Calls `f` with each handle [`Index::find`] would offer its `eq` for
+    /// `h32`: those filed under the same home bucket and tag, without
+    /// looking at their entries.
+    pub fn candidates(&self, h32: u32, mut f: impl FnMut(u32)) {
+        self.find(h32, |handle| {
+            f(handle);
+            false
+        });
+    }
+
     /// Files `handle` under `h32`; `rehash` gives the hash of any filed
     /// handle, for growing.
     pub fn insert(&mut self, h32: u32, handle: u32, rehash: impl Fn(u32) -> u32) {
@@ -220,6 +230,20 @@ mod tests {
 
     fn h(n: u32) -> u32 {
         n.wrapping_mul(0x9e37_79b9)
+    }
+
+    #[test]
+    fn candidates_include_the_filed_handle_and_only_same_tag_ones() {
+        let mut index = Index::default();
+        for n in 0..5_000 {
+            index.insert(h(n), n, h);
+        }
+        for n in 0..5_000 {
+            let mut seen = Vec::new();
+            index.candidates(h(n), |c| seen.push(c));
+            assert!(seen.contains(&n), "{n}: {seen:?}");
+            assert!(seen.iter().all(|&c| tag_of(h(c)) == tag_of(h(n))));
+        }
     }
 
     #[test]

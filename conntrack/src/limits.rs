@@ -91,6 +91,12 @@ impl Limits {
             .map_or(0, |c| c.load(Relaxed))
     }
 
+    /// Whether `n` more connections in `zone` fit under both limits.
+    pub fn has_room(&self, zone: u16, n: u32) -> bool {
+        let fits = |limit: u32, count: u32| limit == 0 || count.saturating_add(n) <= limit;
+        fits(self.zone_limit(zone).0, self.count(zone)) && fits(self.global(), self.total())
+    }
+
     /// Counts a new connection in `zone` unless a limit forbids it; a
     /// refusal is counted against the zone.
     pub fn try_add(&self, zone: u16) -> Result<(), Refusal> {

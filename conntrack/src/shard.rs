@@ -40,6 +40,9 @@ pub(crate) struct Shard {
     hasher: KeyHasher,
     /// The table's NAT'd reply keys, kept in step with the entries.
     nat: Arc<NatIndex>,
+    /// Live connections with an ALG helper, whose packets may file
+    /// expectations that reach other shards.
+    helpers: u32,
 }
 
 impl Shard {
@@ -53,6 +56,7 @@ impl Shard {
             policies: Arc::default(),
             hasher,
             nat,
+            helpers: 0,
         }
     }
 
@@ -108,6 +112,7 @@ impl Shard {
         if let Some(reply) = conn.ext.as_ref().and_then(|e| e.reply) {
             self.nat.insert(self.hasher.hash(&reply), reply, hash);
         }
+        self.helpers += u32::from(has_helper(&conn));
         match self.slab.get_mut(handle as usize) {
             Some(slot) => *slot = conn,
             None => self.slab.push(conn),
@@ -136,6 +141,7 @@ impl Shard {
         let conn = self.slab.get_mut(handle as usize).filter(|c| c.is_live())?;
         let (zone, pos) = (conn.key.zone, conn.zone_pos as usize);
         conn.flags = 0;
+        self.helpers = self.helpers.saturating_sub(u32::from(has_helper(conn)));
         match conn.ext.as_ref().and_then(|e| e.reply) {
             Some(reply) if hold => self.nat.hold(self.hasher.hash(&reply), reply),
             _ => unfile_reply(&self.nat, &self.hasher, conn),
@@ -178,6 +184,7 @@ impl Shard {
             self.index.remove(hash, handle);
             if let Some(conn) = self.slab.get_mut(handle as usize) {
                 conn.flags = 0;
+                self.helpers = self.helpers.saturating_sub(u32::from(has_helper(conn)));
                 unfile_reply(&self.nat, &self.hasher, conn);
                 conn.ext = None;
             }
@@ -191,6 +198,24 @@ impl Shard {
         for &handle in self.zone_members(zone) {
             self.prefetch_conn(handle);
         }
+    }
+
+    /// Prefetches the entries a key hashing to `hash` may belong to (those
+    /// its index tag matches), without reading them, and returns the
+    /// first: a hint that [`Shard::direction`] confirms once the entry is
+    /// in cache.
+    pub fn candidate(&self, hash: u64) -> Option<u32> {
+        let mut first = None;
+        self.index.candidates(hash as u32, |handle| {
+            first = first.or(Some(handle));
+            self.prefetch_conn(handle);
+        });
+        first
+    }
+
+    /// Whether a live connection of this shard has an ALG helper.
+    pub fn has_helpers(&self) -> bool {
+        self.helpers != 0
     }
 
     /// Prefetches every cache line of a connection entry.
@@ -217,6 +242,7 @@ impl Shard {
         self.index.clear();
         self.zones.clear();
         self.wheel.clear();
+        self.helpers = 0;
         counts
     }
 
@@ -298,6 +324,10 @@ impl Shard {
     pub fn sweep_pending(&self, now: u64) -> bool {
         self.wheel.pending(tick_of(now))
     }
+}
+
+fn has_helper(conn: &Conn) -> bool {
+    conn.ext.as_ref().is_some_and(|e| e.helper.is_some())
 }
 
 /// Forgets `conn`'s NAT'd reply key, if it has one, in `nat`.

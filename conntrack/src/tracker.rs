@@ -2,14 +2,16 @@
 //! action over a batch of packets.
 //!
 //! Both directions of a connection hash alike, so a packet finds its
-//! connection in one shard, under that shard's lock alone; consecutive
-//! packets of a batch that fall in the same shard share one lock
-//! acquisition. A batch is handled in passes of 32 packets: all keys
-//! first (prefetching their index buckets), then a lookup of each under
-//! its lock (prefetching the entry), then each packet in order, so that
-//! the cache misses of a pass overlap instead of adding up. Counts and
-//! limits are atomics, so the packet path takes no global lock and
-//! allocates nothing (but a new connection's slab slot).
+//! connection in one shard, under that shard's lock alone. A batch is
+//! handled in passes of 32 packets: all keys first (prefetching their
+//! index buckets), then each key's index entries under its shard's lock
+//! (prefetching the entries they point to), then each packet's turn, so
+//! that the cache misses of a pass overlap instead of adding up. The
+//! second and third steps visit the pass shard by shard, taking each lock
+//! once; the third goes in arrival order instead when a packet could
+//! change what a packet of another shard meets (NAT, ALGs, a limit near).
+//! Counts and limits are atomics, so the packet path takes no global lock
+//! and allocates nothing (but a new connection's slab slot).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
@@ -87,7 +89,8 @@ impl IndexHint {
 #[derive(Debug, Clone, Copy)]
 enum Seen {
     Nothing,
-    /// The handle of the connection the key belonged to.
+    /// The handle of a connection the key may belong to (its index
+    /// entry's tag matched the key's hash).
     Entry(u32),
     /// The key is a NAT'd reply key of a connection whose original key
     /// hashes to this.
@@ -103,6 +106,59 @@ enum Located {
     /// A NAT'd reply key held for a connection that has ended (see
     /// [`NatIndex`]): no connection to go with.
     Orphan,
+}
+
+/// The packets of a pass in their arrival order: the order they are
+/// handled in when the pass cannot be handled shard by shard.
+const IN_ORDER: [u8; PASS] = {
+    let mut order = [0; PASS];
+    let mut i = 0;
+    while i < PASS {
+        order[i] = i as u8;
+        i += 1;
+    }
+    order
+};
+
+/// The indices of a pass's packets that have a key, grouped by the shard
+/// their key hashes to and in arrival order within a shard, so that
+/// packets of one connection keep their order.
+struct ShardOrder {
+    order: [u8; PASS],
+    len: usize,
+}
+
+impl ShardOrder {
+    fn of(hashes: &[Option<u64>; PASS]) -> Self {
+        let mut starts = [0u8; SHARDS + 1];
+        for hash in hashes.iter().flatten() {
+            if let Some(n) = starts.get_mut(Conntrack::shard_of(*hash) + 1) {
+                *n += 1;
+            }
+        }
+        for s in 1..starts.len() {
+            let before = starts.get(s - 1).copied().unwrap_or(0);
+            if let Some(n) = starts.get_mut(s) {
+                *n += before;
+            }
+        }
+        let mut order = [0u8; PASS];
+        for (i, hash) in hashes.iter().enumerate() {
+            let Some(hash) = hash else { continue };
+            if let Some(next) = starts.get_mut(Conntrack::shard_of(*hash)) {
+                if let Some(slot) = order.get_mut(usize::from(*next)) {
+                    *slot = i as u8;
+                }
+                *next += 1;
+            }
+        }
+        let len = hashes.iter().flatten().count();
+        ShardOrder { order, len }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.order.get(..self.len).unwrap_or(&[])
+    }
 }
 
 /// A userspace connection tracker, safe to share between packet threads.
@@ -216,6 +272,16 @@ impl Conntrack {
     fn execute_pass(&self, pass: &mut [CtPacket<'_>], params: &ExecuteParams, now: u64) {
         let verify = self.verify_checksums.load(Relaxed);
         let check_seq = self.check_tcp_seq.load(Relaxed);
+        // Whether each packet's turn can come shard by shard: yes when no
+        // packet of the pass can change what a packet of another shard
+        // meets. NAT (a connection's NAT'd reply key hashes to another
+        // shard), an ALG's expectations, and a limit that this pass's
+        // commits could reach (which commits it refuses depends on their
+        // order) all can.
+        let mut shard_local = params.nat.is_none()
+            && self.nat.is_empty()
+            && self.expectations.is_empty()
+            && (!params.commit || self.limits.has_room(params.zone, PASS as u32));
         // First every packet's key, and a prefetch of its index bucket, so
         // that the cache misses of the whole pass overlap.
         let mut keys = [Extracted::EMPTY; PASS];
@@ -229,36 +295,46 @@ impl Conntrack {
                 packet.rewrite = None;
                 continue;
             }
+            // Its connection is found through a NAT'd reply key.
+            shard_local &= !already_translated(&packet.md, params);
             let hash = self.hasher.hash(&ext.key);
             if let Some(hint) = self.hints.get(Self::shard_of(hash)) {
                 hint.prefetch(hash);
             }
             *slot = Some(hash);
         }
-        // Then, under the shards' locks, find the entries the keys name now
-        // and prefetch them too. What a packet later sees may differ (an
-        // earlier packet, or another thread, may commit or end a
-        // connection), so a handle found here is only a hint, checked
-        // again below; a run of packets of one connection looks it up once.
+        // Then, under the shards' locks (taken shard by shard, once each:
+        // with two threads, a lock taken moves its cache line between the
+        // cores), find the entries the keys may name and prefetch them.
+        // What a packet later sees may differ (an earlier packet, or
+        // another thread, may commit or end a connection), so a handle
+        // found here is only a hint, checked again below. Entries are not
+        // read here: their misses overlap until a packet's turn comes.
+        let by_shard = ShardOrder::of(&hashes);
         let mut held: Option<(usize, MutexGuard<'_, Shard>)> = None;
-        // A key not found may be a NAT'd reply key: the hash of its
+        // A key without an entry may be a NAT'd reply key: the hash of its
         // connection's original key is looked up here too, and that
         // shard's index bucket prefetched.
         let mut hints = [Seen::Nothing; PASS];
         let mut previous = None;
-        for ((ext, hash), hint) in keys.iter().zip(hashes.iter()).zip(hints.iter_mut()) {
-            let Some(hash) = hash else { continue };
+        for &i in by_shard.as_slice() {
+            let i = usize::from(i);
+            let (Some(ext), Some(Some(hash)), Some(hint)) =
+                (keys.get(i), hashes.get(i), hints.get_mut(i))
+            else {
+                continue;
+            };
             if let Some((_, found)) = previous.filter(|(h, _)| h == hash) {
                 *hint = found;
                 continue;
             }
             self.hold(&mut held, Self::shard_of(*hash));
             if let Some((_, shard)) = held.as_ref() {
-                *hint = match shard.lookup(&ext.key, *hash) {
-                    Some((handle, _)) => {
-                        shard.prefetch_conn(handle);
-                        Seen::Entry(handle)
-                    }
+                // An ALG's packet may file an expectation that a new
+                // connection of another shard meets.
+                shard_local &= !shard.has_helpers();
+                *hint = match shard.candidate(*hash) {
+                    Some(handle) => Seen::Entry(handle),
                     None => match self.nat.get(*hash, &ext.key) {
                         Some(orig) => {
                             if let Some(hint) = self.hints.get(Self::shard_of(orig)) {
@@ -273,13 +349,20 @@ impl Conntrack {
             previous = Some((*hash, *hint));
         }
         // Then each packet in order, so that one sees what the ones before
-        // it committed.
-        let packets = pass
-            .iter_mut()
-            .zip(keys.iter())
-            .zip(hashes.iter())
-            .zip(hints.iter());
-        for (((packet, ext), slot), &seen) in packets {
+        // it committed: the order of its shard's packets when nothing
+        // reaches across shards, else the pass's own.
+        let sequence = if shard_local {
+            by_shard.as_slice()
+        } else {
+            IN_ORDER.get(..pass.len()).unwrap_or(&[])
+        };
+        for &i in sequence {
+            let i = usize::from(i);
+            let (Some(packet), Some(ext), Some(slot), Some(&seen)) =
+                (pass.get_mut(i), keys.get(i), hashes.get(i), hints.get(i))
+            else {
+                continue;
+            };
             let Some(hash) = *slot else { continue };
             // A packet an earlier ct in this zone already NAT'd carries
             // the translated tuple: its connection is the one that

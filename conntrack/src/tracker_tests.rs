@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use super::*;
-use crate::entry::ConnEntry;
+use crate::entry::{ConnEntry, TupleL4};
 use crate::extract::tests::{icmp_packet, tcp_packet, udp_packet};
 use crate::extract::L3;
 use crate::flush::{FlushFilter, TupleMatch};
@@ -560,6 +560,100 @@ fn global_limit_refuses_commits_that_stay_new() {
     assert_eq!(ct.len(), 1);
     assert_eq!(st(&ct, &udp_packet(A, B, 3, 4), &commit(0)), "+new+trk");
     assert_eq!(ct.zone_stats(0).refused, 2);
+}
+
+/// Shards count their connections with an ALG helper, through every way
+/// a connection goes: the count decides whether a batch may be handled
+/// shard by shard.
+#[test]
+fn shards_count_their_helper_connections() {
+    let ct = Conntrack::new();
+    let any_helpers = |ct: &Conntrack| ct.shards.iter().any(|s| s.lock.lock().has_helpers());
+    let ftp = ExecuteParams {
+        helper: Some(crate::conn::Helper::Ftp),
+        ..commit(0)
+    };
+    run(&ct, &tcp_packet(A, B, 40000, 21, SYN, 1, 0, 0), &ftp, 0);
+    run(
+        &ct,
+        &tcp_packet(A, B, 40001, 80, SYN, 1, 0, 0),
+        &commit(0),
+        0,
+    );
+    assert!(any_helpers(&ct));
+    ct.flush(&FlushFilter::zone(0));
+    assert!(!any_helpers(&ct));
+    run(&ct, &tcp_packet(A, B, 40000, 21, SYN, 1, 0, 0), &ftp, 0);
+    ct.flush(&FlushFilter::default());
+    assert!(!any_helpers(&ct));
+    run(&ct, &tcp_packet(A, B, 40000, 21, SYN, 1, 0, 0), &ftp, 0);
+    ct.flush(&FlushFilter {
+        zone: Some(0),
+        proto: Some(6),
+        orig: Some(TupleMatch {
+            src: Some(A.parse().unwrap()),
+            dst: Some(B.parse().unwrap()),
+            src_port: Some(40000),
+            dst_port: Some(21),
+            ..TupleMatch::default()
+        }),
+        ..FlushFilter::default()
+    });
+    assert!(!any_helpers(&ct));
+    // Expired and swept.
+    run(&ct, &tcp_packet(A, B, 40000, 21, SYN, 1, 0, 0), &ftp, 0);
+    ct.sweep(3_600_000, usize::MAX);
+    assert!(!any_helpers(&ct));
+}
+
+/// Near a limit, a batch's commits are taken in arrival order, whichever
+/// shards they fall in: the ones past the limit are the last ones.
+#[test]
+fn a_limit_refuses_the_last_commits_of_a_batch() {
+    for limit in [1, 3, 20] {
+        let ct = Conntrack::new();
+        ct.set_zone_limit(4, Some(limit));
+        let frames: Vec<Pkt> = (0..32u16).map(|p| udp_packet(A, B, 1000 + p, 53)).collect();
+        let mut batch: Vec<CtPacket<'_>> = frames
+            .iter()
+            .map(|(f, l3)| CtPacket::new(f, 0, *l3))
+            .collect();
+        ct.execute(&mut batch, &commit(4), 0);
+        let mut ports: Vec<u16> = ct
+            .dump(Some(4), 0)
+            .iter()
+            .filter_map(|e| match e.orig.l4 {
+                TupleL4::Ports { sport, .. } => Some(sport),
+                TupleL4::Icmp { .. } => None,
+            })
+            .collect();
+        ports.sort_unstable();
+        let first: Vec<u16> = (1000..1000 + limit as u16).collect();
+        assert_eq!(ports, first, "limit {limit}");
+    }
+}
+
+/// Far from any limit, the batch is handled shard by shard; connections
+/// still see their own packets in order, and other connections' packets
+/// in between change nothing.
+#[test]
+fn shard_by_shard_keeps_each_connections_order() {
+    let ct = Conntrack::new();
+    let mut frames = Vec::new();
+    for port in 2000..2010u16 {
+        frames.push(tcp_packet(A, B, port, 80, SYN, 1000, 0, 0));
+        frames.push(udp_packet(A, B, port, 53));
+        frames.push(tcp_packet(B, A, 80, port, SYN | ACK, 5000, 1001, 0));
+    }
+    let mut batch: Vec<CtPacket<'_>> = frames
+        .iter()
+        .map(|(f, l3)| CtPacket::new(f, 0, *l3))
+        .collect();
+    ct.execute(&mut batch, &commit(0), 0);
+    let states: Vec<String> = batch.iter().map(|p| p.md.state.to_string()).collect();
+    for trio in states.chunks(3) {
+        assert_eq!(trio, ["+new+trk", "+new+trk", "+est+rpl+trk"], "{states:?}");
+    }
 }
 
 /// OVS 3.1 (`dpctl/ct-set-limits zone=5,limit=1`): a refused commit is

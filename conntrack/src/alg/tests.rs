@@ -146,6 +146,34 @@ fn handshake(ct: &Conntrack, params: &ExecuteParams, seen: &str) {
     run(ct, &seg(C, 40000, S, 21, ACK, 1001, 5001, ""), params, 0);
 }
 
+/// A batch is handled in arrival order where an ALG is involved: the data
+/// connection announced by an earlier packet of the same batch is related,
+/// whichever shards the two connections hash to.
+#[test]
+fn a_data_connection_announced_earlier_in_the_same_batch_is_related() {
+    for port in 0..16u16 {
+        let ct = Conntrack::new();
+        handshake(&ct, &ftp_commit(None), C);
+        let data = 50_000 + port;
+        let reply = format!(
+            "227 Entering Passive Mode (10,1,1,2,{},{}).\r\n",
+            data >> 8,
+            data & 0xff
+        );
+        let frames = [
+            seg(S, 21, C, 40000, PSH | ACK, 5001, 1001, &reply),
+            seg(C, 50009, S, data, SYN, 6000, 0, ""),
+        ];
+        let mut batch = frames.each_ref().map(|f| CtPacket::new(f, 0, L3::Ipv4));
+        ct.execute(&mut batch, &ExecuteParams::default(), 0);
+        assert_eq!(
+            batch.map(|p| state(&p.md)),
+            ["+est+rpl+trk", "+new+rel+trk"],
+            "data port {data}"
+        );
+    }
+}
+
 #[test]
 fn passive_data_connection_is_related_with_the_masters_mark_label_and_tuple() {
     // OVS 3.1 (alg-ftp-passive4.scn).

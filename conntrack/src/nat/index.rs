@@ -48,6 +48,11 @@ impl NatIndex {
         self.parts.get((reply_hash >> 60) as usize % PARTS)
     }
 
+    /// Whether no reply key is filed (held ones included).
+    pub fn is_empty(&self) -> bool {
+        self.len.load(Relaxed) == 0
+    }
+
     /// Files `reply` (hashing to `reply_hash`) under its connection's
     /// original-key hash.
     pub fn insert(&self, reply_hash: u64, reply: ConnKey, orig_hash: u64) {
@@ -83,7 +88,7 @@ impl NatIndex {
     /// The original-key hash of the connection whose NAT'd reply key is
     /// `reply`.
     pub fn get(&self, reply_hash: u64, reply: &ConnKey) -> Option<u64> {
-        if self.len.load(Relaxed) == 0 {
+        if self.is_empty() {
             return None;
         }
         self.part(reply_hash)?.lock().get(reply).copied()
