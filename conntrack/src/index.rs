@@ -138,12 +138,17 @@ impl Index {
         });
     }
 
-    /// Files `handle` under `h32`; `rehash` gives the hash of any filed
-    /// handle, for growing.
-    pub fn insert(&mut self, h32: u32, handle: u32, rehash: impl Fn(u32) -> u32) {
+    /// Files `handle` under `h32`. `filed` lists every entry filed so far
+    /// (hash and handle), for growing: the caller reads them in the order
+    /// of its own storage, which costs far fewer cache misses than
+    /// fetching each entry from its bucket.
+    pub fn insert<I>(&mut self, h32: u32, handle: u32, filed: impl FnOnce() -> I)
+    where
+        I: Iterator<Item = (u32, u32)>,
+    {
         // Grow at seven eighths full: probe runs stay short.
         if (self.len + 1) * 8 > self.buckets.len() * SLOTS * 7 {
-            self.grow(rehash);
+            self.grow(filed());
         }
         self.place(h32, handle);
         self.len += 1;
@@ -168,16 +173,11 @@ impl Index {
         }
     }
 
-    fn grow(&mut self, rehash: impl Fn(u32) -> u32) {
-        let old = std::mem::replace(self, Index::with_buckets(self.buckets.len() * 2));
-        self.len = old.len;
-        for bucket in old.buckets.iter() {
-            for slot in 0..SLOTS {
-                if bucket.tag(slot) != 0 {
-                    let handle = bucket.handle(slot);
-                    self.place(rehash(handle), handle);
-                }
-            }
+    fn grow(&mut self, filed: impl Iterator<Item = (u32, u32)>) {
+        *self = Index::with_buckets(self.buckets.len() * 2);
+        for (h32, handle) in filed {
+            self.place(h32, handle);
+            self.len += 1;
         }
     }
 
@@ -236,7 +236,7 @@ mod tests {
     fn candidates_include_the_filed_handle_and_only_same_tag_ones() {
         let mut index = Index::default();
         for n in 0..5_000 {
-            index.insert(h(n), n, h);
+            index.insert(h(n), n, || (0..n).map(|f| (h(f), f)));
         }
         for n in 0..5_000 {
             let mut seen = Vec::new();
@@ -255,8 +255,9 @@ mod tests {
     fn inserted_handles_are_found_and_removed_ones_are_not() {
         let mut index = Index::default();
         for n in 0..10_000 {
-            index.insert(h(n), n, h);
+            index.insert(h(n), n, || (0..n).map(|f| (h(f), f)));
         }
+        assert!(index.buckets.len() > 1_000, "it grew");
         for n in 0..10_000 {
             assert_eq!(index.find(h(n), |x| x == n), Some(n));
         }

@@ -36,6 +36,7 @@
 
 pub mod alg;
 pub mod bench;
+mod cache_line;
 mod conn;
 mod entry;
 mod extract;

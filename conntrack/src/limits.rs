@@ -5,6 +5,8 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
+use crate::cache_line::CacheLine;
+
 /// OVS's default global limit.
 pub const DEFAULT_GLOBAL_LIMIT: u32 = 3_000_000;
 
@@ -17,7 +19,9 @@ pub(crate) struct Limits {
     global: AtomicU32,
     default_zone: AtomicU32,
     zone: Box<[AtomicU32]>,
-    total: AtomicU32,
+    /// Written by every commit and every deletion: kept away from what
+    /// packet threads read.
+    total: CacheLine<AtomicU32>,
     per_zone: Box<[AtomicU32]>,
     refused: Box<[AtomicU64]>,
 }
@@ -35,7 +39,7 @@ impl Default for Limits {
             global: AtomicU32::new(DEFAULT_GLOBAL_LIMIT),
             default_zone: AtomicU32::new(0),
             zone: (0..ZONES).map(|_| AtomicU32::new(NO_OVERRIDE)).collect(),
-            total: AtomicU32::new(0),
+            total: CacheLine(AtomicU32::new(0)),
             per_zone: (0..ZONES).map(|_| AtomicU32::new(0)).collect(),
             refused: (0..ZONES).map(|_| AtomicU64::new(0)).collect(),
         }
@@ -97,6 +101,23 @@ impl Limits {
         fits(self.zone_limit(zone).0, self.count(zone)) && fits(self.global(), self.total())
     }
 
+    /// Counts `n` connections in `zone` ahead of their commits, if they
+    /// all fit under both limits; [`Limits::remove`] gives back the ones
+    /// not made. Counts read meanwhile include them.
+    pub fn reserve(&self, zone: u16, n: u32) -> bool {
+        let Some(count) = self.per_zone.get(usize::from(zone)) else {
+            return false;
+        };
+        let zone_before = count.fetch_add(n, Relaxed);
+        let total_before = self.total.fetch_add(n, Relaxed);
+        let over = |limit: u32, before: u32| limit != 0 && before.saturating_add(n) > limit;
+        if over(self.zone_limit(zone).0, zone_before) || over(self.global(), total_before) {
+            self.remove(zone, n);
+            return false;
+        }
+        true
+    }
+
     /// Counts a new connection in `zone` unless a limit forbids it; a
     /// refusal is counted against the zone.
     pub fn try_add(&self, zone: u16) -> Result<(), Refusal> {
@@ -151,6 +172,20 @@ mod tests {
         assert_eq!((l.total(), l.count(6)), (4, 3));
         l.remove(6, 3);
         assert_eq!((l.total(), l.count(6)), (1, 0));
+    }
+
+    #[test]
+    fn reservations_fit_under_both_limits_or_count_nothing() {
+        let l = Limits::default();
+        l.set_zone(3, Some(10));
+        assert!(l.reserve(3, 8));
+        assert!(!l.reserve(3, 3));
+        assert_eq!((l.total(), l.count(3)), (8, 8));
+        l.remove(3, 8);
+        l.set_global(5);
+        assert!(!l.reserve(4, 6));
+        assert!(l.reserve(4, 5));
+        assert_eq!((l.total(), l.count(4), l.refused(4)), (5, 5, 0));
     }
 
     #[test]

@@ -113,15 +113,19 @@ impl Shard {
             self.nat.insert(self.hasher.hash(&reply), reply, hash);
         }
         self.helpers += u32::from(has_helper(&conn));
+        // Filed before the entry is stored, so that a growing index meets
+        // each stored entry once, walking the slab in order.
+        let (slab, hasher) = (&self.slab, &self.hasher);
+        self.index.insert(hash as u32, handle, || {
+            slab.iter()
+                .enumerate()
+                .filter(|(_, c)| c.is_live())
+                .map(|(h, c)| (hasher.hash(&c.key) as u32, h as u32))
+        });
         match self.slab.get_mut(handle as usize) {
             Some(slot) => *slot = conn,
             None => self.slab.push(conn),
         }
-        let (slab, hasher) = (&self.slab, &self.hasher);
-        self.index.insert(hash as u32, handle, |h| {
-            slab.get(h as usize)
-                .map_or(0, |c| hasher.hash(&c.key) as u32)
-        });
         handle
     }
 

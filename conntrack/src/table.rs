@@ -58,8 +58,8 @@ pub struct SweepReport {
 
 impl Conntrack {
     fn each_shard(&self, mut f: impl FnMut(&mut Shard)) {
-        for (i, padded) in self.shards.iter().enumerate() {
-            let mut shard = padded.lock.lock();
+        for (i, shard) in self.shards.iter().enumerate() {
+            let mut shard = shard.lock();
             f(&mut shard);
             // The index may have been replaced (a flush of everything).
             self.publish_at(i, &shard);
@@ -155,12 +155,12 @@ impl Conntrack {
                 .skip(start)
                 .take(self.shards.len())
         };
-        for padded in order() {
-            padded.lock.lock().prefetch_zone(zone);
+        for shard in order() {
+            shard.lock().prefetch_zone(zone);
         }
         let mut removed = 0;
-        for padded in order() {
-            let n = padded.lock.lock().flush_zone(zone);
+        for shard in order() {
+            let n = shard.lock().flush_zone(zone);
             self.limits.remove(zone, n);
             removed += n as usize;
         }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::alg::{expect::Expectation, expect::Expectations, AlgIo, AlgState};
+use crate::cache_line::CacheLine;
 use crate::conn::{Conn, ConnExt, LIBERAL};
 use crate::extract::{extract, Extracted, L4Info};
 use crate::index::Index;
@@ -49,14 +50,6 @@ const LOWER_SHARD_TRIES: usize = 64;
 /// Packets handled in one pass of [`Conntrack::execute`]: their index
 /// buckets are prefetched together before any is processed.
 const PASS: usize = 32;
-
-/// A shard on its own cache lines, so that two threads' locks never share
-/// one.
-#[derive(Debug)]
-#[repr(align(128))]
-pub(crate) struct Padded {
-    pub lock: Mutex<Shard>,
-}
 
 /// Where a shard's index is, for prefetching without its lock. Kept apart
 /// from the locks and written only when the index moves, so that the
@@ -95,6 +88,25 @@ enum Seen {
     /// The key is a NAT'd reply key of a connection whose original key
     /// hashes to this.
     NatAlias(u64),
+}
+
+/// What every packet of a pass is handled under.
+#[derive(Debug)]
+struct Pass<'p> {
+    params: &'p ExecuteParams,
+    now: u64,
+    check_seq: bool,
+    budget: Budget,
+}
+
+/// How a pass's commits count against the connection limits.
+#[derive(Debug, Clone, Copy)]
+enum Budget {
+    /// Each commit checks the limits and counts itself.
+    EachCommit,
+    /// Room for this many more commits was counted ahead for the pass;
+    /// what is left over is given back at its end.
+    Reserved(u32),
 }
 
 /// Where [`Conntrack::locate`] found a key.
@@ -164,7 +176,9 @@ impl ShardOrder {
 /// A userspace connection tracker, safe to share between packet threads.
 #[derive(Debug)]
 pub struct Conntrack {
-    pub(crate) shards: Box<[Padded]>,
+    /// Each on its own cache lines, so that two threads' locks never share
+    /// one.
+    pub(crate) shards: Box<[CacheLine<Mutex<Shard>>]>,
     hints: Box<[IndexHint]>,
     pub(crate) hasher: KeyHasher,
     pub(crate) limits: Limits,
@@ -204,9 +218,7 @@ impl Conntrack {
         );
         Conntrack {
             shards: (0..SHARDS)
-                .map(|_| Padded {
-                    lock: Mutex::new(Shard::new(hasher.clone(), Arc::clone(&nat))),
-                })
+                .map(|_| CacheLine(Mutex::new(Shard::new(hasher.clone(), Arc::clone(&nat)))))
                 .collect(),
             nat_basis: hasher.hash(&basis_key),
             hints: (0..SHARDS).map(|_| IndexHint::default()).collect(),
@@ -256,7 +268,7 @@ impl Conntrack {
     }
 
     pub(crate) fn lock(&self, index: usize) -> Option<MutexGuard<'_, Shard>> {
-        self.shards.get(index).map(|s| s.lock.lock())
+        self.shards.get(index).map(|s| s.lock())
     }
 
     /// Runs the `ct` action `params` over `batch` at time `now` (the
@@ -278,10 +290,8 @@ impl Conntrack {
         // shard), an ALG's expectations, and a limit that this pass's
         // commits could reach (which commits it refuses depends on their
         // order) all can.
-        let mut shard_local = params.nat.is_none()
-            && self.nat.is_empty()
-            && self.expectations.is_empty()
-            && (!params.commit || self.limits.has_room(params.zone, PASS as u32));
+        let mut shard_local =
+            params.nat.is_none() && self.nat.is_empty() && self.expectations.is_empty();
         // First every packet's key, and a prefetch of its index bucket, so
         // that the cache misses of the whole pass overlap.
         let mut keys = [Extracted::EMPTY; PASS];
@@ -347,6 +357,29 @@ impl Conntrack {
                 };
             }
             previous = Some((*hash, *hint));
+        }
+        // A pass handled shard by shard must have room under the limits
+        // for a commit of every packet, else which ones fit depends on
+        // their order. The count of the packets that found no entry, the
+        // likely new connections, is then taken at once rather than by
+        // each commit: two threads' commits would otherwise contend for
+        // the counts' cache lines every time.
+        let mut turn = Pass {
+            params,
+            now,
+            check_seq,
+            budget: Budget::EachCommit,
+        };
+        if shard_local && params.commit {
+            let keyed = by_shard.as_slice();
+            shard_local = self.limits.has_room(params.zone, keyed.len() as u32);
+            let fresh = keyed
+                .iter()
+                .filter(|&&i| matches!(hints.get(usize::from(i)), Some(Seen::Nothing)))
+                .count() as u32;
+            if shard_local && fresh > 0 && self.limits.reserve(params.zone, fresh) {
+                turn.budget = Budget::Reserved(fresh);
+            }
         }
         // Then each packet in order, so that one sees what the ones before
         // it committed: the order of its shard's packets when nothing
@@ -416,17 +449,10 @@ impl Conntrack {
                 family: packet.l3,
                 edit: &mut packet.alg,
             };
-            packet.md = self.process(
-                shard,
-                ext,
-                hash,
-                found,
-                params,
-                now,
-                check_seq,
-                &mut packet.rewrite,
-                alg,
-            );
+            packet.md = self.process(shard, ext, hash, found, &mut turn, &mut packet.rewrite, alg);
+        }
+        if let Budget::Reserved(unused @ 1..) = turn.budget {
+            self.limits.remove(params.zone, unused);
         }
     }
 
@@ -509,12 +535,11 @@ impl Conntrack {
         ext: &Extracted,
         hash: u64,
         mut found: Option<(u32, bool)>,
-        params: &ExecuteParams,
-        now: u64,
-        check_seq: bool,
+        turn: &mut Pass<'_>,
         rewrite: &mut Option<Rewrite>,
         alg: AlgIo<'_>,
     ) -> CtMetadata {
+        let (params, now, check_seq) = (turn.params, turn.now, turn.check_seq);
         let zone = params.zone;
         if let Some((handle, _)) = found {
             if shard.get(handle).is_some_and(|c| c.expiration <= now) {
@@ -615,7 +640,7 @@ impl Conntrack {
                 expected = self.expected(shard, hash, &ext.key, now);
             }
             if params.commit {
-                handle = self.commit(shard, ext, hash, params, now, expected.as_ref());
+                handle = self.commit(shard, ext, hash, turn, expected.as_ref());
             }
         }
 
@@ -653,16 +678,17 @@ impl Conntrack {
 
     /// Commits the new connection of `ext`, translated as `params` asks
     /// (or, for an ALG's data connection, as its `expected` says), unless
-    /// a limit or an exhausted NAT range refuses it.
+    /// a limit or an exhausted NAT range refuses it. The connection counts
+    /// against the limits through the pass's budget.
     fn commit(
         &self,
         shard: &mut Shard,
         ext: &Extracted,
         hash: u64,
-        params: &ExecuteParams,
-        now: u64,
+        turn: &mut Pass<'_>,
         expected: Option<&Expectation>,
     ) -> Option<u32> {
+        let (params, now) = (turn.params, turn.now);
         let inherited = expected
             .and_then(|e| e.nat)
             .filter(|_| params.nat.is_some());
@@ -691,7 +717,10 @@ impl Conntrack {
                 None => (None, None),
             },
         };
-        self.limits.try_add(params.zone).ok()?;
+        match &mut turn.budget {
+            Budget::Reserved(left) if *left > 0 => *left -= 1,
+            _ => self.limits.try_add(params.zone).ok()?,
+        }
         let handle = self.create(shard, ext, hash, params, (reply, nat), now);
         if let (Some(exp), Some(conn)) = (expected, shard.get_mut(handle)) {
             exp.inherit(conn);
@@ -734,11 +763,11 @@ impl Conntrack {
             // Waiting only for a higher-numbered shard than the one held
             // cannot deadlock; a lower one is only tried, a few times.
             let guard = if index > home {
-                Some(other.lock.lock())
+                Some(other.lock())
             } else {
                 (0..LOWER_SHARD_TRIES).find_map(|_| {
                     std::hint::spin_loop();
-                    other.lock.try_lock()
+                    other.try_lock()
                 })
             };
             guard.is_none_or(|other| other.lookup(key, h).is_some())
@@ -853,7 +882,7 @@ impl Conntrack {
         let result = change(&mut master)?;
         let snapshot = Arc::new(master.clone());
         for shard in self.shards.iter() {
-            shard.lock.lock().policies = Arc::clone(&snapshot);
+            shard.lock().policies = Arc::clone(&snapshot);
         }
         Ok(result)
     }

@@ -568,7 +568,7 @@ fn global_limit_refuses_commits_that_stay_new() {
 #[test]
 fn shards_count_their_helper_connections() {
     let ct = Conntrack::new();
-    let any_helpers = |ct: &Conntrack| ct.shards.iter().any(|s| s.lock.lock().has_helpers());
+    let any_helpers = |ct: &Conntrack| ct.shards.iter().any(|s| s.lock().has_helpers());
     let ftp = ExecuteParams {
         helper: Some(crate::conn::Helper::Ftp),
         ..commit(0)
@@ -654,6 +654,10 @@ fn shard_by_shard_keeps_each_connections_order() {
     for trio in states.chunks(3) {
         assert_eq!(trio, ["+new+trk", "+new+trk", "+est+rpl+trk"], "{states:?}");
     }
+    // Counted exactly: the room taken ahead for the pass (every packet
+    // that found no entry) is given back where no commit used it.
+    assert_eq!(ct.len(), 20);
+    assert_eq!(ct.zone_stats(0).count, 20);
 }
 
 /// OVS 3.1 (`dpctl/ct-set-limits zone=5,limit=1`): a refused commit is

@@ -245,9 +245,9 @@ impl Conntrack {
             // lower one is taken as alive.
             let other = self.shards.get(there)?;
             let guard = if there > home {
-                Some(other.lock.lock())
+                Some(other.lock())
             } else {
-                other.lock.try_lock()
+                other.try_lock()
             };
             guard.is_none_or(|s| alive(&s))
         };
