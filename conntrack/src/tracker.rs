@@ -142,6 +142,13 @@ struct ShardOrder {
 
 impl ShardOrder {
     fn of(hashes: &[Option<u64>; PASS]) -> Self {
+        let mut shards = hashes.iter().flatten().map(|h| Conntrack::shard_of(*h));
+        let first = shards.next();
+        if shards.all(|s| Some(s) == first) {
+            // All in one shard (a batch of one flow, say): arrival order,
+            // without the count's chain of increments to one counter.
+            return Self::in_arrival_order(hashes);
+        }
         let mut starts = [0u8; SHARDS + 1];
         for hash in hashes.iter().flatten() {
             if let Some(n) = starts.get_mut(Conntrack::shard_of(*hash) + 1) {
@@ -165,6 +172,18 @@ impl ShardOrder {
             }
         }
         let len = hashes.iter().flatten().count();
+        ShardOrder { order, len }
+    }
+
+    fn in_arrival_order(hashes: &[Option<u64>; PASS]) -> Self {
+        let mut order = [0u8; PASS];
+        let mut len = 0;
+        for (i, _) in hashes.iter().enumerate().filter(|(_, h)| h.is_some()) {
+            if let Some(slot) = order.get_mut(len) {
+                *slot = i as u8;
+            }
+            len += 1;
+        }
         ShardOrder { order, len }
     }
 
