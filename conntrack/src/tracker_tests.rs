@@ -53,6 +53,16 @@ fn tcp(from_a: bool, f: u16, seq: u32, ack: u32, len: usize) -> Pkt {
     }
 }
 
+/// Runs `frames` through `ct` as one batch; their states.
+fn batch_states(ct: &Conntrack, frames: &[Pkt], params: &ExecuteParams) -> Vec<String> {
+    let mut batch: Vec<CtPacket<'_>> = frames
+        .iter()
+        .map(|(f, l3)| CtPacket::new(f, 0, *l3))
+        .collect();
+    ct.execute(&mut batch, params, 0);
+    batch.iter().map(|p| p.md.state.to_string()).collect()
+}
+
 fn dump(ct: &Conntrack) -> Vec<String> {
     let mut lines: Vec<String> = ct.dump(None, 0).iter().map(ToString::to_string).collect();
     lines.sort();
@@ -521,12 +531,7 @@ fn interleaved_connections_in_one_batch_each_see_their_own_order() {
     for port in 1000..1016u16 {
         frames.push(tcp_packet(B, A, 80, port, SYN | ACK, 5000, 1001, 0));
     }
-    let mut batch: Vec<CtPacket<'_>> = frames
-        .iter()
-        .map(|(f, l3)| CtPacket::new(f, 0, *l3))
-        .collect();
-    ct.execute(&mut batch, &commit(0), 0);
-    let states: Vec<String> = batch.iter().map(|p| p.md.state.to_string()).collect();
+    let states = batch_states(&ct, &frames, &commit(0));
     assert!(states[..16].iter().all(|s| s == "+new+trk"), "{states:?}");
     assert!(
         states[16..].iter().all(|s| s == "+est+rpl+trk"),
@@ -614,11 +619,7 @@ fn a_limit_refuses_the_last_commits_of_a_batch() {
         let ct = Conntrack::new();
         ct.set_zone_limit(4, Some(limit));
         let frames: Vec<Pkt> = (0..32u16).map(|p| udp_packet(A, B, 1000 + p, 53)).collect();
-        let mut batch: Vec<CtPacket<'_>> = frames
-            .iter()
-            .map(|(f, l3)| CtPacket::new(f, 0, *l3))
-            .collect();
-        ct.execute(&mut batch, &commit(4), 0);
+        batch_states(&ct, &frames, &commit(4));
         let mut ports: Vec<u16> = ct
             .dump(Some(4), 0)
             .iter()
@@ -645,12 +646,7 @@ fn shard_by_shard_keeps_each_connections_order() {
         frames.push(udp_packet(A, B, port, 53));
         frames.push(tcp_packet(B, A, 80, port, SYN | ACK, 5000, 1001, 0));
     }
-    let mut batch: Vec<CtPacket<'_>> = frames
-        .iter()
-        .map(|(f, l3)| CtPacket::new(f, 0, *l3))
-        .collect();
-    ct.execute(&mut batch, &commit(0), 0);
-    let states: Vec<String> = batch.iter().map(|p| p.md.state.to_string()).collect();
+    let states = batch_states(&ct, &frames, &commit(0));
     for trio in states.chunks(3) {
         assert_eq!(trio, ["+new+trk", "+new+trk", "+est+rpl+trk"], "{states:?}");
     }
