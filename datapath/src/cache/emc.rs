@@ -7,19 +7,18 @@
 //! next lookup here drops them. Nothing here can forward by a removed
 //! megaflow.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use nxm_fields::Flow;
 
-use super::megaflow::Megaflow;
+use super::megaflow::{FlowMap, Megaflow};
 
 /// OVS's EMC holds 8192 entries per thread.
 pub const DEFAULT_CAPACITY: usize = 8192;
 
 #[derive(Debug)]
 pub struct ExactCache {
-    entries: HashMap<Flow, Arc<Megaflow>>,
+    entries: FlowMap,
     capacity: usize,
 }
 
@@ -32,7 +31,7 @@ impl Default for ExactCache {
 impl ExactCache {
     pub fn with_capacity(capacity: usize) -> Self {
         ExactCache {
-            entries: HashMap::new(),
+            entries: FlowMap::default(),
             capacity,
         }
     }

@@ -17,6 +17,13 @@ use super::odp_key::format_key;
 use crate::action::Actions;
 use crate::upcall::StatsSink;
 
+/// Flow keys to megaflows, in the exact-match cache and in each subtable.
+/// The keys come from packets, so the hasher is foldhash seeded at random
+/// per process and per map (colliding keys cannot be built from outside);
+/// it hashes a whole flow key several times faster than std's SipHash,
+/// which was 3-5% of a packet thread's time.
+pub(super) type FlowMap = HashMap<Flow, Arc<Megaflow>, foldhash::fast::RandomState>;
+
 /// One megaflow: what it matches, what it does, and its statistics.
 #[derive(Debug)]
 pub struct Megaflow {
@@ -95,7 +102,7 @@ impl Megaflow {
 #[derive(Debug)]
 struct Subtable {
     mask: Flow,
-    entries: HashMap<Flow, Arc<Megaflow>>,
+    entries: FlowMap,
 }
 
 #[derive(Debug, Default)]
@@ -167,7 +174,7 @@ impl MegaflowTable {
             None => {
                 tables.subtables.push(Subtable {
                     mask: mask.clone(),
-                    entries: HashMap::new(),
+                    entries: FlowMap::default(),
                 });
                 tables.subtables.len() - 1
             }
