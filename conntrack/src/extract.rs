@@ -74,6 +74,21 @@ impl Extracted {
     };
 }
 
+/// Which checksums [`extract`] checks. A bare `bool` checks all or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Verify {
+    /// The IPv4 header's.
+    pub l3: bool,
+    /// The transport's (TCP, UDP, ICMP, ICMPv6).
+    pub l4: bool,
+}
+
+impl From<bool> for Verify {
+    fn from(all: bool) -> Self {
+        Verify { l3: all, l4: all }
+    }
+}
+
 /// Extracts the key of the packet whose network header starts `data` into
 /// `out`. Written in place, field by field, rather than returned: copying a
 /// freshly built key with wide loads stalls on the narrow stores that built
@@ -83,20 +98,21 @@ pub(crate) fn extract(
     data: &[u8],
     l3: L3,
     zone: u16,
-    verify: bool,
+    verify: impl Into<Verify>,
     out: &mut Extracted,
 ) -> Result<(), Reject> {
+    let verify = verify.into();
     match l3 {
         L3::Ipv4 => {
             let ip = ipv4::Packet::new_checked(data)?;
             if ip.is_fragment() {
                 return Err(Reject::Fragment);
             }
-            if verify && !ip.verify_checksum() {
+            if verify.l3 && !ip.verify_checksum() {
                 return Err(Reject::Invalid);
             }
             let net = Net::v4(ip.src_bytes(), ip.dst_bytes(), zone);
-            transport(&net, ip.protocol(), ip.payload(), verify, out)
+            transport(&net, ip.protocol(), ip.payload(), verify.l4, out)
         }
         L3::Ipv6 => {
             let ip = ipv6::Packet::new_checked(data)?;
@@ -113,7 +129,7 @@ pub(crate) fn extract(
                 family: Family::Ipv6,
                 zone,
             };
-            transport(&net, upper.protocol, l4, verify, out)
+            transport(&net, upper.protocol, l4, verify.l4, out)
         }
     }
 }
@@ -426,7 +442,12 @@ pub(crate) mod tests {
         (compose::icmp_packet(s, d, t, code, id, data).unwrap(), l3)
     }
 
-    fn extract(data: &[u8], l3: L3, zone: u16, verify: bool) -> Result<Extracted, Reject> {
+    fn extract(
+        data: &[u8],
+        l3: L3,
+        zone: u16,
+        verify: impl Into<Verify>,
+    ) -> Result<Extracted, Reject> {
         let mut out = Extracted::EMPTY;
         super::extract(data, l3, zone, verify, &mut out).map(|()| out)
     }
@@ -460,6 +481,27 @@ pub(crate) mod tests {
         let (mut p, l3) = udp_packet("10.1.1.1", "10.1.1.2", 5353, 53);
         p[10] ^= 1;
         assert_eq!(extract(&p, l3, 0, true), Err(Reject::Invalid));
+    }
+
+    #[test]
+    fn a_transport_checksum_known_good_is_not_checked_but_the_ip_header_is() {
+        let l4_known = Verify {
+            l3: true,
+            l4: false,
+        };
+        for (mut p, l3) in [
+            udp_packet("10.1.1.1", "10.1.1.2", 5353, 53),
+            tcp_packet("10.1.1.1", "10.1.1.2", 1, 2, tcp::flags::ACK, 0, 0, 0),
+            udp_packet("2001:db8::1", "2001:db8::2", 5353, 53),
+        ] {
+            let last = p.len() - 1;
+            p[last] ^= 1;
+            assert_eq!(extract(&p, l3, 0, true), Err(Reject::Invalid));
+            assert!(extract(&p, l3, 0, l4_known).is_ok());
+        }
+        let (mut p, l3) = udp_packet("10.1.1.1", "10.1.1.2", 5353, 53);
+        p[10] ^= 1;
+        assert_eq!(extract(&p, l3, 0, l4_known), Err(Reject::Invalid));
     }
 
     #[test]

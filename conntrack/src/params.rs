@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alg::Edit;
 use crate::conn::Helper;
-use crate::extract::L3;
+use crate::extract::{Verify, L3};
 use crate::key::ConnKey;
 use crate::nat::Rewrite;
 use crate::state::CtState;
@@ -128,6 +128,11 @@ pub struct CtPacket<'a> {
     pub rewrite: Option<Rewrite>,
     /// Boxed: rare, and large beside the rest of a batch's packets.
     pub alg: Option<Box<Edit>>,
+    /// The transport checksum is known to be good (the kernel validated
+    /// it, or the caller computed it), so the tracker does not check it
+    /// again; the IPv4 header's is still checked when checks are on
+    /// ([`crate::Conntrack::set_checksum_verify`]).
+    pub csum_ok: bool,
 }
 
 impl<'a> CtPacket<'a> {
@@ -139,6 +144,16 @@ impl<'a> CtPacket<'a> {
             md: CtMetadata::default(),
             rewrite: None,
             alg: None,
+            csum_ok: false,
+        }
+    }
+
+    /// The checksums to check of this packet when the tracker checks
+    /// them (`verify`).
+    pub(crate) fn checks(&self, verify: bool) -> Verify {
+        Verify {
+            l3: verify,
+            l4: verify && !self.csum_ok,
         }
     }
 }
@@ -146,6 +161,56 @@ impl<'a> CtPacket<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::tests::{tcp_packet, udp_packet};
+    use crate::wire::tcp;
+    use crate::Conntrack;
+
+    /// What one commit of `data` says, flagged `csum_ok` or not.
+    fn state_of(ct: &Conntrack, data: &[u8], l3: L3, csum_ok: bool) -> CtState {
+        let mut batch = [CtPacket {
+            csum_ok,
+            ..CtPacket::new(data, 0, l3)
+        }];
+        let params = ExecuteParams {
+            commit: true,
+            ..ExecuteParams::default()
+        };
+        ct.execute(&mut batch, &params, 0);
+        batch[0].md.state
+    }
+
+    #[test]
+    fn a_bad_transport_checksum_is_invalid_unless_known_good() {
+        let ct = Conntrack::new();
+        let (mut syn, l3) = tcp_packet("10.1.1.1", "10.1.1.2", 1234, 80, tcp::flags::SYN, 0, 0, 0);
+        let last = syn.len() - 1;
+        syn[last] ^= 1;
+        assert!(state_of(&ct, &syn, l3, false).contains(CtState::INVALID));
+        let known = state_of(&ct, &syn, l3, true);
+        assert!(known.contains(CtState::NEW) && !known.contains(CtState::INVALID));
+        // The flag is the packet's: the next one without it is checked.
+        let (mut udp, l3) = udp_packet("10.1.1.1", "10.1.1.2", 5353, 53);
+        let last = udp.len() - 1;
+        udp[last] ^= 1;
+        assert!(state_of(&ct, &udp, l3, false).contains(CtState::INVALID));
+    }
+
+    #[test]
+    fn a_known_good_transport_does_not_excuse_the_ip_header() {
+        let ct = Conntrack::new();
+        let (mut p, l3) = udp_packet("10.1.1.1", "10.1.1.2", 5353, 53);
+        p[10] ^= 1;
+        assert!(state_of(&ct, &p, l3, true).contains(CtState::INVALID));
+    }
+
+    #[test]
+    fn with_checks_off_nothing_is_checked() {
+        let ct = Conntrack::new();
+        ct.set_checksum_verify(false);
+        let (mut p, l3) = udp_packet("10.1.1.1", "10.1.1.2", 5353, 53);
+        p[10] ^= 1;
+        assert!(!state_of(&ct, &p, l3, false).contains(CtState::INVALID));
+    }
 
     #[test]
     fn masks_keep_bits_outside_the_mask() {

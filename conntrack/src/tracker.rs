@@ -319,7 +319,7 @@ impl Conntrack {
             let l3 = packet.data.get(packet.l3_offset..).unwrap_or(&[]);
             // Fragments were reassembled before the batch came here (see
             // `crate::ipf`); one still here has no key and is `+inv`.
-            if extract(l3, packet.l3, params.zone, verify, ext).is_err() {
+            if extract(l3, packet.l3, params.zone, packet.checks(verify), ext).is_err() {
                 packet.md = invalid(params.zone, None);
                 packet.rewrite = None;
                 continue;

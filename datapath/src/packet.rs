@@ -15,6 +15,7 @@ use nxm_fields::layout as l;
 use nxm_fields::{Flow, Value};
 
 use crate::extract::{extract_tags, PIPELINE_VLAN_LIMIT};
+use crate::port::RxFrame;
 
 /// Per-packet metadata kept across recirculation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,6 +31,10 @@ pub struct Metadata {
     /// What the last `ct` action said; all zero before one (or after
     /// `ct_clear`).
     pub ct: CtMetadata,
+    /// The transport checksum is known good (see [`RxFrame`]), so `ct`
+    /// does not check it. Rewrites keep it true: they update the
+    /// checksums they touch.
+    pub csum_ok: bool,
 }
 
 /// A packet and its metadata.
@@ -49,6 +54,13 @@ impl Packet {
                 ..Metadata::default()
             },
         }
+    }
+
+    /// A packet that port `in_port` received.
+    pub fn received(frame: RxFrame, in_port: u32) -> Self {
+        let mut packet = Packet::new(frame.data, in_port);
+        packet.md.csum_ok = frame.csum_ok;
+        packet
     }
 
     /// The flow key the flow cache and the upcall see.

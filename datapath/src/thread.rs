@@ -105,7 +105,7 @@ fn run(datapath: &Datapath, config: &ThreadConfig, stop: &AtomicBool) {
                 busy = true;
                 let packets = frames
                     .drain(..)
-                    .map(|frame| Packet::new(frame, number))
+                    .map(|frame| Packet::received(frame, number))
                     .collect();
                 datapath.process(&mut emc, packets, now_ms());
             }

@@ -37,6 +37,7 @@ pub(crate) fn run(conntrack: &Conntrack, ct: &Ct, batch: &mut Vec<Packet>, now_m
             // packet it already NAT'd by it.
             l.map(|l| CtPacket {
                 md: p.md.ct,
+                csum_ok: p.md.csum_ok,
                 ..CtPacket::new(&p.data, l.l3_at, l.l3)
             })
         })
@@ -122,6 +123,8 @@ fn reassemble(
                 } => {
                     packet.data.truncate(l.l3_at);
                     packet.data.extend_from_slice(&datagram);
+                    // Its fragments' checksum status says nothing of it.
+                    packet.md.csum_ok = false;
                     whole.push((kept.len(), l.l3_at, fragments));
                 }
             }

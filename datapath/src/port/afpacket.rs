@@ -29,7 +29,7 @@ use super::afpacket_ring::{RxRing, RxSlot, TxRing};
 use super::afpacket_socket::{interface_index, PacketSocket, RingRequest, MAX_FRAME};
 use super::interface::{interface_carrier, interface_mac, interface_mtu};
 use super::vnet_hdr;
-use super::{lock, Port, PortState, PortStats};
+use super::{lock, Port, PortState, PortStats, RxFrame};
 
 /// Frames received per system call at most.
 const RX_BATCH: usize = 32;
@@ -267,7 +267,7 @@ impl AfPacketPort {
         &self,
         socket: &PacketSocket,
         rx: &mut RxState,
-        batch: &mut Vec<Vec<u8>>,
+        batch: &mut Vec<RxFrame>,
         max: usize,
     ) -> usize {
         let RxState {
@@ -321,7 +321,7 @@ impl Port for AfPacketPort {
         &self.name
     }
 
-    fn receive(&self, batch: &mut Vec<Vec<u8>>, max: usize) -> usize {
+    fn receive(&self, batch: &mut Vec<RxFrame>, max: usize) -> usize {
         self.receive_queue(0, batch, max)
     }
 
@@ -329,7 +329,7 @@ impl Port for AfPacketPort {
         self.queues.len()
     }
 
-    fn receive_queue(&self, queue: usize, batch: &mut Vec<Vec<u8>>, max: usize) -> usize {
+    fn receive_queue(&self, queue: usize, batch: &mut Vec<RxFrame>, max: usize) -> usize {
         self.flush();
         let Some(queue) = self.queues.get(queue) else {
             return 0;

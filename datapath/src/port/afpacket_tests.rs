@@ -78,7 +78,12 @@ fn receive_marked(port: &AfPacketPort, marker: u8, want: usize) -> Vec<Vec<u8>> 
     while got.len() < want && Instant::now() < deadline {
         let mut batch = Vec::new();
         port.receive(&mut batch, 32);
-        got.extend(batch.into_iter().filter(|f| f.last() == Some(&marker)));
+        got.extend(
+            batch
+                .into_iter()
+                .map(|f| f.data)
+                .filter(|f| f.last() == Some(&marker)),
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
     got
@@ -267,6 +272,7 @@ fn receive_by_queue(port: &AfPacketPort, marker: u8, at: usize, want: usize) -> 
             seen.extend(
                 batch
                     .iter()
+                    .map(|f| &f.data)
                     .filter(|f| f.last() == Some(&marker))
                     .map(|f| u16::from_be_bytes([f[at], f[at + 1]])),
             );

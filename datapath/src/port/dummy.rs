@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use super::pcap::{self, Record};
-use super::{lock, now_us, Port, PortState};
+use super::{lock, now_us, Port, PortState, RxFrame};
 
 #[derive(Debug)]
 pub struct DummyPort {
@@ -55,7 +55,7 @@ impl Port for DummyPort {
         &self.name
     }
 
-    fn receive(&self, batch: &mut Vec<Vec<u8>>, max: usize) -> usize {
+    fn receive(&self, batch: &mut Vec<RxFrame>, max: usize) -> usize {
         if !self.is_up() {
             return 0;
         }
@@ -63,7 +63,7 @@ impl Port for DummyPort {
         let n = max.min(rx.len());
         for frame in rx.drain(..n) {
             self.state.counters.received(frame.len());
-            batch.push(frame);
+            batch.push(frame.into());
         }
         n
     }
@@ -97,7 +97,7 @@ mod tests {
         }
         let mut batch = Vec::new();
         assert_eq!(p.receive(&mut batch, 3), 3);
-        assert_eq!(batch[0][0], 0);
+        assert_eq!(batch[0].data[0], 0);
         assert_eq!(p.receive(&mut batch, 3), 2);
         assert_eq!(p.stats().rx_packets, 5);
         assert_eq!(p.stats().rx_bytes, 300);

@@ -25,6 +25,26 @@ pub use pcap_port::PcapPort;
 pub use stats::{PortCounters, PortState, PortStats};
 pub use tap::TapPort;
 
+/// A frame a port received, and whether its transport checksum is known
+/// to be good: the kernel checked it (`VIRTIO_NET_HDR_F_DATA_VALID`), or
+/// it was partial and the port completed it over the whole segment.
+/// Conntrack does not check such a checksum again.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RxFrame {
+    pub data: Vec<u8>,
+    pub csum_ok: bool,
+}
+
+impl From<Vec<u8>> for RxFrame {
+    /// A frame nothing is known about.
+    fn from(data: Vec<u8>) -> Self {
+        RxFrame {
+            data,
+            csum_ok: false,
+        }
+    }
+}
+
 /// Locks `m`. A port's locks guard buffers, queues of whole frames and
 /// writers between records, all usable after a panic elsewhere, so a
 /// poisoned lock is used.
@@ -45,7 +65,7 @@ pub trait Port: Send + Sync + core::fmt::Debug {
 
     /// Appends up to `max` received frames to `batch`; returns how many.
     /// A port that is down receives nothing.
-    fn receive(&self, batch: &mut Vec<Vec<u8>>, max: usize) -> usize;
+    fn receive(&self, batch: &mut Vec<RxFrame>, max: usize) -> usize;
 
     /// How many receive queues the port has, each to be read by one
     /// packet thread; a port with several spreads frames over them by flow.
@@ -54,7 +74,7 @@ pub trait Port: Send + Sync + core::fmt::Debug {
     }
 
     /// [`Port::receive`] from receive queue `queue`.
-    fn receive_queue(&self, queue: usize, batch: &mut Vec<Vec<u8>>, max: usize) -> usize {
+    fn receive_queue(&self, queue: usize, batch: &mut Vec<RxFrame>, max: usize) -> usize {
         if queue == 0 {
             self.receive(batch, max)
         } else {

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use super::pcap::{self, LINKTYPE_ETHERNET};
-use super::{lock, now_us, Port, PortState};
+use super::{lock, now_us, Port, PortState, RxFrame};
 
 /// A port fed by one capture file and writing another.
 #[derive(Debug)]
@@ -83,14 +83,14 @@ impl Port for PcapPort {
         &self.name
     }
 
-    fn receive(&self, batch: &mut Vec<Vec<u8>>, max: usize) -> usize {
+    fn receive(&self, batch: &mut Vec<RxFrame>, max: usize) -> usize {
         if !self.is_up() || max == 0 {
             return 0;
         }
         match lock(&self.rx).pop_front() {
             Some(frame) => {
                 self.state.counters.received(frame.len());
-                batch.push(frame);
+                batch.push(frame.into());
                 1
             }
             None => 0,
@@ -139,7 +139,10 @@ mod tests {
             assert_eq!(port.receive(&mut batch, 32), 1);
         }
         assert_eq!(port.receive(&mut batch, 32), 0);
-        assert_eq!(batch, frames);
+        assert_eq!(
+            batch.into_iter().map(|f| f.data).collect::<Vec<_>>(),
+            frames
+        );
         assert_eq!(port.pending(), 0);
 
         port.transmit(&[7; 64]);

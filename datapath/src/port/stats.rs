@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+use super::RxFrame;
+
 /// A snapshot of a port's counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PortStats {
@@ -93,10 +95,10 @@ impl PortCounters {
     /// Appends a received `frame` to `batch`, counted; `None` (what came
     /// could not be made a frame) counts a receive drop. Whether a frame
     /// was taken.
-    pub fn take(&self, frame: Option<Vec<u8>>, batch: &mut Vec<Vec<u8>>) -> bool {
+    pub fn take(&self, frame: Option<RxFrame>, batch: &mut Vec<RxFrame>) -> bool {
         match frame {
             Some(frame) => {
-                self.received(frame.len());
+                self.received(frame.data.len());
                 batch.push(frame);
                 true
             }
@@ -136,12 +138,12 @@ mod tests {
     fn taken_frames_and_outcomes_are_counted() {
         let c = PortCounters::default();
         let mut batch = Vec::new();
-        assert!(c.take(Some(vec![1; 60]), &mut batch));
+        assert!(c.take(Some(vec![1; 60].into()), &mut batch));
         assert!(!c.take(None, &mut batch));
         c.sent::<()>(Ok(()), 70);
         c.sent(Err(()), 80);
         let s = c.snapshot();
-        assert_eq!(batch, [vec![1; 60]]);
+        assert_eq!(batch, [RxFrame::from(vec![1; 60])]);
         assert_eq!((s.rx_packets, s.rx_bytes, s.rx_dropped), (1, 60, 1));
         assert_eq!((s.tx_packets, s.tx_bytes, s.tx_dropped), (1, 70, 1));
     }

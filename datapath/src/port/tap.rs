@@ -13,7 +13,7 @@ use super::afpacket_socket::MAX_FRAME;
 use super::interface::{interface_mac, interface_mtu};
 use super::tap_device::TapDevice;
 use super::vnet_hdr;
-use super::{lock, Port, PortState};
+use super::{lock, Port, PortState, RxFrame};
 
 /// A port on a tap interface.
 #[derive(Debug)]
@@ -52,7 +52,7 @@ impl Port for TapPort {
         self.device.name()
     }
 
-    fn receive(&self, batch: &mut Vec<Vec<u8>>, max: usize) -> usize {
+    fn receive(&self, batch: &mut Vec<RxFrame>, max: usize) -> usize {
         let mut buf = lock(&self.rx);
         let mut taken = 0;
         while taken < max {

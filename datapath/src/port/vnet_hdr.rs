@@ -14,12 +14,17 @@
 
 use conntrack::wire::checksum;
 
+use super::RxFrame;
+
 /// The header's length on the wire.
 pub const LEN: usize = 10;
 
 /// `VIRTIO_NET_HDR_F_NEEDS_CSUM`: checksum from `csum_start` to the end,
 /// store it at `csum_start + csum_offset`.
 pub const F_NEEDS_CSUM: u8 = 1;
+/// `VIRTIO_NET_HDR_F_DATA_VALID`: the kernel validated the checksum
+/// (the frame's `CHECKSUM_UNNECESSARY`).
+pub const F_DATA_VALID: u8 = 2;
 /// `VIRTIO_NET_HDR_GSO_TCPV4`.
 pub const GSO_TCPV4: u8 = 1;
 /// `VIRTIO_NET_HDR_GSO_TCPV6`.
@@ -275,16 +280,39 @@ pub fn insert_vlan(buf: &mut [u8], len: usize, tpid: u16, tci: u16) -> Option<us
 
 /// The frame after the virtio-net header at the start of `received`,
 /// its partial checksum completed; `None` when the header does not fit it.
-pub fn received_frame(received: &[u8]) -> Option<Vec<u8>> {
+/// Its checksum is known good if the kernel says so, or if the completed
+/// one is a TCP segment's, whole (see [`completes_tcp_segment`]).
+pub fn received_frame(received: &[u8]) -> Option<RxFrame> {
     let hdr = VnetHdr::parse(received)?;
-    let mut frame = received.get(LEN..)?.to_vec();
-    complete_checksum(&hdr, &mut frame).ok()?;
-    Some(frame)
+    let mut data = received.get(LEN..)?.to_vec();
+    complete_checksum(&hdr, &mut data).ok()?;
+    let csum_ok = hdr.flags & F_DATA_VALID != 0 || completes_tcp_segment(&hdr, &data);
+    Some(RxFrame { data, csum_ok })
+}
+
+/// Whether the partial checksum `hdr` asks for is the TCP checksum of
+/// `frame`'s segment as its IP header bounds it (the segment runs to the
+/// frame's end, no padding after it). Then completing it made exactly
+/// the checksum a receiver checks; a partial checksum anywhere else (set
+/// by a raw sender, say) tells nothing of the segment's.
+fn completes_tcp_segment(hdr: &VnetHdr, frame: &[u8]) -> bool {
+    if hdr.flags & F_NEEDS_CSUM == 0 || hdr.csum_offset != TCP_CHECKSUM_OFFSET {
+        return false;
+    }
+    let Some(layout) = tcp_layout(frame) else {
+        return false;
+    };
+    let ip_end = match layout.gso_type {
+        GSO_TCPV4 => be16(frame, layout.l3 + 2).map(|len| layout.l3 + usize::from(len)),
+        // No extension headers (see `tcp_layout`): the payload is the segment.
+        _ => be16(frame, layout.l3 + 4).map(|len| layout.l4 + usize::from(len)),
+    };
+    layout.l4 == usize::from(hdr.csum_start) && ip_end == Some(frame.len())
 }
 
 /// [`received_frame`] of `received` with the VLAN tag (`tpid`, `tci`)
 /// the kernel took off it put back (see [`insert_vlan`]).
-pub fn received_tagged_frame(received: &[u8], tpid: u16, tci: u16) -> Option<Vec<u8>> {
+pub fn received_tagged_frame(received: &[u8], tpid: u16, tci: u16) -> Option<RxFrame> {
     const TAG: usize = 4;
     let mut buf = Vec::with_capacity(received.len() + TAG);
     buf.extend_from_slice(received);
@@ -398,19 +426,19 @@ mod tests {
         let mut buf = hdr.emit().to_vec();
         buf.extend_from_slice(&frame);
         // The frame as it would be without the tag, checksum completed.
-        let untagged = received_frame(&buf).unwrap();
+        let untagged = received_frame(&buf).unwrap().data;
         let len = buf.len();
         let original = buf.clone();
         buf.resize(len + 64, 0);
         let new_len = insert_vlan(&mut buf, len, 0x8100, 0x2064).unwrap();
         assert_eq!(new_len, len + 4);
-        let tagged = received_frame(&buf[..new_len]).unwrap();
+        let tagged = received_frame(&buf[..new_len]).unwrap().data;
         let mut expected = untagged[..12].to_vec();
         expected.extend_from_slice(&[0x81, 0x00, 0x20, 0x64]);
         expected.extend_from_slice(&untagged[12..]);
         assert_eq!(tagged, expected);
         assert_eq!(
-            received_tagged_frame(&original, 0x8100, 0x2064),
+            received_tagged_frame(&original, 0x8100, 0x2064).map(|f| f.data),
             Some(expected)
         );
         assert_eq!(received_tagged_frame(&original[..LEN + 6], 0x8100, 1), None);
@@ -418,6 +446,36 @@ mod tests {
         let mut full = buf[..new_len].to_vec();
         assert_eq!(insert_vlan(&mut full, new_len, 0x8100, 1), None);
         assert_eq!(insert_vlan(&mut buf, LEN + 6, 0x8100, 1), None);
+    }
+
+    /// [`received_frame`]'s verdict on the checksum of `frame` (an IPv4
+    /// TCP segment) received behind `hdr`, `padding` bytes after it.
+    fn known_good(flags: u8, csum_start: u16, csum_offset: u16, padding: usize) -> bool {
+        let mut frame = tcp4(100);
+        let ip_len = (frame.len() - 14) as u16;
+        frame[16..18].copy_from_slice(&ip_len.to_be_bytes());
+        frame.resize(frame.len() + padding, 0);
+        let hdr = VnetHdr {
+            flags,
+            csum_start,
+            csum_offset,
+            ..VnetHdr::default()
+        };
+        let mut buf = hdr.emit().to_vec();
+        buf.extend_from_slice(&frame);
+        received_frame(&buf).unwrap().csum_ok
+    }
+
+    #[test]
+    fn a_checksum_is_known_good_when_the_kernel_checked_it_or_we_made_it() {
+        let tcp = TCP_CHECKSUM_OFFSET;
+        assert!(known_good(F_DATA_VALID, 0, 0, 0));
+        assert!(known_good(F_NEEDS_CSUM, 34, tcp, 0));
+        // Nothing said, or a partial checksum that is not the segment's.
+        assert!(!known_good(0, 0, 0, 0));
+        assert!(!known_good(F_NEEDS_CSUM, 14, tcp, 0));
+        assert!(!known_good(F_NEEDS_CSUM, 34, 6, 0));
+        assert!(!known_good(F_NEEDS_CSUM, 34, tcp, 4));
     }
 
     #[test]
