@@ -48,6 +48,7 @@ mod limits;
 pub mod nat;
 mod params;
 pub mod parse;
+mod pass_order;
 mod policy;
 mod prefetch;
 mod proto;

@@ -28,6 +28,7 @@ use crate::key::{ConnKey, KeyHasher};
 use crate::limits::Limits;
 use crate::nat::{self, index::NatIndex, Rewrite};
 use crate::params::{CtMetadata, CtPacket, ExecuteParams, NatAction, NatKind, OrigTuple};
+use crate::pass_order::{ShardOrder, IN_ORDER};
 use crate::policy::PolicyTable;
 use crate::proto::{icmp::IcmpState, other::OtherState, tcp, L4State, Verdict};
 use crate::shard::Shard;
@@ -41,7 +42,7 @@ use crate::wheel::tick_of;
 /// sixteen. Measured with `ctswitch ct-bench`: 16 beat 32 and 64 on every
 /// single-thread figure.
 pub(crate) const SHARDS: usize = 16;
-const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
+pub(crate) const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
 
 /// How many times a NAT commit tries a lower-numbered shard's lock
 /// before counting a candidate there as taken.
@@ -49,7 +50,7 @@ const LOWER_SHARD_TRIES: usize = 64;
 
 /// Packets handled in one pass of [`Conntrack::execute`]: their index
 /// buckets are prefetched together before any is processed.
-const PASS: usize = 32;
+pub(crate) const PASS: usize = 32;
 
 /// Where a shard's index is, for prefetching without its lock. Kept apart
 /// from the locks and written only when the index moves, so that the
@@ -118,78 +119,6 @@ enum Located {
     /// A NAT'd reply key held for a connection that has ended (see
     /// [`NatIndex`]): no connection to go with.
     Orphan,
-}
-
-/// The packets of a pass in their arrival order: the order they are
-/// handled in when the pass cannot be handled shard by shard.
-const IN_ORDER: [u8; PASS] = {
-    let mut order = [0; PASS];
-    let mut i = 0;
-    while i < PASS {
-        order[i] = i as u8;
-        i += 1;
-    }
-    order
-};
-
-/// The indices of a pass's packets that have a key, grouped by the shard
-/// their key hashes to and in arrival order within a shard, so that
-/// packets of one connection keep their order.
-struct ShardOrder {
-    order: [u8; PASS],
-    len: usize,
-}
-
-impl ShardOrder {
-    fn of(hashes: &[Option<u64>; PASS]) -> Self {
-        let mut shards = hashes.iter().flatten().map(|h| Conntrack::shard_of(*h));
-        let first = shards.next();
-        if shards.all(|s| Some(s) == first) {
-            // All in one shard (a batch of one flow, say): arrival order,
-            // without the count's chain of increments to one counter.
-            return Self::in_arrival_order(hashes);
-        }
-        let mut starts = [0u8; SHARDS + 1];
-        for hash in hashes.iter().flatten() {
-            if let Some(n) = starts.get_mut(Conntrack::shard_of(*hash) + 1) {
-                *n += 1;
-            }
-        }
-        for s in 1..starts.len() {
-            let before = starts.get(s - 1).copied().unwrap_or(0);
-            if let Some(n) = starts.get_mut(s) {
-                *n += before;
-            }
-        }
-        let mut order = [0u8; PASS];
-        for (i, hash) in hashes.iter().enumerate() {
-            let Some(hash) = hash else { continue };
-            if let Some(next) = starts.get_mut(Conntrack::shard_of(*hash)) {
-                if let Some(slot) = order.get_mut(usize::from(*next)) {
-                    *slot = i as u8;
-                }
-                *next += 1;
-            }
-        }
-        let len = hashes.iter().flatten().count();
-        ShardOrder { order, len }
-    }
-
-    fn in_arrival_order(hashes: &[Option<u64>; PASS]) -> Self {
-        let mut order = [0u8; PASS];
-        let mut len = 0;
-        for (i, _) in hashes.iter().enumerate().filter(|(_, h)| h.is_some()) {
-            if let Some(slot) = order.get_mut(len) {
-                *slot = i as u8;
-            }
-            len += 1;
-        }
-        ShardOrder { order, len }
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        self.order.get(..self.len).unwrap_or(&[])
-    }
 }
 
 /// A userspace connection tracker, safe to share between packet threads.

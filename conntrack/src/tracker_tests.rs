@@ -1066,21 +1066,3 @@ mod random {
         }
     }
 }
-
-/// A pass's packets with a key, grouped by shard in shard order, each
-/// shard's in arrival order; all in one shard, in arrival order.
-#[test]
-fn shard_order_groups_by_shard_and_keeps_arrival_order_within() {
-    let in_shard = |shard: u64, n: u64| Some((shard << SHARD_SHIFT) | n);
-    let mut hashes = [None; PASS];
-    for (i, h) in [(0, 5), (1, 2), (3, 5), (4, 0), (6, 2), (9, 2)] {
-        hashes[i] = in_shard(h, i as u64);
-    }
-    assert_eq!(ShardOrder::of(&hashes).as_slice(), [4, 1, 6, 9, 0, 3]);
-    let mut one = [None; PASS];
-    for i in [2, 7, 8, 31] {
-        one[i] = in_shard(11, i as u64);
-    }
-    assert_eq!(ShardOrder::of(&one).as_slice(), [2, 7, 8, 31]);
-    assert_eq!(ShardOrder::of(&[None; PASS]).as_slice(), [0u8; 0]);
-}
