@@ -120,6 +120,9 @@ impl AfPacketPort {
             ));
         }
         let named = |e: io::Error| io::Error::new(e.kind(), format!("{name}: {e}"));
+        // The interface first: a missing one is "No such device", as
+        // users know it from ip(8), not sysfs's missing file.
+        let index = interface_index(name).map_err(named)?;
         let mtu = interface_mtu(name)?;
         let mut tx_ring = None;
         let queues = (0..queues.max(1))
@@ -154,7 +157,7 @@ impl AfPacketPort {
         if queues.len() > 1 {
             // Group ids are 16 bits: of two interfaces whose indexes share
             // their low 16 bits, the second is refused several queues.
-            let group = (interface_index(name).map_err(named)? & 0xffff) as u16;
+            let group = (index & 0xffff) as u16;
             for queue in &queues {
                 queue.socket.join_fanout(group).map_err(named)?;
             }
