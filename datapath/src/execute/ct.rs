@@ -100,8 +100,9 @@ fn reassemble(
 ) -> (Vec<Option<Layers>>, Vec<Whole>) {
     let mut layers = Vec::with_capacity(batch.len());
     let mut whole = Vec::new();
-    let mut kept = Vec::with_capacity(batch.len());
-    for mut packet in batch.drain(..) {
+    // In place: most batches hold no fragment, and their packets then
+    // stay where they are instead of moving to a new vector.
+    batch.retain_mut(|packet| {
         let layer = Layers::of(&packet.data);
         if let Some(l) = layer {
             let family = match l.l3 {
@@ -116,7 +117,7 @@ fn reassemble(
             match ipf.process_arrival(&arrival, family, zone, packet.md.recirc_id, now_ms) {
                 // A refused fragment is tracked as it is: `+inv`.
                 Outcome::Pass | Outcome::Invalid => {}
-                Outcome::Held => continue,
+                Outcome::Held => return false,
                 Outcome::Reassembled {
                     packet: datagram,
                     fragments,
@@ -125,14 +126,14 @@ fn reassemble(
                     packet.data.extend_from_slice(&datagram);
                     // Its fragments' checksum status says nothing of it.
                     packet.md.csum_ok = false;
-                    whole.push((kept.len(), l.l3_at, fragments));
+                    // Its place among the packets kept so far.
+                    whole.push((layers.len(), l.l3_at, fragments));
                 }
             }
         }
         layers.push(layer);
-        kept.push(packet);
-    }
-    *batch = kept;
+        true
+    });
     (layers, whole)
 }
 
