@@ -97,8 +97,7 @@ impl Limits {
 
     /// Whether `n` more connections in `zone` fit under both limits.
     pub fn has_room(&self, zone: u16, n: u32) -> bool {
-        let fits = |limit: u32, count: u32| limit == 0 || count.saturating_add(n) <= limit;
-        fits(self.zone_limit(zone).0, self.count(zone)) && fits(self.global(), self.total())
+        fits(self.zone_limit(zone).0, self.count(zone), n) && fits(self.global(), self.total(), n)
     }
 
     /// Counts `n` connections in `zone` ahead of their commits, if they
@@ -110,8 +109,7 @@ impl Limits {
         };
         let zone_before = count.fetch_add(n, Relaxed);
         let total_before = self.total.fetch_add(n, Relaxed);
-        let over = |limit: u32, before: u32| limit != 0 && before.saturating_add(n) > limit;
-        if over(self.zone_limit(zone).0, zone_before) || over(self.global(), total_before) {
+        if !fits(self.zone_limit(zone).0, zone_before, n) || !fits(self.global(), total_before, n) {
             self.remove(zone, n);
             return false;
         }
@@ -129,11 +127,10 @@ impl Limits {
             }
             Err(why)
         };
-        if zone_limit != 0 && count.map_or(0, |c| c.load(Relaxed)) >= zone_limit {
+        if !fits(zone_limit, count.map_or(0, |c| c.load(Relaxed)), 1) {
             return refuse(Refusal::Zone);
         }
-        let global = self.global();
-        if global != 0 && self.total.load(Relaxed) >= global {
+        if !fits(self.global(), self.total(), 1) {
             return refuse(Refusal::Global);
         }
         self.total.fetch_add(1, Relaxed);
@@ -150,6 +147,12 @@ impl Limits {
             c.fetch_sub(n, Relaxed);
         }
     }
+}
+
+/// Whether `n` more connections fit beside `count` under `limit` (0:
+/// unlimited).
+fn fits(limit: u32, count: u32, n: u32) -> bool {
+    limit == 0 || count.saturating_add(n) <= limit
 }
 
 #[cfg(test)]
