@@ -1,15 +1,16 @@
 //! One shard of the connection table: a slab of entries, a hash index of
 //! slab handles, each zone's members, and the timer wheel. A shard is
-//! used under its own lock; every operation costs time proportional to
-//! what it touches (a lookup one or two probes, a zone flush that zone's
+//! used under its own lock (only [`Outside`] is read without it); every
+//! operation costs time proportional to what it touches (a lookup one or two probes, a zone flush that zone's
 //! members, a sweep the handles that came due).
 
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use hashbrown::HashMap;
 
 use crate::conn::{Conn, LIVE};
-use crate::index::Index;
+use crate::index::{prefetch_home, Index, Tables};
 use crate::key::{ConnKey, KeyHasher};
 use crate::nat::index::NatIndex;
 use crate::policy::PolicyTable;
@@ -18,13 +19,60 @@ use crate::wheel::{tick_of, Wheel, SLOTS};
 
 type ZoneMap = HashMap<u16, Vec<u32>, foldhash::fast::FixedState>;
 
-/// Where a shard's index is, published for prefetching without the lock
-/// (it may be stale by the time it is used, which only costs a useless
-/// prefetch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Hint {
-    pub index: usize,
-    pub mask: usize,
+/// What a shard shows the packet threads that do not hold its lock: its
+/// index, where its entries are (to prefetch them), and whether any of
+/// its connections has an ALG helper. Written under the lock and read
+/// without it, so a reader may see it a moment stale: what it finds is a
+/// hint, confirmed under the lock (a stale entry address only costs a
+/// useless prefetch).
+#[derive(Debug, Default)]
+pub(crate) struct Outside {
+    index: Arc<Tables>,
+    /// The index table's address and mask, to prefetch a bucket at the
+    /// cost of two loads.
+    home: AtomicUsize,
+    mask: AtomicUsize,
+    slab: AtomicUsize,
+    helpers: AtomicU32,
+}
+
+impl Outside {
+    /// Prefetches the entries a key hashing to `hash` may belong to (those
+    /// its index tag matches), without reading them, and returns the
+    /// first: a hint that [`Shard::direction`] confirms once the entry is
+    /// in cache.
+    pub fn candidate(&self, hash: u64) -> Option<u32> {
+        let slab = self.slab.load(Relaxed);
+        let mut first = None;
+        self.index.candidates(hash as u32, |handle| {
+            first = first.or(Some(handle));
+            prefetch_conn(slab, handle);
+        });
+        first
+    }
+
+    /// Prefetches the index bucket a lookup of `hash` starts at.
+    pub fn prefetch_home(&self, hash: u64) {
+        prefetch_home(
+            (self.home.load(Relaxed), self.mask.load(Relaxed)),
+            hash as u32,
+        );
+    }
+
+    /// Whether a live connection of this shard has an ALG helper.
+    pub fn has_helpers(&self) -> bool {
+        self.helpers.load(Relaxed) != 0
+    }
+}
+
+/// Prefetches every cache line of the entry `handle` of the slab at
+/// address `slab` (which may be stale: a prefetch never faults).
+fn prefetch_conn(slab: usize, handle: u32) {
+    let size = core::mem::size_of::<Conn>();
+    let start = slab.wrapping_add(handle as usize * size);
+    prefetch(start);
+    prefetch(start + 64);
+    prefetch(start + size - 1);
 }
 
 #[derive(Debug)]
@@ -43,20 +91,53 @@ pub(crate) struct Shard {
     /// Live connections with an ALG helper, whose packets may file
     /// expectations that reach other shards.
     helpers: u32,
+    outside: Arc<Outside>,
 }
 
 impl Shard {
     pub fn new(hasher: KeyHasher, nat: Arc<NatIndex>) -> Self {
-        Shard {
+        let index = Index::default();
+        let outside = Arc::new(Outside {
+            index: index.tables(),
+            ..Outside::default()
+        });
+        let shard = Shard {
             slab: Vec::new(),
             free: Vec::new(),
-            index: Index::default(),
+            index,
             zones: ZoneMap::default(),
             wheel: Wheel::default(),
             policies: Arc::default(),
             hasher,
             nat,
             helpers: 0,
+            outside,
+        };
+        shard.show();
+        shard
+    }
+
+    /// What this shard shows threads that do not hold its lock.
+    pub fn outside(&self) -> Arc<Outside> {
+        Arc::clone(&self.outside)
+    }
+
+    /// Brings [`Outside`] up to date after a change. Written only when it
+    /// differs, so that its cache line stays shared by the readers.
+    fn show(&self) {
+        let outside = &*self.outside;
+        let (home, mask) = self.index.location();
+        for (field, value) in [
+            (&outside.home, home),
+            (&outside.mask, mask),
+            (&outside.slab, self.slab.as_ptr() as usize),
+        ] {
+            if field.load(Relaxed) != value {
+                field.store(value, Relaxed);
+            }
+        }
+        if outside.helpers.load(Relaxed) != self.helpers {
+            outside.helpers.store(self.helpers, Relaxed);
         }
     }
 
@@ -126,6 +207,7 @@ impl Shard {
             Some(slot) => *slot = conn,
             None => self.slab.push(conn),
         }
+        self.show();
         handle
     }
 
@@ -166,6 +248,7 @@ impl Shard {
             }
         }
         self.free.push(handle);
+        self.show();
         Some(zone)
     }
 
@@ -182,7 +265,7 @@ impl Shard {
             .collect();
         let location = self.index.location();
         for &hash in &hashes {
-            Index::prefetch_home(location, hash);
+            prefetch_home(location, hash);
         }
         for (&handle, &hash) in members.iter().zip(&hashes) {
             self.index.remove(hash, handle);
@@ -194,41 +277,15 @@ impl Shard {
             }
         }
         self.free.extend_from_slice(&members);
+        self.show();
         u32::try_from(members.len()).unwrap_or(u32::MAX)
     }
 
     /// Prefetches the entries of `zone`'s connections, ahead of a flush.
     pub fn prefetch_zone(&self, zone: u16) {
         for &handle in self.zone_members(zone) {
-            self.prefetch_conn(handle);
+            prefetch_conn(self.slab.as_ptr() as usize, handle);
         }
-    }
-
-    /// Prefetches the entries a key hashing to `hash` may belong to (those
-    /// its index tag matches), without reading them, and returns the
-    /// first: a hint that [`Shard::direction`] confirms once the entry is
-    /// in cache.
-    pub fn candidate(&self, hash: u64) -> Option<u32> {
-        let mut first = None;
-        self.index.candidates(hash as u32, |handle| {
-            first = first.or(Some(handle));
-            self.prefetch_conn(handle);
-        });
-        first
-    }
-
-    /// Whether a live connection of this shard has an ALG helper.
-    pub fn has_helpers(&self) -> bool {
-        self.helpers != 0
-    }
-
-    /// Prefetches every cache line of a connection entry.
-    pub fn prefetch_conn(&self, handle: u32) {
-        let size = core::mem::size_of::<Conn>();
-        let start = (self.slab.as_ptr() as usize).wrapping_add(handle as usize * size);
-        prefetch(start);
-        prefetch(start + 64);
-        prefetch(start + size - 1);
     }
 
     /// Deletes everything; returns how many connections each zone lost.
@@ -247,13 +304,8 @@ impl Shard {
         self.zones.clear();
         self.wheel.clear();
         self.helpers = 0;
+        self.show();
         counts
-    }
-
-    /// Where lock-free readers find the index, to prefetch.
-    pub fn hint(&self) -> Hint {
-        let (index, mask) = self.index.location();
-        Hint { index, mask }
     }
 
     /// The handles of `zone`'s connections.

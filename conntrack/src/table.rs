@@ -58,11 +58,8 @@ pub struct SweepReport {
 
 impl Conntrack {
     fn each_shard(&self, mut f: impl FnMut(&mut Shard)) {
-        for (i, shard) in self.shards.iter().enumerate() {
-            let mut shard = shard.lock();
-            f(&mut shard);
-            // The index may have been replaced (a flush of everything).
-            self.publish_at(i, &shard);
+        for shard in self.shards.iter() {
+            f(&mut shard.lock());
         }
     }
 
@@ -317,7 +314,6 @@ impl Conntrack {
             },
             hash,
         );
-        self.publish(&shard, hash);
         Ok(())
     }
 

@@ -13,7 +13,7 @@
 //! Counts and limits are atomics, so the packet path takes no global lock
 //! and allocates nothing (but a new connection's slab slot).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
@@ -22,7 +22,6 @@ use crate::alg::{expect::Expectation, expect::Expectations, AlgIo, AlgState};
 use crate::cache_line::CacheLine;
 use crate::conn::{Conn, ConnExt, LIBERAL};
 use crate::extract::{extract, Extracted, L4Info};
-use crate::index::Index;
 use crate::ipf::Ipf;
 use crate::key::{ConnKey, KeyHasher};
 use crate::limits::Limits;
@@ -31,7 +30,7 @@ use crate::params::{CtMetadata, CtPacket, ExecuteParams, NatAction, NatKind, Ori
 use crate::pass_order::{ShardOrder, IN_ORDER};
 use crate::policy::PolicyTable;
 use crate::proto::{icmp::IcmpState, other::OtherState, tcp, L4State, Verdict};
-use crate::shard::Shard;
+use crate::shard::{Outside, Shard};
 use crate::state::CtState;
 use crate::timeout::{TimeoutError, TimeoutKind, TimeoutPolicy};
 use crate::wheel::tick_of;
@@ -51,32 +50,6 @@ const LOWER_SHARD_TRIES: usize = 64;
 /// Packets handled in one pass of [`Conntrack::execute`]: their index
 /// buckets are prefetched together before any is processed.
 pub(crate) const PASS: usize = 32;
-
-/// Where a shard's index is, for prefetching without its lock. Kept apart
-/// from the locks and written only when the index moves, so that the
-/// lines stay shared by every packet thread's cache.
-#[derive(Debug, Default)]
-struct IndexHint {
-    index: AtomicUsize,
-    mask: AtomicUsize,
-}
-
-impl IndexHint {
-    /// Publishes where `shard`'s index now is, if it moved.
-    fn publish(&self, shard: &Shard) {
-        let hint = shard.hint();
-        if self.index.load(Relaxed) != hint.index || self.mask.load(Relaxed) != hint.mask {
-            self.index.store(hint.index, Relaxed);
-            self.mask.store(hint.mask, Relaxed);
-        }
-    }
-
-    /// Prefetches the index bucket `hash` starts at.
-    fn prefetch(&self, hash: u64) {
-        let location = (self.index.load(Relaxed), self.mask.load(Relaxed));
-        Index::prefetch_home(location, hash as u32);
-    }
-}
 
 /// What a pass's lookup under the shard lock found for a key: a hint
 /// for the packet's own turn, checked again then.
@@ -127,7 +100,8 @@ pub struct Conntrack {
     /// Each on its own cache lines, so that two threads' locks never share
     /// one.
     pub(crate) shards: Box<[CacheLine<Mutex<Shard>>]>,
-    hints: Box<[IndexHint]>,
+    /// What each shard shows without its lock (see [`Outside`]).
+    pub(crate) outside: Box<[Arc<Outside>]>,
     pub(crate) hasher: KeyHasher,
     pub(crate) limits: Limits,
     policies: Mutex<PolicyTable>,
@@ -164,12 +138,16 @@ impl Conntrack {
             0,
             0,
         );
+        let shards: Vec<_> = (0..SHARDS)
+            .map(|_| Shard::new(hasher.clone(), Arc::clone(&nat)))
+            .collect();
         Conntrack {
-            shards: (0..SHARDS)
-                .map(|_| CacheLine(Mutex::new(Shard::new(hasher.clone(), Arc::clone(&nat)))))
+            outside: shards.iter().map(Shard::outside).collect(),
+            shards: shards
+                .into_iter()
+                .map(|s| CacheLine(Mutex::new(s)))
                 .collect(),
             nat_basis: hasher.hash(&basis_key),
-            hints: (0..SHARDS).map(|_| IndexHint::default()).collect(),
             hasher,
             limits: Limits::default(),
             policies: Mutex::new(PolicyTable::default()),
@@ -256,20 +234,19 @@ impl Conntrack {
             // Its connection is found through a NAT'd reply key.
             shard_local &= !already_translated(&packet.md, params);
             let hash = self.hasher.hash(&ext.key);
-            if let Some(hint) = self.hints.get(Self::shard_of(hash)) {
-                hint.prefetch(hash);
+            if let Some(outside) = self.outside.get(Self::shard_of(hash)) {
+                outside.prefetch_home(hash);
             }
             *slot = Some(hash);
         }
-        // Then, under the shards' locks (taken shard by shard, once each:
-        // with two threads, a lock taken moves its cache line between the
-        // cores), find the entries the keys may name and prefetch them.
-        // What a packet later sees may differ (an earlier packet, or
-        // another thread, may commit or end a connection), so a handle
-        // found here is only a hint, checked again below. Entries are not
-        // read here: their misses overlap until a packet's turn comes.
+        // Then, without the shards' locks (with two threads, each lock
+        // taken moves its cache line between the cores), find the entries
+        // the keys may name and prefetch them. What a packet later sees
+        // may differ (an earlier packet, or another thread, may commit or
+        // end a connection), so a handle found here is only a hint,
+        // checked again under the lock. Entries are not read here: their
+        // misses overlap until a packet's turn comes.
         let by_shard = ShardOrder::of(&hashes);
-        let mut held: Option<(usize, MutexGuard<'_, Shard>)> = None;
         // A key without an entry may be a NAT'd reply key: the hash of its
         // connection's original key is looked up here too, and that
         // shard's index bucket prefetched.
@@ -286,19 +263,20 @@ impl Conntrack {
                 *hint = found;
                 continue;
             }
-            self.hold(&mut held, Self::shard_of(*hash));
-            let Some((_, shard)) = held.as_ref() else {
+            let Some(outside) = self.outside.get(Self::shard_of(*hash)) else {
                 continue;
             };
             // An ALG's packet may file an expectation that a new
-            // connection of another shard meets.
-            shard_local &= !shard.has_helpers();
-            let seen = match shard.candidate(*hash) {
+            // connection of another shard meets. (A helper connection
+            // another thread commits this very moment is missed: its
+            // packets are then on two threads at once, in no set order.)
+            shard_local &= !outside.has_helpers();
+            let seen = match outside.candidate(*hash) {
                 Some(handle) => Seen::Entry(handle),
                 None => match self.nat.get(*hash, &ext.key) {
                     Some(orig) => {
-                        if let Some(hint) = self.hints.get(Self::shard_of(orig)) {
-                            hint.prefetch(orig);
+                        if let Some(outside) = self.outside.get(Self::shard_of(orig)) {
+                            outside.prefetch_home(orig);
                         }
                         Seen::NatAlias(orig)
                     }
@@ -337,6 +315,7 @@ impl Conntrack {
         // Then each packet in order, so that one sees what the ones before
         // it committed: the order of its shard's packets when nothing
         // reaches across shards, else the pass's own.
+        let mut held: Option<(usize, MutexGuard<'_, Shard>)> = None;
         let sequence = if shard_local {
             by_shard.as_slice()
         } else {
@@ -754,7 +733,7 @@ impl Conntrack {
                 alg: AlgState::default(),
             })
         });
-        let handle = shard.insert(
+        shard.insert(
             Conn {
                 key: ext.key,
                 wheel_tick: 0,
@@ -769,21 +748,7 @@ impl Conntrack {
                 ext: ext_part,
             },
             hash,
-        );
-        self.publish(shard, hash);
-        handle
-    }
-
-    /// Publishes where the index of `shard` (the one `hash` picks) now is.
-    pub(crate) fn publish(&self, shard: &Shard, hash: u64) {
-        self.publish_at(Self::shard_of(hash), shard);
-    }
-
-    /// Publishes where the index of shard number `index` now is.
-    pub(crate) fn publish_at(&self, index: usize, shard: &Shard) {
-        if let Some(hint) = self.hints.get(index) {
-            hint.publish(shard);
-        }
+        )
     }
 
     /// Deletes a connection and forgets it in the counts.

@@ -573,7 +573,7 @@ fn global_limit_refuses_commits_that_stay_new() {
 #[test]
 fn shards_count_their_helper_connections() {
     let ct = Conntrack::new();
-    let any_helpers = |ct: &Conntrack| ct.shards.iter().any(|s| s.lock().has_helpers());
+    let any_helpers = |ct: &Conntrack| ct.outside.iter().any(|o| o.has_helpers());
     let ftp = ExecuteParams {
         helper: Some(crate::conn::Helper::Ftp),
         ..commit(0)
