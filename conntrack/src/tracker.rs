@@ -222,6 +222,9 @@ impl Conntrack {
         // that the cache misses of the whole pass overlap.
         let mut keys = [Extracted::EMPTY; PASS];
         let mut hashes: [Option<u64>; PASS] = [None; PASS];
+        // The key and hash of the packet before, reused by a packet of the
+        // same connection (a batch often holds a run of one flow's).
+        let mut last: Option<(ConnKey, u64)> = None;
         for ((packet, ext), slot) in pass.iter_mut().zip(keys.iter_mut()).zip(hashes.iter_mut()) {
             let l3 = packet.data.get(packet.l3_offset..).unwrap_or(&[]);
             // Fragments were reassembled before the batch came here (see
@@ -233,10 +236,17 @@ impl Conntrack {
             }
             // Its connection is found through a NAT'd reply key.
             shard_local &= !already_translated(&packet.md, params);
-            let hash = self.hasher.hash(&ext.key);
-            if let Some(outside) = self.outside.get(Self::shard_of(hash)) {
-                outside.prefetch_home(hash);
-            }
+            let hash = match last {
+                Some((key, hash)) if key == ext.key => hash,
+                _ => {
+                    let hash = self.hasher.hash(&ext.key);
+                    if let Some(outside) = self.outside.get(Self::shard_of(hash)) {
+                        outside.prefetch_home(hash);
+                    }
+                    last = Some((ext.key, hash));
+                    hash
+                }
+            };
             *slot = Some(hash);
         }
         // Then, without the shards' locks (with two threads, each lock
