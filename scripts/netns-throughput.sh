@@ -6,7 +6,8 @@
 # ovs-ofctl. Each path is measured with the veths' default offloads, with
 # them off, and mixed (ns1's side default, ns2's side off); MODES picks.
 # Tests: one TCP stream, four TCP streams, and a flood of small
-# UDP datagrams (kpps the receiver got, and the loss). Runs are interleaved
+# UDP datagrams (kpps the receiver got, the loss, and how much of it was
+# lost at the receiver: its socket buffer full). Runs are interleaved
 # (every path and test once per round, RUNS rounds) so that other load on
 # the machine spreads over all of them; the table shows the median and
 # min-max of each, and the CPU each switch process used during the test
@@ -234,8 +235,18 @@ switch_pid() {
 cpu_ticks() { if [[ -n $1 ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi; }
 hz=$(getconf CLK_TCK)
 
+# Datagrams the receiving namespace of path $1 dropped because the
+# socket they were for had a full buffer (UdpRcvbufErrors): the receiving
+# iperf3 did not read them in time. The rest of a test's loss happened
+# before, in the switch or the veths.
+udp_rcvbuf_errors() {
+    ip netns exec "$tag${1}2" cat /proc/net/snmp |
+        awk '$1 == "Udp:" {if (!n) {for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i; n = 1} else print $c}'
+}
+
 # One test on path letter $1: prints Gbit/s for TCP, "rx_kpps loss_%
-# sent_kpps" for UDP; 0 when nothing got through.
+# sent_kpps rcvbuf_%" for UDP (rcvbuf_%: the datagrams lost at the
+# receiver's socket, in % of those sent); 0 when nothing got through.
 run_test() {
     local p=$1 test=$2 net=${subnet[$1]} out=$dir/iperf.json args
     case $test in
@@ -243,15 +254,18 @@ run_test() {
     tcp4) args=(-P 4) ;;
     udp) args=(-u -l "$udp_len" -b "$udp_rate") ;;
     esac
+    local rcvbuf0
+    [[ $test != udp ]] || rcvbuf0=$(udp_rcvbuf_errors "$p")
     # A path that passes nothing (OVS with offloads on) must not hang.
     if ! timeout $((secs + 15)) ip netns exec "$tag${p}1" iperf3 -c "$net.2" -t "$secs" \
         --connect-timeout 3000 -J "${args[@]}" >"$out" 2>/dev/null; then
-        [[ $test == udp ]] && echo "0 100 0" || echo 0
+        [[ $test == udp ]] && echo "0 100 0 0" || echo 0
         return
     fi
     if [[ $test == udp ]]; then
-        jq -r --argjson t "$secs" '.end.sum | "\((.packets - .lost_packets) / $t / 1000) \(.lost_percent) \(.packets / $t / 1000)"' \
-            "$out" 2>/dev/null || echo "0 100 0"
+        jq -r --argjson t "$secs" --argjson rcvbuf $(($(udp_rcvbuf_errors "$p") - rcvbuf0)) \
+            '.end.sum | "\((.packets - .lost_packets) / $t / 1000) \(.lost_percent) \(.packets / $t / 1000) \(100 * $rcvbuf / ([.packets, 1] | max))"' \
+            "$out" 2>/dev/null || echo "0 100 0 0"
     else
         jq -r '.end.sum_received.bits_per_second / 1e9' "$out" 2>/dev/null || echo 0
     fi
@@ -297,6 +311,7 @@ for path in $paths; do
                     "kpps received" "$cpu"
                 printf '%-18s %-6s %-24s %-24s\n' "" "" "$(summary 2 "${results[$key]}")" "% lost"
                 printf '%-18s %-6s %-24s %-24s\n' "" "" "$(summary 3 "${results[$key]}")" "kpps sent"
+                printf '%-18s %-6s %-24s %-24s\n' "" "" "$(summary 4 "${results[$key]}")" "% lost at the receiver"
             else
                 printf '%-18s %-6s %-24s %-24s %-14s\n' "$path $mode" "$test" "$(summary 1 "${results[$key]}")" \
                     Gbit/s "$cpu"
