@@ -461,6 +461,88 @@ fn the_packet_thread_forwards_what_a_dummy_port_receives() {
     assert_eq!(sw.p2.stats().tx_packets, 1);
 }
 
+/// A port that sends what it was given only when flushed, and whose
+/// receive queue has a descriptor (a pipe nothing is written to) for a
+/// packet thread to wait on.
+#[derive(Debug)]
+struct HeldPort {
+    inner: DummyPort,
+    held: Mutex<Vec<Vec<u8>>>,
+    quiet: (std::os::fd::OwnedFd, std::os::fd::OwnedFd),
+}
+
+impl HeldPort {
+    fn new() -> Self {
+        let quiet = crate::thread::tests::pipe();
+        HeldPort {
+            inner: DummyPort::new("held"),
+            held: Mutex::new(Vec::new()),
+            quiet,
+        }
+    }
+}
+
+impl Port for HeldPort {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn receive(&self, batch: &mut Vec<crate::port::RxFrame>, max: usize) -> usize {
+        self.inner.receive(batch, max)
+    }
+
+    fn transmit(&self, frame: &[u8]) {
+        self.held.lock().unwrap().push(frame.to_vec());
+    }
+
+    fn flush(&self) {
+        for frame in self.held.lock().unwrap().drain(..) {
+            self.inner.transmit(&frame);
+        }
+    }
+
+    fn rx_fd(&self, queue: usize) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        (queue == 0).then(|| self.quiet.0.as_fd())
+    }
+
+    fn state(&self) -> &crate::port::PortState {
+        self.inner.state()
+    }
+}
+
+#[test]
+fn a_packet_thread_sends_what_it_queued_before_it_waits() {
+    // Port 2 is read by thread 0, which finds nothing and blocks on its
+    // descriptor; thread 1 reads port 1 and forwards to port 2, whose
+    // frames leave only when flushed: thread 1 must flush before it
+    // waits, not leave them for the port's own (blocked) reader.
+    let dp = Arc::new(Datapath::new(
+        Arc::new(Conntrack::new()),
+        Arc::new(firewall(Arc::default())),
+    ));
+    let p1 = Arc::new(DummyPort::new("p1"));
+    let p2 = Arc::new(HeldPort::new());
+    dp.add_port(1, p1.clone()).unwrap();
+    dp.add_port(2, p2.clone()).unwrap();
+    let config = |index| ThreadConfig {
+        index,
+        threads: 2,
+        idle_wait: Duration::from_millis(50),
+        ..ThreadConfig::default()
+    };
+    let threads = [0, 1].map(|i| PacketThread::spawn(dp.clone(), config(i)).unwrap());
+    p1.inject(tcp_frame(true, SYN, 1000, 0));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while p2.inner.transmitted().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for thread in threads {
+        thread.stop();
+    }
+    assert_eq!(p2.inner.transmitted(), vec![tcp_frame(true, SYN, 1000, 0)]);
+}
+
 /// A sink that forgets what it is given.
 struct Nowhere;
 

@@ -20,6 +20,7 @@
 //! through the first socket.
 
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::{
     AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
@@ -185,15 +186,6 @@ impl AfPacketPort {
     /// The interface's MTU when the port was opened.
     pub fn mtu(&self) -> usize {
         self.mtu
-    }
-
-    /// Sends what is queued.
-    pub fn flush(&self) {
-        if !self.tx_pending.load(Acquire) {
-            return;
-        }
-        let mut tx = lock(&self.tx);
-        self.flush_locked(&mut tx);
     }
 
     /// Whether the port moves frames through rings (else batched system
@@ -412,6 +404,19 @@ impl Port for AfPacketPort {
         if tx.queued >= TX_BATCH || tx.ring.is_some() {
             self.send_queued(&mut tx);
         }
+    }
+
+    /// Sends what is queued.
+    fn flush(&self) {
+        if !self.tx_pending.load(Acquire) {
+            return;
+        }
+        let mut tx = lock(&self.tx);
+        self.flush_locked(&mut tx);
+    }
+
+    fn rx_fd(&self, queue: usize) -> Option<BorrowedFd<'_>> {
+        self.queues.get(queue).map(|q| q.socket.as_fd())
     }
 
     fn state(&self) -> &PortState {

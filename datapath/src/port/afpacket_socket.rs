@@ -14,7 +14,7 @@
 use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use std::sync::Arc;
 
@@ -150,6 +150,12 @@ fn vlan_tag(hdr: &libc::msghdr) -> Option<(u16, u16)> {
         }
     }
     None
+}
+
+impl AsFd for PacketSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
 }
 
 impl PacketSocket {

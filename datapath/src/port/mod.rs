@@ -19,6 +19,8 @@ mod tap;
 mod tap_device;
 mod vnet_hdr;
 
+use std::os::fd::BorrowedFd;
+
 pub use afpacket::AfPacketPort;
 pub use dummy::DummyPort;
 pub use pcap_port::PcapPort;
@@ -84,6 +86,19 @@ pub trait Port: Send + Sync + core::fmt::Debug {
 
     /// Sends `frame`; a port that is down drops it (and counts it).
     fn transmit(&self, frame: &[u8]);
+
+    /// Sends what `transmit` queued and has not sent yet. A packet thread
+    /// calls it on every port after each round of polls, so that frames
+    /// do not wait for the port's own reader, which may be another thread.
+    fn flush(&self) {}
+
+    /// A descriptor that polls readable when receive queue `queue` has
+    /// frames, for a packet thread with nothing to do to wait on; `None`
+    /// for a port that has none (the thread then sleeps a little).
+    fn rx_fd(&self, queue: usize) -> Option<BorrowedFd<'_>> {
+        let _ = queue;
+        None
+    }
 
     /// Whether the port is up, and its counters.
     fn state(&self) -> &PortState;

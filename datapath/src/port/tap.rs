@@ -7,6 +7,7 @@
 //! empty or the batch is full.
 
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Mutex;
 
 use super::afpacket_socket::MAX_FRAME;
@@ -50,6 +51,10 @@ impl TapPort {
 impl Port for TapPort {
     fn name(&self) -> &str {
         self.device.name()
+    }
+
+    fn rx_fd(&self, queue: usize) -> Option<BorrowedFd<'_>> {
+        (queue == 0).then(|| self.device.as_fd())
     }
 
     fn receive(&self, batch: &mut Vec<RxFrame>, max: usize) -> usize {

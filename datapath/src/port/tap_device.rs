@@ -9,7 +9,7 @@
 
 use std::io;
 use std::mem::zeroed;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// `TUNSETIFF` (`_IOW('T', 202, int)` of `<linux/if_tun.h>`).
 const TUNSETIFF: libc::Ioctl = 0x4004_54ca;
@@ -27,6 +27,12 @@ fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
         Err(io::Error::last_os_error())
     } else {
         Ok(ret)
+    }
+}
+
+impl AsFd for TapDevice {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 }
 
