@@ -45,6 +45,7 @@ mod index;
 pub mod ipf;
 mod key;
 mod limits;
+mod members;
 pub mod nat;
 mod params;
 pub mod parse;

@@ -12,12 +12,13 @@ use hashbrown::HashMap;
 use crate::conn::{Conn, LIVE};
 use crate::index::{prefetch_home, Index, Tables};
 use crate::key::{ConnKey, KeyHasher};
+use crate::members::{Member, Members};
 use crate::nat::index::NatIndex;
 use crate::policy::PolicyTable;
 use crate::prefetch::prefetch;
 use crate::wheel::{tick_of, Wheel, SLOTS};
 
-type ZoneMap = HashMap<u16, Vec<u32>, foldhash::fast::FixedState>;
+type ZoneMap = HashMap<u16, Members, foldhash::fast::FixedState>;
 
 /// What a shard shows the packet threads that do not hold its lock: its
 /// index, where its entries are (to prefetch them), and whether any of
@@ -185,9 +186,11 @@ impl Shard {
             Some(h) => h,
             None => u32::try_from(self.slab.len()).unwrap_or(u32::MAX),
         };
-        let members = self.zones.entry(conn.key.zone).or_default();
-        conn.zone_pos = u32::try_from(members.len()).unwrap_or(u32::MAX);
-        members.push(handle);
+        conn.zone_pos = self
+            .zones
+            .entry(conn.key.zone)
+            .or_default()
+            .push(handle, hash as u32);
         conn.wheel_tick = self.wheel.schedule(handle, conn.expiration) as u32;
         conn.flags |= LIVE;
         if let Some(reply) = conn.ext.as_ref().and_then(|e| e.reply) {
@@ -223,9 +226,22 @@ impl Shard {
     }
 
     fn remove_as(&mut self, handle: u32, hold: bool) -> Option<u16> {
-        let hash = self.hash32(self.get(handle)?);
-        let conn = self.slab.get_mut(handle as usize).filter(|c| c.is_live())?;
+        let conn = self.get(handle)?;
         let (zone, pos) = (conn.key.zone, conn.zone_pos as usize);
+        let filed = self.zones.get(&zone).and_then(|m| m.hash_of(pos, handle));
+        let hash = filed.unwrap_or_else(|| self.hash32(conn));
+        // Only the member that is this connection leaves its zone.
+        if let Some(members) = self.zones.get_mut(&zone).filter(|_| filed.is_some()) {
+            if let Some(moved) = members.swap_remove(pos) {
+                if let Some(c) = self.slab.get_mut(moved as usize) {
+                    c.zone_pos = pos as u32;
+                }
+            }
+            if members.is_empty() {
+                self.zones.remove(&zone);
+            }
+        }
+        let conn = self.slab.get_mut(handle as usize)?;
         conn.flags = 0;
         self.helpers = self.helpers.saturating_sub(u32::from(has_helper(conn)));
         match conn.ext.as_ref().and_then(|e| e.reply) {
@@ -234,19 +250,6 @@ impl Shard {
         }
         conn.ext = None;
         self.index.remove(hash, handle);
-        if let Some(members) = self.zones.get_mut(&zone) {
-            if pos < members.len() {
-                members.swap_remove(pos);
-                if let Some(&moved) = members.get(pos) {
-                    if let Some(c) = self.slab.get_mut(moved as usize) {
-                        c.zone_pos = pos as u32;
-                    }
-                }
-            }
-            if members.is_empty() {
-                self.zones.remove(&zone);
-            }
-        }
         self.free.push(handle);
         self.show();
         Some(zone)
@@ -259,15 +262,11 @@ impl Shard {
         };
         // Start the index misses of every member before waiting on any
         // (the entries themselves were prefetched by `prefetch_zone`).
-        let hashes: Vec<u32> = members
-            .iter()
-            .map(|&h| self.slab.get(h as usize).map_or(0, |c| self.hash32(c)))
-            .collect();
         let location = self.index.location();
-        for &hash in &hashes {
-            prefetch_home(location, hash);
+        for member in members.iter() {
+            prefetch_home(location, member.h32);
         }
-        for (&handle, &hash) in members.iter().zip(&hashes) {
+        for Member { handle, h32: hash } in members.iter() {
             self.index.remove(hash, handle);
             if let Some(conn) = self.slab.get_mut(handle as usize) {
                 conn.flags = 0;
@@ -276,14 +275,14 @@ impl Shard {
                 conn.ext = None;
             }
         }
-        self.free.extend_from_slice(&members);
+        self.free.extend(members.handles());
         self.show();
         u32::try_from(members.len()).unwrap_or(u32::MAX)
     }
 
     /// Prefetches the entries of `zone`'s connections, ahead of a flush.
     pub fn prefetch_zone(&self, zone: u16) {
-        for &handle in self.zone_members(zone) {
+        for handle in self.zone_members(zone) {
             prefetch_conn(self.slab.as_ptr() as usize, handle);
         }
     }
@@ -309,8 +308,8 @@ impl Shard {
     }
 
     /// The handles of `zone`'s connections.
-    pub fn zone_members(&self, zone: u16) -> &[u32] {
-        self.zones.get(&zone).map_or(&[], Vec::as_slice)
+    pub fn zone_members(&self, zone: u16) -> impl Iterator<Item = u32> + '_ {
+        self.zones.get(&zone).into_iter().flat_map(Members::handles)
     }
 
     /// Every live connection with its handle.

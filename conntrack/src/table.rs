@@ -75,8 +75,7 @@ impl Conntrack {
             match zone {
                 Some(z) => shard
                     .zone_members(z)
-                    .iter()
-                    .filter_map(|&h| shard.get(h))
+                    .filter_map(|h| shard.get(h))
                     .for_each(&mut take),
                 None => shard.iter().for_each(|(_, c)| take(c)),
             }
@@ -117,8 +116,6 @@ impl Conntrack {
             let doomed: Vec<u32> = match filter.zone {
                 Some(z) => shard
                     .zone_members(z)
-                    .iter()
-                    .copied()
                     .filter(|&h| shard.get(h).is_some_and(|c| filter.matches(c)))
                     .collect(),
                 None => shard
