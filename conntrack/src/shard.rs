@@ -1,8 +1,9 @@
 //! One shard of the connection table: a slab of entries, a hash index of
 //! slab handles, each zone's members, and the timer wheel. A shard is
 //! used under its own lock (only [`Outside`] is read without it); every
-//! operation costs time proportional to what it touches (a lookup one or two probes, a zone flush that zone's
-//! members, a sweep the handles that came due).
+//! operation costs time proportional to what it touches (a lookup one or
+//! two probes, a zone flush that zone's members, a sweep the handles
+//! that came due).
 
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
@@ -26,7 +27,7 @@ type ZoneMap = HashMap<u16, Members, foldhash::fast::FixedState>;
 /// without it, so a reader may see it a moment stale: what it finds is a
 /// hint, confirmed under the lock (a stale entry address only costs a
 /// useless prefetch).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Outside {
     index: Arc<Tables>,
     /// The index table's address and mask, to prefetch a bucket at the
@@ -100,7 +101,10 @@ impl Shard {
         let index = Index::default();
         let outside = Arc::new(Outside {
             index: index.tables(),
-            ..Outside::default()
+            home: AtomicUsize::new(0),
+            mask: AtomicUsize::new(0),
+            slab: AtomicUsize::new(0),
+            helpers: AtomicU32::new(0),
         });
         let shard = Shard {
             slab: Vec::new(),

@@ -51,7 +51,7 @@ const LOWER_SHARD_TRIES: usize = 64;
 /// buckets are prefetched together before any is processed.
 pub(crate) const PASS: usize = 32;
 
-/// What a pass's lookup under the shard lock found for a key: a hint
+/// What a pass's lookup without the shard lock found for a key: a hint
 /// for the packet's own turn, checked again then.
 #[derive(Debug, Clone, Copy)]
 enum Seen {
