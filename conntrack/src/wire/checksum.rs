@@ -14,11 +14,17 @@ pub fn accumulate(acc: u32, data: &[u8]) -> u32 {
         let w = u64::from_be_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
         wide += (w >> 32) + (w & 0xffff_ffff);
     }
-    let mut pairs = words.remainder().chunks_exact(2);
-    for pair in &mut pairs {
-        wide += u64::from(u16::from_be_bytes([pair[0], pair[1]]));
+    // At most seven bytes are left: a 32-bit word, a 16-bit one, a byte.
+    let mut rest = words.remainder();
+    if let Some((word, tail)) = rest.split_first_chunk::<4>() {
+        wide += u64::from(u32::from_be_bytes(*word));
+        rest = tail;
     }
-    if let [last] = pairs.remainder() {
+    if let Some((pair, tail)) = rest.split_first_chunk::<2>() {
+        wide += u64::from(u16::from_be_bytes(*pair));
+        rest = tail;
+    }
+    if let [last] = rest {
         wide += u64::from(*last) << 8;
     }
     fold64(wide)
@@ -46,9 +52,13 @@ pub fn checksum(data: &[u8]) -> u16 {
 /// The accumulator of the TCP/UDP/ICMPv6 pseudo-header; `src` and `dst`
 /// are the 4- or 16-byte addresses of the enclosing IP header.
 pub fn pseudo_header(src: &[u8], dst: &[u8], protocol: u8, length: u32) -> u32 {
-    let mut wide = u64::from(protocol) + u64::from(length >> 16) + u64::from(length & 0xffff);
-    for pair in src.chunks_exact(2).chain(dst.chunks_exact(2)) {
-        wide += u64::from(u16::from_be_bytes([pair[0], pair[1]]));
+    // Summed as 32-bit words: 2^16 is 1 in ones'-complement arithmetic,
+    // so a word adds the same as its two halves once folded.
+    let mut wide = u64::from(protocol) + u64::from(length);
+    for word in src.chunks_exact(4).chain(dst.chunks_exact(4)) {
+        wide += u64::from(u32::from_be_bytes(
+            <[u8; 4]>::try_from(word).unwrap_or_default(),
+        ));
     }
     fold64(wide)
 }
@@ -119,6 +129,39 @@ mod tests {
         let check6 = checksum(&v6);
         v6[..4].copy_from_slice(&new6);
         assert_eq!(update_bytes(check6, &old6, &new6), checksum(&v6));
+    }
+
+    /// The ones'-complement sum of big-endian 16-bit words, one at a time.
+    fn naive(data: &[u8]) -> u16 {
+        let mut acc: u32 = 0;
+        for pair in data.chunks(2) {
+            let hi = u32::from(pair[0]) << 8;
+            acc += hi | pair.get(1).map_or(0, |&b| u32::from(b));
+            acc = (acc & 0xffff) + (acc >> 16);
+        }
+        fold(acc)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_sums_match_the_word_by_word_sum(data in proptest::collection::vec(proptest::num::u8::ANY, 0..80)) {
+            proptest::prop_assert_eq!(fold(accumulate(0, &data)), naive(&data));
+        }
+
+        #[test]
+        fn pseudo_header_matches_its_words(
+            v6 in proptest::bool::ANY,
+            addrs in proptest::collection::vec(proptest::num::u8::ANY, 32),
+            protocol in proptest::num::u8::ANY,
+            length in proptest::num::u32::ANY,
+        ) {
+            let n = if v6 { 16 } else { 4 };
+            let (src, dst) = (&addrs[..n], &addrs[16..16 + n]);
+            let mut words = [src, dst].concat();
+            words.extend_from_slice(&[0, protocol]);
+            words.extend_from_slice(&length.to_be_bytes());
+            proptest::prop_assert_eq!(fold(pseudo_header(src, dst, protocol, length)), naive(&words));
+        }
     }
 
     #[test]
