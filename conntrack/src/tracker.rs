@@ -218,14 +218,10 @@ impl Conntrack {
         // order) all can.
         let mut shard_local =
             params.nat.is_none() && self.nat.is_empty() && self.expectations.is_empty();
-        // First every packet's key, and a prefetch of its index bucket, so
-        // that the cache misses of the whole pass overlap.
+        // First every packet's key.
         let mut keys = [Extracted::EMPTY; PASS];
-        let mut hashes: [Option<u64>; PASS] = [None; PASS];
-        // The key and hash of the packet before, reused by a packet of the
-        // same connection (a batch often holds a run of one flow's).
-        let mut last: Option<(ConnKey, u64)> = None;
-        for ((packet, ext), slot) in pass.iter_mut().zip(keys.iter_mut()).zip(hashes.iter_mut()) {
+        let mut keyed = [false; PASS];
+        for ((packet, ext), keyed) in pass.iter_mut().zip(keys.iter_mut()).zip(keyed.iter_mut()) {
             let l3 = packet.data.get(packet.l3_offset..).unwrap_or(&[]);
             // Fragments were reassembled before the batch came here (see
             // `crate::ipf`); one still here has no key and is `+inv`.
@@ -236,17 +232,32 @@ impl Conntrack {
             }
             // Its connection is found through a NAT'd reply key.
             shard_local &= !already_translated(&packet.md, params);
+            *keyed = true;
+        }
+        // Then their hashes, with a prefetch of each index bucket, so that
+        // the cache misses of the whole pass overlap. A packet of the same
+        // connection as the one before (a batch often holds a run of one
+        // flow's) takes its hash. In a loop of its own: comparing a key
+        // just written field by field would wait for those stores.
+        let mut hashes: [Option<u64>; PASS] = [None; PASS];
+        let mut last: Option<(&ConnKey, u64)> = None;
+        for ((ext, slot), _) in keys
+            .iter()
+            .zip(hashes.iter_mut())
+            .zip(keyed)
+            .filter(|(_, k)| *k)
+        {
             let hash = match last {
-                Some((key, hash)) if key == ext.key => hash,
+                Some((key, hash)) if *key == ext.key => hash,
                 _ => {
                     let hash = self.hasher.hash(&ext.key);
                     if let Some(outside) = self.outside.get(Self::shard_of(hash)) {
                         outside.prefetch_home(hash);
                     }
-                    last = Some((ext.key, hash));
                     hash
                 }
             };
+            last = Some((&ext.key, hash));
             *slot = Some(hash);
         }
         // Then, without the shards' locks (with two threads, each lock
