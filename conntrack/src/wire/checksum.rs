@@ -36,12 +36,12 @@ fn fold64(wide: u64) -> u32 {
     ((folded & 0xffff_ffff) + (folded >> 32)) as u32
 }
 
-/// Folds an accumulator into a 16-bit ones'-complement sum.
-pub fn fold(mut acc: u32) -> u16 {
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc as u16
+/// Folds an accumulator into a 16-bit ones'-complement sum. Two folds
+/// always do, without a loop: the first leaves at most 0x1fffe, the
+/// second at most 0xffff.
+pub fn fold(acc: u32) -> u16 {
+    let acc = (acc & 0xffff) + (acc >> 16);
+    ((acc & 0xffff) + (acc >> 16)) as u16
 }
 
 /// The checksum field value for `data`: the complement of its sum.
@@ -106,6 +106,14 @@ mod tests {
     fn sum_matches_rfc1071_example() {
         assert_eq!(fold(accumulate(0, &RFC1071)), 0xddf2);
         assert_eq!(checksum(&RFC1071), !0xddf2);
+    }
+
+    #[test]
+    fn folds_carry_twice_at_most() {
+        assert_eq!(fold(0xffff_ffff), 0xffff);
+        assert_eq!(fold(0x0001_fffe), 0xffff);
+        assert_eq!(fold(0x0001_0000), 0x0001);
+        assert_eq!(fold(0x1234), 0x1234);
     }
 
     #[test]
