@@ -6,12 +6,13 @@
 //! checksums the kernel's offloads leave (a veth with its default
 //! settings leaves every TCP checksum partial) and hands whole frames,
 //! GSO super-frames included, to the datapath. Transmitting puts the
-//! frame in the transmit ring (or a queue); the ring goes out with one
-//! system call when a batch is in it and whenever the packet thread polls
-//! the port again, so a batch that the datapath forwards leaves as a
-//! batch. A frame longer than the MTU goes out at once, after what the
-//! ring holds, as a TCP super-frame the kernel cuts to the MTU, or is
-//! dropped.
+//! frame in the transmit ring (or a queue); the ring goes out when a
+//! batch is in it and whenever the packet thread polls the port again,
+//! so a batch that the datapath forwards leaves as a batch. The system
+//! call that sends the ring is made by a thread of the port's own (see
+//! `Kicker`), because the kernel delivers the frames within it. A frame
+//! longer than the MTU goes out at once, after what the ring holds, as a
+//! TCP super-frame the kernel cuts to the MTU, or is dropped.
 //!
 //! A port may have several receive queues, one socket each, joined in a
 //! `PACKET_FANOUT` group that spreads frames by their flow's symmetric
@@ -22,9 +23,11 @@
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::{
-    AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+    AtomicBool, AtomicU64, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
+    Ordering::Release,
 };
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use super::afpacket_ring::{RxRing, RxSlot, TxRing};
 use super::afpacket_socket::{interface_index, PacketSocket, RingRequest, MAX_FRAME};
@@ -44,10 +47,12 @@ const TX_BATCH: usize = 32;
 /// one TCP stream through the switch was 13% slower (netns-throughput.sh).
 const RX_RING_FRAMES: usize = 2048;
 /// Transmit ring slots; the kernel hands each back once the frame has
-/// been given to the interface's peer. A batch goes out every `TX_BATCH`
-/// frames, so a few batches' worth is enough (and stays in the cache, as
-/// above).
-const TX_RING_FRAMES: usize = 256;
+/// been given to the interface's peer. A batch is handed to the port's
+/// transmit thread every `TX_BATCH` frames; the ring holds what arrives
+/// while that thread waits for a core (4 ms at 250k frames a second). A
+/// full ring drops frames: with 256 slots, the TCP transfers of the netns
+/// firewall tests stalled in 2 runs of 3.
+const TX_RING_FRAMES: usize = 1024;
 /// The most memory one ring takes (jumbo MTUs get fewer slots).
 const RING_MAX_BYTES: usize = 32 << 20;
 /// Room in a ring slot beyond the MTU: the Ethernet header, two VLAN
@@ -94,13 +99,88 @@ pub struct AfPacketPort {
     /// At least one; the first also transmits.
     queues: Vec<RxQueue>,
     tx: Mutex<TxQueue>,
-    /// Whether `tx` may hold frames: every poll of the port flushes, and
-    /// most polls find nothing to send, so they skip the lock (which the
-    /// packet thread forwarding to this port holds while it queues).
-    tx_pending: AtomicBool,
+    /// Whether `tx` may hold frames, or frames sent but not yet counted:
+    /// every poll of the port flushes, and most polls find nothing to do,
+    /// so they skip the lock (which the packet thread forwarding to this
+    /// port holds while it queues).
+    tx_pending: Arc<AtomicBool>,
     state: PortState,
     /// Frames the kernel dropped before the port could read them.
     kernel_drops: AtomicU64,
+    /// Sends the transmit ring's batches from a thread of its own.
+    kicker: Option<Kicker>,
+}
+
+/// A thread that sends the transmit ring when asked. Sending a batch runs
+/// the kernel's whole delivery of its frames (the veth's peer, and on a
+/// veth the receiving namespace's IP and TCP) in the sender's context:
+/// done here, it runs on another core than the packet thread that queued
+/// them, which then only copies frames in. The frames go out in ring
+/// order whoever sends; the packet thread counts them when it next
+/// flushes the port (`pending` tells it to).
+#[derive(Debug)]
+struct Kicker {
+    thread: JoinHandle<()>,
+    asked: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Kicker {
+    /// Starts the thread, with its own descriptor of the ring's socket.
+    fn start(socket: PacketSocket, name: &str, pending: Arc<AtomicBool>) -> io::Result<Kicker> {
+        let asked = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = std::thread::Builder::new()
+            .name(format!("ctswitch-tx-{name}"))
+            .spawn({
+                let (asked, stop) = (Arc::clone(&asked), Arc::clone(&stop));
+                move || {
+                    while !stop.load(Acquire) {
+                        if !asked.swap(false, AcqRel) {
+                            std::thread::park();
+                            continue;
+                        }
+                        // Until the ring is empty (a send that sent
+                        // nothing): a send stops early when the socket's
+                        // buffer is full, and then waits for room. Frames
+                        // the kernel refuses outright stay in the ring,
+                        // where the packet thread meets them when it is
+                        // full, and drops them.
+                        let sent = loop {
+                            match socket.kick() {
+                                Ok(0) => break true,
+                                Ok(_) => pending.store(true, Release),
+                                Err(e) if transient(e.kind()) && !stop.load(Acquire) => {
+                                    socket.wait_writable()
+                                }
+                                Err(_) => break false,
+                            }
+                        };
+                        if sent {
+                            pending.store(true, Release);
+                        }
+                    }
+                }
+            })?;
+        Ok(Kicker {
+            thread,
+            asked,
+            stop,
+        })
+    }
+
+    /// Has the thread send the ring (soon, if it is sending already).
+    fn ask(&self) {
+        if !self.asked.swap(true, AcqRel) {
+            self.thread.thread().unpark();
+        }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Release);
+        self.thread.thread().unpark();
+        let _ = self.thread.join();
+    }
 }
 
 impl AfPacketPort {
@@ -170,7 +250,16 @@ impl AfPacketPort {
             }
         }
         let hw_addr = interface_mac(name);
+        let tx_pending = Arc::new(AtomicBool::new(false));
+        let kicker = match (&tx_ring, queues.first()) {
+            (Some(_), Some(first)) => {
+                let socket = first.socket.try_clone().map_err(named)?;
+                Some(Kicker::start(socket, name, Arc::clone(&tx_pending)).map_err(named)?)
+            }
+            _ => None,
+        };
         Ok(AfPacketPort {
+            kicker,
             name: name.to_string(),
             mtu,
             hw_addr,
@@ -183,7 +272,7 @@ impl AfPacketPort {
                 ring: tx_ring,
                 ..TxQueue::default()
             }),
-            tx_pending: AtomicBool::new(false),
+            tx_pending,
             state: PortState::default(),
             kernel_drops: AtomicU64::new(0),
         })
@@ -201,11 +290,27 @@ impl AfPacketPort {
     }
 
     fn flush_locked(&self, tx: &mut TxQueue) {
+        // Cleared first: a kicker that sends after this sets it again.
+        self.tx_pending.store(false, Release);
         if let Some(ring) = tx.ring.as_mut() {
-            self.kick(ring);
+            self.send_ring(ring);
         }
         self.send_queued(tx);
-        self.tx_pending.store(false, Release);
+    }
+
+    /// Has the ring's frames sent: by the kicker if there is one (counting
+    /// those it has sent so far), else at once.
+    fn send_ring(&self, ring: &mut TxRing) {
+        match &self.kicker {
+            Some(kicker) => {
+                let counters = &self.state.counters;
+                ring.reap(|len| counters.transmitted(len));
+                if ring.pending() > 0 {
+                    kicker.ask();
+                }
+            }
+            None => self.kick(ring),
+        }
     }
 
     /// Sends the frames in the transmit ring, counting them; when the
@@ -226,15 +331,9 @@ impl AfPacketPort {
             }
             let outcome = first.socket.kick();
             ring.reap(|len| counters.transmitted(len));
-            match outcome.map_err(|e| e.kind()) {
-                Ok(())
-                | Err(io::ErrorKind::WouldBlock)
-                | Err(io::ErrorKind::Interrupted)
-                | Err(io::ErrorKind::OutOfMemory) => {}
-                Err(_) => {
-                    ring.discard(|_| counters.tx_dropped());
-                    return;
-                }
+            if outcome.is_err_and(|e| !transient(e.kind())) {
+                ring.discard(|_| counters.tx_dropped());
+                return;
             }
         }
     }
@@ -317,6 +416,15 @@ impl AfPacketPort {
     }
 }
 
+/// Whether a send that failed with `kind` may succeed later (the socket's
+/// buffer was full, a signal came): the frames then wait in the ring.
+fn transient(kind: io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted | io::ErrorKind::OutOfMemory
+    )
+}
+
 impl Port for AfPacketPort {
     fn name(&self) -> &str {
         &self.name
@@ -386,7 +494,7 @@ impl Port for AfPacketPort {
                 }
                 self.tx_pending.store(true, Release);
                 if ring.pending() >= TX_BATCH {
-                    self.kick(ring);
+                    self.send_ring(ring);
                 }
                 return;
             }
@@ -434,8 +542,13 @@ impl Port for AfPacketPort {
     }
 
     /// The counters; `rx_dropped` includes the frames the kernel dropped
-    /// because the port did not read them in time.
+    /// because the port did not read them in time, and `tx_packets` the
+    /// frames the port's transmit thread has sent so far.
     fn stats(&self) -> PortStats {
+        if let Some(ring) = lock(&self.tx).ring.as_mut() {
+            let counters = &self.state.counters;
+            ring.reap(|len| counters.transmitted(len));
+        }
         let new: u64 = self
             .queues
             .iter()
@@ -454,6 +567,9 @@ impl Port for AfPacketPort {
 
 impl Drop for AfPacketPort {
     fn drop(&mut self) {
+        if let Some(kicker) = self.kicker.take() {
+            kicker.stop();
+        }
         self.flush();
     }
 }

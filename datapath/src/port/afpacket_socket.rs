@@ -274,17 +274,22 @@ impl PacketSocket {
         .map(drop)
     }
 
+    /// Another descriptor of the same socket (its rings included).
+    pub fn try_clone(&self) -> io::Result<PacketSocket> {
+        Ok(PacketSocket {
+            fd: self.fd.try_clone()?,
+        })
+    }
+
     /// Asks the kernel to send the frames waiting in the transmit ring;
-    /// it goes through all of them before returning.
-    pub fn kick(&self) -> io::Result<()> {
+    /// it goes through them until one finds no room in the socket's
+    /// buffer. Returns the bytes sent (0: the ring had nothing to send).
+    pub fn kick(&self) -> io::Result<usize> {
         // SAFETY: a send of no bytes from a null buffer, which the kernel
         // does not read; with a transmit ring it sends the ring's frames.
         let ret =
             unsafe { libc::send(self.fd.as_raw_fd(), std::ptr::null(), 0, libc::MSG_DONTWAIT) };
-        if ret < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        usize::try_from(ret).map_err(|_| io::Error::last_os_error())
     }
 
     /// Joins fanout group `group` of the interface the socket is bound
