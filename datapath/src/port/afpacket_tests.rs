@@ -155,7 +155,17 @@ fn kernel_drops(rings: bool) {
         }
         a.flush();
     }
+    // The port's transmit thread sends the ring's last frames on its own
+    // time: wait until every frame is sent or dropped.
+    let done = |s: PortStats| s.tx_packets + s.tx_dropped == 300 * 64;
+    for _ in 0..5000 {
+        if done(a.stats()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let sent = a.stats().tx_packets;
+    assert!(done(a.stats()), "{sent} sent");
     let dropped = b.stats().rx_dropped;
     assert!(dropped > 0, "{sent} sent, none dropped");
     assert_eq!(b.stats().rx_dropped, dropped, "drops are counted once");
