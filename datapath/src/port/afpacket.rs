@@ -131,7 +131,7 @@ impl Kicker {
         let asked = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = std::thread::Builder::new()
-            .name(format!("ctswitch-tx-{name}"))
+            .name(format!("tx-{name}"))
             .spawn({
                 let (asked, stop) = (Arc::clone(&asked), Arc::clone(&stop));
                 move || {
