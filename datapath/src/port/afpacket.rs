@@ -146,18 +146,15 @@ impl Kicker {
                         // the kernel refuses outright stay in the ring,
                         // where the packet thread meets them when it is
                         // full, and drops them.
-                        let sent = loop {
+                        loop {
                             match socket.kick() {
-                                Ok(0) => break true,
+                                Ok(0) => break,
                                 Ok(_) => pending.store(true, Release),
                                 Err(e) if transient(e.kind()) && !stop.load(Acquire) => {
                                     socket.wait_writable()
                                 }
-                                Err(_) => break false,
+                                Err(_) => break,
                             }
-                        };
-                        if sent {
-                            pending.store(true, Release);
                         }
                     }
                 }
