@@ -235,6 +235,27 @@ switch_pid() {
 cpu_ticks() { if [[ -n $1 ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi; }
 hz=$(getconf CLK_TCK)
 
+# "name ticks" for each thread of process $1 (threads of one name summed
+# later): ctswitchd's packet threads are ctswitch-pmdN, its ports'
+# transmit threads tx-IFNAME.
+thread_ticks() {
+    [[ -n $1 ]] || return 0
+    local task comm
+    for task in /proc/"$1"/task/*; do
+        comm=$(tr ' ' _ <"$task/comm" 2>/dev/null) || continue
+        awk -v c="$comm" '{print c, $14 + $15}' "$task/stat" 2>/dev/null || true
+    done
+}
+
+# The CPU each thread used between snapshots $1 and $2 (from
+# thread_ticks) over $3 seconds, as "name=percent ..." (threads that used
+# some).
+thread_cpu() {
+    awk -v hz="$hz" -v s="$3" 'FNR == NR {t0[$1] += $2; next} {t1[$1] += $2}
+        END {for (n in t1) {p = 100 * (t1[n] - t0[n]) / hz / s; if (p >= 0.5) printf "%s=%.0f ", n, p}}' \
+        <(echo "$1") <(echo "$2")
+}
+
 # Datagrams the receiving namespace of path $1 dropped because the
 # socket they were for had a full buffer (UdpRcvbufErrors): the receiving
 # iperf3 did not read them in time. The rest of a test's loss happened
@@ -271,7 +292,7 @@ run_test() {
     fi
 }
 
-declare -A results cpus
+declare -A results cpus threads_cpu
 for _ in $(seq "$runs"); do
     for path in $paths; do
         p=${letter[$path]}
@@ -281,12 +302,14 @@ for _ in $(seq "$runs"); do
             pid=$(switch_pid "$p")
             for test in $tests; do
                 t0=$(cpu_ticks "$pid")
+                threads0=$(thread_ticks "$pid")
                 start=$(date +%s.%N)
                 r=$(run_test "$p" "$test")
                 elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
                 results[$path/$mode/$test]+="$r;"
                 cpus[$path/$mode/$test]+="$(awk -v t=$(($(cpu_ticks "$pid") - t0)) -v hz="$hz" -v s="$elapsed" \
                     'BEGIN {printf "%.0f", 100 * t / hz / s}');"
+                threads_cpu[$path/$mode/$test]+="$(thread_cpu "$threads0" "$(thread_ticks "$pid")" "$elapsed");"
             done
         done
     done
@@ -297,8 +320,18 @@ summary() {
     tr ';' '\n' <<<"$2" | awk -v f="$1" 'NF {print $f}' | sort -g |
         awk '{v[NR] = $1} END {if (NR == 0) print "-"; else printf "%.3g (%.3g-%.3g)", v[int((NR + 1) / 2)], v[1], v[NR]}'
 }
+# The switch's threads that used at least 3% of a core (median over the
+# runs of record set $1), busiest first: "name median (min-max), ...".
+thread_summary() {
+    tr ';' '\n' <<<"$1" | tr ' ' '\n' | awk -F= 'NF == 2 {print $1, $2}' | sort -k1,1 -k2,2g |
+        awk '{v[$1] = v[$1] " " $2; n[$1]++}
+            END {for (t in v) {split(substr(v[t], 2), a, " "); m = a[int((n[t] + 1) / 2)]
+                if (m >= 3) printf "%s %s %s (%s-%s)\n", m, t, m, a[1], a[n[t]]}}' |
+        sort -rg | cut -d' ' -f2- | paste -sd, | sed 's/,/, /g'
+}
 echo "$runs interleaved runs of ${secs}s; ctswitchd --threads $threads; UDP: iperf3 -u -l $udp_len -b $udp_rate"
-echo "cells: median (min-max); CPU: the switch process, % of one core, during that test"
+echo "cells: median (min-max); CPU: the switch process, % of one core, during that test;"
+echo "threads: the switch's threads that used at least 3% of a core (median), busiest first"
 printf '%-18s %-6s %-24s %-24s %-14s\n' path test result unit "switch CPU %"
 for path in $paths; do
     for mode in $modes; do
@@ -316,6 +349,8 @@ for path in $paths; do
                 printf '%-18s %-6s %-24s %-24s %-14s\n' "$path $mode" "$test" "$(summary 1 "${results[$key]}")" \
                     Gbit/s "$cpu"
             fi
+            threads_line=$(thread_summary "${threads_cpu[$key]}")
+            [[ $path == bare || -z $threads_line ]] || printf '%-18s %-6s threads: %s\n' "" "" "$threads_line"
         done
     done
 done

@@ -77,7 +77,8 @@ impl PacketThread {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let handle = std::thread::Builder::new()
-            .name("ctswitch-pmd".to_string())
+            // Numbered, so that top -H and ps -L tell the threads apart.
+            .name(format!("ctswitch-pmd{}", config.index))
             .spawn(move || run(&datapath, &config, &flag))?;
         Ok(PacketThread {
             stop,
