@@ -52,8 +52,10 @@ struct Observer {
     /// for each after ovs-scenario deletes the datapath flows, and does
     /// not install a flow whose key it already has ("ukey installation
     /// fails"), so a later packet of the same flow in one batch (the
-    /// fragments of a reassembled datagram) misses again.
-    upcalled: Mutex<HashSet<Flow>>,
+    /// fragments of a reassembled datagram) misses again. `None` in a
+    /// switch that caches every miss, as the daemon does (the bench, which
+    /// flushes the megaflows on purpose and must see them installed again).
+    upcalled: Option<Mutex<HashSet<Flow>>>,
 }
 
 impl core::fmt::Debug for Observer {
@@ -75,11 +77,12 @@ impl Upcall for Observer {
     }
 
     fn caches(&self, flow: &Flow) -> bool {
-        let fresh = self
-            .upcalled
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(flow.clone());
+        let fresh = self.upcalled.as_ref().is_none_or(|upcalled| {
+            upcalled
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(flow.clone())
+        });
         fresh && self.inner.caches(flow)
     }
 
@@ -117,7 +120,19 @@ impl core::fmt::Debug for InProcess {
 }
 
 impl InProcess {
+    /// A switch that behaves as OVS under ovs-scenario, down to not caching
+    /// a flow that missed before (see `Observer::upcalled`).
     pub fn new() -> Self {
+        Self::with_upcalled(Some(Mutex::default()))
+    }
+
+    /// A switch that caches every miss, as the daemon does: for measuring
+    /// the cache paths.
+    pub fn caching_every_miss() -> Self {
+        Self::with_upcalled(None)
+    }
+
+    fn with_upcalled(upcalled: Option<Mutex<HashSet<Flow>>>) -> Self {
         let conntrack = Arc::new(Conntrack::new());
         let config = BridgeConfig {
             name: "br0".into(),
@@ -128,7 +143,7 @@ impl InProcess {
         let observer = Arc::new(Observer {
             inner: bridge.clone(),
             misses: Mutex::new(Vec::new()),
-            upcalled: Mutex::default(),
+            upcalled,
         });
         let datapath = Arc::new(Datapath::new(conntrack.clone(), observer.clone()));
         bridge.attach_datapath(&datapath);
