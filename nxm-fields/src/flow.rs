@@ -32,6 +32,24 @@ impl core::fmt::Debug for Flow {
     }
 }
 
+/// Writes the low `N` bytes of `value`, big-endian, into `dst` (`N` long).
+#[inline(always)]
+fn put<const N: usize>(dst: &mut [u8], value: Value) {
+    let bytes = value.to_be_bytes();
+    if let (Ok(dst), Ok(src)) = (
+        <&mut [u8; N]>::try_from(dst),
+        <&[u8; N]>::try_from(&bytes[bytes.len() - N..]),
+    ) {
+        *dst = *src;
+    }
+}
+
+/// [`put`] for a width known only at run time.
+fn put_any(dst: &mut [u8], value: Value) {
+    let bytes = value.to_be_bytes();
+    dst.copy_from_slice(&bytes[bytes.len() - dst.len()..]);
+}
+
 /// 802.1Q's TPID: what a tag whose flow recorded none carries.
 pub const TPID_8021Q: u16 = 0x8100;
 
@@ -84,10 +102,23 @@ impl Flow {
     }
 
     /// Writes a slot; bits of `value` beyond the slot's width are dropped.
+    ///
+    /// The common widths are copied with a length known at compile time:
+    /// a copy of a length known only at run time is a call to `memcpy`,
+    /// and writing a packet's fields that way was a quarter of a packet
+    /// thread's time.
+    #[inline]
     pub fn set(&mut self, slot: Slot, value: Value) {
-        let bytes = value.to_be_bytes();
-        let src = &bytes[bytes.len() - slot.len..];
-        self.bytes[slot.range()].copy_from_slice(src);
+        let dst = &mut self.bytes[slot.range()];
+        match slot.len {
+            1 => put::<1>(dst, value),
+            2 => put::<2>(dst, value),
+            4 => put::<4>(dst, value),
+            6 => put::<6>(dst, value),
+            8 => put::<8>(dst, value),
+            16 => put::<16>(dst, value),
+            _ => put_any(dst, value),
+        }
     }
 
     /// Whether every byte of the slot is zero.
@@ -149,6 +180,21 @@ mod tests {
         let mut f = Flow::zero();
         f.set(layout::NW_PROTO, 300);
         assert_eq!(f.get(layout::NW_PROTO), 44);
+    }
+
+    proptest::proptest! {
+        /// Every width, the fixed ones and the others alike, stores the
+        /// value's low bytes big-endian and touches nothing around them.
+        #[test]
+        fn set_writes_exactly_its_slot(len in 1usize..=16, offset in 0usize..64, value: u128) {
+            let slot = Slot { offset, len };
+            let mut f = Flow::all_ones();
+            f.set(slot, value);
+            let bytes = value.to_be_bytes();
+            proptest::prop_assert_eq!(&f.as_bytes()[slot.range()], &bytes[16 - len..]);
+            proptest::prop_assert!(f.as_bytes()[..offset].iter().all(|&b| b == 0xff));
+            proptest::prop_assert!(f.as_bytes()[offset + len..].iter().all(|&b| b == 0xff));
+        }
     }
 
     #[test]
