@@ -242,7 +242,8 @@ thread_ticks() {
     [[ -n $1 ]] || return 0
     local task comm
     for task in /proc/"$1"/task/*; do
-        comm=$(tr ' ' _ <"$task/comm" 2>/dev/null) || continue
+        # A thread may end between the listing and the read.
+        comm=$(tr ' ' _ 2>/dev/null <"$task/comm") || continue
         awk -v c="$comm" '{print c, $14 + $15}' "$task/stat" 2>/dev/null || true
     done
 }
