@@ -249,11 +249,12 @@ thread_ticks() {
 }
 
 # The CPU each thread used between snapshots $1 and $2 (from
-# thread_ticks) over $3 seconds, as "name=percent ..." (threads that used
-# some).
+# thread_ticks) over $3 seconds, as "name=percent ...": every thread, the
+# idle ones too, so that a packet thread busy in some runs only gets the
+# median it earned.
 thread_cpu() {
     awk -v hz="$hz" -v s="$3" 'FNR == NR {t0[$1] += $2; next} {t1[$1] += $2}
-        END {for (n in t1) {p = 100 * (t1[n] - t0[n]) / hz / s; if (p >= 0.5) printf "%s=%.0f ", n, p}}' \
+        END {for (n in t1) printf "%s=%.0f ", n, 100 * (t1[n] - t0[n]) / hz / s}' \
         <(echo "$1") <(echo "$2")
 }
 
