@@ -4,6 +4,10 @@
 //! declares the verbs and turns a failed verb into one line on stderr and
 //! exit status 1, as ovs-ofctl does.
 
+// First, so that its macros are in scope in the modules after it.
+#[macro_use]
+mod stdout;
+
 mod commands;
 #[cfg(test)]
 mod man_pages;

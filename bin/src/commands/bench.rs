@@ -195,13 +195,16 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 fn print_text(r: &Report) {
-    println!(
+    outln!(
         "ctswitch bench: one thread, demo firewall, {} established UDP connections, median of {} runs",
         r.flows, r.runs
     );
-    println!(
+    outln!(
         "{:<34} {:>10} {:>14} {:>12}",
-        "path", "ns/packet", "packets/s", "vs extract"
+        "path",
+        "ns/packet",
+        "packets/s",
+        "vs extract"
     );
     for (name, f, ratio) in [
         ("extract (baseline)", r.extract, 1.0),
@@ -212,9 +215,12 @@ fn print_text(r: &Report) {
             r.miss_vs_extract,
         ),
     ] {
-        println!(
+        outln!(
             "{:<34} {:>10.1} {:>14.0} {:>11.1}x",
-            name, f.ns_per_packet, f.packets_per_second, ratio
+            name,
+            f.ns_per_packet,
+            f.packets_per_second,
+            ratio
         );
     }
 }

@@ -97,7 +97,7 @@ pub fn run(args: Args) -> CommandResult {
         }
     }
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&results)?),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&results)?),
         Format::Text => print_table(&results),
     }
     Ok(())
@@ -142,7 +142,7 @@ fn cell(v: Option<f64>) -> String {
 }
 
 fn print_table(results: &[Figures]) {
-    println!(
+    outln!(
         "{:<8} {:>7} {:>9} {:>10} {:>10} {:>14} {:>11} {:>14} {:>15} {:>14} {:>14}",
         "workload",
         "threads",
@@ -157,7 +157,7 @@ fn print_table(results: &[Figures]) {
         "nat_lookup_ns"
     );
     for f in results {
-        println!(
+        outln!(
             "{:<8} {:>7} {:>9} {:>10} {:>10} {:>14} {:>11} {:>14} {:>15} {:>14} {:>14}",
             f.workload,
             f.threads,

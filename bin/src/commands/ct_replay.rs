@@ -146,7 +146,7 @@ pub fn run(args: Args) -> CommandResult {
         Format::Text => {
             for (index, tracked) in &packets {
                 let Some(t) = tracked else {
-                    println!("{index} -");
+                    outln!("{index} -");
                     continue;
                 };
                 let mut line = format!("{index} {}", t.md.state);
@@ -156,13 +156,13 @@ pub fn run(args: Args) -> CommandResult {
                 if let Some(edited) = &t.edited {
                     line.push_str(&format!(" {edited}"));
                 }
-                println!("{line}");
+                outln!("{line}");
             }
             for entry in &entries {
-                println!("{entry}");
+                outln!("{entry}");
             }
             for exp in &expectations {
-                println!("expectation {exp}");
+                outln!("expectation {exp}");
             }
         }
         Format::Json => {
@@ -187,7 +187,7 @@ pub fn run(args: Args) -> CommandResult {
                 "connections": entries,
                 "expectations": expectations,
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            outln!("{}", serde_json::to_string_pretty(&out)?);
         }
     }
     Ok(())

@@ -157,9 +157,9 @@ pub fn run(args: Args) -> CommandResult {
     }
 
     write_tables(&mut out, &mut switch)?;
-    print!("{out}");
+    out!("{out}");
     if surprises.is_empty() {
-        println!("\nEvery packet got the firewall's verdict.");
+        outln!("\nEvery packet got the firewall's verdict.");
         Ok(())
     } else {
         Err(format!("unexpected verdicts: {}", surprises.join("; ")).into())

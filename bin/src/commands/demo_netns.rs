@@ -190,10 +190,10 @@ pub fn run_netns() -> CommandResult {
     }
     thread.stop();
     write_tables(&mut out, &mut switch)?;
-    print!("{out}");
+    out!("{out}");
     drop(net);
     if surprises.is_empty() {
-        println!("\nEvery connection got the firewall's verdict; namespaces removed.");
+        outln!("\nEvery connection got the firewall's verdict; namespaces removed.");
         Ok(())
     } else {
         Err(format!("unexpected verdicts: {}", surprises.join("; ")).into())

@@ -50,7 +50,7 @@ pub fn run(args: Args) -> CommandResult {
         verbose: false,
     };
     for entry in &connections {
-        println!("{}", entry.format(style));
+        outln!("{}", entry.format(style));
     }
     Ok(())
 }
@@ -64,7 +64,7 @@ fn expectations(args: &Args) -> CommandResult {
         return print_json(&expectations);
     }
     for entry in &expectations {
-        println!("{entry}");
+        outln!("{entry}");
     }
     Ok(())
 }

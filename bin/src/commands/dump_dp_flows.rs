@@ -24,7 +24,7 @@ pub fn run(args: Args) -> CommandResult {
         return print_json(&flows);
     }
     for flow in &flows {
-        println!("{flow}");
+        outln!("{flow}");
     }
     Ok(())
 }

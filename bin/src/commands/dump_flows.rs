@@ -51,7 +51,7 @@ pub fn run(args: Args) -> CommandResult {
         Vconn::open(&args.switch)?.dump(&stats::request(MpRequest::Flow(Box::new(request))))?;
     if args.format.format == Format::Text && !args.no_stats {
         for reply in &replies {
-            print!("{}", ofp_to_string(&reply.raw));
+            out!("{}", ofp_to_string(&reply.raw));
         }
         return Ok(());
     }
@@ -60,7 +60,7 @@ pub fn run(args: Args) -> CommandResult {
         return print_json(&flows.iter().map(json_flow).collect::<Vec<_>>());
     }
     for flow in &flows {
-        println!(" {}", without_stats(flow));
+        outln!(" {}", without_stats(flow));
     }
     Ok(())
 }

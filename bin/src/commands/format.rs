@@ -26,7 +26,7 @@ pub struct FormatArg {
 
 /// Prints `value` as pretty JSON.
 pub fn print_json<T: Serialize>(value: &T) -> CommandResult {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
@@ -43,7 +43,7 @@ pub fn print_replies(replies: &[Received], format: Format) -> CommandResult {
     match format {
         Format::Text => {
             for reply in replies {
-                print!("{}", ofp_to_string(&reply.raw));
+                out!("{}", ofp_to_string(&reply.raw));
             }
             Ok(())
         }

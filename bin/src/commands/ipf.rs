@@ -93,7 +93,7 @@ pub fn set_max_frags(args: MaxFragsArgs) -> CommandResult {
 fn print_text(socket: &SocketArg, request: &Request) -> CommandResult {
     match ask(socket, request)? {
         Response::Text { text } => {
-            print!("{text}");
+            out!("{text}");
             Ok(())
         }
         other => Err(unexpected(&other).into()),

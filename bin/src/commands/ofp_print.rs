@@ -15,7 +15,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> CommandResult {
     let bytes = parse_hex(&args.hex.concat())?;
-    print!("{}", ofp_to_string(&bytes));
+    out!("{}", ofp_to_string(&bytes));
     Ok(())
 }
 

@@ -37,7 +37,7 @@ pub fn run(args: Args) -> CommandResult {
     let parsed = parse_flow_mod(&args.flow, FlowModCommand::Add)?;
     if parsed.usable.intersect(Protocols::OF13_OXM).is_empty() {
         // ovs-ofctl says which protocols could have carried it, then fails.
-        println!("usable protocols: {}", parsed.usable);
+        outln!("usable protocols: {}", parsed.usable);
         return Err("no usable protocol".into());
     }
     let message = Message::FlowMod(parsed.flow_mod);
@@ -48,13 +48,13 @@ pub fn run(args: Args) -> CommandResult {
         for b in out.iter() {
             let _ = write!(line, "{b:02x}");
         }
-        println!("{line}");
+        outln!("{line}");
         return Ok(());
     }
     let mut out = BytesMut::new();
     message.encode(PRINT_XID, &mut out);
-    println!("usable protocols: {}", parsed.usable);
-    println!("chosen protocol: OXM-OpenFlow13");
-    print!("{}", ofp_to_string(&out));
+    outln!("usable protocols: {}", parsed.usable);
+    outln!("chosen protocol: OXM-OpenFlow13");
+    out!("{}", ofp_to_string(&out));
     Ok(())
 }

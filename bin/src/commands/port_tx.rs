@@ -43,7 +43,7 @@ pub fn run(args: Args) -> CommandResult {
         return print_json(&packets);
     }
     for packet in &packets {
-        println!("{packet}");
+        outln!("{packet}");
     }
     Ok(())
 }

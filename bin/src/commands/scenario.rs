@@ -25,7 +25,7 @@ pub fn run(args: Args) -> CommandResult {
         .file
         .file_name()
         .map_or(name.clone(), |n| n.to_string_lossy().into_owned());
-    print!(
+    out!(
         "# ctswitch scenario {base} (ctswitch {})\n{report}",
         env!("CARGO_PKG_VERSION")
     );

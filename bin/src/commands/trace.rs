@@ -50,7 +50,7 @@ pub fn run(args: Args) -> CommandResult {
     };
     match ask(&args.socket, &request)? {
         Response::Text { text } => {
-            print!("{text}");
+            out!("{text}");
             Ok(())
         }
         other => Err(unexpected(&other).into()),
